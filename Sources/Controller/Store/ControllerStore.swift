@@ -1,0 +1,63 @@
+import Foundation
+import SplitPlaneProtocol
+
+/// Everything the controller persists. SQLite is the embedded implementation; a PostgreSQL one for
+/// several replicas implements the same protocol and passes the same test suite.
+public protocol ControllerStore: Sendable {
+    func createTenant(_ request: TenantRequest, at now: Date) async throws -> Tenant
+    func tenants() async throws -> [Tenant]
+    func tenant(_ name: String) async throws -> Tenant?
+    func deleteTenant(_ name: String) async throws
+
+    func createEnvironment(tenant: String, _ request: EnvironmentRequest, at now: Date) async throws -> Environment
+    func environments(tenant: String) async throws -> [Environment]
+    func environment(tenant: String, name: String) async throws -> Environment?
+    /// Returns the revision the deletion was recorded at.
+    func deleteEnvironment(tenant: String, name: String) async throws -> Int64
+
+    /// Creates or replaces a workspace's spec; the generation moves only when the spec changes.
+    func applyWorkspace(tenant: String, environment: String, name: String, spec: WorkspaceSpec, at now: Date) async throws -> WorkspaceApplyResult
+    func workspaces(tenant: String, environment: String) async throws -> [Workspace]
+    func workspace(tenant: String, environment: String, name: String) async throws -> Workspace?
+    /// Returns the new desired-state revision of the environment.
+    func deleteWorkspace(tenant: String, environment: String, name: String) async throws -> Int64
+
+    /// The agent's view of its environment; nil when the environment does not exist.
+    func desiredState(tenant: String, environment: String) async throws -> DesiredState?
+    func recordStatus(tenant: String, environment: String, report: StatusReport, at now: Date) async throws
+    /// Stores a batch unless (tenant, environment, instance, sequence) was stored before.
+    /// Returns false for such a duplicate.
+    func recordAlertBatch(tenant: String, environment: String, batch: AlertBatch, at now: Date) async throws -> Bool
+    func alerts(_ filter: AlertFilter) async throws -> [StoredAlert]
+}
+
+public struct WorkspaceApplyResult: Sendable {
+    public var workspace: Workspace
+    public var created: Bool
+    /// The environment's new desired-state revision, or nil when nothing changed.
+    public var revision: Int64?
+}
+
+public struct AlertFilter: Sendable, Equatable {
+    public var tenant: String?
+    public var environment: String?
+    public var state: AlertState?
+
+    public init(tenant: String? = nil, environment: String? = nil, state: AlertState? = nil) {
+        self.tenant = tenant
+        self.environment = environment
+        self.state = state
+    }
+}
+
+/// Store refusals that map onto HTTP answers (404, 409) with a message meant for the operator.
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+    case notFound(String)
+    case conflict(String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let message), .conflict(let message): message
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+
+/// `GET /agent/v1/desired` answer: every workspace of the agent's environment at one revision.
+public struct DesiredState: Codable, Equatable, Sendable {
+    public var apiVersion: String = APIVersion.agentV1
+    public var kind: String = "DesiredState"
+    public var tenant: String
+    public var environment: String
+    /// Monotonic across the controller; the agent passes it back as `after` in its next long poll.
+    public var revision: Int64
+    public var workspaces: [DesiredWorkspace]
+
+    public init(tenant: String, environment: String, revision: Int64, workspaces: [DesiredWorkspace]) {
+        self.tenant = tenant
+        self.environment = environment
+        self.revision = revision
+        self.workspaces = workspaces
+    }
+}
+
+public struct DesiredWorkspace: Codable, Equatable, Sendable {
+    public var name: String
+    /// Bumped by the controller whenever the spec changes; echoed as `observedGeneration`.
+    public var generation: Int64
+    public var spec: WorkspaceSpec
+    /// SHA-256 of each component's canonical JSON, so an agent can tell what changed.
+    public var componentHashes: [String: String]
+
+    public init(name: String, generation: Int64, spec: WorkspaceSpec, componentHashes: [String: String]) {
+        self.name = name
+        self.generation = generation
+        self.spec = spec
+        self.componentHashes = componentHashes
+    }
+}
+
+/// `PUT /agent/v1/status`: what the agent observed, per workspace, plus facts about itself.
+public struct StatusReport: Codable, Equatable, Sendable {
+    public var apiVersion: String = APIVersion.agentV1
+    public var kind: String = "StatusReport"
+    public var agent: AgentFacts
+    public var workspaces: [WorkspaceStatus]
+
+    public init(agent: AgentFacts, workspaces: [WorkspaceStatus]) {
+        self.agent = agent
+        self.workspaces = workspaces
+    }
+
+    public func validate() throws(ValidationError) {
+        try validateKind(apiVersion: apiVersion, kind: kind, expected: "StatusReport")
+        for (index, workspace) in workspaces.enumerated() {
+            try ResourceName.validate(workspace.name, field: "workspaces[\(index)].name")
+        }
+    }
+}
+
+public struct AgentFacts: Codable, Equatable, Sendable {
+    /// Random id the agent makes once and keeps in its state directory.
+    public var instance: String
+    public var version: String
+    public var certificateExpiry: Date?
+    public var rulesLoaded: Int
+    public var metricsStoreReachable: Bool?
+    public var desiredRevision: Int64
+
+    public init(instance: String, version: String, certificateExpiry: Date?, rulesLoaded: Int,
+                metricsStoreReachable: Bool?, desiredRevision: Int64) {
+        self.instance = instance
+        self.version = version
+        self.certificateExpiry = certificateExpiry
+        self.rulesLoaded = rulesLoaded
+        self.metricsStoreReachable = metricsStoreReachable
+        self.desiredRevision = desiredRevision
+    }
+}
+
+public struct WorkspaceStatus: Codable, Equatable, Sendable {
+    public var name: String
+    public var observedGeneration: Int64
+    public var conditions: [Condition]
+    public var components: [ComponentStatus]
+
+    public init(name: String, observedGeneration: Int64, conditions: [Condition], components: [ComponentStatus]) {
+        self.name = name
+        self.observedGeneration = observedGeneration
+        self.conditions = conditions
+        self.components = components
+    }
+}
+
+public struct ComponentStatus: Codable, Equatable, Sendable {
+    public var name: String
+    public var state: String
+    public var message: String?
+
+    public init(name: String, state: String, message: String? = nil) {
+        self.name = name
+        self.state = state
+        self.message = message
+    }
+}
+
+/// `POST /agent/v1/alerts`: one batch from the agent's outbox. The controller stores each
+/// (environment, instance, sequence) once, so the agent may resend a batch as often as it likes.
+public struct AlertBatch: Codable, Equatable, Sendable {
+    public var apiVersion: String = APIVersion.agentV1
+    public var kind: String = "AlertBatch"
+    public var instance: String
+    public var sequence: Int64
+    public var alerts: [AgentAlert]
+    /// Batches the agent had to drop because its outbox was full (oldest first), reported so the
+    /// loss is visible rather than silent.
+    public var droppedBatches: Int64?
+
+    public init(instance: String, sequence: Int64, alerts: [AgentAlert], droppedBatches: Int64? = nil) {
+        self.instance = instance
+        self.sequence = sequence
+        self.alerts = alerts
+        self.droppedBatches = droppedBatches
+    }
+
+    public static let maxAlerts = 1000
+
+    public func validate() throws(ValidationError) {
+        try validateKind(apiVersion: apiVersion, kind: kind, expected: "AlertBatch")
+        if instance.isEmpty || instance.count > 64 {
+            throw ValidationError(field: "instance", reason: "must be 1 to 64 characters")
+        }
+        if sequence < 1 { throw ValidationError(field: "sequence", reason: "must be a positive integer") }
+        if alerts.count > Self.maxAlerts {
+            throw ValidationError(field: "alerts", reason: "at most \(Self.maxAlerts) alerts per batch, got \(alerts.count)")
+        }
+        for (index, alert) in alerts.enumerated() {
+            try alert.validate(field: "alerts[\(index)]")
+        }
+    }
+}
+
+public enum AlertState: String, Codable, Sendable { case firing, resolved }
+
+public struct AgentAlert: Codable, Equatable, Sendable {
+    public var workspace: String
+    public var state: AlertState
+    public var labels: [String: String]
+    public var annotations: [String: String]
+    public var startsAt: Date
+    public var endsAt: Date?
+    public var value: Double?
+
+    public init(workspace: String, state: AlertState, labels: [String: String], annotations: [String: String],
+                startsAt: Date, endsAt: Date? = nil, value: Double? = nil) {
+        self.workspace = workspace
+        self.state = state
+        self.labels = labels
+        self.annotations = annotations
+        self.startsAt = startsAt
+        self.endsAt = endsAt
+        self.value = value
+    }
+
+    /// Labels the controller sets from the certificate; an agent may not claim them.
+    public static let reservedLabels: Set<String> = ["tenant", "environment"]
+
+    public func validate(field: String) throws(ValidationError) {
+        try ResourceName.validate(workspace, field: "\(field).workspace")
+        guard labels["alertname"].map({ !$0.isEmpty }) == true else {
+            throw ValidationError(field: "\(field).labels.alertname", reason: "every alert needs an `alertname` label")
+        }
+        for name in labels.keys.sorted() {
+            if !PrometheusLabelName.isValid(name) {
+                throw ValidationError(field: "\(field).labels.\(name)", reason: "\"\(name)\" is not a valid label name")
+            }
+            if Self.reservedLabels.contains(name) {
+                throw ValidationError(field: "\(field).labels.\(name)", reason: "`\(name)` is set by the controller from the agent's certificate")
+            }
+        }
+    }
+
+    /// Identity of the alert within its environment: a hash of its sorted labels, as Alertmanager does.
+    public var fingerprint: String { Fingerprint.of(labels: labels) }
+}
+
+func validateKind(apiVersion: String, kind: String, expected: String) throws(ValidationError) {
+    if apiVersion != APIVersion.agentV1 {
+        throw ValidationError(field: "apiVersion", reason: "expected \"\(APIVersion.agentV1)\", got \"\(apiVersion)\"")
+    }
+    if kind != expected { throw ValidationError(field: "kind", reason: "expected \"\(expected)\", got \"\(kind)\"") }
+}

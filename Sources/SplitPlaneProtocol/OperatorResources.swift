@@ -1,0 +1,173 @@
+import Foundation
+
+// Resources of the operator REST API (`/v1/...`), shared by the controller and `qbctl`.
+
+public struct TenantRequest: Codable, Equatable, Sendable {
+    public var name: String
+    public var displayName: String?
+
+    public init(name: String, displayName: String? = nil) {
+        self.name = name
+        self.displayName = displayName
+    }
+
+    public func validate() throws(ValidationError) {
+        try ResourceName.validate(name, field: "name")
+        if let displayName, displayName.count > 200 {
+            throw ValidationError(field: "displayName", reason: "at most 200 characters")
+        }
+    }
+}
+
+public struct Tenant: Codable, Equatable, Sendable {
+    public var apiVersion: String = APIVersion.operatorV1
+    public var kind: String = "Tenant"
+    public var name: String
+    public var displayName: String?
+    public var createdAt: Date
+
+    public init(name: String, displayName: String?, createdAt: Date) {
+        self.name = name
+        self.displayName = displayName
+        self.createdAt = createdAt
+    }
+}
+
+public struct EnvironmentRequest: Codable, Equatable, Sendable {
+    public var name: String
+    public var cloud: Cloud
+    public var mode: EnvironmentMode
+
+    public init(name: String, cloud: Cloud, mode: EnvironmentMode) {
+        self.name = name
+        self.cloud = cloud
+        self.mode = mode
+    }
+
+    public func validate() throws(ValidationError) {
+        try ResourceName.validate(name, field: "name")
+    }
+}
+
+public struct Environment: Codable, Equatable, Sendable {
+    public var apiVersion: String = APIVersion.operatorV1
+    public var kind: String = "Environment"
+    public var tenant: String
+    public var name: String
+    public var cloud: Cloud
+    public var mode: EnvironmentMode
+    public var desiredRevision: Int64
+    public var createdAt: Date
+    /// Last facts the environment's agent reported, if it ever connected.
+    public var agent: AgentFacts?
+    public var agentLastSeen: Date?
+
+    public init(tenant: String, name: String, cloud: Cloud, mode: EnvironmentMode, desiredRevision: Int64,
+                createdAt: Date, agent: AgentFacts? = nil, agentLastSeen: Date? = nil) {
+        self.tenant = tenant
+        self.name = name
+        self.cloud = cloud
+        self.mode = mode
+        self.desiredRevision = desiredRevision
+        self.createdAt = createdAt
+        self.agent = agent
+        self.agentLastSeen = agentLastSeen
+    }
+}
+
+public struct Workspace: Codable, Equatable, Sendable {
+    public var apiVersion: String = APIVersion.operatorV1
+    public var kind: String = "Workspace"
+    public var tenant: String
+    public var environment: String
+    public var name: String
+    public var generation: Int64
+    public var spec: WorkspaceSpec
+    public var status: ReportedWorkspaceStatus?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(tenant: String, environment: String, name: String, generation: Int64, spec: WorkspaceSpec,
+                status: ReportedWorkspaceStatus?, createdAt: Date, updatedAt: Date) {
+        self.tenant = tenant
+        self.environment = environment
+        self.name = name
+        self.generation = generation
+        self.spec = spec
+        self.status = status
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// What the agent last reported for a workspace, and when.
+public struct ReportedWorkspaceStatus: Codable, Equatable, Sendable {
+    public var observedGeneration: Int64
+    public var conditions: [Condition]
+    public var components: [ComponentStatus]
+    public var reportedAt: Date
+
+    public init(observedGeneration: Int64, conditions: [Condition], components: [ComponentStatus], reportedAt: Date) {
+        self.observedGeneration = observedGeneration
+        self.conditions = conditions
+        self.components = components
+        self.reportedAt = reportedAt
+    }
+}
+
+/// An alert as the controller holds it: attributed to tenant and environment from the agent's certificate.
+public struct StoredAlert: Codable, Equatable, Sendable {
+    public var tenant: String
+    public var environment: String
+    public var workspace: String
+    public var fingerprint: String
+    public var state: AlertState
+    public var labels: [String: String]
+    public var annotations: [String: String]
+    public var startsAt: Date
+    public var endsAt: Date?
+    public var value: Double?
+    public var receivedAt: Date
+
+    public init(tenant: String, environment: String, workspace: String, fingerprint: String, state: AlertState,
+                labels: [String: String], annotations: [String: String], startsAt: Date, endsAt: Date?,
+                value: Double?, receivedAt: Date) {
+        self.tenant = tenant
+        self.environment = environment
+        self.workspace = workspace
+        self.fingerprint = fingerprint
+        self.state = state
+        self.labels = labels
+        self.annotations = annotations
+        self.startsAt = startsAt
+        self.endsAt = endsAt
+        self.value = value
+        self.receivedAt = receivedAt
+    }
+}
+
+/// Every list answer has this shape, so pagination can be added without breaking clients.
+public struct ListResponse<Item: Codable & Sendable & Equatable>: Codable, Equatable, Sendable {
+    public var items: [Item]
+
+    public init(items: [Item]) { self.items = items }
+}
+
+/// RFC 9457 problem details, the body of every error answer.
+public struct Problem: Codable, Equatable, Sendable, Error {
+    public var type: String
+    public var title: String
+    public var status: Int
+    public var detail: String
+    public var instance: String?
+
+    public init(type: String = "about:blank", title: String, status: Int, detail: String, instance: String? = nil) {
+        self.type = type
+        self.title = title
+        self.status = status
+        self.detail = detail
+        self.instance = instance
+    }
+
+    public static let contentType = "application/problem+json"
+}
