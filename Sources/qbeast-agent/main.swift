@@ -1,1 +1,108 @@
-print("x")
+import Agent
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import ServiceSupport
+import SplitPlaneTLS
+import Yams
+
+@main
+struct QbeastAgent: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "qbeast-agent",
+        abstract: "The Qbeast data-plane agent: dials out to the controller over mutual TLS and reports status and alerts.",
+        subcommands: [Run.self]
+    )
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the agent until SIGINT/SIGTERM.",
+        discussion: """
+        Every option can also be set as a QBEAST_… environment variable (--controller-url as \
+        QBEAST_CONTROLLER_URL) or as a camelCase key in the --config YAML file (controllerUrl). \
+        Flags win over the environment, which wins over the file.
+        """
+    )
+
+    @Option(help: "YAML configuration file.") var config: String?
+    @Option(help: "Controller agent-gateway URL, e.g. https://localhost:8444.") var controllerUrl: String?
+    @Option(help: "PEM client certificate (its SPIFFE ID names tenant and environment).") var tlsCert: String?
+    @Option(help: "PEM private key of the client certificate; it never leaves this machine.") var tlsKey: String?
+    @Option(help: "PEM CA bundle the controller's certificate must chain to.") var caBundle: String?
+    @Option(help: "State directory (instance id, alert outbox). Default ./.data/agent.") var stateDir: String?
+    @Option(help: "Operations listen address (/metrics, /healthz, /readyz). Default 127.0.0.1:9091.") var metricsListen: String?
+    @Option(help: "Longest desired-state long poll. Default 30s.") var pollTimeout: String?
+    @Option(help: "Status heartbeat interval. Default 30s.") var heartbeatInterval: String?
+    @Option(help: "Outbox bound in alert batches (oldest dropped beyond it, and reported). Default 10000.") var outboxMaxBatches: String?
+    @Option(help: "Log level. Default info.") var logLevel: String?
+
+    func run() async throws {
+        let layers = LayeredConfiguration(fileValues: try Self.loadFile(config))
+        JSONLogHandler.bootstrap(level: Logger.Level(rawValue: layers.string(logLevel, key: "logLevel") ?? "info") ?? .info)
+        let logger = Logger(label: "qbeast-agent")
+        do {
+            let configuration = try Self.resolve(self, layers)
+            let registry = OperationsEndpoints.bootstrapMetrics()
+            let agent = try AgentService(configuration: configuration, logger: logger)
+            let operations = OperationsEndpoints.application(host: configuration.metricsListen.host, port: configuration.metricsListen.port,
+                                                             registry: registry, readiness: agent.readiness, logger: logger)
+            let group = ServiceGroup(configuration: .init(
+                services: [.init(service: operations), .init(service: agent)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            ))
+            try await group.run()
+        } catch {
+            logger.critical("agent failed", metadata: ["error": "\(error)"])
+            throw ExitCode.failure
+        }
+    }
+
+    static func loadFile(_ path: String?) throws -> [String: String] {
+        guard let path else { return [:] }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let node = try Yams.compose(yaml: text), let mapping = node.mapping else {
+            throw ValidationError("--config: cannot read a YAML mapping from \(path)")
+        }
+        var values: [String: String] = [:]
+        for (key, value) in mapping {
+            if let key = key.string, let scalar = value.scalar { values[key] = scalar.string }
+        }
+        return values
+    }
+
+    static func resolve(_ flags: Run, _ layers: LayeredConfiguration) throws -> AgentConfiguration {
+        func required(_ flag: String?, _ key: String, _ option: String) throws -> String {
+            guard let value = layers.string(flag, key: key) else {
+                throw ConfigurationError(setting: key, reason: "required (flag --\(option) or \(LayeredConfiguration.environmentName(key)))")
+            }
+            return value
+        }
+        func duration(_ flag: String?, _ key: String) throws -> Duration? {
+            guard let text = layers.string(flag, key: key) else { return nil }
+            guard let value = parseDuration(text), value > .zero else { throw ConfigurationError(setting: key, reason: "\"\(text)\" is not a positive duration") }
+            return value
+        }
+        let url = try required(flags.controllerUrl, "controllerUrl", "controller-url")
+        guard url.hasPrefix("https://") else { throw ConfigurationError(setting: "controllerUrl", reason: "must be an https:// URL") }
+        var configuration = AgentConfiguration(
+            controllerURL: url,
+            tls: TLSFiles(certificate: try required(flags.tlsCert, "tlsCert", "tls-cert"), privateKey: try required(flags.tlsKey, "tlsKey", "tls-key"),
+                          trustBundle: try required(flags.caBundle, "caBundle", "ca-bundle")),
+            stateDirectory: layers.string(flags.stateDir, key: "stateDir") ?? ".data/agent"
+        )
+        if let text = layers.string(flags.metricsListen, key: "metricsListen") {
+            guard let address = ListenAddress(text) else { throw ConfigurationError(setting: "metricsListen", reason: "\"\(text)\" is not host:port") }
+            configuration.metricsListen = address
+        }
+        if let value = try duration(flags.pollTimeout, "pollTimeout") { configuration.pollTimeout = value }
+        if let value = try duration(flags.heartbeatInterval, "heartbeatInterval") { configuration.heartbeatInterval = value }
+        if let text = layers.string(flags.outboxMaxBatches, key: "outboxMaxBatches") {
+            guard let value = Int(text), value >= 1 else { throw ConfigurationError(setting: "outboxMaxBatches", reason: "must be a positive integer") }
+            configuration.outboxMaxBatches = value
+        }
+        return configuration
+    }
+}

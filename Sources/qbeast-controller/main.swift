@@ -1,1 +1,141 @@
-print("x")
+import ArgumentParser
+import Controller
+import Foundation
+import Logging
+import ServiceLifecycle
+import ServiceSupport
+import SplitPlaneTLS
+import Yams
+
+@main
+struct QbeastController: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "qbeast-controller",
+        abstract: "The Qbeast control plane: operator API, agent gateway, alert intake.",
+        subcommands: [Serve.self]
+    )
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the controller until SIGINT/SIGTERM.",
+        discussion: """
+        Every option can also be set as a QBEAST_… environment variable (e.g. --operator-listen as \
+        QBEAST_OPERATOR_LISTEN) or as a camelCase key in the --config YAML file (operatorListen). \
+        Flags win over the environment, which wins over the file.
+        """
+    )
+
+    @Option(help: "YAML configuration file.") var config: String?
+    @Option(help: "Operator API listen address (HTTPS). Default 127.0.0.1:8443.") var operatorListen: String?
+    @Option(help: "Agent gateway listen address (mutual TLS). Default 127.0.0.1:8444.") var agentListen: String?
+    @Option(help: "Operations listen address (/metrics, /healthz, /readyz; plain HTTP). Default 127.0.0.1:9090.") var metricsListen: String?
+    @Option(help: "PEM server certificate for both TLS listeners.") var tlsCert: String?
+    @Option(help: "PEM private key of the server certificate.") var tlsKey: String?
+    @Option(help: "PEM CA bundle that agent client certificates must chain to.") var clientCA: String?
+    @Option(help: "SPIFFE trust domain of agent identities. Default qbeast.dev.") var trustDomain: String?
+    @Option(help: "Data directory (holds controller.sqlite). Default ./.data/controller.") var dataDir: String?
+    @Option(help: "SQLite database file. Default <data-dir>/controller.sqlite.") var database: String?
+    @Option(help: "File holding the operator admin token (one line). Or set QBEAST_ADMIN_TOKEN.") var adminTokenFile: String?
+    @Option(help: "Longest a desired-state long poll is held. Default 30s.") var maxPollTimeout: String?
+    @Option(help: "Largest accepted request body in bytes. Default 1048576.") var bodyLimit: String?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Default info.") var logLevel: String?
+
+    func run() async throws {
+        let layers = try LayeredConfiguration(fileValues: Self.loadFile(config))
+        let level = Logger.Level(rawValue: layers.string(logLevel, key: "logLevel") ?? "info") ?? .info
+        JSONLogHandler.bootstrap(level: level)
+        let logger = Logger(label: "qbeast-controller")
+        do {
+            let configuration = try Self.resolve(self, layers)
+            let registry = OperationsEndpoints.bootstrapMetrics()
+            let store = try SQLiteStore(path: configuration.databasePath)
+            let server = ControllerServer(configuration: configuration, store: store, logger: logger)
+            let group = ServiceGroup(configuration: .init(
+                services: try server.services(metricsRegistry: registry).map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            ))
+            logger.info("controller starting", metadata: [
+                "operatorListen": "\(configuration.operatorListen)", "agentListen": "\(configuration.agentListen)",
+                "metricsListen": "\(configuration.metricsListen)", "database": "\(configuration.databasePath)",
+                "trustDomain": "\(configuration.trustDomain)",
+            ])
+            try await group.run()
+            logger.info("controller stopped")
+        } catch {
+            logger.critical("controller failed to start", metadata: ["error": "\(error)"])
+            throw ExitCode.failure
+        }
+    }
+
+    static func loadFile(_ path: String?) throws -> [String: String] {
+        guard let path else { return [:] }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ValidationError("--config: cannot read \(path)")
+        }
+        guard let node = try Yams.compose(yaml: text), let mapping = node.mapping else { return [:] }
+        var values: [String: String] = [:]
+        for (key, value) in mapping {
+            guard let key = key.string else { continue }
+            if let scalar = value.scalar { values[key] = scalar.string }
+        }
+        return values
+    }
+
+    static func resolve(_ flags: Serve, _ layers: LayeredConfiguration) throws -> ControllerConfiguration {
+        func address(_ flag: String?, _ key: String, _ fallback: String) throws -> ListenAddress {
+            let text = layers.string(flag, key: key) ?? fallback
+            guard let address = ListenAddress(text) else { throw ConfigurationError(setting: key, reason: "\"\(text)\" is not host:port") }
+            return address
+        }
+        func required(_ flag: String?, _ key: String) throws -> String {
+            guard let value = layers.string(flag, key: key) else {
+                throw ConfigurationError(setting: key, reason: "required (flag --\(kebab(key)) or \(LayeredConfiguration.environmentName(key)))")
+            }
+            return value
+        }
+        let dataDir = layers.string(flags.dataDir, key: "dataDir") ?? ".data/controller"
+        var tokens: [String] = []
+        if let file = layers.string(flags.adminTokenFile, key: "adminTokenFile") {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ConfigurationError(setting: "adminTokenFile", reason: "cannot read \(file)")
+            }
+            tokens.append(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        if let token = layers.string(nil, key: "adminToken") { tokens.append(token) }
+        tokens = tokens.filter { !$0.isEmpty }
+        guard !tokens.isEmpty else {
+            throw ConfigurationError(setting: "adminToken", reason: "no operator token configured: use --admin-token-file or QBEAST_ADMIN_TOKEN")
+        }
+        if let short = tokens.first(where: { $0.count < 16 }) {
+            throw ConfigurationError(setting: "adminToken", reason: "tokens must be at least 16 characters (got \(short.count))")
+        }
+        var configuration = ControllerConfiguration(
+            tls: TLSFiles(certificate: try required(flags.tlsCert, "tlsCert"), privateKey: try required(flags.tlsKey, "tlsKey"),
+                          trustBundle: try required(flags.clientCA, "clientCA")),
+            databasePath: layers.string(flags.database, key: "database") ?? "\(dataDir)/controller.sqlite",
+            adminTokens: tokens
+        )
+        configuration.operatorListen = try address(flags.operatorListen, "operatorListen", "127.0.0.1:8443")
+        configuration.agentListen = try address(flags.agentListen, "agentListen", "127.0.0.1:8444")
+        configuration.metricsListen = try address(flags.metricsListen, "metricsListen", "127.0.0.1:9090")
+        configuration.trustDomain = layers.string(flags.trustDomain, key: "trustDomain") ?? "qbeast.dev"
+        if let text = layers.string(flags.maxPollTimeout, key: "maxPollTimeout") {
+            guard let duration = parseDuration(text) else { throw ConfigurationError(setting: "maxPollTimeout", reason: "\"\(text)\" is not a duration") }
+            configuration.maxPollTimeout = duration
+        }
+        if let text = layers.string(flags.bodyLimit, key: "bodyLimit") {
+            guard let limit = Int(text), limit >= 1024 else { throw ConfigurationError(setting: "bodyLimit", reason: "must be a number of bytes ≥ 1024") }
+            configuration.bodyLimit = limit
+        }
+        return configuration
+    }
+
+    static func kebab(_ key: String) -> String {
+        key.reduce(into: "") { result, character in
+            if character.isUppercase { result.append("-") }
+            result.append(character.lowercased())
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import ServiceSupport
+import SplitPlaneTLS
+
+/// What `qbeast-agent run` is told. The agent has no inbound API: it only dials the controller.
+public struct AgentConfiguration: Sendable {
+    /// Base URL of the controller's agent gateway, e.g. `https://controller.qbeast.io:8444`.
+    public var controllerURL: String
+    /// The agent's certificate, key (never sent anywhere) and the CA bundle it trusts the controller with.
+    public var tls: TLSFiles
+    /// Small directory of durable state (instance id, outbox, last desired state); a PVC in the chart.
+    public var stateDirectory: String
+    public var metricsListen = ListenAddress(host: "127.0.0.1", port: 9091)
+    /// How long the controller may hold a desired-state long poll.
+    public var pollTimeout: Duration = .seconds(30)
+    /// Status is re-sent at least this often, so the controller can tell a silent agent from a healthy one.
+    public var heartbeatInterval: Duration = .seconds(30)
+    /// Outbox bound in batches; beyond it the oldest batches are dropped and the drop reported.
+    public var outboxMaxBatches = 10_000
+    public var retry = RetryPolicy()
+    public var version = AgentVersion.current
+
+    public init(controllerURL: String, tls: TLSFiles, stateDirectory: String) {
+        self.controllerURL = controllerURL
+        self.tls = tls
+        self.stateDirectory = stateDirectory
+    }
+}
+
+public enum AgentVersion {
+    public static let current = "0.1.0"
+}
+
+/// Exponential backoff with jitter for every retry the agent makes against the controller.
+public struct RetryPolicy: Sendable {
+    public var initial: Duration = .milliseconds(500)
+    public var maximum: Duration = .seconds(60)
+
+    public init(initial: Duration = .milliseconds(500), maximum: Duration = .seconds(60)) {
+        self.initial = initial
+        self.maximum = maximum
+    }
+
+    /// Delay before retry number `attempt` (0-based): half fixed, half random ("equal jitter"), so
+    /// many agents restarting together do not retry in lockstep, yet none retries immediately.
+    public func delay(attempt: Int, random: Double = Double.random(in: 0..<1)) -> Duration {
+        let base = initial * Int(1 << min(attempt, 20))
+        let capped = min(base, maximum)
+        return capped / 2 + capped / 2 * random
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+import ServiceSupport
+import SplitPlaneProtocol
+import SplitPlaneTLS
+import X509
+
+/// The agent's main loops: follow the desired state (long poll), report status (on change and as a
+/// heartbeat), and drain the alert outbox. Each loop retries with jittered backoff on its own, so a
+/// controller outage delays them but loses nothing.
+public final class AgentService: Service, Sendable {
+    public let configuration: AgentConfiguration
+    public let outbox: AlertOutbox
+    public let readiness: Readiness
+    let client: ControllerClient
+    let state: AgentState
+    let clock: any TimeSource
+    let logger: Logger
+    let random: @Sendable () -> Double
+
+    public init(configuration: AgentConfiguration, readiness: Readiness = Readiness(), clock: any TimeSource = SystemTimeSource(),
+                logger: Logger, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) throws {
+        self.configuration = configuration
+        self.readiness = readiness
+        self.clock = clock
+        self.logger = logger
+        self.random = random
+        let directory = URL(fileURLWithPath: configuration.stateDirectory)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let instance = try Self.instanceID(in: directory)
+        outbox = try AlertOutbox(directory: directory.appendingPathComponent("outbox"), instance: instance,
+                                 maxBatches: configuration.outboxMaxBatches, logger: logger)
+        state = AgentState(instance: instance)
+        client = try ControllerClient(configuration: configuration)
+        readiness.set("desired-state", problem: "no desired state received from the controller yet")
+    }
+
+    /// The current desired state, as last received (nil before the first answer).
+    public var desired: DesiredState? { get async { await state.desired } }
+    public var reportedStatuses: [WorkspaceStatus] { get async { await state.statuses } }
+
+    public func run() async throws {
+        logger.info("agent starting", metadata: ["controller": "\(configuration.controllerURL)", "instance": "\(outbox.instance)"])
+        // Graceful shutdown cancels the loops; everything they own is already on disk.
+        try? await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.followDesiredState() }
+                group.addTask { await self.reportStatus() }
+                group.addTask { await self.deliverAlerts() }
+            }
+        }
+        try? await client.shutdown()
+        logger.info("agent stopped")
+    }
+
+    // MARK: Desired state
+
+    func followDesiredState() async {
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                let after = await state.desired?.revision ?? 0
+                let desired = try await client.desiredState(after: after, timeout: configuration.pollTimeout)
+                failures = 0
+                let first = await state.desired == nil
+                if desired.revision != after || first {
+                    let statuses = WorkspaceStatusBuilder().statuses(for: desired, previous: await state.statuses, now: clock.now())
+                    await state.update(desired: desired, statuses: statuses)
+                    Gauge(label: "qbeast_agent_desired_revision").record(desired.revision)
+                    logger.info("desired state received", metadata: [
+                        "revision": "\(desired.revision)", "workspaces": "\(desired.workspaces.map(\.name).joined(separator: ","))",
+                    ])
+                    readiness.set("desired-state", problem: nil)
+                }
+            } catch {
+                if Task.isCancelled { return }
+                await retryPause(&failures, "desired-state long poll", error)
+            }
+        }
+    }
+
+    // MARK: Status
+
+    func reportStatus() async {
+        var failures = 0
+        var lastSent: StatusReport?
+        var lastSentAt = Date.distantPast
+        while !Task.isCancelled {
+            await state.waitForChange(timeout: configuration.heartbeatInterval, clock: clock)
+            if Task.isCancelled { return }
+            let report = await makeReport()
+            let heartbeatDue = clock.now().timeIntervalSince(lastSentAt) >= configuration.heartbeatInterval.seconds
+            guard report != lastSent || heartbeatDue else { continue }
+            do {
+                try await client.putStatus(report)
+                lastSent = report
+                lastSentAt = clock.now()
+                failures = 0
+            } catch {
+                if Task.isCancelled { return }
+                await retryPause(&failures, "status report", error)
+                await state.markChanged()
+            }
+        }
+    }
+
+    func makeReport() async -> StatusReport {
+        let desired = await state.desired
+        let rules = desired?.workspaces.reduce(0) { $0 + $1.spec.ruleGroups.reduce(0) { $0 + $1.rules.count } } ?? 0
+        return StatusReport(
+            agent: AgentFacts(instance: outbox.instance, version: configuration.version, certificateExpiry: certificateExpiry(),
+                              rulesLoaded: rules, metricsStoreReachable: nil, desiredRevision: desired?.revision ?? 0),
+            workspaces: await state.statuses
+        )
+    }
+
+    private func certificateExpiry() -> Date? {
+        guard let pem = try? String(contentsOfFile: configuration.tls.certificate, encoding: .utf8),
+              let certificate = try? Certificate(pemEncoded: pem) else { return nil }
+        return certificate.notValidAfter
+    }
+
+    // MARK: Alerts
+
+    func deliverAlerts() async {
+        var failures = 0
+        while !Task.isCancelled {
+            await outbox.waitUntilNotEmpty()
+            if Task.isCancelled { return }
+            do {
+                guard let batch = try await outbox.head() else { continue }
+                let stored = try await client.postAlerts(batch)
+                try await outbox.acknowledge(batch)
+                failures = 0
+                logger.debug("alert batch delivered", metadata: ["sequence": "\(batch.sequence)", "duplicate": "\(!stored)"])
+            } catch {
+                if Task.isCancelled { return }
+                await retryPause(&failures, "alert delivery", error)
+            }
+        }
+    }
+
+    private func retryPause(_ failures: inout Int, _ what: String, _ error: any Error) async {
+        let delay = configuration.retry.delay(attempt: failures, random: random())
+        failures += 1
+        logger.warning("\(what) failed; retrying", metadata: ["error": "\(error)", "attempt": "\(failures)", "retryIn": "\(delay)"])
+        try? await clock.sleep(for: delay)
+    }
+
+    /// A random id made on first start and kept, so the controller can tell this agent's sequence
+    /// numbers from those of a replacement pod with a fresh state directory.
+    static func instanceID(in directory: URL) throws -> String {
+        let file = directory.appendingPathComponent("instance-id")
+        if let existing = try? String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !existing.isEmpty {
+            return existing
+        }
+        let id = UUID().uuidString.lowercased()
+        try AtomicFile.write(Data("\(id)\n".utf8), to: file)
+        return id
+    }
+}
+
+/// What the loops share: the latest desired state and the status derived from it.
+actor AgentState {
+    let instance: String
+    private(set) var desired: DesiredState?
+    private(set) var statuses: [WorkspaceStatus] = []
+    private var changed = true
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    init(instance: String) { self.instance = instance }
+
+    func update(desired: DesiredState, statuses: [WorkspaceStatus]) {
+        self.desired = desired
+        self.statuses = statuses
+        markChanged()
+    }
+
+    func markChanged() {
+        changed = true
+        waiter?.resume()
+        waiter = nil
+    }
+
+    /// Returns when something changed since the last call, or after `timeout` (the heartbeat).
+    func waitForChange(timeout: Duration, clock: any TimeSource) async {
+        if changed {
+            changed = false
+            return
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitForSignal() }
+            group.addTask { try? await clock.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+            await self.releaseWaiter()
+        }
+        changed = false
+    }
+
+    private func waitForSignal() async {
+        await withCheckedContinuation { continuation in
+            if changed { continuation.resume() } else { waiter = continuation }
+        }
+    }
+
+    private func releaseWaiter() {
+        waiter?.resume()
+        waiter = nil
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import SplitPlaneProtocol
+
+/// Turns the desired workspaces into the status the agent reports. At this stage the agent receives
+/// and validates specs; installing components is a later capability, and the conditions say so
+/// rather than pretending the workspace is ready.
+public struct WorkspaceStatusBuilder: Sendable {
+    public init() {}
+
+    public func statuses(for desired: DesiredState, previous: [WorkspaceStatus], now: Date) -> [WorkspaceStatus] {
+        desired.workspaces.map { workspace in
+            var conditions = previous.first { $0.name == workspace.name }?.conditions ?? []
+            conditions.set(Condition(type: "Received", status: .true, reason: "SpecReceived",
+                                     message: "generation \(workspace.generation) received at revision \(desired.revision)",
+                                     lastTransitionTime: now))
+            var componentState = "NotInstalled"
+            var componentMessage = "this agent version receives and validates specs; it does not install components yet"
+            do throws(ValidationError) {
+                try workspace.spec.validate()
+                conditions.set(Condition(type: "Accepted", status: .true, reason: "Valid",
+                                         message: "\(workspace.spec.components.count) component(s), \(ruleCount(workspace.spec)) alert rule(s)",
+                                         lastTransitionTime: now))
+            } catch {
+                conditions.set(Condition(type: "Accepted", status: .false, reason: "InvalidSpec", message: error.description,
+                                         lastTransitionTime: now))
+                componentState = "Rejected"
+                componentMessage = "workspace spec is invalid: \(error.description)"
+            }
+            return WorkspaceStatus(
+                name: workspace.name,
+                observedGeneration: workspace.generation,
+                conditions: conditions,
+                components: workspace.spec.components.map { ComponentStatus(name: $0.name, state: componentState, message: componentMessage) }
+            )
+        }
+    }
+
+    func ruleCount(_ spec: WorkspaceSpec) -> Int { spec.ruleGroups.reduce(0) { $0 + $1.rules.count } }
+}

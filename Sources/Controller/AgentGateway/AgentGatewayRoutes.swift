@@ -1,0 +1,108 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+import ServiceSupport
+import SplitPlaneProtocol
+
+/// The agent side of the wire protocol. Every handler acts only on the environment named by the
+/// caller's certificate; nothing in a path, query or body can point it elsewhere.
+struct AgentGatewayRoutes {
+    typealias Context = AgentRequestContext
+
+    let store: any ControllerStore
+    let notifier: DesiredStateNotifier
+    let clock: any TimeSource
+    let bodyLimit: Int
+    /// Longest a long poll may be held, whatever the agent asks for.
+    let maxPollTimeout: Duration
+
+    func register(on group: RouterGroup<Context>) {
+        group.get("desired", use: desired)
+        group.put("status", use: status)
+        group.post("alerts", use: alerts)
+    }
+
+    /// `GET /agent/v1/desired?after=<revision>&timeout=<seconds>`: answers as soon as the environment's
+    /// revision passes `after`, or with the unchanged state when the timeout ends.
+    @Sendable func desired(_ request: Request, context: Context) async throws -> Response {
+        let identity = try requireIdentity(context)
+        let query = request.uri.queryParameters
+        let after: Int64
+        if let text = query["after"] {
+            guard let value = Int64(text), value >= 0 else {
+                throw APIProblem(.badRequest, "after: \"\(text)\" is not a non-negative revision number")
+            }
+            after = value
+        } else {
+            after = 0
+        }
+        var timeout = maxPollTimeout
+        if let text = query["timeout"] {
+            guard let seconds = Int(text), seconds >= 0 else {
+                throw APIProblem(.badRequest, "timeout: \"\(text)\" is not a whole number of seconds")
+            }
+            timeout = min(.seconds(seconds), maxPollTimeout)
+        }
+
+        guard var state = try await store.desiredState(tenant: identity.tenant, environment: identity.environment) else {
+            throw APIProblem(.forbidden, "environment \(identity.tenant)/\(identity.environment) no longer exists")
+        }
+        if state.revision <= after && timeout > .zero {
+            Metrics.Gauge(label: "qbeast_controller_long_polls_waiting").record(await notifier.waiterCount + 1)
+            let key = identity.notifierKey
+            let notifier = self.notifier
+            let clock = self.clock
+            let pollTimeout = timeout
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await notifier.wait(key, after: after) }
+                group.addTask { try? await clock.sleep(for: pollTimeout) }
+                await group.next()
+                group.cancelAll()
+            }
+            guard let current = try await store.desiredState(tenant: identity.tenant, environment: identity.environment) else {
+                throw APIProblem(.forbidden, "environment \(identity.tenant)/\(identity.environment) no longer exists")
+            }
+            state = current
+        }
+        return try JSONBodies.response(state, headers: [HTTPField.Name("Qbeast-Revision")!: String(state.revision)])
+    }
+
+    @Sendable func status(_ request: Request, context: Context) async throws -> Response {
+        let identity = try requireIdentity(context)
+        let report = try await JSONBodies.decode(StatusReport.self, from: request, limit: bodyLimit)
+        try report.validate()
+        try await store.recordStatus(tenant: identity.tenant, environment: identity.environment, report: report, at: clock.now())
+        Counter(label: "qbeast_controller_agent_bytes_received_total", dimensions: [("kind", "status")])
+            .increment(by: Int64(request.headers[.contentLength].flatMap(Int64.init) ?? 0))
+        return Response(status: .noContent)
+    }
+
+    @Sendable func alerts(_ request: Request, context: Context) async throws -> Response {
+        let identity = try requireIdentity(context)
+        let batch = try await JSONBodies.decode(AlertBatch.self, from: request, limit: bodyLimit)
+        try batch.validate()
+        let stored = try await store.recordAlertBatch(tenant: identity.tenant, environment: identity.environment, batch: batch, at: clock.now())
+        if stored {
+            Counter(label: "qbeast_controller_alerts_received_total").increment(by: Int64(batch.alerts.count))
+            if let dropped = batch.droppedBatches, dropped > 0 {
+                context.logger.warning("agent outbox dropped alert batches", metadata: ["dropped": "\(dropped)", "instance": "\(batch.instance)"])
+            }
+        }
+        return try JSONBodies.response(AlertBatchReceipt(sequence: batch.sequence, duplicate: !stored))
+    }
+
+    private func requireIdentity(_ context: Context) throws -> AgentIdentity {
+        guard let identity = context.identity else { throw APIProblem(.unauthorized, "no verified agent identity") }
+        return identity
+    }
+}
+
+/// Answer to an alert batch: the agent deletes the batch from its outbox once it has this.
+public struct AlertBatchReceipt: Codable, Equatable, Sendable {
+    public var apiVersion: String = APIVersion.agentV1
+    public var kind: String = "AlertBatchReceipt"
+    public var sequence: Int64
+    public var duplicate: Bool
+}

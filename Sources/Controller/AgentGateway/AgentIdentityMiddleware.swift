@@ -1,0 +1,46 @@
+import Hummingbird
+import NIOCore
+import NIOSSL
+import SplitPlaneProtocol
+import SplitPlaneTLS
+import X509
+
+/// Derives tenant and environment from the client certificate the TLS handshake already verified
+/// against the CA, and refuses identities of other trust domains or of environments the controller
+/// does not (or no longer) know.
+struct AgentIdentityMiddleware: RouterMiddleware {
+    typealias Context = AgentRequestContext
+
+    let trustDomain: String
+    let store: any ControllerStore
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        let certificate = try await Self.peerCertificate(context.channel)
+        guard let identity = certificate.spiffeIdentity else {
+            throw APIProblem(.forbidden, "the client certificate has no agent SPIFFE ID (spiffe://<trust-domain>/tenant/<t>/environment/<e>)")
+        }
+        guard identity.trustDomain == trustDomain.lowercased() else {
+            throw APIProblem(.forbidden, "the client certificate belongs to trust domain \"\(identity.trustDomain)\", not \"\(trustDomain)\"")
+        }
+        guard try await store.environment(tenant: identity.tenant, name: identity.environment) != nil else {
+            throw APIProblem(.forbidden, "environment \(identity.tenant)/\(identity.environment) is not registered with this controller")
+        }
+        context.identity = AgentIdentity(tenant: identity.tenant, environment: identity.environment,
+                                         certificateSerial: certificate.serialHex)
+        context.logger[metadataKey: "tenant"] = .string(identity.tenant)
+        context.logger[metadataKey: "environment"] = .string(identity.environment)
+        return try await next(request, context)
+    }
+
+    /// The verified peer certificate. With HTTP/2 the request runs on a stream channel whose parent
+    /// holds the TLS handler; with HTTP/1.1 it is the connection channel itself.
+    static func peerCertificate(_ channel: any Channel) async throws -> Certificate {
+        let connection = channel.parent ?? channel
+        let peer = try await connection.eventLoop.submit {
+            try connection.pipeline.syncOperations.nioSSL_peerCertificate()
+        }.get()
+        guard let peer else { throw APIProblem(.unauthorized, "no client certificate was presented") }
+        return try Certificate(derEncoded: try peer.toDERBytes())
+    }
+}

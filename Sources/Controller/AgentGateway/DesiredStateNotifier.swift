@@ -1,0 +1,66 @@
+import Foundation
+
+/// Wakes long polls when an environment's desired state moves past the revision they hold.
+/// The store commits first and then calls `publish`, so a waiter that read the store before the
+/// commit either sees the new revision here at registration or is woken by the publish.
+public actor DesiredStateNotifier {
+    public struct Key: Hashable, Sendable {
+        public var tenant: String
+        public var environment: String
+        public init(tenant: String, environment: String) {
+            self.tenant = tenant
+            self.environment = environment
+        }
+    }
+
+    private var latest: [Key: Int64] = [:]
+    private var waiters: [Key: [UUID: (after: Int64, continuation: CheckedContinuation<Void, Never>)]] = [:]
+    private var shuttingDown = false
+
+    public init() {}
+
+    /// Records that `key`'s desired state is now at `revision` and wakes waiters behind it.
+    public func publish(_ key: Key, revision: Int64) {
+        latest[key] = max(latest[key] ?? 0, revision)
+        guard var keyWaiters = waiters[key] else { return }
+        for (id, waiter) in keyWaiters where waiter.after < revision {
+            keyWaiters[id] = nil
+            waiter.continuation.resume()
+        }
+        waiters[key] = keyWaiters.isEmpty ? nil : keyWaiters
+    }
+
+    /// Wakes every waiter and makes later waits return at once: graceful shutdown answers long polls.
+    public func shutdown() {
+        shuttingDown = true
+        for (_, keyWaiters) in waiters {
+            for waiter in keyWaiters.values { waiter.continuation.resume() }
+        }
+        waiters = [:]
+    }
+
+    public var waiterCount: Int { waiters.values.reduce(0) { $0 + $1.count } }
+
+    /// Returns when `key` passes `revision`, on shutdown, or when the calling task is cancelled.
+    public func wait(_ key: Key, after revision: Int64) async {
+        let id = UUID()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                if shuttingDown || (latest[key] ?? 0) > revision || Task.isCancelled {
+                    continuation.resume()
+                } else {
+                    waiters[key, default: [:]][id] = (revision, continuation)
+                }
+            }
+        } onCancel: {
+            Task { await self.cancel(key, id) }
+        }
+    }
+
+    private func cancel(_ key: Key, _ id: UUID) {
+        if let waiter = waiters[key]?.removeValue(forKey: id) {
+            waiter.continuation.resume()
+        }
+        if waiters[key]?.isEmpty == true { waiters[key] = nil }
+    }
+}

@@ -1,0 +1,24 @@
+import Foundation
+import ServiceSupport
+import SplitPlaneTLS
+
+/// Everything `qbeast-controller serve` can be told, with development-friendly defaults (loopback only).
+public struct ControllerConfiguration: Sendable {
+    public var operatorListen = ListenAddress(host: "127.0.0.1", port: 8443)
+    public var agentListen = ListenAddress(host: "127.0.0.1", port: 8444)
+    public var metricsListen = ListenAddress(host: "127.0.0.1", port: 9090)
+    /// Server certificate and key for both TLS listeners; `trustBundle` verifies agent certificates.
+    public var tls: TLSFiles
+    public var trustDomain = "qbeast.dev"
+    public var databasePath: String
+    /// Operator bearer tokens accepted with full rights (role-based tokens come later).
+    public var adminTokens: [String]
+    public var bodyLimit = JSONBodies.defaultLimit
+    public var maxPollTimeout: Duration = .seconds(30)
+
+    public init(tls: TLSFiles, databasePath: String, adminTokens: [String]) {
+        self.tls = tls
+        self.databasePath = databasePath
+        self.adminTokens = adminTokens
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Hummingbird
+import HummingbirdHTTP2
+import HummingbirdTLS
+import Logging
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+import ServiceSupport
+import SplitPlaneTLS
+
+/// Assembles the controller's three listeners — operator API (HTTPS, bearer tokens), agent gateway
+/// (mutual TLS, HTTP/2 with HTTP/1.1 fallback) and operations (/metrics, /healthz, /readyz) — over one store.
+public final class ControllerServer: Sendable {
+    public let configuration: ControllerConfiguration
+    public let store: any ControllerStore
+    public let notifier = DesiredStateNotifier()
+    public let readiness = Readiness()
+    public let boundPorts = BoundPorts()
+    let clock: any TimeSource
+    let logger: Logger
+
+    public init(configuration: ControllerConfiguration, store: any ControllerStore, clock: any TimeSource = SystemTimeSource(), logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// The services to run in one `ServiceGroup`. The notifier comes last so that, shutting down in
+    /// reverse order, it answers every held long poll before the listeners drain their connections.
+    public func services(metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws -> [any Service] {
+        [try operatorApplication(), try agentGatewayApplication(),
+         OperationsEndpoints.application(host: configuration.metricsListen.host, port: configuration.metricsListen.port,
+                                         registry: metricsRegistry, readiness: readiness, logger: logger,
+                                         onServerRunning: { [boundPorts] port in await boundPorts.set(.metrics, port) }),
+         LongPollShutdown(notifier: notifier)]
+    }
+
+    func operatorApplication() throws -> some ApplicationProtocol {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
+        let v1 = router.group("v1").add(middleware: BearerTokenMiddleware(tokens: configuration.adminTokens))
+        OperatorRoutes(store: store, notifier: notifier, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
+        let tls = try TLSConfigurations.server(certificate: configuration.tls.certificate, privateKey: configuration.tls.privateKey)
+        return Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls),
+                           configuration: .init(address: .hostname(configuration.operatorListen.host, port: configuration.operatorListen.port),
+                                                serverName: nil),
+                           onServerRunning: { [boundPorts, readiness] channel in
+                               await boundPorts.set(.operatorAPI, channel.localAddress?.port ?? 0)
+                               readiness.set("operator-api", problem: nil)
+                           },
+                           logger: logger)
+    }
+
+    func agentGatewayApplication() throws -> some ApplicationProtocol {
+        let router = Router(context: AgentRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
+        let v1 = router.group("agent/v1").add(middleware: AgentIdentityMiddleware(trustDomain: configuration.trustDomain, store: store))
+        AgentGatewayRoutes(store: store, notifier: notifier, clock: clock, bodyLimit: configuration.bodyLimit,
+                           maxPollTimeout: configuration.maxPollTimeout).register(on: v1)
+        let tls = try TLSConfigurations.mutualServer(configuration.tls)
+        return Application(router: router, server: try .http2Upgrade(tlsConfiguration: tls),
+                           configuration: .init(address: .hostname(configuration.agentListen.host, port: configuration.agentListen.port),
+                                                serverName: nil),
+                           onServerRunning: { [boundPorts, readiness] channel in
+                               await boundPorts.set(.agentGateway, channel.localAddress?.port ?? 0)
+                               readiness.set("agent-gateway", problem: nil)
+                           },
+                           logger: logger)
+    }
+}
+
+/// On graceful shutdown, answers every long poll at once instead of letting it run to its timeout.
+struct LongPollShutdown: Service {
+    let notifier: DesiredStateNotifier
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await notifier.shutdown()
+    }
+}
+
+/// Ports the listeners actually bound (port 0 in tests picks a free one).
+public actor BoundPorts {
+    public enum Listener: Sendable { case operatorAPI, agentGateway, metrics }
+    private var ports: [Listener: Int] = [:]
+    private var waiters: [(Listener, CheckedContinuation<Int, Never>)] = []
+
+    public init() {}
+
+    func set(_ listener: Listener, _ port: Int) {
+        ports[listener] = port
+        waiters.removeAll { waiter in
+            guard waiter.0 == listener else { return false }
+            waiter.1.resume(returning: port)
+            return true
+        }
+    }
+
+    /// Waits until `listener` is accepting connections and returns its port.
+    public func port(_ listener: Listener) async -> Int {
+        if let port = ports[listener] { return port }
+        return await withCheckedContinuation { waiters.append((listener, $0)) }
+    }
+}

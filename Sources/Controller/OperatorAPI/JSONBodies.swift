@@ -1,0 +1,34 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SplitPlaneProtocol
+
+/// Reading and writing JSON bodies with the project's rules: size limit, JSON content type,
+/// closed schemas, sorted-key output.
+public enum JSONBodies {
+    /// Default body limit; a workspace spec with inline manifests fits comfortably.
+    public static let defaultLimit = 1 << 20
+
+    public static func decode<T: Codable>(_ type: T.Type, from request: Request, limit: Int = defaultLimit) async throws -> T {
+        if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
+            throw APIProblem(.unsupportedMediaType, "expected Content-Type application/json, got \(contentType)")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIProblem(.contentTooLarge, "request body exceeds the \(limit)-byte limit")
+        }
+        if buffer.readableBytes == 0 { throw APIProblem(.badRequest, "request body is empty; a JSON object is expected") }
+        return try StrictJSON.decodeClosed(T.self, from: Data(buffer: buffer))
+    }
+
+    public static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        var data = try StrictJSON.encoder(pretty: true).encode(value)
+        data.append(0x0A)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
+    }
+}

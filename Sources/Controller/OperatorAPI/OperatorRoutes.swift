@@ -1,0 +1,179 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import ServiceSupport
+import SplitPlaneProtocol
+
+/// The operator REST API: tenants → environments → workspaces, and received alerts.
+struct OperatorRoutes<Context: RequestContext> {
+    let store: any ControllerStore
+    let notifier: DesiredStateNotifier
+    let clock: any TimeSource
+    let bodyLimit: Int
+
+    func register(on group: RouterGroup<Context>) {
+        group.post("tenants", use: createTenant)
+        group.get("tenants", use: listTenants)
+        group.get("tenants/:tenant", use: getTenant)
+        group.delete("tenants/:tenant", use: deleteTenant)
+
+        group.post("tenants/:tenant/environments", use: createEnvironment)
+        group.get("tenants/:tenant/environments", use: listEnvironments)
+        group.get("tenants/:tenant/environments/:environment", use: getEnvironment)
+        group.delete("tenants/:tenant/environments/:environment", use: deleteEnvironment)
+
+        group.put("tenants/:tenant/environments/:environment/workspaces/:workspace", use: applyWorkspace)
+        group.get("tenants/:tenant/environments/:environment/workspaces", use: listWorkspaces)
+        group.get("tenants/:tenant/environments/:environment/workspaces/:workspace", use: getWorkspace)
+        group.delete("tenants/:tenant/environments/:environment/workspaces/:workspace", use: deleteWorkspace)
+
+        group.get("alerts", use: listAlerts)
+    }
+
+    // MARK: Tenants
+
+    @Sendable func createTenant(_ request: Request, context: Context) async throws -> Response {
+        let body = try await JSONBodies.decode(TenantRequest.self, from: request, limit: bodyLimit)
+        try body.validate()
+        let tenant = try await store.createTenant(body, at: clock.now())
+        return try JSONBodies.response(tenant, status: .created, headers: [.location: "/v1/tenants/\(tenant.name)"])
+    }
+
+    @Sendable func listTenants(_ request: Request, context: Context) async throws -> Response {
+        try JSONBodies.response(ListResponse(items: try await store.tenants()))
+    }
+
+    @Sendable func getTenant(_ request: Request, context: Context) async throws -> Response {
+        let name = try pathName("tenant", context)
+        guard let tenant = try await store.tenant(name) else { throw APIProblem(.notFound, "tenant \"\(name)\" not found") }
+        return try JSONBodies.response(tenant)
+    }
+
+    @Sendable func deleteTenant(_ request: Request, context: Context) async throws -> Response {
+        try await store.deleteTenant(try pathName("tenant", context))
+        return Response(status: .noContent)
+    }
+
+    // MARK: Environments
+
+    @Sendable func createEnvironment(_ request: Request, context: Context) async throws -> Response {
+        let tenant = try pathName("tenant", context)
+        let body = try await JSONBodies.decode(EnvironmentRequest.self, from: request, limit: bodyLimit)
+        try body.validate()
+        let environment = try await store.createEnvironment(tenant: tenant, body, at: clock.now())
+        await notifier.publish(.init(tenant: tenant, environment: environment.name), revision: environment.desiredRevision)
+        return try JSONBodies.response(environment, status: .created,
+                                       headers: [.location: "/v1/tenants/\(tenant)/environments/\(environment.name)"])
+    }
+
+    @Sendable func listEnvironments(_ request: Request, context: Context) async throws -> Response {
+        try JSONBodies.response(ListResponse(items: try await store.environments(tenant: try pathName("tenant", context))))
+    }
+
+    @Sendable func getEnvironment(_ request: Request, context: Context) async throws -> Response {
+        let (tenant, name) = (try pathName("tenant", context), try pathName("environment", context))
+        guard let environment = try await store.environment(tenant: tenant, name: name) else {
+            throw APIProblem(.notFound, "environment \"\(name)\" not found in tenant \"\(tenant)\"")
+        }
+        return try JSONBodies.response(environment)
+    }
+
+    @Sendable func deleteEnvironment(_ request: Request, context: Context) async throws -> Response {
+        let (tenant, name) = (try pathName("tenant", context), try pathName("environment", context))
+        let revision = try await store.deleteEnvironment(tenant: tenant, name: name)
+        // Wakes the environment's long polls; their next request is refused because it no longer exists.
+        await notifier.publish(.init(tenant: tenant, environment: name), revision: revision)
+        return Response(status: .noContent)
+    }
+
+    // MARK: Workspaces
+
+    @Sendable func applyWorkspace(_ request: Request, context: Context) async throws -> Response {
+        let (tenant, environment, name) = (try pathName("tenant", context), try pathName("environment", context),
+                                           try pathName("workspace", context))
+        let body = try await JSONBodies.decode(WorkspaceApply.self, from: request, limit: bodyLimit)
+        try body.validate(tenant: tenant, environment: environment, name: name)
+        let result = try await store.applyWorkspace(tenant: tenant, environment: environment, name: name, spec: body.spec, at: clock.now())
+        if let revision = result.revision {
+            await notifier.publish(.init(tenant: tenant, environment: environment), revision: revision)
+        }
+        return try JSONBodies.response(result.workspace, status: result.created ? .created : .ok)
+    }
+
+    @Sendable func listWorkspaces(_ request: Request, context: Context) async throws -> Response {
+        let (tenant, environment) = (try pathName("tenant", context), try pathName("environment", context))
+        return try JSONBodies.response(ListResponse(items: try await store.workspaces(tenant: tenant, environment: environment)))
+    }
+
+    @Sendable func getWorkspace(_ request: Request, context: Context) async throws -> Response {
+        let (tenant, environment, name) = (try pathName("tenant", context), try pathName("environment", context),
+                                           try pathName("workspace", context))
+        guard let workspace = try await store.workspace(tenant: tenant, environment: environment, name: name) else {
+            throw APIProblem(.notFound, "workspace \"\(name)\" not found in \(tenant)/\(environment)")
+        }
+        return try JSONBodies.response(workspace)
+    }
+
+    @Sendable func deleteWorkspace(_ request: Request, context: Context) async throws -> Response {
+        let (tenant, environment, name) = (try pathName("tenant", context), try pathName("environment", context),
+                                           try pathName("workspace", context))
+        let revision = try await store.deleteWorkspace(tenant: tenant, environment: environment, name: name)
+        await notifier.publish(.init(tenant: tenant, environment: environment), revision: revision)
+        return Response(status: .noContent)
+    }
+
+    // MARK: Alerts
+
+    @Sendable func listAlerts(_ request: Request, context: Context) async throws -> Response {
+        let query = request.uri.queryParameters
+        for (key, _) in query where !["tenant", "environment", "state"].contains(String(key)) {
+            throw APIProblem(.badRequest, "unknown query parameter \"\(key)\"; allowed: tenant, environment, state")
+        }
+        var filter = AlertFilter()
+        if let tenant = query["tenant"].map(String.init) {
+            try ResourceName.validate(tenant, field: "tenant")
+            filter.tenant = tenant
+        }
+        if let environment = query["environment"].map(String.init) {
+            try ResourceName.validate(environment, field: "environment")
+            filter.environment = environment
+        }
+        if let state = query["state"].map(String.init) {
+            guard let parsed = AlertState(rawValue: state) else {
+                throw APIProblem(.badRequest, "state: \"\(state)\" is not one of firing, resolved")
+            }
+            filter.state = parsed
+        }
+        return try JSONBodies.response(ListResponse(items: try await store.alerts(filter)))
+    }
+
+    private func pathName(_ parameter: String, _ context: Context) throws -> String {
+        let value = context.parameters.get(parameter) ?? ""
+        try ResourceName.validate(value, field: parameter)
+        return value
+    }
+}
+
+/// Body of `PUT …/workspaces/{name}`: the spec, optionally with the identifying fields a `qbctl apply`
+/// file carries (which must then match the path).
+struct WorkspaceApply: Codable {
+    var apiVersion: String?
+    var kind: String?
+    var tenant: String?
+    var environment: String?
+    var name: String?
+    var spec: WorkspaceSpec
+
+    func validate(tenant pathTenant: String, environment pathEnvironment: String, name pathName: String) throws {
+        if let apiVersion, apiVersion != APIVersion.operatorV1 {
+            throw ValidationError(field: "apiVersion", reason: "expected \"\(APIVersion.operatorV1)\", got \"\(apiVersion)\"")
+        }
+        if let kind, kind != "Workspace" { throw ValidationError(field: "kind", reason: "expected \"Workspace\", got \"\(kind)\"") }
+        for (field, value, expected) in [("tenant", tenant, pathTenant), ("environment", environment, pathEnvironment), ("name", name, pathName)] {
+            if let value, value != expected {
+                throw ValidationError(field: field, reason: "\"\(value)\" does not match the URL's \"\(expected)\"")
+            }
+        }
+        try spec.validate()
+    }
+}

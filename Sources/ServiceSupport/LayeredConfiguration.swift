@@ -1,0 +1,53 @@
+import Foundation
+
+/// Resolves each setting from, in order: a command-line flag, a `QBEAST_…` environment variable,
+/// a key of the YAML configuration file, the default. One place, so every executable behaves alike.
+public struct LayeredConfiguration: Sendable {
+    private let file: [String: String]
+    private let environment: [String: String]
+
+    /// `fileValues` are the YAML file's top-level scalars, already flattened to strings.
+    public init(fileValues: [String: String] = [:], environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.file = fileValues
+        self.environment = environment
+    }
+
+    /// `key` is the YAML key (camelCase); the environment variable is `QBEAST_` + its UPPER_SNAKE form.
+    public func string(_ flag: String?, key: String) -> String? {
+        if let flag { return flag }
+        if let value = environment[Self.environmentName(key)], !value.isEmpty { return value }
+        return file[key]
+    }
+
+    public static func environmentName(_ key: String) -> String {
+        var name = "QBEAST_"
+        for character in key {
+            if character.isUppercase { name.append("_") }
+            name.append(character.uppercased())
+        }
+        return name
+    }
+}
+
+/// A configuration value that could not be used, named the way the user wrote it.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var setting: String
+    public var reason: String
+    public init(setting: String, reason: String) {
+        self.setting = setting
+        self.reason = reason
+    }
+    public var description: String { "\(setting): \(reason)" }
+}
+
+/// Parses durations written as `30s`, `5m`, `1h`, `250ms` or a bare number of seconds.
+public func parseDuration(_ text: String) -> Duration? {
+    if let seconds = Double(text) { return seconds >= 0 ? .milliseconds(Int64(seconds * 1000)) : nil }
+    let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+    for (suffix, factor) in units where text.hasSuffix(suffix) {
+        if let amount = Double(text.dropLast(suffix.count)), amount >= 0 {
+            return .milliseconds(Int64(amount * factor * 1000))
+        }
+    }
+    return nil
+}
