@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct QBCtl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "qbctl",
+        abstract: "Operate the Qbeast control plane: tenants, environments, workspaces, alerts.",
+        discussion: """
+        Connection settings come from flags or QBEAST_SERVER, QBEAST_TOKEN (or QBEAST_TOKEN_FILE) and QBEAST_CA_FILE.
+
+        Exit codes: 0 success, 1 refused or failed, 2 usage error, 3 not found, 4 not authorised, 5 controller unreachable.
+
+        Examples:
+          qbctl tenant create acme
+          qbctl env create acme prod-eu --cloud aws --mode provided
+          qbctl workspace apply -f workspace.yaml
+          qbctl workspace get acme prod-eu analytics -o json
+          qbctl alerts list --tenant acme --state firing
+        """,
+        subcommands: [TenantCommand.self, EnvironmentCommand.self, WorkspaceCommand.self, AlertsCommand.self, DevCertsCommand.self]
+    )
+}
+
+/// Options every API command shares.
+struct ConnectionOptions: ParsableArguments {
+    @Option(help: "Controller operator API URL (QBEAST_SERVER). Default https://localhost:8443.") var server: String?
+    @Option(help: "Bearer token (QBEAST_TOKEN). Prefer --token-file: flags show in `ps`.") var token: String?
+    @Option(help: "File holding the bearer token (QBEAST_TOKEN_FILE).") var tokenFile: String?
+    @Option(help: "PEM CA bundle to verify the controller with (QBEAST_CA_FILE). Default: system roots.") var ca: String?
+    @Option(name: [.short, .customLong("output")], help: "Output format: table or json.") var output: OutputFormat = .table
+
+    func client() throws -> APIClient {
+        let environment = ProcessInfo.processInfo.environment
+        let server = server ?? environment["QBEAST_SERVER"] ?? "https://localhost:8443"
+        var token = token ?? environment["QBEAST_TOKEN"]
+        if token == nil, let file = tokenFile ?? environment["QBEAST_TOKEN_FILE"] {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError.usage("cannot read token file \(file)") }
+            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard let token, !token.isEmpty else { throw CLIError.usage("no token: set --token-file, QBEAST_TOKEN or QBEAST_TOKEN_FILE") }
+        return try APIClient(server: server, token: token, caFile: ca ?? environment["QBEAST_CA_FILE"])
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json
+}
+
+/// Runs a command body, turning failures into one line on stderr and a script-friendly exit code.
+func runCLI(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as CLIError {
+        FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+        throw ExitCode(error.exitCode)
+    }
+}
+
+struct CLIError: Error {
+    var message: String
+    var exitCode: Int32
+
+    static func usage(_ message: String) -> CLIError { CLIError(message: message, exitCode: 2) }
+}

@@ -1,0 +1,291 @@
+import ArgumentParser
+import Foundation
+import SplitPlaneProtocol
+import Yams
+
+struct TenantCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tenant", abstract: "Manage tenants (customer organisations).",
+                                                    subcommands: [Create.self, List.self, Get.self, Delete.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a tenant.", discussion: "Example: qbctl tenant create acme --display-name 'ACME Corp'")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "Tenant name (DNS-1123 label).") var name: String
+        @Option(help: "Human-readable name.") var displayName: String?
+        func run() async throws {
+            try await runCLI {
+                let tenant = try await connection.client().send(.POST, "/v1/tenants", json: TenantRequest(name: name, displayName: displayName), as: Tenant.self)
+                try show(tenants: [tenant], connection.output)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tenants.")
+        @OptionGroup var connection: ConnectionOptions
+        func run() async throws {
+            try await runCLI {
+                let list = try await connection.client().get("/v1/tenants", as: ListResponse<Tenant>.self)
+                try connection.output == .json ? Output.json(list) : show(tenants: list.items, .table)
+            }
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one tenant.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+        func run() async throws {
+            try await runCLI {
+                try show(tenants: [try await connection.client().get("/v1/tenants/\(try checked(name))", as: Tenant.self)], connection.output)
+            }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a tenant that has no environments.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+        func run() async throws {
+            try await runCLI {
+                try await connection.client().send(.DELETE, "/v1/tenants/\(try checked(name))", body: nil)
+                print("tenant \(name) deleted")
+            }
+        }
+    }
+
+    static func show(tenants: [Tenant], _ format: OutputFormat) throws {
+        if format == .json, tenants.count == 1 { return try Output.json(tenants[0]) }
+        Output.table(["NAME", "DISPLAY NAME", "AGE"], tenants.map { [$0.name, $0.displayName ?? "-", Output.age($0.createdAt)] })
+    }
+}
+
+struct EnvironmentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "env", abstract: "Manage environments (one customer cluster each).",
+                                                    subcommands: [Create.self, List.self, Get.self, Delete.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an environment.",
+                                                        discussion: "Example: qbctl env create acme prod-eu --cloud aws --mode provided")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var tenant: String
+        @Argument var name: String
+        @Option(help: "Cloud: aws, azure or gcp.") var cloud: String
+        @Option(help: "provided (a namespace in the customer's cluster) or managed.") var mode: String = "provided"
+        func run() async throws {
+            try await runCLI {
+                guard let cloud = Cloud(rawValue: cloud) else { throw CLIError.usage("--cloud must be aws, azure or gcp") }
+                guard let mode = EnvironmentMode(rawValue: mode) else { throw CLIError.usage("--mode must be provided or managed") }
+                let environment = try await connection.client().send(.POST, "/v1/tenants/\(try checked(tenant))/environments",
+                                                                     json: EnvironmentRequest(name: name, cloud: cloud, mode: mode), as: Environment.self)
+                try show(environments: [environment], connection.output)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a tenant's environments.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var tenant: String
+        func run() async throws {
+            try await runCLI {
+                let list = try await connection.client().get("/v1/tenants/\(try checked(tenant))/environments", as: ListResponse<Environment>.self)
+                try connection.output == .json ? Output.json(list) : show(environments: list.items, .table)
+            }
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one environment and its agent.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var tenant: String
+        @Argument var name: String
+        func run() async throws {
+            try await runCLI {
+                let environment = try await connection.client().get("/v1/tenants/\(try checked(tenant))/environments/\(try checked(name))", as: Environment.self)
+                try show(environments: [environment], connection.output)
+            }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete an environment that has no workspaces; its agent is refused from then on.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var tenant: String
+        @Argument var name: String
+        func run() async throws {
+            try await runCLI {
+                try await connection.client().send(.DELETE, "/v1/tenants/\(try checked(tenant))/environments/\(try checked(name))", body: nil)
+                print("environment \(tenant)/\(name) deleted")
+            }
+        }
+    }
+
+    static func show(environments: [Environment], _ format: OutputFormat) throws {
+        if format == .json, environments.count == 1 { return try Output.json(environments[0]) }
+        Output.table(["TENANT", "NAME", "CLOUD", "MODE", "REVISION", "AGENT", "LAST SEEN"], environments.map {
+            [$0.tenant, $0.name, $0.cloud.rawValue, $0.mode.rawValue, String($0.desiredRevision),
+             $0.agent?.version ?? "-", Output.age($0.agentLastSeen)]
+        })
+    }
+}
+
+struct WorkspaceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "workspace", abstract: "Manage workspaces and see what their agent reports.",
+                                                    subcommands: [Apply.self, List.self, Get.self, Delete.self])
+
+    struct Apply: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create or update a workspace from a YAML or JSON file.",
+            discussion: """
+            The file names the workspace and carries its spec:
+              apiVersion: qbeast.io/v1
+              kind: Workspace
+              tenant: acme
+              environment: prod-eu
+              name: analytics
+              spec:
+                components: [...]
+                ruleGroups: [...]
+            Use -f - to read standard input.
+            """
+        )
+        @OptionGroup var connection: ConnectionOptions
+        @Option(name: .shortAndLong, help: "File to apply (- for stdin).") var file: String
+        func run() async throws {
+            try await runCLI {
+                let text: String
+                if file == "-" {
+                    text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                } else {
+                    guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError.usage("cannot read \(file)") }
+                    text = contents
+                }
+                let document: Any
+                do {
+                    guard let loaded = try Yams.load(yaml: text) else { throw CLIError.usage("\(file) is empty") }
+                    document = loaded
+                } catch let error as CLIError {
+                    throw error
+                } catch {
+                    throw CLIError(message: "\(file): not valid YAML or JSON: \(error)", exitCode: 1)
+                }
+                guard let object = document as? [String: Any], JSONSerialization.isValidJSONObject(object) else {
+                    throw CLIError(message: "\(file): expected a mapping with tenant, environment, name and spec", exitCode: 1)
+                }
+                guard let tenant = object["tenant"] as? String, let environment = object["environment"] as? String,
+                      let name = object["name"] as? String else {
+                    throw CLIError(message: "\(file): `tenant`, `environment` and `name` are required", exitCode: 1)
+                }
+                let body = try JSONSerialization.data(withJSONObject: object)
+                let client = try connection.client()
+                let data = try await client.send(.PUT, "/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/workspaces/\(try checked(name))", body: body)
+                let workspace = try StrictJSON.decoder().decode(Workspace.self, from: data)
+                if connection.output == .json { return try Output.json(workspace) }
+                print("workspace \(tenant)/\(environment)/\(name) applied (generation \(workspace.generation))")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List an environment's workspaces with their reported state.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var tenant: String
+        @Argument var environment: String
+        func run() async throws {
+            try await runCLI {
+                let list = try await connection.client().get("/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/workspaces",
+                                                             as: ListResponse<Workspace>.self)
+                try connection.output == .json ? Output.json(list) : summary(list.items)
+            }
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a workspace: generation, what the agent observed, conditions, components.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var tenant: String
+        @Argument var environment: String
+        @Argument var name: String
+        func run() async throws {
+            try await runCLI {
+                let workspace = try await connection.client().get(
+                    "/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/workspaces/\(try checked(name))", as: Workspace.self)
+                if connection.output == .json { return try Output.json(workspace) }
+                summary([workspace])
+                guard let status = workspace.status else {
+                    print("\nno status reported by the agent yet")
+                    return
+                }
+                print("\nCONDITIONS (reported \(Output.age(status.reportedAt)) ago)")
+                Output.table(["TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"], status.conditions.map {
+                    [$0.type, $0.status.rawValue, $0.reason, Output.age($0.lastTransitionTime), $0.message]
+                })
+                if !status.components.isEmpty {
+                    print("\nCOMPONENTS")
+                    Output.table(["NAME", "STATE", "MESSAGE"], status.components.map { [$0.name, $0.state, $0.message ?? ""] })
+                }
+            }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a workspace; its agent is told at once.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var tenant: String
+        @Argument var environment: String
+        @Argument var name: String
+        func run() async throws {
+            try await runCLI {
+                try await connection.client().send(.DELETE, "/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/workspaces/\(try checked(name))", body: nil)
+                print("workspace \(tenant)/\(environment)/\(name) deleted")
+            }
+        }
+    }
+
+    static func summary(_ workspaces: [Workspace]) {
+        Output.table(["TENANT", "ENVIRONMENT", "NAME", "GENERATION", "OBSERVED", "ACCEPTED", "COMPONENTS", "RULES"], workspaces.map { workspace in
+            let accepted = workspace.status?.conditions[type: "Accepted"]?.status.rawValue ?? "-"
+            return [workspace.tenant, workspace.environment, workspace.name, String(workspace.generation),
+                    workspace.status.map { String($0.observedGeneration) } ?? "-", accepted,
+                    String(workspace.spec.components.count), String(workspace.spec.ruleGroups.reduce(0) { $0 + $1.rules.count })]
+        })
+    }
+}
+
+struct AlertsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "alerts", abstract: "Alerts received from agents.", subcommands: [List.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List alerts, newest state per alert.",
+                                                        discussion: "Example: qbctl alerts list --tenant acme --state firing")
+        @OptionGroup var connection: ConnectionOptions
+        @Option var tenant: String?
+        @Option var environment: String?
+        @Option(help: "firing or resolved.") var state: String?
+        func run() async throws {
+            try await runCLI {
+                var query: [String] = []
+                if let tenant { query.append("tenant=\(try checked(tenant))") }
+                if let environment { query.append("environment=\(try checked(environment))") }
+                if let state {
+                    guard AlertState(rawValue: state) != nil else { throw CLIError.usage("--state must be firing or resolved") }
+                    query.append("state=\(state)")
+                }
+                let path = "/v1/alerts" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+                let list = try await connection.client().get(path, as: ListResponse<StoredAlert>.self)
+                if connection.output == .json { return try Output.json(list) }
+                Output.table(["TENANT", "ENVIRONMENT", "WORKSPACE", "ALERT", "SEVERITY", "STATE", "SINCE", "SUMMARY"], list.items.map {
+                    [$0.tenant, $0.environment, $0.workspace, $0.labels["alertname"] ?? "-", $0.labels["severity"] ?? "-",
+                     $0.state.rawValue, Output.age($0.startsAt), $0.annotations["summary"] ?? ""]
+                })
+            }
+        }
+    }
+}
+
+/// Names go into URL paths: check them here so a typo gets a clear message, not a confusing 404.
+func checked(_ name: String) throws -> String {
+    guard ResourceName.isValid(name) else { throw CLIError.usage("\"\(name)\" is not a valid name (DNS-1123 label: lowercase letters, digits, '-')") }
+    return name
+}
