@@ -117,18 +117,32 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Test support shared by the test targets: throwaway PKI, in-process controller, TLS clients.
+        .target(
+            name: "SplitPlaneTesting",
+            dependencies: [
+                "Controller", "Agent", "SplitPlaneTLS", "SplitPlaneProtocol", "ServiceSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "SplitPlaneProtocolTests", dependencies: ["SplitPlaneProtocol"]),
-        .testTarget(name: "SplitPlaneTLSTests", dependencies: ["SplitPlaneTLS"]),
+        .testTarget(name: "SplitPlaneTLSTests", dependencies: ["SplitPlaneTLS", "SplitPlaneTesting"]),
         .testTarget(
             name: "ControllerTests",
             dependencies: [
-                "Controller", "SplitPlaneTLS",
+                "Controller", "SplitPlaneTLS", "SplitPlaneTesting", "ServiceSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "Controller", "SplitPlaneTLS"]
+            dependencies: ["Agent", "Controller", "SplitPlaneTLS", "SplitPlaneTesting", "ServiceSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

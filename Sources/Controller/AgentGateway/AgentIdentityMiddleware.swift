@@ -33,14 +33,20 @@ struct AgentIdentityMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// The verified peer certificate. With HTTP/2 the request runs on a stream channel whose parent
-    /// holds the TLS handler; with HTTP/1.1 it is the connection channel itself.
+    /// The verified peer certificate. With HTTP/1.1 the TLS handler is on the request's own channel;
+    /// with HTTP/2 the request runs on a stream channel whose parent (the connection) holds it.
     static func peerCertificate(_ channel: any Channel) async throws -> Certificate {
-        let connection = channel.parent ?? channel
-        let peer = try await connection.eventLoop.submit {
-            try connection.pipeline.syncOperations.nioSSL_peerCertificate()
+        var peer = try await withTLSHandler(channel)
+        if peer == nil, let parent = channel.parent { peer = try await withTLSHandler(parent) }
+        guard let peer, let certificate = peer else { throw APIProblem(.unauthorized, "no client certificate was presented") }
+        return try Certificate(derEncoded: try certificate.toDERBytes())
+    }
+
+    /// nil when `channel` has no TLS handler; otherwise the (possibly absent) peer certificate.
+    private static func withTLSHandler(_ channel: any Channel) async throws -> NIOSSLCertificate?? {
+        try await channel.eventLoop.submit { () -> NIOSSLCertificate?? in
+            guard let handler = try? channel.pipeline.syncOperations.handler(type: NIOSSLHandler.self) else { return nil }
+            return .some(handler.peerCertificate)
         }.get()
-        guard let peer else { throw APIProblem(.unauthorized, "no client certificate was presented") }
-        return try Certificate(derEncoded: try peer.toDERBytes())
     }
 }

@@ -1,0 +1,86 @@
+import Controller
+import Foundation
+import Logging
+import ServiceLifecycle
+import ServiceSupport
+import SplitPlaneTLS
+
+/// The real controller, in process, on loopback ports picked by the OS (or given, to restart on the
+/// same address), with its SQLite file in a temporary directory.
+public final class TestController: Sendable {
+    public static let adminToken = "test-admin-token-0123456789abcdef"
+
+    public let server: ControllerServer
+    public let operatorPort: Int
+    public let agentPort: Int
+    public let metricsPort: Int
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    public var operatorURL: String { "https://localhost:\(operatorPort)" }
+    public var agentURL: String { "https://localhost:\(agentPort)" }
+
+    public static func start(pki: TestPKI, databasePath: String, agentPort: Int = 0, maxPollTimeout: Duration = .seconds(30),
+                             bodyLimit: Int? = nil, clock: any TimeSource = SystemTimeSource()) async throws -> TestController {
+        var configuration = ControllerConfiguration(tls: pki.serverTLS, databasePath: databasePath, adminTokens: [adminToken])
+        configuration.operatorListen = ListenAddress(host: "127.0.0.1", port: 0)
+        configuration.agentListen = ListenAddress(host: "127.0.0.1", port: agentPort)
+        configuration.metricsListen = ListenAddress(host: "127.0.0.1", port: 0)
+        configuration.trustDomain = pki.trustDomain
+        configuration.maxPollTimeout = maxPollTimeout
+        if let bodyLimit { configuration.bodyLimit = bodyLimit }
+        var logger = Logger(label: "test-controller")
+        logger.logLevel = .warning
+        let server = ControllerServer(configuration: configuration, store: try SQLiteStore(path: databasePath), clock: clock, logger: logger)
+        let group = ServiceGroup(services: try server.services(), logger: logger)
+        let task = Task { try await group.run() }
+        async let operatorPort = server.boundPorts.port(.operatorAPI)
+        async let agentPort = server.boundPorts.port(.agentGateway)
+        async let metricsPort = server.boundPorts.port(.metrics)
+        return TestController(server: server, ports: await (operatorPort, agentPort, metricsPort), group: group, task: task)
+    }
+
+    private init(server: ControllerServer, ports: (Int, Int, Int), group: ServiceGroup, task: Task<Void, any Error>) {
+        self.server = server
+        (operatorPort, agentPort, metricsPort) = ports
+        self.group = group
+        self.task = task
+    }
+
+    /// Graceful shutdown, as on SIGTERM; returns when every listener has closed.
+    public func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
+}
+
+/// Temporary directory removed when the test is done with it.
+public struct TemporaryDirectory: Sendable {
+    public let url: URL
+
+    public init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("qbeast-test-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    public func remove() { try? FileManager.default.removeItem(at: url) }
+}
+
+/// Polls `condition` until it holds or `timeout` passes; for waiting on another process or loop,
+/// never for the passage of time itself.
+public func eventually(timeout: Duration = .seconds(10), _ what: String = "condition",
+                       _ condition: @Sendable () async throws -> Bool) async throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    while clock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    throw EventuallyTimeout(what: what)
+}
+
+public struct EventuallyTimeout: Error, CustomStringConvertible {
+    public var what: String
+    public var description: String { "timed out waiting for \(what)" }
+}
