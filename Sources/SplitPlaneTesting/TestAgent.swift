@@ -1,0 +1,38 @@
+import Agent
+import Foundation
+import Logging
+import ServiceLifecycle
+import ServiceSupport
+import SplitPlaneTLS
+
+/// The real agent service, in process, pointed at a `TestController`, with fast retries.
+public final class TestAgent: Sendable {
+    public let service: AgentService
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    public static func start(pki: TestPKI, agent name: String, controllerURL: String, stateDirectory: String,
+                             heartbeat: Duration = .seconds(30), outboxMaxBatches: Int = 10_000) throws -> TestAgent {
+        var configuration = AgentConfiguration(controllerURL: controllerURL, tls: pki.agentTLS(name), stateDirectory: stateDirectory)
+        configuration.pollTimeout = .seconds(30)
+        configuration.heartbeatInterval = heartbeat
+        configuration.outboxMaxBatches = outboxMaxBatches
+        configuration.retry = RetryPolicy(initial: .milliseconds(50), maximum: .milliseconds(250))
+        var logger = Logger(label: "test-agent")
+        logger.logLevel = .critical
+        let service = try AgentService(configuration: configuration, logger: logger)
+        let group = ServiceGroup(services: [service], logger: logger)
+        return TestAgent(service: service, group: group, task: Task { try await group.run() })
+    }
+
+    private init(service: AgentService, group: ServiceGroup, task: Task<Void, any Error>) {
+        self.service = service
+        self.group = group
+        self.task = task
+    }
+
+    public func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
+}
