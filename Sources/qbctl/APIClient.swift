@@ -7,7 +7,9 @@ import SplitPlaneTLS
 
 /// Thin client of the operator REST API; turns problem+json answers into `CLIError`s.
 struct APIClient {
-    let http: HTTPClient
+    // The HTTP client is made per request and shut down after it: a CLI makes one or two calls, and
+    // an early validation error must not leave a client behind.
+    let httpConfiguration: HTTPClient.Configuration
     let server: String
     let token: String
 
@@ -18,7 +20,7 @@ struct APIClient {
         var configuration = HTTPClient.Configuration(tlsConfiguration: try TLSConfigurations.operatorClient(trustBundle: caFile),
                                                      timeout: .init(connect: .seconds(10), read: .seconds(60)))
         configuration.httpVersion = .automatic
-        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        httpConfiguration = configuration
         self.server = server.hasSuffix("/") ? String(server.dropLast()) : server
         self.token = token
     }
@@ -33,6 +35,7 @@ struct APIClient {
 
     @discardableResult
     func send(_ method: HTTPMethod, _ path: String, body: Data?) async throws -> Data {
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         var request = HTTPClientRequest(url: server + path)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(token)")

@@ -168,7 +168,8 @@ struct WorkspaceCommand: AsyncParsableCommand {
                 } catch let error as CLIError {
                     throw error
                 } catch {
-                    throw CLIError(message: "\(file): not valid YAML or JSON: \(error)", exitCode: 1)
+                    let reason = "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
+                    throw CLIError(message: "\(file): not valid YAML or JSON: \(reason)", exitCode: 1)
                 }
                 guard let object = document as? [String: Any], JSONSerialization.isValidJSONObject(object) else {
                     throw CLIError(message: "\(file): expected a mapping with tenant, environment, name and spec", exitCode: 1)

@@ -1,0 +1,36 @@
+# The two commands that matter: `make demo` and `make test`. Everything installs what it needs.
+SHELL := /bin/bash
+SWIFT_BUILD_FLAGS ?=
+
+.PHONY: all deps build certs demo test unit-test e2e clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	swift build $(SWIFT_BUILD_FLAGS)
+
+# Development PKI (dev CA, controller certificate, agent certificates) in certs-dev/out.
+certs: deps
+	@scripts/make-dev-certs.sh
+
+# Controller (SQLite) + agent on loopback; creates a tenant, environment and workspace through
+# the API and shows the spec arriving at the agent and its status coming back. Ctrl-C stops it.
+demo: build certs
+	@scripts/demo.sh
+
+test: deps certs
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	swift test --skip-build $(SWIFT_BUILD_FLAGS)
+	@scripts/e2e.sh
+
+unit-test: deps
+	swift test $(SWIFT_BUILD_FLAGS)
+
+e2e: build certs
+	@scripts/e2e.sh
+
+clean:
+	rm -rf .build .data certs-dev/out

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# End-to-end checks with the real executables on loopback: controller, agents and qbctl as users
+# run them. Complements `swift test`, which drives the same code in process.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=$(swift build --show-bin-path)
+RUN=$(mktemp -d /tmp/qbeast-e2e.XXXXXX)
+PORT_BASE=${PORT_BASE:-18000}
+source scripts/lib.sh
+trap 'stop_all; rm -rf "$RUN"' EXIT
+
+passed=0; failed=0
+check() { # description, command...
+  local what=$1; shift
+  if "$@" >>"$RUN/checks.log" 2>&1; then
+    passed=$((passed + 1)); echo "ok   $what"
+  else
+    failed=$((failed + 1)); echo "FAIL $what"; tail -5 "$RUN/checks.log" | sed 's/^/     /'
+  fi
+}
+exit_code() { # expected, command...
+  local expected=$1; shift
+  "$@" >/dev/null 2>"$RUN/stderr"; local got=$?
+  [ "$got" -eq "$expected" ] || { echo "exit $got, expected $expected: $(cat "$RUN/stderr")"; return 1; }
+  [ "$(wc -l < "$RUN/stderr")" -eq 1 ] || { echo "expected one line on stderr, got: $(cat "$RUN/stderr")"; return 1; }
+}
+eventually() { for _ in $(seq 1 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; "$@"; }
+workspace_observed() { qbctl workspace get acme prod analytics -o json | grep -q "\"observedGeneration\" : $1"; }
+not_ready() { ! curl -fsS "$1" >/dev/null; }
+
+make_token
+start_controller
+
+check "controller /healthz answers" curl -fsS "http://127.0.0.1:${CONTROLLER_METRICS_PORT}/healthz"
+check "controller /metrics is Prometheus text" bash -c "curl -fsS http://127.0.0.1:${CONTROLLER_METRICS_PORT}/metrics -o /dev/null -w '%{content_type}' | grep -q 'text/plain; version=0.0.4'"
+check "operator API refuses plain HTTP" bash -c "! curl -fsS http://127.0.0.1:${OPERATOR_PORT}/v1/tenants"
+
+check "qbctl tenant create" qbctl tenant create acme
+check "qbctl env create" qbctl env create acme prod --cloud aws --mode provided
+check "qbctl: invalid name → exit 2, one line" exit_code 2 qbctl tenant get Not_A_Name
+check "qbctl: not found → exit 3, one line" exit_code 3 qbctl tenant get nobody
+check "qbctl: duplicate → exit 1, one line" exit_code 1 qbctl tenant create acme
+check "qbctl: wrong token → exit 4, one line" exit_code 4 env QBEAST_TOKEN=wrong-token-0123456789 "$BIN/qbctl" tenant list
+check "qbctl: controller unreachable → exit 5, one line" exit_code 5 env QBEAST_SERVER=https://localhost:1 "$BIN/qbctl" tenant list
+check "qbctl: malformed apply file → exit 1, one line" exit_code 1 qbctl workspace apply -f Makefile
+
+start_agent acme prod
+check "agent becomes ready after receiving desired state" eventually curl -fsS "http://127.0.0.1:${AGENT_METRICS_PORT}/readyz"
+check "qbctl workspace apply" qbctl workspace apply -f examples/workspace.yaml
+check "agent reports observedGeneration 1 for the workspace" eventually workspace_observed 1
+check "qbctl workspace get shows the Accepted condition" bash -c "$BIN/qbctl workspace get acme prod analytics | grep -q 'Accepted  True'"
+check "agent /metrics counts bytes sent per kind" bash -c "curl -fsS http://127.0.0.1:${AGENT_METRICS_PORT}/metrics | grep -q 'qbeast_agent_bytes_sent_total{kind=\"status\"}'"
+
+# An agent whose environment the controller does not know is refused and never becomes ready.
+check "qbctl tenant create globex (no environment)" qbctl tenant create globex
+start_agent globex staging $((PORT_BASE + 92))
+sleep 1
+check "unregistered environment's agent is refused (403 in its log)" grep -q "not registered with this controller" "$RUN/agent-globex-staging.log"
+check "unregistered environment's agent stays not ready" not_ready "http://127.0.0.1:$((PORT_BASE + 92))/readyz"
+
+# Graceful shutdown with a long poll open, then restart on the same SQLite file.
+kill -TERM "$CONTROLLER_PID"
+start=$(date +%s)
+wait "$CONTROLLER_PID"; code=$?
+check "controller exits 0 on SIGTERM with long polls open" test "$code" -eq 0
+check "controller stops within 10 s" test $(( $(date +%s) - start )) -le 10
+start_controller
+check "after restart the workspace is still there" workspace_observed 1
+cp examples/workspace.yaml "$RUN/workspace.yaml" && sed -i 's/replicas: 2/replicas: 3/' "$RUN/workspace.yaml"
+check "a changed spec bumps the generation" qbctl workspace apply -f "$RUN/workspace.yaml"
+check "the reconnected agent observes generation 2" eventually workspace_observed 2
+
+stop_all
+echo "e2e: ${passed} passed, ${failed} failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what building, testing and the demo need, only when missing. Safe to run repeatedly.
+# System packages come from Debian (apt-get); Swift 6.3 is expected to be installed already.
+set -euo pipefail
+
+need=()
+have_dev() { dpkg -s "$1" >/dev/null 2>&1; }
+# Build: SQLite for the controller's store, OpenSSL/nghttp2/libcurl for FoundationNetworking.
+for pkg in libsqlite3-dev libssl-dev libnghttp2-dev libcurl4-openssl-dev curl; do
+  have_dev "$pkg" || need+=("$pkg")
+done
+
+if [ "${#need[@]}" -gt 0 ]; then
+  echo "install-deps: installing ${need[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+command -v swift >/dev/null || { echo "install-deps: swift is not on PATH (Swift 6.3 is required)" >&2; exit 1; }
