@@ -77,11 +77,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Go text/template subset with Prometheus' template functions, for alert labels and annotations.
+        .target(
+            name: "AlertTemplates",
+            swiftSettings: strict
+        ),
         .target(
             name: "Agent",
             dependencies: [
-                "SplitPlaneProtocol", "SplitPlaneTLS", "ServiceSupport",
+                "SplitPlaneProtocol", "SplitPlaneTLS", "ServiceSupport", "AlertTemplates",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -132,6 +139,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "SplitPlaneProtocolTests", dependencies: ["SplitPlaneProtocol"]),
+        .testTarget(name: "AlertTemplatesTests", dependencies: ["AlertTemplates"]),
         .testTarget(name: "SplitPlaneTLSTests", dependencies: ["SplitPlaneTLS", "SplitPlaneTesting"]),
         .testTarget(
             name: "ControllerTests",

@@ -18,6 +18,15 @@ public struct AgentConfiguration: Sendable {
     /// Outbox bound in batches; beyond it the oldest batches are dropped and the drop reported.
     public var outboxMaxBatches = 10_000
     public var retry = RetryPolicy()
+    /// The environment's metrics store (Prometheus-compatible API, e.g. VictoriaMetrics). Without it,
+    /// rules are validated but not evaluated, and the status says so.
+    public var metricsStoreURL: String?
+    /// Lookback of instant queries (VictoriaMetrics' `step`), as vmalert's `-datasource.queryStep`.
+    public var metricsStoreStep: Duration = .seconds(300)
+    /// Interval of rule groups that set none (Prometheus' `evaluation_interval` default).
+    public var defaultEvaluationInterval: Duration = .seconds(60)
+    /// Firing alerts are re-sent this often; resolved ones for 15 minutes (Prometheus' resend delay).
+    public var ruleResendDelay: Duration = .seconds(60)
     public var version = AgentVersion.current
 
     public init(controllerURL: String, tls: TLSFiles, stateDirectory: String) {

@@ -19,6 +19,8 @@ public final class AgentService: Service, Sendable {
     let clock: any TimeSource
     let logger: Logger
     let random: @Sendable () -> Double
+    /// Nil when no metrics store is configured: rules are then validated but not evaluated.
+    public let rules: RuleEngine?
 
     public init(configuration: AgentConfiguration, readiness: Readiness = Readiness(), clock: any TimeSource = SystemTimeSource(),
                 logger: Logger, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) throws {
@@ -32,8 +34,17 @@ public final class AgentService: Service, Sendable {
         let instance = try Self.instanceID(in: directory)
         outbox = try AlertOutbox(directory: directory.appendingPathComponent("outbox"), instance: instance,
                                  maxBatches: configuration.outboxMaxBatches, logger: logger)
-        state = AgentState(instance: instance)
+        let state = AgentState(instance: instance)
+        self.state = state
         client = try ControllerClient(configuration: configuration)
+        if let url = configuration.metricsStoreURL {
+            rules = try RuleEngine(store: MetricsStoreClient(baseURL: url, step: configuration.metricsStoreStep), outbox: outbox,
+                                   stateDirectory: directory.appendingPathComponent("rules"), resendDelay: configuration.ruleResendDelay,
+                                   defaultInterval: configuration.defaultEvaluationInterval, clock: clock, logger: logger,
+                                   onHealthChange: { await state.markChanged() })
+        } else {
+            rules = nil
+        }
         readiness.set("desired-state", problem: "no desired state received from the controller yet")
     }
 
@@ -51,6 +62,7 @@ public final class AgentService: Service, Sendable {
                 group.addTask { await self.deliverAlerts() }
             }
         }
+        await rules?.stop()
         try? await client.shutdown()
         logger.info("agent stopped")
     }
@@ -66,7 +78,9 @@ public final class AgentService: Service, Sendable {
                 failures = 0
                 let first = await state.desired == nil
                 if desired.revision != after || first {
-                    let statuses = WorkspaceStatusBuilder().statuses(for: desired, previous: await state.statuses, now: clock.now())
+                    let statuses = WorkspaceStatusBuilder(defaultInterval: configuration.defaultEvaluationInterval)
+                        .statuses(for: desired, previous: await state.statuses, now: clock.now())
+                    await rules?.update(desired)
                     await state.update(desired: desired, statuses: statuses)
                     Gauge(label: "qbeast_agent_desired_revision").record(desired.revision)
                     logger.info("desired state received", metadata: [
@@ -108,11 +122,25 @@ public final class AgentService: Service, Sendable {
 
     func makeReport() async -> StatusReport {
         let desired = await state.desired
-        let rules = desired?.workspaces.reduce(0) { $0 + $1.spec.ruleGroups.reduce(0) { $0 + $1.rules.count } } ?? 0
+        let now = clock.now()
+        var statuses = await state.statuses
+        for index in statuses.indices {
+            if let rules {
+                if let condition = await rules.condition(workspace: statuses[index].name, now: now) {
+                    statuses[index].conditions.set(condition)
+                }
+            } else if desired?.workspaces.first(where: { $0.name == statuses[index].name })?.spec.ruleGroups.isEmpty == false {
+                statuses[index].conditions.set(Condition(type: "RulesHealthy", status: .unknown, reason: "NoMetricsStore",
+                                                         message: "no metrics store is configured (--metrics-store-url); rules are not evaluated",
+                                                         lastTransitionTime: now))
+            }
+        }
+        await state.replaceStatuses(statuses)
         return StatusReport(
             agent: AgentFacts(instance: outbox.instance, version: configuration.version, certificateExpiry: certificateExpiry(),
-                              rulesLoaded: rules, metricsStoreReachable: nil, desiredRevision: desired?.revision ?? 0),
-            workspaces: await state.statuses
+                              rulesLoaded: await rules?.rulesLoaded ?? 0, metricsStoreReachable: await rules?.metricsStoreReachable,
+                              desiredRevision: desired?.revision ?? 0),
+            workspaces: statuses
         )
     }
 
@@ -135,6 +163,10 @@ public final class AgentService: Service, Sendable {
                 try await outbox.acknowledge(batch)
                 failures = 0
                 logger.debug("alert batch delivered", metadata: ["sequence": "\(batch.sequence)", "duplicate": "\(!stored)"])
+            } catch let error as ControllerClientError where error.isPermanent {
+                // Resending a batch the controller refuses would block every later alert; set it aside, counted.
+                logger.error("controller refused an alert batch; set aside", metadata: ["error": "\(error)"])
+                try? await outbox.setAside(reason: error.description)
             } catch {
                 if Task.isCancelled { return }
                 await retryPause(&failures, "alert delivery", error)
@@ -176,6 +208,11 @@ actor AgentState {
         self.desired = desired
         self.statuses = statuses
         markChanged()
+    }
+
+    /// Keeps condition transition times that `makeReport` maintains; not a change by itself.
+    func replaceStatuses(_ statuses: [WorkspaceStatus]) {
+        if desired.map({ Set($0.workspaces.map(\.name)) }) == Set(statuses.map(\.name)) { self.statuses = statuses }
     }
 
     func markChanged() {

@@ -92,6 +92,21 @@ public actor AlertOutbox {
         Gauge(label: "qbeast_agent_outbox_batches").record(pending.count)
     }
 
+    /// Moves the head batch to `refused/` (kept for inspection) and counts it as dropped, so the
+    /// loss is reported to the controller with the next batch.
+    public func setAside(reason: String) throws {
+        guard let sequence = pending.first else { return }
+        let refused = directory.appendingPathComponent("refused")
+        try FileManager.default.createDirectory(at: refused, withIntermediateDirectories: true)
+        try? FileManager.default.moveItem(at: file(sequence), to: refused.appendingPathComponent("\(sequence).json"))
+        try? Data(reason.utf8).write(to: refused.appendingPathComponent("\(sequence).reason"))
+        pending.removeFirst()
+        unreportedDrops += 1
+        Counter(label: "qbeast_agent_outbox_dropped_total").increment()
+        try AtomicFile.write(Data("\(unreportedDrops)\n".utf8), to: directory.appendingPathComponent("dropped"))
+        Gauge(label: "qbeast_agent_outbox_batches").record(pending.count)
+    }
+
     /// Returns once the outbox holds at least one batch, or the calling task is cancelled.
     public func waitUntilNotEmpty() async {
         let id = UUID()

@@ -5,7 +5,9 @@ import SplitPlaneProtocol
 /// and validates specs; installing components is a later capability, and the conditions say so
 /// rather than pretending the workspace is ready.
 public struct WorkspaceStatusBuilder: Sendable {
-    public init() {}
+    let defaultInterval: Duration
+
+    public init(defaultInterval: Duration = .seconds(60)) { self.defaultInterval = defaultInterval }
 
     public func statuses(for desired: DesiredState, previous: [WorkspaceStatus], now: Date) -> [WorkspaceStatus] {
         desired.workspaces.map { workspace in
@@ -16,7 +18,8 @@ public struct WorkspaceStatusBuilder: Sendable {
             var componentState = "NotInstalled"
             var componentMessage = "this agent version receives and validates specs; it does not install components yet"
             do throws(ValidationError) {
-                try workspace.spec.validate()
+                // Compiling the rules checks templates and durations too, not just the schema.
+                _ = try RuleEngine.compile(workspace, defaultInterval: defaultInterval)
                 conditions.set(Condition(type: "Accepted", status: .true, reason: "Valid",
                                          message: "\(workspace.spec.components.count) component(s), \(ruleCount(workspace.spec)) alert rule(s)",
                                          lastTransitionTime: now))

@@ -36,6 +36,10 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Longest desired-state long poll. Default 30s.") var pollTimeout: String?
     @Option(help: "Status heartbeat interval. Default 30s.") var heartbeatInterval: String?
     @Option(help: "Outbox bound in alert batches (oldest dropped beyond it, and reported). Default 10000.") var outboxMaxBatches: String?
+    @Option(help: "Metrics store (Prometheus-compatible API, e.g. VictoriaMetrics) the alert rules query, e.g. http://vmsingle:8428.") var metricsStoreUrl: String?
+    @Option(help: "Lookback of instant queries (VictoriaMetrics step). Default 5m.") var metricsStoreStep: String?
+    @Option(help: "Interval of rule groups that set none. Default 1m.") var evaluationInterval: String?
+    @Option(help: "How often a firing alert is re-sent to the controller. Default 1m.") var ruleResendDelay: String?
     @Option(help: "Log level. Default info.") var logLevel: String?
 
     func run() async throws {
@@ -99,6 +103,15 @@ struct Run: AsyncParsableCommand {
         }
         if let value = try duration(flags.pollTimeout, "pollTimeout") { configuration.pollTimeout = value }
         if let value = try duration(flags.heartbeatInterval, "heartbeatInterval") { configuration.heartbeatInterval = value }
+        if let url = layers.string(flags.metricsStoreUrl, key: "metricsStoreUrl") {
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw ConfigurationError(setting: "metricsStoreUrl", reason: "must be an http(s):// URL")
+            }
+            configuration.metricsStoreURL = url
+        }
+        if let value = try duration(flags.metricsStoreStep, "metricsStoreStep") { configuration.metricsStoreStep = value }
+        if let value = try duration(flags.evaluationInterval, "evaluationInterval") { configuration.defaultEvaluationInterval = value }
+        if let value = try duration(flags.ruleResendDelay, "ruleResendDelay") { configuration.ruleResendDelay = value }
         if let text = layers.string(flags.outboxMaxBatches, key: "outboxMaxBatches") {
             guard let value = Int(text), value >= 1 else { throw ConfigurationError(setting: "outboxMaxBatches", reason: "must be a positive integer") }
             configuration.outboxMaxBatches = value

@@ -1,0 +1,138 @@
+import AlertTemplates
+import Dispatch
+import Foundation
+import Logging
+import Metrics
+import ServiceSupport
+import SplitPlaneProtocol
+
+/// Evaluates one rule group at its aligned interval, keeps and persists its alert state, and hands
+/// alerts due for sending to the outbox.
+actor RuleGroupRunner {
+    let group: CompiledRuleGroup
+    let store: MetricsStoreClient
+    let outbox: AlertOutbox
+    let stateStore: RuleStateStore
+    let filter: AlertAllowlistFilter
+    let resendDelay: Duration
+    let clock: any TimeSource
+    let logger: Logger
+    private var state: RuleStateStore.GroupState
+    private(set) var health = GroupHealth()
+
+    struct GroupHealth: Sendable, Equatable {
+        var lastEvaluation: Date?
+        /// Rule name → last error, for rules whose last evaluation failed.
+        var ruleErrors: [String: String] = [:]
+        var storeError: String?
+    }
+
+    init(group: CompiledRuleGroup, store: MetricsStoreClient, outbox: AlertOutbox, stateStore: RuleStateStore,
+         filter: AlertAllowlistFilter, resendDelay: Duration, clock: any TimeSource, logger: Logger) {
+        self.group = group
+        self.store = store
+        self.outbox = outbox
+        self.stateStore = stateStore
+        self.filter = filter
+        self.resendDelay = resendDelay
+        self.clock = clock
+        self.logger = logger
+        // State of rules that no longer exist is dropped; rules that are unchanged keep theirs.
+        let keys = Set(group.rules.map(\.key))
+        state = stateStore.load(workspace: group.workspace, group: group.name).filter { keys.contains($0.key) }
+    }
+
+    /// Evaluates at every aligned instant until cancelled; `onRound` is told after each round.
+    func run(onRound: @escaping @Sendable (GroupHealth) async -> Void) async {
+        var next = group.alignedTime(atOrBefore: clock.now())
+        // A round that was due while the agent was down is not replayed; the next aligned one runs.
+        if next < clock.now() { next = next.addingTimeInterval(group.interval.timeInterval) }
+        while !Task.isCancelled {
+            let wait = next.timeIntervalSince(clock.now())
+            if wait > 0 {
+                do { try await clock.sleep(for: .milliseconds(Int64(wait * 1000))) } catch { return }
+            }
+            await evaluate(at: next)
+            await onRound(health)
+            next = next.addingTimeInterval(group.interval.timeInterval)
+            // When a round took longer than the interval, skip missed instants rather than pile up.
+            let now = clock.now()
+            if next < now { next = group.alignedTime(atOrBefore: now).addingTimeInterval(group.interval.timeInterval) }
+        }
+    }
+
+    /// One evaluation round at `time`: every rule (up to `concurrency` at once), then sending, then persisting.
+    func evaluate(at time: Date) async {
+        let started = DispatchTime.now()
+        var errors: [String: String] = [:]
+        var storeError: String?
+        let results = await withTaskGroup(of: (Int, Result<[QuerySample], MetricsStoreError>).self) { tasks in
+            var results: [Int: Result<[QuerySample], MetricsStoreError>] = [:]
+            var nextIndex = 0
+            func addNext() {
+                guard nextIndex < group.rules.count else { return }
+                let index = nextIndex
+                let expression = group.rules[index].expression
+                let store = self.store
+                tasks.addTask {
+                    do throws(MetricsStoreError) { return (index, .success(try await store.query(expression, at: time))) } catch { return (index, .failure(error)) }
+                }
+                nextIndex += 1
+            }
+            for _ in 0..<group.concurrency { addNext() }
+            while let (index, result) = await tasks.next() {
+                results[index] = result
+                addNext()
+            }
+            return results
+        }
+        let store = self.store
+        let query: @Sendable (String) async throws -> [QuerySample] = { try await store.query($0, at: time) }
+        for (index, rule) in group.rules.enumerated() {
+            switch results[index]! {
+            case .failure(let error):
+                // No data is not "no alert": the rule's state stays exactly as it was.
+                errors[rule.name] = error.description
+                if error.isStoreProblem { storeError = error.description }
+            case .success(let samples):
+                var ruleState = state[rule.key] ?? [:]
+                do {
+                    try await RuleEvaluator.evaluate(rule, samples: samples, at: time, limit: group.limit, state: &ruleState, query: query)
+                } catch {
+                    errors[rule.name] = error.message
+                }
+                state[rule.key] = ruleState.isEmpty ? nil : ruleState
+            }
+        }
+        await send(at: time)
+        health = GroupHealth(lastEvaluation: time, ruleErrors: errors, storeError: storeError)
+        Timer(label: "qbeast_agent_rule_group_duration_seconds", dimensions: [("workspace", group.workspace)])
+            .recordInterval(since: started)
+        if !errors.isEmpty {
+            Counter(label: "qbeast_agent_rule_evaluation_failures_total", dimensions: [("workspace", group.workspace)]).increment(by: errors.count)
+        }
+    }
+
+    /// Alerts go to the outbox before the state that says they were sent is written: a crash in
+    /// between re-sends (harmless, the controller de-duplicates) rather than loses.
+    private func send(at time: Date) async {
+        var alerts: [AgentAlert] = []
+        for key in state.keys.sorted() {
+            var ruleState = state[key]!
+            alerts += RuleEvaluator.takeAlertsToSend(from: &ruleState, workspace: group.workspace, at: time,
+                                                     resendDelay: resendDelay, interval: group.interval)
+            state[key] = ruleState
+        }
+        do {
+            for chunk in stride(from: 0, to: alerts.count, by: AlertBatch.maxAlerts) {
+                try await outbox.enqueue(alerts[chunk..<min(chunk + AlertBatch.maxAlerts, alerts.count)].map(filter.apply))
+            }
+            try stateStore.save(state, workspace: group.workspace, group: group.name)
+        } catch {
+            logger.error("cannot persist alert state", metadata: ["group": "\(group.name)", "error": "\(error)"])
+        }
+    }
+
+    /// Current alerts of every rule, for tests and status.
+    var alerts: [String: [String: ActiveAlert]] { state }
+}
