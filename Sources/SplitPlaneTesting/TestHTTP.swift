@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+@_exported import enum NIOHTTP1.HTTPMethod
 import SplitPlaneProtocol
 import SplitPlaneTLS
 
