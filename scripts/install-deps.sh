@@ -6,7 +6,8 @@ set -euo pipefail
 need=()
 have_dev() { dpkg -s "$1" >/dev/null 2>&1; }
 # Build: SQLite for the controller's store, OpenSSL/nghttp2/libcurl for FoundationNetworking.
-for pkg in libsqlite3-dev libssl-dev libnghttp2-dev libcurl4-openssl-dev curl; do
+# Runtime peers the tests and the demo start on loopback: VictoriaMetrics (metrics store, vmalert).
+for pkg in libsqlite3-dev libssl-dev libnghttp2-dev libcurl4-openssl-dev curl victoria-metrics; do
   have_dev "$pkg" || need+=("$pkg")
 done
 
@@ -15,7 +16,8 @@ if [ "${#need[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1 \
+    || { echo "install-deps: apt-get install ${need[*]} failed" >&2; exit 1; }
 fi
 
 command -v swift >/dev/null || { echo "install-deps: swift is not on PATH (Swift 6.3 is required)" >&2; exit 1; }

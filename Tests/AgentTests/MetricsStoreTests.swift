@@ -56,7 +56,6 @@ import Testing
         let sum = try await client.query(#"sum(up) + 1"#, at: t0.addingTimeInterval(30))
         #expect(sum.first?.value == 2)
         await #expect(throws: MetricsStoreError.self) { try await client.query("sum(", at: t0) }
-        try await client.shutdown()
     }
 
     @Test func unreachableAndHangingStoresAreReportedNotFatal() async throws {
@@ -67,7 +66,6 @@ import Testing
         } catch {
             #expect(error.isStoreProblem)
         }
-        try await closed.shutdown()
 
         let silent = try SilentListener()
         defer { silent.close() }
@@ -80,6 +78,5 @@ import Testing
             #expect(error.isStoreProblem)
         }
         #expect(ContinuousClock.now - started < .seconds(5))
-        try await hanging.shutdown()
     }
 }

@@ -12,19 +12,24 @@ public final class MetricsStoreClient: Sendable {
     let step: Duration
     let timeout: Duration
     let maxResponseBytes: Int
-    private let http: HTTPClient
+    private var http: HTTPClient { Self.http }
+
+    /// One client for the process, never shut down: groups share its connection pool. A refused
+    /// connection fails the query at once (no retrying until the deadline), so an unreachable store
+    /// is reported within one round instead of after the timeout.
+    private static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.decompression = .enabled(limit: .ratio(50))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 
     public init(baseURL: String, step: Duration = .seconds(300), timeout: Duration = .seconds(30), maxResponseBytes: Int = 32 << 20) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.step = step
         self.timeout = timeout
         self.maxResponseBytes = maxResponseBytes
-        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5)))
-        configuration.decompression = .enabled(limit: .ratio(20))
-        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
-
-    public func shutdown() async throws { try await http.shutdown() }
 
     /// Evaluates `expression` at `time`. Scalars come back as one sample without labels.
     public func query(_ expression: String, at time: Date) async throws(MetricsStoreError) -> [QuerySample] {
