@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "Controller",
             dependencies: [
-                "SplitPlaneProtocol", "SplitPlaneTLS", "ServiceSupport",
+                "SplitPlaneProtocol", "SplitPlaneTLS", "ServiceSupport", "AlertTemplates",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),

@@ -12,11 +12,13 @@ public final class TestAgent: Sendable {
     private let task: Task<Void, any Error>
 
     public static func start(pki: TestPKI, agent name: String, controllerURL: String, stateDirectory: String,
-                             heartbeat: Duration = .seconds(30), outboxMaxBatches: Int = 10_000) throws -> TestAgent {
+                             heartbeat: Duration = .seconds(30), outboxMaxBatches: Int = 10_000,
+                             metricsStoreURL: String? = nil) throws -> TestAgent {
         var configuration = AgentConfiguration(controllerURL: controllerURL, tls: pki.agentTLS(name), stateDirectory: stateDirectory)
         configuration.pollTimeout = .seconds(30)
         configuration.heartbeatInterval = heartbeat
         configuration.outboxMaxBatches = outboxMaxBatches
+        configuration.metricsStoreURL = metricsStoreURL
         configuration.retry = RetryPolicy(initial: .milliseconds(50), maximum: .milliseconds(250))
         var logger = Logger(label: "test-agent")
         logger.logLevel = .critical

@@ -12,7 +12,7 @@ struct QbeastAgent: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qbeast-agent",
         abstract: "The Qbeast data-plane agent: dials out to the controller over mutual TLS and reports status and alerts.",
-        subcommands: [Run.self]
+        subcommands: [Run.self, CheckRules.self]
     )
 }
 
@@ -117,5 +117,31 @@ struct Run: AsyncParsableCommand {
             configuration.outboxMaxBatches = value
         }
         return configuration
+    }
+}
+
+struct CheckRules: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-rules",
+        abstract: "Validate Prometheus rule files: schema, durations, templates; with --store also every expression.",
+        discussion: "Prints one line per problem as file:group:rule: reason, and exits 1 when there is any."
+    )
+
+    @Option(help: "Metrics store URL to run every expression against (e.g. http://127.0.0.1:8428).") var store: String?
+    @Argument(help: "Rule files.") var files: [String]
+
+    func run() async throws {
+        let checker = RuleFileChecker(storeURL: store)
+        var failed = false
+        for file in files {
+            let report = await checker.check(path: file)
+            for problem in report.problems { print(problem) }
+            if report.problems.isEmpty {
+                print("\(file): \(report.groups) group(s), \(report.rules) rule(s): OK")
+            } else {
+                failed = true
+            }
+        }
+        if failed { throw ExitCode.failure }
     }
 }

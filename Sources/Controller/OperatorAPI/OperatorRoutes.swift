@@ -175,5 +175,6 @@ struct WorkspaceApply: Codable {
             }
         }
         try spec.validate()
+        try RuleTemplateValidation.validate(spec)
     }
 }
