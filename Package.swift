@@ -130,6 +130,7 @@ let package = Package(
             dependencies: [
                 "Controller", "Agent", "SplitPlaneTLS", "SplitPlaneProtocol", "ServiceSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
