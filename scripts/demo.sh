@@ -20,14 +20,19 @@ step "Operator creates tenant acme and environment prod (AWS, customer-provided 
 qbctl tenant create acme --display-name "ACME Corp"
 qbctl env create acme prod --cloud aws --mode provided
 
+step "The customer's metrics store: VictoriaMetrics on 127.0.0.1:${VM_PORT} (its data never leaves)"
+start_victoria_metrics
+push_metric 'qbeast_backend_up{instance="backend-0",pod_ip="10.4.2.17"} 1'
+echo "qbeast_backend_up{instance=\"backend-0\"} = 1 (healthy)"
+
 step "Agent for acme/prod starts (identity only from its certificate: spiffe://qbeast.dev/tenant/acme/environment/prod)"
 start_agent acme prod
 for _ in $(seq 1 100); do grep -q '"desired state received"' "$RUN/agent-acme-prod.log" && break; sleep 0.1; done
 echo "agent connected; environment as the controller sees it:"
 qbctl env get acme prod
 
-step "Operator applies a workspace (examples/workspace.yaml)"
-qbctl workspace apply -f examples/workspace.yaml
+step "Operator applies a workspace with components and an alert rule (examples/demo-workspace.yaml)"
+qbctl workspace apply -f examples/demo-workspace.yaml
 for _ in $(seq 1 100); do
   qbctl workspace get acme prod analytics -o json | grep -q '"observedGeneration" : 1' && break
   sleep 0.1
@@ -38,6 +43,15 @@ grep '"desired state received"' "$RUN/agent-acme-prod.log" | tail -1
 
 step "Status came back to the controller:"
 qbctl workspace get acme prod analytics
+
+step "The backend goes down in the customer's cluster; the agent evaluates the rule locally (for: 10s)…"
+for _ in $(seq 1 40); do
+  push_metric 'qbeast_backend_up{instance="backend-0",pod_ip="10.4.2.17"} 0'
+  qbctl alerts list --tenant acme --state firing -o json | grep -q QbeastBackendDown && break
+  sleep 1
+done
+echo "Only the alert crossed to the controller (no metrics; pod_ip and the internal annotation stayed behind):"
+qbctl alerts list --tenant acme
 
 step "What the agent has sent so far (bytes per message kind, from its /metrics):"
 curl -fsS "http://127.0.0.1:${AGENT_METRICS_PORT}/metrics" | grep '^qbeast_agent_bytes_sent_total' || echo "(none yet)"

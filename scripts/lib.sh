@@ -40,11 +40,27 @@ start_controller() {
   wait_ready "http://127.0.0.1:${CONTROLLER_METRICS_PORT}/readyz" "controller"
 }
 
+VM_PORT=$((PORT_BASE + 428))
+
+# The environment's metrics store: a real VictoriaMetrics on loopback with its own data directory.
+start_victoria_metrics() {
+  victoria-metrics -httpListenAddr="127.0.0.1:${VM_PORT}" -storageDataPath="$RUN/victoria-metrics" \
+    -search.latencyOffset=1s -loggerLevel=ERROR >>"$RUN/victoria-metrics.log" 2>&1 &
+  PIDS+=("$!")
+  wait_ready "http://127.0.0.1:${VM_PORT}/health" "victoria-metrics"
+}
+
+# push_metric 'name{labels} value' — writes one sample at the current time.
+push_metric() {
+  curl -fsS --data-binary "$1 $(date +%s)000" "http://127.0.0.1:${VM_PORT}/api/v1/import/prometheus"
+}
+
 start_agent() { # tenant environment [metrics-port]
   local metrics_port=${3:-$AGENT_METRICS_PORT}
   "$BIN/qbeast-agent" run --controller-url "https://localhost:${AGENT_PORT}" \
     --tls-cert "$CERTS/agent-$1-$2.pem" --tls-key "$CERTS/agent-$1-$2-key.pem" --ca-bundle "$CERTS/ca.pem" \
     --state-dir "$RUN/agent-$1-$2" --metrics-listen "127.0.0.1:${metrics_port}" \
+    --metrics-store-url "http://127.0.0.1:${VM_PORT}" \
     >>"$RUN/agent-$1-$2.log" 2>&1 &
   AGENT_PID=$!
   PIDS+=("$AGENT_PID")
