@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all deps build certs demo test unit-test e2e clean
+.PHONY: all deps build certs demo test unit-test e2e bench clean
 
 all: build
 
@@ -31,6 +31,11 @@ unit-test: deps
 
 e2e: build certs
 	@scripts/e2e.sh
+
+# Benchmarks against peers on this machine (not tests): release build, then bench/README.md figures.
+bench: deps
+	swift build -c release
+	BENCH_BIN=$$(swift build -c release --show-bin-path) $$(swift build -c release --show-bin-path)/qbeast-bench
 
 clean:
 	rm -rf .build .data certs-dev/out

@@ -139,6 +139,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // `make bench`: the agent's rule evaluation beside vmalert's (not a test).
+        .executableTarget(
+            name: "qbeast-bench",
+            dependencies: ["Agent", "SplitPlaneTesting", "SplitPlaneProtocol", "ServiceSupport",
+                           .product(name: "Logging", package: "swift-log")],
+            path: "bench/qbeast-bench"
+        ),
         .testTarget(name: "SplitPlaneProtocolTests", dependencies: ["SplitPlaneProtocol"]),
         .testTarget(name: "AlertTemplatesTests", dependencies: ["AlertTemplates"]),
         .testTarget(name: "SplitPlaneTLSTests", dependencies: ["SplitPlaneTLS", "SplitPlaneTesting"]),

@@ -29,9 +29,13 @@ public actor RuleEngine {
     private var health: [RunnerKey: RuleGroupRunner.GroupHealth] = [:]
     private var builtinState: [String: [String: ActiveAlert]] = [:]
     private let builtinRule: CompiledRule
+    /// False for stepping by hand (`test-rules`, benchmarks): runners exist but only `evaluate(at:)` runs them.
+    private let scheduled: Bool
 
     public init(store: MetricsStoreClient, outbox: AlertOutbox, stateDirectory: URL, resendDelay: Duration, defaultInterval: Duration,
-                clock: any TimeSource, logger: Logger, onHealthChange: @escaping @Sendable () async -> Void) throws {
+                clock: any TimeSource, logger: Logger, scheduled: Bool = true,
+                onHealthChange: @escaping @Sendable () async -> Void) throws {
+        self.scheduled = scheduled
         self.store = store
         self.outbox = outbox
         stateStore = try RuleStateStore(directory: stateDirectory)
@@ -87,6 +91,7 @@ public actor RuleEngine {
                                          resendDelay: resendDelay, clock: clock, logger: logger)
             // The task holds the engine until `stop()` or `update` cancels it.
             let task = Task {
+                guard self.scheduled else { return }
                 await runner.run { health in await self.roundFinished(key, health) }
             }
             running[key] = Running(runner: runner, task: task, source: source)
@@ -94,6 +99,15 @@ public actor RuleEngine {
         let workspaces = Set(desired.workspaces.map(\.name))
         builtinState = builtinState.filter { workspaces.contains($0.key) }
         Gauge(label: "qbeast_agent_rule_groups").record(running.count)
+    }
+
+    /// One round of every group at `time`, in workspace and group order, outside the schedule.
+    public func evaluate(at time: Date) async {
+        for key in running.keys.sorted(by: { ($0.workspace, $0.group) < ($1.workspace, $1.group) }) {
+            guard let runner = running[key]?.runner else { continue }
+            await runner.evaluate(at: time)
+            await roundFinished(key, await runner.health)
+        }
     }
 
     public func stop() {

@@ -77,6 +77,9 @@ public struct RuleFileChecker: Sendable {
         return report
     }
 
+    /// The groups of a Prometheus rule file, strictly decoded.
+    public static func groups(fromYAML yaml: String) throws -> [RuleGroup] { try decode(yaml).groups }
+
     /// YAML → JSON → the closed schema, so misspelled keys are reported rather than ignored.
     static func decode(_ yaml: String) throws -> RuleFile {
         let loaded: Any?

@@ -1,0 +1,147 @@
+import Agent
+import Foundation
+import Logging
+import ServiceSupport
+import SplitPlaneProtocol
+import SplitPlaneTesting
+
+// Benchmarks of the agent's rule evaluation against vmalert (Debian's 1.79.5), same machine, same
+// VictoriaMetrics, same data, same rules, same group concurrency. Not a test: prints figures.
+//
+//   1. Time of one evaluation round: 1,000 rules over 10,000 series.
+//   2. Resident memory after BENCH_MEMORY_SECONDS (default 300) evaluating 200 rules every 10 s:
+//      the real `qbeast-agent` process against the real `vmalert` process.
+
+let environment = ProcessInfo.processInfo.environment
+let concurrency = Int(environment["BENCH_CONCURRENCY"] ?? "") ?? 4
+let memorySeconds = Int(environment["BENCH_MEMORY_SECONDS"] ?? "") ?? 300
+let binDirectory = environment["BENCH_BIN"] ?? ".build/release"
+let logger = Logger(label: "bench")
+
+func rulesYAML(count: Int, interval: String) -> String {
+    var text = "groups:\n  - name: bench\n    interval: \(interval)\n    concurrency: \(concurrency)\n    rules:\n"
+    for index in 0..<count {
+        text += """
+              - alert: BenchRule\(index)
+                expr: bench_load{job="job-\(index % 100)"} > 0.9
+                labels:
+                  severity: warning
+                annotations:
+                  summary: '{{ $labels.instance }} load {{ $value | humanizePercentage }}'
+
+        """
+    }
+    return text
+}
+
+/// 10,000 series (100 jobs × 100 instances), a sample every 15 s over the last 2 minutes; about a
+/// tenth above the 0.9 threshold, so each rule returns ~10 alerts.
+func seed(_ vm: TestVictoriaMetrics) async throws {
+    let now = Int64(Date().timeIntervalSince1970) * 1000
+    var lines: [String] = []
+    lines.reserveCapacity(10_000 * 9)
+    for job in 0..<100 {
+        for instance in 0..<100 {
+            let value = instance % 10 == 0 ? 0.95 : 0.5
+            for step in 0...8 {
+                lines.append(#"bench_load{job="job-\#(job)",instance="i-\#(job)-\#(instance)"} \#(value) \#(now - Int64(step) * 15_000)"#)
+            }
+        }
+        if lines.count > 50_000 {
+            try await vm.importPrometheus(lines)
+            lines.removeAll(keepingCapacity: true)
+        }
+    }
+    try await vm.importPrometheus(lines)
+}
+
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+/// vmalert's own measure of a group round: `vmalert_iteration_duration_seconds` (sum / count).
+func vmalertIterationSeconds(metricsURL: String) async throws -> (Double, Int)? {
+    let text = try await plainHTTP(.GET, metricsURL).text
+    var sum: Double?
+    var count: Int?
+    for line in text.split(separator: "\n") where line.hasPrefix("vmalert_iteration_duration_seconds_") && line.contains("group=\"bench\"") {
+        let value = line.split(separator: " ").last.flatMap { Double($0) }
+        if line.hasPrefix("vmalert_iteration_duration_seconds_sum") { sum = value }
+        if line.hasPrefix("vmalert_iteration_duration_seconds_count") { count = value.map { Int($0) } }
+    }
+    guard let sum, let count, count > 0 else { return nil }
+    return (sum / Double(count), count)
+}
+
+func residentKiB(pid: Int32) -> Int? {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+    return status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+        .flatMap { Int($0.split(whereSeparator: \.isWhitespace)[1]) }
+}
+
+func startProcess(_ path: String, _ arguments: [String], log: String) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    FileManager.default.createFile(atPath: log, contents: nil)
+    process.standardOutput = FileHandle(forWritingAtPath: log)
+    process.standardError = FileHandle(forWritingAtPath: log)
+    try process.run()
+    return process
+}
+
+func format(_ seconds: Double) -> String { String(format: "%.1f ms", seconds * 1000) }
+
+// MARK: 1. Evaluation round time
+
+let vm = try await TestVictoriaMetrics.start()
+defer { vm.stop() }
+try await seed(vm)
+let work = try TemporaryDirectory()
+defer { work.remove() }
+print("bench: VictoriaMetrics \(vm.url), 10,000 series; group concurrency \(concurrency) for both")
+
+let thousand = rulesYAML(count: 1000, interval: "20s")
+let groups = try RuleFileCheckerBridge.groups(thousand)
+let outbox = try AlertOutbox(directory: work.url.appendingPathComponent("outbox"), instance: "bench", maxBatches: 1_000_000, logger: logger)
+let rounds = try await RoundTimer.measure(group: groups[0], storeURL: vm.url, outbox: outbox, stateDirectory: work.url.appendingPathComponent("rules"),
+                                          rounds: 5)
+let ours = median(rounds)
+
+let receiver = try await AlertmanagerAPIReceiver.start()
+let vmalertPort = try freeLoopbackPort()
+try thousand.write(toFile: work.path("thousand.yml"), atomically: true, encoding: .utf8)
+let vmalert = try startProcess("/usr/bin/vmalert", ["-rule=\(work.path("thousand.yml"))", "-datasource.url=\(vm.url)",
+                                                   "-notifier.url=\(receiver.url)", "-httpListenAddr=127.0.0.1:\(vmalertPort)",
+                                                   "-loggerLevel=ERROR"], log: work.path("vmalert.log"))
+var theirs: Double?
+for _ in 0..<60 {
+    try await Task.sleep(for: .seconds(5))
+    // The first round includes start-up; wait for at least four.
+    if let (seconds, count) = try? await vmalertIterationSeconds(metricsURL: "http://127.0.0.1:\(vmalertPort)/metrics"), count >= 4 {
+        theirs = seconds
+        break
+    }
+}
+vmalert.terminate()
+vmalert.waitUntilExit()
+try await receiver.stop()
+guard let theirs else { fatalError("vmalert reported no iterations; see \(work.path("vmalert.log"))") }
+print("round, 1000 rules / 10000 series: ours \(format(ours)) (median of \(rounds.count)), vmalert \(format(theirs)) (mean), ratio \(String(format: "%.2f", ours / theirs))")
+
+// MARK: 2. Resident memory, real processes
+
+let two = rulesYAML(count: 200, interval: "10s")
+try two.write(toFile: work.path("two.yml"), atomically: true, encoding: .utf8)
+let agentRun = try await MemoryRun.start(rules: two, vmURL: vm.url, work: work, binDirectory: binDirectory)
+let receiver2 = try await AlertmanagerAPIReceiver.start()
+let vmalert2 = try startProcess("/usr/bin/vmalert", ["-rule=\(work.path("two.yml"))", "-datasource.url=\(vm.url)",
+                                                    "-notifier.url=\(receiver2.url)", "-httpListenAddr=127.0.0.1:\(try freeLoopbackPort())",
+                                                    "-loggerLevel=ERROR"], log: work.path("vmalert2.log"))
+print("bench: measuring resident memory after \(memorySeconds) s with 200 rules …")
+try await Task.sleep(for: .seconds(memorySeconds))
+let agentKiB = residentKiB(pid: agentRun.agent.processIdentifier) ?? 0
+let vmalertKiB = residentKiB(pid: vmalert2.processIdentifier) ?? 0
+vmalert2.terminate()
+vmalert2.waitUntilExit()
+try await receiver2.stop()
+try await agentRun.stop()
+print("resident memory, 200 rules after \(memorySeconds) s: ours \(agentKiB / 1024) MiB, vmalert \(vmalertKiB / 1024) MiB, ratio \(String(format: "%.2f", Double(agentKiB) / Double(max(vmalertKiB, 1))))")
