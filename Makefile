@@ -34,8 +34,9 @@ e2e: build certs
 
 # Benchmarks against peers on this machine (not tests): release build, then bench/README.md figures.
 bench: deps
-	swift build -c release
-	BENCH_BIN=$$(swift build -c release --show-bin-path) $$(swift build -c release --show-bin-path)/qbeast-bench
+	swift build -c release --scratch-path .build-release
+	BENCH_BIN=$$(swift build -c release --scratch-path .build-release --show-bin-path) \
+	  $$(swift build -c release --scratch-path .build-release --show-bin-path)/qbeast-bench
 
 clean:
 	rm -rf .build .data certs-dev/out
