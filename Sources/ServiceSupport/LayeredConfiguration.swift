@@ -1,4 +1,5 @@
 import Foundation
+import Yams
 
 /// Resolves each setting from, in order: a command-line flag, a `QBEAST_…` environment variable,
 /// a key of the YAML configuration file, the default. One place, so every executable behaves alike.
@@ -10,6 +11,26 @@ public struct LayeredConfiguration: Sendable {
     public init(fileValues: [String: String] = [:], environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.file = fileValues
         self.environment = environment
+    }
+
+    /// Layers over the top-level scalars of the YAML file at `path` (none when `path` is nil).
+    public static func load(file path: String?) throws -> LayeredConfiguration {
+        guard let path else { return LayeredConfiguration() }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationError(setting: "config", reason: "cannot read \(path)")
+        }
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigurationError(setting: "config", reason: "\(path) is not valid YAML: \("\(error)".split(separator: "\n").first ?? "")")
+        }
+        guard let mapping = node?.mapping else { throw ConfigurationError(setting: "config", reason: "\(path) is not a YAML mapping") }
+        var values: [String: String] = [:]
+        for (key, value) in mapping {
+            if let key = key.string, let scalar = value.scalar { values[key] = scalar.string }
+        }
+        return LayeredConfiguration(fileValues: values)
     }
 
     /// `key` is the YAML key (camelCase); the environment variable is `QBEAST_` + its UPPER_SNAKE form.

@@ -5,7 +5,6 @@ import Logging
 import ServiceLifecycle
 import ServiceSupport
 import SplitPlaneTLS
-import Yams
 
 @main
 struct QbeastAgent: AsyncParsableCommand {
@@ -43,7 +42,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Log level. Default info.") var logLevel: String?
 
     func run() async throws {
-        let layers = LayeredConfiguration(fileValues: try Self.loadFile(config))
+        let layers = try LayeredConfiguration.load(file: config)
         JSONLogHandler.bootstrap(level: Logger.Level(rawValue: layers.string(logLevel, key: "logLevel") ?? "info") ?? .info)
         let logger = Logger(label: "qbeast-agent")
         do {
@@ -62,19 +61,6 @@ struct Run: AsyncParsableCommand {
             logger.critical("agent failed", metadata: ["error": "\(error)"])
             throw ExitCode.failure
         }
-    }
-
-    static func loadFile(_ path: String?) throws -> [String: String] {
-        guard let path else { return [:] }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-              let node = try Yams.compose(yaml: text), let mapping = node.mapping else {
-            throw ValidationError("--config: cannot read a YAML mapping from \(path)")
-        }
-        var values: [String: String] = [:]
-        for (key, value) in mapping {
-            if let key = key.string, let scalar = value.scalar { values[key] = scalar.string }
-        }
-        return values
     }
 
     static func resolve(_ flags: Run, _ layers: LayeredConfiguration) throws -> AgentConfiguration {

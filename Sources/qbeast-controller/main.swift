@@ -5,7 +5,6 @@ import Logging
 import ServiceLifecycle
 import ServiceSupport
 import SplitPlaneTLS
-import Yams
 
 @main
 struct QbeastController: AsyncParsableCommand {
@@ -42,7 +41,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Default info.") var logLevel: String?
 
     func run() async throws {
-        let layers = try LayeredConfiguration(fileValues: Self.loadFile(config))
+        let layers = try LayeredConfiguration.load(file: config)
         let level = Logger.Level(rawValue: layers.string(logLevel, key: "logLevel") ?? "info") ?? .info
         JSONLogHandler.bootstrap(level: level)
         let logger = Logger(label: "qbeast-controller")
@@ -67,20 +66,6 @@ struct Serve: AsyncParsableCommand {
             logger.critical("controller failed to start", metadata: ["error": "\(error)"])
             throw ExitCode.failure
         }
-    }
-
-    static func loadFile(_ path: String?) throws -> [String: String] {
-        guard let path else { return [:] }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ValidationError("--config: cannot read \(path)")
-        }
-        guard let node = try Yams.compose(yaml: text), let mapping = node.mapping else { return [:] }
-        var values: [String: String] = [:]
-        for (key, value) in mapping {
-            guard let key = key.string else { continue }
-            if let scalar = value.scalar { values[key] = scalar.string }
-        }
-        return values
     }
 
     static func resolve(_ flags: Serve, _ layers: LayeredConfiguration) throws -> ControllerConfiguration {
