@@ -97,7 +97,7 @@ public final class TestVMAlert: Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("qbeast-vmalert-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let rulesFile = directory.appendingPathComponent("rules.yml")
-        try rules.write(to: rulesFile, atomically: true, encoding: .utf8)
+        try rules.write(to: rulesFile, atomically: false, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["-rule=\(rulesFile.path)", "-datasource.url=\(datasource)", "-notifier.url=\(notifier)",

@@ -47,7 +47,7 @@ public struct TestPKI: Sendable {
     private func writeAgent(ca: CertificateAuthority, name: String, identity: SPIFFEIdentity, notBefore: Date, notAfter: Date) throws {
         let key = P256.Signing.PrivateKey()
         let certificate = try ca.issueAgentCertificate(identity: identity, publicKey: key.publicKey, notBefore: notBefore, notAfter: notAfter)
-        try key.pemRepresentation.write(to: file("agent-\(name)-key.pem"), atomically: true, encoding: .utf8)
-        try certificate.pemString().write(to: file("agent-\(name).pem"), atomically: true, encoding: .utf8)
+        try key.pemRepresentation.write(to: file("agent-\(name)-key.pem"), atomically: false, encoding: .utf8)
+        try certificate.pemString().write(to: file("agent-\(name).pem"), atomically: false, encoding: .utf8)
     }
 }

@@ -6,7 +6,7 @@ import Testing
 @Suite(.serialized) struct RuleFileCheckerTests {
     func write(_ text: String, in directory: TemporaryDirectory) throws -> String {
         let path = directory.path("rules-\(UUID().uuidString.prefix(4)).yaml")
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
         return path
     }
 

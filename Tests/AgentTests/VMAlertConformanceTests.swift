@@ -66,7 +66,7 @@ import Testing
         defer { vmalert.stop() }
 
         let file = directory.path("rules.yaml")
-        try Self.rules.write(toFile: file, atomically: true, encoding: .utf8)
+        try Self.rules.write(toFile: file, atomically: false, encoding: .utf8)
         let groups = try RuleFileChecker.decode(Self.rules).groups
         let outbox = try AlertOutbox(directory: directory.url.appendingPathComponent("outbox"), instance: "i", maxBatches: 1000,
                                      logger: Logger(label: "test"))

@@ -108,7 +108,7 @@ let ours = median(rounds)
 
 let receiver = try await AlertmanagerAPIReceiver.start()
 let vmalertPort = try freeLoopbackPort()
-try thousand.write(toFile: work.path("thousand.yml"), atomically: true, encoding: .utf8)
+try thousand.write(toFile: work.path("thousand.yml"), atomically: false, encoding: .utf8)
 let vmalert = try startProcess("/usr/bin/vmalert", ["-rule=\(work.path("thousand.yml"))", "-datasource.url=\(vm.url)",
                                                    "-notifier.url=\(receiver.url)", "-httpListenAddr=127.0.0.1:\(vmalertPort)",
                                                    "-loggerLevel=ERROR"], log: work.path("vmalert.log"))
@@ -130,7 +130,7 @@ print("round, 1000 rules / 10000 series: ours \(format(ours)) (median of \(round
 // MARK: 2. Resident memory, real processes
 
 let two = rulesYAML(count: 200, interval: "10s")
-try two.write(toFile: work.path("two.yml"), atomically: true, encoding: .utf8)
+try two.write(toFile: work.path("two.yml"), atomically: false, encoding: .utf8)
 let agentRun = try await MemoryRun.start(rules: two, vmURL: vm.url, work: work, binDirectory: binDirectory)
 let receiver2 = try await AlertmanagerAPIReceiver.start()
 let vmalert2 = try startProcess("/usr/bin/vmalert", ["-rule=\(work.path("two.yml"))", "-datasource.url=\(vm.url)",
