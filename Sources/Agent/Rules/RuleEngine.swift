@@ -31,11 +31,14 @@ public actor RuleEngine {
     private let builtinRule: CompiledRule
     /// False for stepping by hand (`test-rules`, benchmarks): runners exist but only `evaluate(at:)` runs them.
     private let scheduled: Bool
+    /// `$externalLabels` in templates (promtool test files set them).
+    private let externalLabels: [String: String]
 
     public init(store: MetricsStoreClient, outbox: AlertOutbox, stateDirectory: URL, resendDelay: Duration, defaultInterval: Duration,
-                clock: any TimeSource, logger: Logger, scheduled: Bool = true,
+                clock: any TimeSource, logger: Logger, scheduled: Bool = true, externalLabels: [String: String] = [:],
                 onHealthChange: @escaping @Sendable () async -> Void) throws {
         self.scheduled = scheduled
+        self.externalLabels = externalLabels
         self.store = store
         self.outbox = outbox
         stateStore = try RuleStateStore(directory: stateDirectory)
@@ -88,7 +91,7 @@ public actor RuleEngine {
         }
         for (key, (group, filter, source)) in wanted where running[key] == nil {
             let runner = RuleGroupRunner(group: group, store: store, outbox: outbox, stateStore: stateStore, filter: filter,
-                                         resendDelay: resendDelay, clock: clock, logger: logger)
+                                         resendDelay: resendDelay, clock: clock, logger: logger, externalLabels: externalLabels)
             // The task holds the engine until `stop()` or `update` cancels it.
             let task = Task {
                 guard self.scheduled else { return }

@@ -17,6 +17,7 @@ actor RuleGroupRunner {
     let resendDelay: Duration
     let clock: any TimeSource
     let logger: Logger
+    let externalLabels: [String: String]
     private var state: RuleStateStore.GroupState
     private(set) var health = GroupHealth()
 
@@ -28,7 +29,9 @@ actor RuleGroupRunner {
     }
 
     init(group: CompiledRuleGroup, store: MetricsStoreClient, outbox: AlertOutbox, stateStore: RuleStateStore,
-         filter: AlertAllowlistFilter, resendDelay: Duration, clock: any TimeSource, logger: Logger) {
+         filter: AlertAllowlistFilter, resendDelay: Duration, clock: any TimeSource, logger: Logger,
+         externalLabels: [String: String] = [:]) {
+        self.externalLabels = externalLabels
         self.group = group
         self.store = store
         self.outbox = outbox
@@ -97,7 +100,8 @@ actor RuleGroupRunner {
             case .success(let samples):
                 var ruleState = state[rule.key] ?? [:]
                 do {
-                    try await RuleEvaluator.evaluate(rule, samples: samples, at: time, limit: group.limit, state: &ruleState, query: query)
+                    try await RuleEvaluator.evaluate(rule, samples: samples, at: time, limit: group.limit, state: &ruleState,
+                                                    externalLabels: externalLabels, query: query)
                 } catch {
                     errors[rule.name] = error.message
                 }
