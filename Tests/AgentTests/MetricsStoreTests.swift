@@ -56,6 +56,11 @@ import Testing
         let sum = try await client.query(#"sum(up) + 1"#, at: t0.addingTimeInterval(30))
         #expect(sum.first?.value == 2)
         await #expect(throws: MetricsStoreError.self) { try await client.query("sum(", at: t0) }
+        // An answer larger than the configured bound is refused, not buffered without limit.
+        let small = MetricsStoreClient(baseURL: vm.url, maxResponseBytes: 64)
+        await #expect(throws: MetricsStoreError.badResponse("response larger than 64 bytes (NIOTooManyBytesError(maxBytes: Optional(64)))")) {
+            try await small.query(#"up{job="backend"}"#, at: t0.addingTimeInterval(30))
+        }
     }
 
     @Test func unreachableAndHangingStoresAreReportedNotFatal() async throws {
