@@ -1,4 +1,5 @@
 import Foundation
+import ServiceSupport
 import Hummingbird
 import Logging
 import NIOCore

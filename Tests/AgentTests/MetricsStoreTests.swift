@@ -1,5 +1,6 @@
 import AlertTemplates
 import Foundation
+import ServiceSupport
 import Logging
 import SplitPlaneProtocol
 import SplitPlaneTesting
