@@ -69,30 +69,11 @@ actor RuleGroupRunner {
         let started = DispatchTime.now()
         var errors: [String: String] = [:]
         var storeError: String?
-        let results = await withTaskGroup(of: (Int, Result<[QuerySample], MetricsStoreError>).self) { tasks in
-            var results: [Int: Result<[QuerySample], MetricsStoreError>] = [:]
-            var nextIndex = 0
-            func addNext() {
-                guard nextIndex < group.rules.count else { return }
-                let index = nextIndex
-                let expression = group.rules[index].expression
-                let store = self.store
-                tasks.addTask {
-                    do throws(MetricsStoreError) { return (index, .success(try await store.query(expression, at: time))) } catch { return (index, .failure(error)) }
-                }
-                nextIndex += 1
-            }
-            for _ in 0..<group.concurrency { addNext() }
-            while let (index, result) = await tasks.next() {
-                results[index] = result
-                addNext()
-            }
-            return results
-        }
+        let results = await Self.queryAll(group.rules.map(\.expression), at: time, store: store, concurrency: group.concurrency)
         let store = self.store
         let query: @Sendable (String) async throws -> [QuerySample] = { try await store.query($0, at: time) }
         for (index, rule) in group.rules.enumerated() {
-            switch results[index]! {
+            switch results[index] {
             case .failure(let error):
                 // No data is not "no alert": the rule's state stays exactly as it was.
                 errors[rule.name] = error.description
@@ -115,6 +96,25 @@ actor RuleGroupRunner {
         if !errors.isEmpty {
             Counter(label: "qbeast_agent_rule_evaluation_failures_total", dimensions: [("workspace", group.workspace)]).increment(by: errors.count)
         }
+    }
+
+    /// Runs every expression with at most `concurrency` queries in flight; results in rule order.
+    static func queryAll(_ expressions: [String], at time: Date, store: MetricsStoreClient,
+                         concurrency: Int) async -> [Result<[QuerySample], MetricsStoreError>] {
+        var results = [Result<[QuerySample], MetricsStoreError>](repeating: .success([]), count: expressions.count)
+        await withTaskGroup(of: (Int, Result<[QuerySample], MetricsStoreError>).self) { tasks in
+            var next = 0
+            while next < expressions.count {
+                if next >= concurrency, let (index, result) = await tasks.next() { results[index] = result }
+                let index = next, expression = expressions[index]
+                tasks.addTask {
+                    do throws(MetricsStoreError) { return (index, .success(try await store.query(expression, at: time))) } catch { return (index, .failure(error)) }
+                }
+                next += 1
+            }
+            while let (index, result) = await tasks.next() { results[index] = result }
+        }
+        return results
     }
 
     /// Alerts go to the outbox before the state that says they were sent is written: a crash in
