@@ -108,7 +108,14 @@ actor RuleGroupRunner {
                 if next >= concurrency, let (index, result) = await tasks.next() { results[index] = result }
                 let index = next, expression = expressions[index]
                 tasks.addTask {
-                    do throws(MetricsStoreError) { return (index, .success(try await store.query(expression, at: time))) } catch { return (index, .failure(error)) }
+                    // Untyped catch on purpose: a typed-throws `do` in this task closure miscompiled in release builds.
+                    do {
+                        return (index, .success(try await store.query(expression, at: time)))
+                    } catch let error as MetricsStoreError {
+                        return (index, .failure(error))
+                    } catch {
+                        return (index, .failure(.badResponse("\(error)")))
+                    }
                 }
                 next += 1
             }
