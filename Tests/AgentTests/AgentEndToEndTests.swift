@@ -33,7 +33,9 @@ import Testing
         #expect(status.conditions[type: "Accepted"]?.status == .true)
         #expect(status.components.map(\.name) == ["backend"])
         let environment = try await api.request(.GET, "/v1/tenants/acme/environments/prod").decode(Environment.self)
-        #expect(environment.agent?.rulesLoaded == 1)
+        // No metrics store configured: the rule is accepted but not evaluated, and the status says so.
+        #expect(environment.agent?.rulesLoaded == 0)
+        #expect(status.conditions[type: "RulesHealthy"]?.reason == "NoMetricsStore")
         #expect(environment.agent?.certificateExpiry != nil)
 
         try await agent.stop()
