@@ -11,7 +11,7 @@ struct QbeastAgent: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qbeast-agent",
         abstract: "The Qbeast data-plane agent: dials out to the controller over mutual TLS and reports status and alerts.",
-        subcommands: [Run.self, CheckRules.self]
+        subcommands: [Run.self, CheckRules.self, TestRules.self]
     )
 }
 
@@ -126,6 +126,41 @@ struct CheckRules: AsyncParsableCommand {
                 print("\(file): \(report.groups) group(s), \(report.rules) rule(s): OK")
             } else {
                 failed = true
+            }
+        }
+        if failed { throw ExitCode.failure }
+    }
+}
+
+struct TestRules: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test-rules",
+        abstract: "Run Prometheus `promtool test rules` unit-test files with the agent's own evaluator.",
+        discussion: """
+        Each test case gets a throwaway VictoriaMetrics on loopback (Debian's victoria-metrics package); its input_series \
+        (a+bxn notation) are imported and the evaluator is stepped through every evaluation_interval up to the last \
+        eval_time. alert_rule_test entries are compared like promtool does. Exits 1 when any test fails.
+        """
+    )
+
+    @Argument(help: "Unit-test files.") var files: [String]
+
+    func run() async throws {
+        var failed = false
+        for path in files {
+            print("Unit Testing: \(path)")
+            do {
+                let failures = try await RuleTestRunner().run(try RuleTestFile.load(path: path))
+                if failures.isEmpty {
+                    print("  SUCCESS")
+                } else {
+                    failed = true
+                    print("  FAILED:")
+                    failures.forEach { print($0) }
+                }
+            } catch {
+                failed = true
+                print("  FAILED:\n    \(error)")
             }
         }
         if failed { throw ExitCode.failure }
