@@ -169,3 +169,21 @@ import Testing
         #expect(decoded == alert)
     }
 }
+
+@Suite struct GroupScheduleTests {
+    func group(interval: String, offset: String? = nil) throws -> CompiledRuleGroup {
+        try CompiledRuleGroup(RuleGroup(name: "g", interval: interval, evalOffset: offset, rules: []), workspace: "w",
+                              defaultInterval: .seconds(60), field: "g")
+    }
+
+    @Test func evaluationInstantsAlignToTheInterval() throws {
+        let noon = Date(timeIntervalSince1970: 1_800_000_000) // 2027-01-15T08:00:00Z, on the hour
+        #expect(try group(interval: "1m").alignedTime(atOrBefore: noon.addingTimeInterval(59)) == noon)
+        #expect(try group(interval: "1h", offset: "5m").alignedTime(atOrBefore: noon.addingTimeInterval(4 * 60)) == noon.addingTimeInterval(-55 * 60))
+        #expect(try group(interval: "1h", offset: "5m").alignedTime(atOrBefore: noon.addingTimeInterval(6 * 60)) == noon.addingTimeInterval(5 * 60))
+    }
+
+    @Test func offsetMustBeSmallerThanTheInterval() {
+        #expect(throws: ValidationError.self) { try group(interval: "1m", offset: "2m") }
+    }
+}
