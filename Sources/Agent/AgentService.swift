@@ -55,7 +55,7 @@ public final class AgentService: Service, Sendable {
     public func run() async throws {
         logger.info("agent starting", metadata: ["controller": "\(configuration.controllerURL)", "instance": "\(outbox.instance)"])
         // Graceful shutdown cancels the loops; everything they own is already on disk.
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.followDesiredState() }
                 group.addTask { await self.reportStatus() }
@@ -232,7 +232,7 @@ actor AgentState {
             group.addTask { try? await clock.sleep(for: timeout) }
             await group.next()
             group.cancelAll()
-            await self.releaseWaiter()
+            self.releaseWaiter()
         }
         changed = false
     }

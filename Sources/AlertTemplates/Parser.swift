@@ -1,286 +1,360 @@
-import Foundation
-
-/// Parses Go template text into nodes. Errors carry `line:column` of the user's text, like Go's.
-struct TemplateParser {
-    private enum Item { case text(String), action(String, line: Int, column: Int) }
-
-    let name: String
-    let functions: Set<String>
-    private var items: [Item] = []
+/// A port of Go's text/template parser (parse.Tree) over the lexer's tokens. Functions are
+/// resolved and variables checked here, so unknown names fail when the rule is loaded.
+struct Parser {
+    private let text: String
+    private let name: String
+    private let tokens: [Token]
     private var index = 0
+    /// Variables in scope; `$` and Prometheus' header variables are always there.
+    private var variables: [String]
+    private var rangeDepth = 0
+    private var parenDepth = 0
+    /// Position of the "{{" that opened the action being parsed, for "unclosed action" messages.
+    private var actionStart: Int?
 
-    init(name: String, functions: Set<String>) {
+    /// Parse-time-only markers that end an item list.
+    private enum Item {
+        case node(Node)
+        case end(pos: Int)
+        case elseClause(pos: Int)
+    }
+
+    init(text: String, name: String, predeclared: [String]) {
+        self.text = text
         self.name = name
-        self.functions = functions
+        self.tokens = Lexer.tokenize(text)
+        self.variables = predeclared
     }
 
-    mutating func parse(_ source: String) throws(TemplateError) -> [TemplateNode] {
-        items = try Self.split(source, name: name)
-        index = 0
-        let (nodes, terminator) = try parseList()
-        if let terminator { throw error("unexpected {{\(terminator)}}", at: index - 1) }
-        return nodes
-    }
-
-    /// Cuts the source into text and actions, applying `{{-` / `-}}` trimming and dropping comments.
-    private static func split(_ source: String, name: String) throws(TemplateError) -> [Item] {
-        var items: [Item] = []
-        var rest = Substring(source)
-        var line = 1, column = 1
-        func advance(over text: Substring) {
-            for character in text {
-                if character == "\n" { line += 1; column = 1 } else { column += 1 }
+    mutating func parse() throws(ParseFailure) -> [Node] {
+        var root: [Node] = []
+        while peek().kind != .eof {
+            switch try textOrAction() {
+            case .node(let node): root.append(node)
+            case .end(let pos): throw ParseFailure(offset: pos, message: "unexpected {{end}}")
+            case .elseClause(let pos): throw ParseFailure(offset: pos, message: "unexpected {{else}}")
             }
         }
-        var trimNextText = false
-        while !rest.isEmpty {
-            guard let open = rest.range(of: "{{") else {
-                items.append(.text(trimNextText ? String(rest.drop(while: \.isWhitespace)) : String(rest)))
-                break
+        return root
+    }
+
+    // MARK: Token stream
+
+    private mutating func next() -> Token {
+        let token = tokens[min(index, tokens.count - 1)]
+        index += 1
+        return token
+    }
+
+    private mutating func backup() { index -= 1 }
+
+    private func peek() -> Token { tokens[min(index, tokens.count - 1)] }
+
+    private mutating func nextNonSpace() -> Token {
+        var token = next()
+        while token.kind == .space { token = next() }
+        return token
+    }
+
+    private mutating func peekNonSpace() -> Token {
+        let token = nextNonSpace()
+        backup()
+        return token
+    }
+
+    private mutating func expect(_ kind: TokenKind, _ context: String) throws(ParseFailure) -> Token {
+        let token = nextNonSpace()
+        if token.kind != kind { try unexpected(token, context) }
+        return token
+    }
+
+    private func unexpected(_ token: Token, _ context: String) throws(ParseFailure) -> Never {
+        if token.kind == .error {
+            throw ParseFailure(offset: token.pos, message: token.value + actionStartedSuffix(token))
+        }
+        throw ParseFailure(offset: token.pos, message: "unexpected \(token.goDescription) in \(context)")
+    }
+
+    /// Go adds " in action started at NAME:LINE" when a lexer error lands on a later line than the
+    /// action's "{{" (dropping the doubled "action" from "unclosed action in action started at").
+    private func actionStartedSuffix(_ token: Token) -> String {
+        guard let actionStart else { return "" }
+        let startLine = Diagnostics.line(of: actionStart, in: text)
+        guard startLine != Diagnostics.line(of: token.pos, in: text) else { return "" }
+        let location = name == Diagnostics.defaultName ? "line \(startLine)" : "\(name):\(startLine)"
+        let suffix = " in action started at \(location)"
+        return token.value.hasSuffix(" action") ? String(suffix.dropFirst(" in action".count)) : suffix
+    }
+
+    // MARK: Lists and actions
+
+    /// textOrAction* up to an {{end}} or {{else}}, which is returned separately.
+    private mutating func itemList() throws(ParseFailure) -> ([Node], Item) {
+        var list: [Node] = []
+        while peekNonSpace().kind != .eof {
+            let item = try textOrAction()
+            if case .node(let node) = item {
+                list.append(node)
+            } else {
+                return (list, item)
             }
-            var text = rest[..<open.lowerBound]
-            if trimNextText { text = text.drop(while: \.isWhitespace) }
-            advance(over: rest[..<open.upperBound])
-            let (actionLine, actionColumn) = (line, column - 2)
-            var inner = rest[open.upperBound...]
-            if inner.hasPrefix("- ") || inner.hasPrefix("-\t") || inner.hasPrefix("-\n") {
-                while let last = text.last, last.isWhitespace { text = text.dropLast() }
-                inner = inner.dropFirst()
-            }
-            items.append(.text(String(text)))
-            // Find the closing braces outside string literals.
-            var cursor = inner.startIndex
-            var quote: Character?
-            var close: Range<Substring.Index>?
-            while cursor < inner.endIndex {
-                let character = inner[cursor]
-                if let open = quote {
-                    if character == "\\" && open == "\"" { cursor = inner.index(after: cursor) } else if character == open { quote = nil }
-                } else if character == "\"" || character == "`" || character == "'" {
-                    quote = character
-                } else if inner[cursor...].hasPrefix("}}") {
-                    close = cursor..<inner.index(cursor, offsetBy: 2)
-                    break
+        }
+        throw ParseFailure(offset: peek().pos, message: "unexpected EOF")
+    }
+
+    private mutating func textOrAction() throws(ParseFailure) -> Item {
+        let token = nextNonSpace()
+        switch token.kind {
+        case .text:
+            return .node(.text(token.value))
+        case .leftDelim:
+            actionStart = token.pos
+            defer { actionStart = nil }
+            return try action()
+        default:
+            try unexpected(token, "input")
+        }
+    }
+
+    private mutating func action() throws(ParseFailure) -> Item {
+        let token = nextNonSpace()
+        switch token.kind {
+        case .block, .define, .template:
+            throw ParseFailure(offset: token.pos, message: "{{\(token.value)}} is not supported")
+        case .breakKeyword, .continueKeyword:
+            return .node(try loopControl(token))
+        case .elseKeyword:
+            return try elseControl(token)
+        case .end:
+            _ = try expect(.rightDelim, "end")
+            return .end(pos: token.pos)
+        case .ifKeyword:
+            return .node(try ifControl())
+        case .range:
+            let (pipe, list, elseList) = try parseControl("range")
+            return .node(.range(pipe, list, elseList))
+        case .with:
+            return .node(try withControl())
+        default:
+            backup()
+            // Variables declared here persist until the enclosing {{end}}.
+            return .node(.action(try pipeline("command", end: .rightDelim)))
+        }
+    }
+
+    private mutating func loopControl(_ keyword: Token) throws(ParseFailure) -> Node {
+        let name = keyword.kind == .breakKeyword ? "break" : "continue"
+        let token = nextNonSpace()
+        if token.kind != .rightDelim { try unexpected(token, "{{\(name)}}") }
+        guard rangeDepth > 0 else {
+            throw ParseFailure(offset: keyword.pos, message: "{{\(name)}} outside {{range}}")
+        }
+        return keyword.kind == .breakKeyword ? .breakLoop : .continueLoop
+    }
+
+    /// "{{else if ...}}" and "{{else with ...}}" leave the "if"/"with" pending for parseControl.
+    private mutating func elseControl(_ keyword: Token) throws(ParseFailure) -> Item {
+        let peeked = peekNonSpace()
+        if peeked.kind != .ifKeyword && peeked.kind != .with {
+            _ = try expect(.rightDelim, "else")
+        }
+        return .elseClause(pos: keyword.pos)
+    }
+
+    private mutating func ifControl() throws(ParseFailure) -> Node {
+        let (pipe, list, elseList) = try parseControl("if")
+        return .ifElse(pipe, list, elseList)
+    }
+
+    private mutating func withControl() throws(ParseFailure) -> Node {
+        let (pipe, list, elseList) = try parseControl("with")
+        return .with(pipe, list, elseList)
+    }
+
+    private mutating func parseControl(_ context: String) throws(ParseFailure) -> (Pipeline, [Node], [Node]?) {
+        let scope = variables.count
+        defer { variables.removeSubrange(scope...) }
+        let pipe = try pipeline(context, end: .rightDelim)
+        if context == "range" { rangeDepth += 1 }
+        let (list, terminator) = try itemList()
+        if context == "range" { rangeDepth -= 1 }
+        var elseList: [Node]?
+        if case .elseClause = terminator {
+            // {{if a}}x{{else if b}}y{{end}} is {{if a}}x{{else}}{{if b}}y{{end}}{{end}}.
+            if context == "if" && peek().kind == .ifKeyword {
+                _ = next()
+                elseList = [try ifControl()]
+            } else if context == "with" && peek().kind == .with {
+                _ = next()
+                elseList = [try withControl()]
+            } else {
+                let (list, end) = try itemList()
+                if case .elseClause(let pos) = end {
+                    throw ParseFailure(offset: pos, message: "expected end; found {{else}}")
                 }
-                if cursor < inner.endIndex { cursor = inner.index(after: cursor) }
-            }
-            guard let close else { throw TemplateError(message: "template: \(name):\(actionLine): unclosed action") }
-            var body = inner[..<close.lowerBound]
-            trimNextText = false
-            if body.hasSuffix(" -") || body.hasSuffix("\t-") || body.hasSuffix("\n-") {
-                body = body.dropLast()
-                trimNextText = true
-            }
-            let trimmed = body.trimmingCharacters(in: .whitespacesAndNewlines)
-            if !(trimmed.hasPrefix("/*") && trimmed.hasSuffix("*/")) {
-                items.append(.action(trimmed, line: actionLine, column: actionColumn))
-            }
-            advance(over: inner[..<close.upperBound])
-            rest = inner[close.upperBound...]
-        }
-        return items
-    }
-
-    /// Parses nodes until `end`/`else` (returned as the terminator) or the end of input.
-    private mutating func parseList() throws(TemplateError) -> ([TemplateNode], String?) {
-        var nodes: [TemplateNode] = []
-        while index < items.count {
-            let item = items[index]
-            index += 1
-            switch item {
-            case .text(let text):
-                if !text.isEmpty { nodes.append(.text(text)) }
-            case .action(let body, let line, let column):
-                let keyword = body.prefix { !$0.isWhitespace }
-                let argument = body.dropFirst(keyword.count).trimmingCharacters(in: .whitespaces)
-                switch keyword {
-                case "end":
-                    return (nodes, "end")
-                case "else":
-                    return (nodes, argument.isEmpty ? "else" : "else " + argument)
-                case "if":
-                    nodes.append(try parseIf(argument, line: line, column: column))
-                case "range", "with":
-                    let pipeline = try parsePipeline(argument, line: line, column: column, allowRangeVariables: keyword == "range")
-                    let (body, terminator) = try parseList()
-                    var otherwise: [TemplateNode]?
-                    if terminator == "else" {
-                        let (elseBody, end) = try parseList()
-                        guard end == "end" else { throw error("expected end; found \(end ?? "EOF")", line: line, column: column) }
-                        otherwise = elseBody
-                    } else if terminator != "end" {
-                        throw error("unexpected EOF", line: line, column: column)
-                    }
-                    nodes.append(keyword == "range" ? .range(pipeline, body: body, otherwise: otherwise) : .with(pipeline, body: body, otherwise: otherwise))
-                case "define", "template", "block", "break", "continue":
-                    throw error("{{\(keyword)}} is not supported in alert templates", line: line, column: column)
-                default:
-                    nodes.append(.action(try parsePipeline(body, line: line, column: column)))
-                }
+                elseList = list
             }
         }
-        return (nodes, nil)
-    }
-
-    private mutating func parseIf(_ condition: String, line: Int, column: Int) throws(TemplateError) -> TemplateNode {
-        var branches: [(Pipeline, [TemplateNode])] = []
-        var pipeline = try parsePipeline(condition, line: line, column: column)
-        while true {
-            let (body, terminator) = try parseList()
-            branches.append((pipeline, body))
-            switch terminator {
-            case "end":
-                return .ifNode(branches: branches, otherwise: nil)
-            case "else":
-                let (otherwise, end) = try parseList()
-                guard end == "end" else { throw error("expected end; found \(end ?? "EOF")", line: line, column: column) }
-                return .ifNode(branches: branches, otherwise: otherwise)
-            case let terminator? where terminator.hasPrefix("else if "):
-                pipeline = try parsePipeline(String(terminator.dropFirst("else if ".count)), line: line, column: column)
-            default:
-                throw error("unexpected EOF", line: line, column: column)
-            }
-        }
+        return (pipe, list, elseList)
     }
 
     // MARK: Pipelines
 
-    private enum Token: Equatable { case word(String), string(String), number(Double, Bool), pipe, open, close, declare, assign, comma }
-
-    private func tokenize(_ text: String, line: Int, column: Int) throws(TemplateError) -> [Token] {
-        var tokens: [Token] = []
-        let characters = Array(text)
-        var i = 0
-        while i < characters.count {
-            let c = characters[i]
-            if c.isWhitespace { i += 1; continue }
-            switch c {
-            case "|": tokens.append(.pipe); i += 1
-            case "(": tokens.append(.open); i += 1
-            case ")": tokens.append(.close); i += 1
-            case ",": tokens.append(.comma); i += 1
-            case ":" where i + 1 < characters.count && characters[i + 1] == "=": tokens.append(.declare); i += 2
-            case "=": tokens.append(.assign); i += 1
-            case "\"":
-                var value = ""
-                i += 1
-                while i < characters.count && characters[i] != "\"" {
-                    if characters[i] == "\\" && i + 1 < characters.count {
-                        i += 1
-                        switch characters[i] {
-                        case "n": value.append("\n")
-                        case "t": value.append("\t")
-                        case "r": value.append("\r")
-                        default: value.append(characters[i])
-                        }
-                    } else {
-                        value.append(characters[i])
-                    }
-                    i += 1
-                }
-                guard i < characters.count else { throw error("unterminated quoted string", line: line, column: column) }
-                tokens.append(.string(value)); i += 1
-            case "`":
-                guard let end = characters[(i + 1)...].firstIndex(of: "`") else { throw error("unterminated raw quoted string", line: line, column: column) }
-                tokens.append(.string(String(characters[(i + 1)..<end]))); i = end + 1
+    private mutating func pipeline(_ context: String, end: TokenKind) throws(ParseFailure) -> Pipeline {
+        var pipe = Pipeline(pos: peekNonSpace().pos)
+        try declarations(into: &pipe, context)
+        while true {
+            let token = nextNonSpace()
+            switch token.kind {
+            case end:
+                try check(pipe, context, at: token.pos)
+                return pipe
+            case .bool, .charConstant, .complex, .dot, .field, .identifier, .number, .nilKeyword, .rawString, .string, .variable, .leftParen:
+                backup()
+                pipe.commands.append(try command())
             default:
-                var word = ""
-                while i < characters.count, !characters[i].isWhitespace, !"|(),\"`".contains(characters[i]),
-                      !(characters[i] == ":" && i + 1 < characters.count && characters[i + 1] == "="), characters[i] != "=" {
-                    word.append(characters[i]); i += 1
-                }
-                if let first = word.first, first.isNumber || ((first == "-" || first == "+") && word.count > 1 && word.dropFirst().first!.isNumber) {
-                    guard let value = Double(word) else { throw error("bad number syntax: \"\(word)\"", line: line, column: column) }
-                    tokens.append(.number(value, !word.contains(".") && !word.lowercased().contains("e")))
-                } else if word.isEmpty {
-                    throw error("unexpected \"\(c)\" in command", line: line, column: column)
-                } else {
-                    tokens.append(.word(word))
-                }
+                try unexpected(token, context)
             }
         }
-        return tokens
     }
 
-    private func parsePipeline(_ text: String, line: Int, column: Int, allowRangeVariables: Bool = false) throws(TemplateError) -> Pipeline {
-        var tokens = try tokenize(text, line: line, column: column)[...]
-        if tokens.isEmpty { throw error("missing value for command", line: line, column: column) }
-        var pipeline = Pipeline(commands: [], position: "\(line):\(column)")
-        // Leading declarations: `$x :=`, `$k, $v :=` (range), `$x =`.
-        var declared: [String] = []
-        var lookahead = tokens
-        while case .word(let word)? = lookahead.first, word.hasPrefix("$"), !word.contains(".") {
-            declared.append(word)
-            lookahead = lookahead.dropFirst()
-            if lookahead.first == .comma && allowRangeVariables { lookahead = lookahead.dropFirst(); continue }
-            break
+    /// `$x :=`, `$x =`, and `range $i, $e :=`. Three tokens of look-ahead decide whether a leading
+    /// variable is declared or is just the first operand.
+    private mutating func declarations(into pipe: inout Pipeline, _ context: String) throws(ParseFailure) {
+        while peekNonSpace().kind == .variable {
+            let variableIndex = index
+            let variable = next()
+            let following = peekNonSpace()
+            switch following.kind {
+            case .assign, .declare:
+                pipe.isAssign = following.kind == .assign
+                _ = nextNonSpace()
+                pipe.declarations.append(variable.value)
+                variables.append(variable.value)
+                return
+            case .char where following.value == ",":
+                _ = nextNonSpace()
+                pipe.declarations.append(variable.value)
+                variables.append(variable.value)
+                if context == "range" && pipe.declarations.count < 2 {
+                    switch peekNonSpace().kind {
+                    case .variable, .rightDelim, .rightParen:
+                        continue  // The second variable of a range.
+                    default:
+                        throw ParseFailure(offset: following.pos, message: "range can only initialize variables")
+                    }
+                }
+                throw ParseFailure(offset: following.pos, message: "too many declarations in \(context)")
+            default:
+                index = variableIndex  // Not a declaration: the variable is an operand.
+                return
+            }
         }
-        if !declared.isEmpty, let marker = lookahead.first, marker == .declare || marker == .assign {
-            pipeline.variables = declared
-            pipeline.isAssignment = marker == .assign
-            tokens = lookahead.dropFirst()
-        }
-        pipeline.commands = try parseCommands(&tokens, line: line, column: column, nested: false)
-        return pipeline
     }
 
-    private func parseCommands(_ tokens: inout ArraySlice<Token>, line: Int, column: Int, nested: Bool) throws(TemplateError) -> [[Operand]] {
-        var commands: [[Operand]] = []
-        var current: [Operand] = []
-        while let token = tokens.first {
-            tokens = tokens.dropFirst()
-            switch token {
+    private func check(_ pipe: Pipeline, _ context: String, at pos: Int) throws(ParseFailure) {
+        guard !pipe.commands.isEmpty else {
+            throw ParseFailure(offset: pos, message: "missing value for \(context)")
+        }
+        // Only the first command of a pipeline can start with a non-executable operand.
+        for (offset, command) in pipe.commands.enumerated().dropFirst() {
+            switch command.arguments.first {
+            case .bool, .dot, .nilValue, .number, .string:
+                throw ParseFailure(offset: command.pos, message: "non executable command in pipeline stage \(offset + 1)")
+            default:
+                continue
+            }
+        }
+    }
+
+    /// operand (space operand)*, up to "|", "}}" or ")".
+    private mutating func command() throws(ParseFailure) -> Command {
+        var command = Command(pos: peekNonSpace().pos)
+        loop: while true {
+            _ = peekNonSpace()
+            if let operand = try operand() {
+                command.arguments.append(operand)
+            }
+            let token = next()
+            switch token.kind {
+            case .space:
+                continue
+            case .rightDelim, .rightParen:
+                backup()
             case .pipe:
-                guard !current.isEmpty else { throw error("missing command before |", line: line, column: column) }
-                commands.append(current)
-                current = []
-            case .close:
-                guard nested else { throw error("unexpected right paren", line: line, column: column) }
-                guard !current.isEmpty else { throw error("missing value in parenthesized pipeline", line: line, column: column) }
-                commands.append(current)
-                return commands
-            case .open:
-                let inner = try parseCommands(&tokens, line: line, column: column, nested: true)
-                current.append(.pipeline(Pipeline(commands: inner, position: "\(line):\(column)")))
-            case .string(let value): current.append(.string(value))
-            case .number(let value, let isInteger): current.append(.number(value, isInteger: isInteger))
-            case .word(let word): current.append(try operand(word, line: line, column: column))
-            case .declare, .assign, .comma: throw error("unexpected token in command", line: line, column: column)
+                break
+            default:
+                try unexpected(token, "operand")
             }
+            break loop
         }
-        if nested { throw error("unclosed left paren", line: line, column: column) }
-        guard !current.isEmpty else { throw error("missing command after |", line: line, column: column) }
-        commands.append(current)
-        return commands
+        guard !command.arguments.isEmpty else {
+            throw ParseFailure(offset: command.pos, message: "empty command")
+        }
+        return command
     }
 
-    private func operand(_ word: String, line: Int, column: Int) throws(TemplateError) -> Operand {
-        switch word {
-        case "true": return .bool(true)
-        case "false": return .bool(false)
-        case "nil": return .null
-        case ".": return .field([])
-        default: break
+    /// A term followed by any number of `.Field` accesses.
+    private mutating func operand() throws(ParseFailure) -> Operand? {
+        guard let term = try term() else { return nil }
+        guard peek().kind == .field else { return term }
+        let chainPos = peek().pos
+        var fields: [String] = []
+        while peek().kind == .field {
+            fields.append(String(next().value.dropFirst()))
         }
-        if word.hasPrefix(".") { return .field(word.dropFirst().split(separator: ".").map(String.init)) }
-        if word.hasPrefix("$") {
-            let parts = word.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-            return .variable(parts[0], Array(parts.dropFirst()))
+        switch term {
+        case .field(let pos, let names):
+            return .field(pos: pos, names: names + fields)
+        case .variable(let pos, let name, let existing):
+            return .variable(pos: pos, name: name, fields: existing + fields)
+        case .bool, .string, .number, .nilValue, .dot:
+            throw ParseFailure(offset: chainPos, message: "unexpected . after term \(GoStrings.quote(term.description))")
+        default:
+            return .chain(pos: chainPos, base: term, fields: fields)
         }
-        guard functions.contains(word) else { throw error("function \"\(word)\" not defined", line: line, column: column) }
-        return .identifier(word)
     }
 
-    private func error(_ message: String, line: Int, column: Int) -> TemplateError {
-        // Go reports parse errors by line only: "template: name:1: function \"x\" not defined".
-        _ = column
-        return TemplateError(message: "template: \(name):\(line): \(message)")
-    }
-
-    private func error(_ message: String, at itemIndex: Int) -> TemplateError {
-        if itemIndex >= 0, itemIndex < items.count, case .action(_, let line, let column) = items[itemIndex] {
-            return error(message, line: line, column: column)
+    private mutating func term() throws(ParseFailure) -> Operand? {
+        let token = nextNonSpace()
+        switch token.kind {
+        case .identifier:
+            guard let function = FunctionTable.function(named: token.value) else {
+                throw ParseFailure(offset: token.pos, message: "function \(GoStrings.quote(token.value)) not defined")
+            }
+            return .function(pos: token.pos, function)
+        case .dot:
+            return .dot(pos: token.pos)
+        case .nilKeyword:
+            return .nilValue(pos: token.pos)
+        case .variable:
+            guard variables.contains(token.value) else {
+                throw ParseFailure(offset: token.pos, message: "undefined variable \(GoStrings.quote(token.value))")
+            }
+            return .variable(pos: token.pos, name: token.value, fields: [])
+        case .field:
+            return .field(pos: token.pos, names: [String(token.value.dropFirst())])
+        case .bool:
+            return .bool(pos: token.pos, token.value == "true")
+        case .charConstant, .complex, .number:
+            do {
+                return .number(pos: token.pos, try NumberLiteral(text: token.value, kind: token.kind))
+            } catch {
+                throw ParseFailure(offset: token.pos, message: error.message)
+            }
+        case .leftParen:
+            parenDepth += 1
+            defer { parenDepth -= 1 }
+            guard parenDepth < 1000 else { throw ParseFailure(offset: token.pos, message: "max expression depth exceeded") }
+            return .pipeline(try pipeline("parenthesized pipeline", end: .rightParen))
+        case .string, .rawString:
+            guard let value = GoStrings.unquote(token.value) else {
+                throw ParseFailure(offset: token.pos, message: "invalid syntax")
+            }
+            return .string(pos: token.pos, quoted: token.value, value: value)
+        default:
+            backup()
+            return nil
         }
-        return TemplateError(message: "template: \(name): \(message)")
     }
 }
