@@ -46,6 +46,7 @@ check "qbctl: malformed apply file → exit 1, one line" exit_code 1 qbctl works
 
 start_victoria_metrics
 start_agent acme prod
+ACME_AGENT_PID=$AGENT_PID
 check "agent becomes ready after receiving desired state" eventually curl -fsS "http://127.0.0.1:${AGENT_METRICS_PORT}/readyz"
 check "qbctl workspace apply" qbctl workspace apply -f examples/workspace.yaml
 check "agent reports observedGeneration 1 for the workspace" eventually workspace_observed 1
@@ -61,6 +62,49 @@ alert_arrives() {
 }
 check "a rule evaluated in the environment delivers its alert to the controller" alert_arrives
 check "only allowlisted labels crossed (pod_ip stayed behind)" bash -c "! $BIN/qbctl alerts list --tenant acme -o json | grep -q pod_ip"
+
+# Crash safety with SIGKILL: a firing alert stays the same alert, and a pending one keeps its `for` progress.
+alert_field() { # instance field
+  qbctl alerts list --tenant acme -o json | python3 -c "import json,sys; print(next((a['$2'] for a in json.load(sys.stdin)['items'] if a['labels'].get('instance') == '$1'), ''))"
+}
+pending_on_disk() { # instance
+  python3 - "$RUN/agent-acme-prod/rules" "$1" <<'PY'
+import glob, json, sys
+for path in glob.glob(sys.argv[1] + "/analytics-*.json"):
+    for rule in json.load(open(path)).values():
+        for alert in rule.values():
+            if alert["labels"].get("instance") == sys.argv[2] and alert["state"] == "pending":
+                sys.exit(0)
+sys.exit(1)
+PY
+}
+restart_agent_hard() {
+  kill -KILL "$ACME_AGENT_PID"; wait "$ACME_AGENT_PID" 2>/dev/null
+  start_agent acme prod
+  ACME_AGENT_PID=$AGENT_PID
+}
+firing_starts_at=$(alert_field backend-0 startsAt)
+restart_agent_hard
+sleep 16  # long enough for a reset alert to pend its 10 s `for` again and re-fire with a new startsAt
+push_metric 'qbeast_backend_up{instance="backend-0",pod_ip="10.4.2.17"} 0'
+check "SIGKILL while firing: same alert, same startsAt, still firing" test "$(alert_field backend-0 startsAt)/$(alert_field backend-0 state)" = "$firing_starts_at/firing"
+
+push_metric 'qbeast_backend_up{instance="backend-1"} 0'
+check "a second instance goes pending (state on disk)" eventually pending_on_disk backend-1
+sleep 6  # over half of its 10 s `for` has passed when the agent is killed
+push_metric 'qbeast_backend_up{instance="backend-1"} 0'
+restart_agent_hard
+restarted=$(date +%s)
+fires_soon() {
+  for _ in $(seq 1 30); do
+    push_metric 'qbeast_backend_up{instance="backend-1"} 0'
+    [ "$(alert_field backend-1 state)" = firing ] && return 0
+    sleep 0.5
+  done
+  return 1
+}
+check "SIGKILL mid-for: the alert still fires" fires_soon
+check "…within the rest of its for (≤ 9 s after restart; a reset would need ≥ 10 s more)" test $(( $(date +%s) - restarted )) -le 9
 check "agent /metrics counts bytes sent per kind" bash -c "curl -fsS http://127.0.0.1:${AGENT_METRICS_PORT}/metrics | grep -q 'qbeast_agent_bytes_sent_total{kind=\"status\"}'"
 
 # An agent whose environment the controller does not know is refused and never becomes ready.
