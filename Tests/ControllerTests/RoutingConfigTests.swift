@@ -1,0 +1,76 @@
+import Controller
+import Testing
+
+@Suite struct LabelMatcherTests {
+    @Test func parsesAndMatchesLikeAlertmanager() throws {
+        let critical = try LabelMatcher.parse(#"severity="critical""#)
+        #expect(critical.matches(["severity": "critical"]))
+        #expect(!critical.matches(["severity": "warning"]))
+        let notInfo = try LabelMatcher.parse("severity!=info")
+        #expect(notInfo.matches([:]), "a missing label is the empty string")
+        let team = try LabelMatcher.parse(#"team=~"data|ml""#)
+        #expect(team.matches(["team": "ml"]))
+        #expect(!team.matches(["team": "mlops"]), "regexes are anchored")
+        let notTest = try LabelMatcher.parse(#"environment !~ "test-.*""#)
+        #expect(notTest.matches(["environment": "prod"]))
+        #expect(!notTest.matches(["environment": "test-1"]))
+    }
+
+    @Test(arguments: ["severity", "9x=1", #"a=~"(""#, #"a="open"#])
+    func refusesBadMatchers(_ text: String) {
+        #expect(throws: RoutingConfigError.self) { try LabelMatcher.parse(text) }
+    }
+}
+
+@Suite struct RoutingConfigTests {
+    static let yaml = """
+    route:
+      receiver: team-slack
+      group_by: [tenant, environment, alertname]
+      routes:
+        - matchers: ['severity="critical"']
+          receiver: oncall
+          repeat_interval: 15m
+          continue: true
+        - matchers: ['severity="critical"']
+          receiver: audit-webhook
+        - matchers: ['severity="info"']
+          receiver: team-slack
+          group_wait: 1m
+    receivers:
+      - name: team-slack
+      - name: oncall
+      - name: audit-webhook
+    """
+
+    @Test func routesBySeverityWithContinueAndInheritance() throws {
+        let config = try RoutingConfig.parse(yaml: Self.yaml)
+        let critical = config.root.match(["alertname": "Down", "severity": "critical"])
+        #expect(critical.map(\.receiver) == ["oncall", "audit-webhook"])
+        #expect(critical[0].repeatInterval == .seconds(900))
+        #expect(critical[1].repeatInterval == .seconds(4 * 3600), "inherited from the root default")
+        #expect(critical[0].groupBy == ["tenant", "environment", "alertname"])
+        let info = config.root.match(["severity": "info"])
+        #expect(info.map(\.path) == ["route.routes[2]"])
+        #expect(info[0].groupWait == .seconds(60))
+        #expect(config.root.match(["severity": "warning"]).map(\.receiver) == ["team-slack"], "no child matched: the root takes it")
+    }
+
+    @Test func invalidConfigurationsNameTheLineAndTheReason() {
+        func error(_ yaml: String) -> String {
+            do {
+                _ = try RoutingConfig.parse(yaml: yaml)
+                return "no error"
+            } catch {
+                return error.description
+            }
+        }
+        #expect(error("route:\n  receiver: nobody\nreceivers:\n  - name: a\n") == "line 2: route.receiver: unknown receiver \"nobody\"; declared: a")
+        #expect(error("route:\n  receiver: a\n  routes:\n    - matchers: ['x=~\"(\"']\nreceivers:\n  - name: a\n")
+            .hasPrefix("line 4: route.routes[0].matchers[0]: matcher x=~\"(\": the regular expression does not compile"))
+        #expect(error("route:\n  receiver: a\n  group_wiat: 1m\nreceivers:\n  - name: a\n") == "line 3: route.group_wiat: unknown field")
+        #expect(error("route:\n  receiver: a\n  repeat_interval: soon\nreceivers:\n  - name: a\n").hasPrefix("line 3: route.repeat_interval:"))
+        #expect(error("route: [\n") .hasPrefix("not valid YAML"))
+        #expect(error("receivers:\n  - name: a\n") == "`route` is required")
+    }
+}
