@@ -15,6 +15,10 @@ public struct ControllerConfiguration: Sendable {
     public var adminTokens: [String]
     public var bodyLimit = JSONBodies.defaultLimit
     public var maxPollTimeout: Duration = .seconds(30)
+    /// Alert routing YAML; without it alerts are grouped and kept but nothing is sent.
+    public var routingConfigPath: String?
+    /// Slack app signing secret; enables `POST /slack/interactions` (the Acknowledge button).
+    public var slackSigningSecret: String?
 
     public init(tls: TLSFiles, databasePath: String, adminTokens: [String]) {
         self.tls = tls

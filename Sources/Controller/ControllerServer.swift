@@ -17,14 +17,24 @@ public final class ControllerServer: Sendable {
     public let notifier = DesiredStateNotifier()
     public let readiness = Readiness()
     public let boundPorts = BoundPorts()
+    public let dispatcher: AlertDispatcher
+    public let delivery: NotificationDelivery
     let clock: any TimeSource
     let logger: Logger
 
-    public init(configuration: ControllerConfiguration, store: any ControllerStore, clock: any TimeSource = SystemTimeSource(), logger: Logger) {
+    /// Refuses to start on a routing configuration that does not load.
+    public init(configuration: ControllerConfiguration, store: any ControllerStore, clock: any TimeSource = SystemTimeSource(),
+                logger: Logger) throws {
         self.configuration = configuration
         self.store = store
         self.clock = clock
         self.logger = logger
+        let routing = try configuration.routingConfigPath.map { path throws(RoutingConfigError) in try RoutingConfigSource.load(path: path, at: clock.now()) }
+            ?? RoutingConfigSource(config: .empty, loadedAt: clock.now())
+        let delivery = NotificationDelivery(store: store, configSource: routing, clock: clock, logger: logger)
+        self.delivery = delivery
+        dispatcher = AlertDispatcher(store: store, configSource: routing, clock: clock, logger: logger,
+                                     onFlushed: { delivery.notificationsRecorded() })
     }
 
     /// The services to run in one `ServiceGroup`. The notifier comes last so that, shutting down in
@@ -34,14 +44,16 @@ public final class ControllerServer: Sendable {
          OperationsEndpoints.application(host: configuration.metricsListen.host, port: configuration.metricsListen.port,
                                          registry: metricsRegistry, readiness: readiness, logger: logger,
                                          onServerRunning: { [boundPorts] port in await boundPorts.set(.metrics, port) }),
-         LongPollShutdown(notifier: notifier)]
+         dispatcher, delivery, LongPollShutdown(notifier: notifier)]
     }
 
     func operatorApplication() throws -> some ApplicationProtocol {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ProblemMiddleware())
+        SlackInteractionRoutes(store: store, signature: configuration.slackSigningSecret.map(SlackSignature.init), clock: clock).register(on: router)
         let v1 = router.group("v1").add(middleware: BearerTokenMiddleware(tokens: configuration.adminTokens))
         OperatorRoutes(store: store, notifier: notifier, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
+        AlertingRoutes(store: store, dispatcher: dispatcher, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
         let tls = try TLSConfigurations.server(certificate: configuration.tls.certificate, privateKey: configuration.tls.privateKey)
         return Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls),
                            configuration: .init(address: .hostname(configuration.operatorListen.host, port: configuration.operatorListen.port),
@@ -57,7 +69,7 @@ public final class ControllerServer: Sendable {
         let router = Router(context: AgentRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         let v1 = router.group("agent/v1").add(middleware: AgentIdentityMiddleware(trustDomain: configuration.trustDomain, store: store))
-        AgentGatewayRoutes(store: store, notifier: notifier, clock: clock, bodyLimit: configuration.bodyLimit,
+        AgentGatewayRoutes(store: store, notifier: notifier, dispatcher: dispatcher, clock: clock, bodyLimit: configuration.bodyLimit,
                            maxPollTimeout: configuration.maxPollTimeout).register(on: v1)
         let tls = try TLSConfigurations.mutualServer(configuration.tls)
         return Application(router: router, server: try .http2Upgrade(tlsConfiguration: tls),

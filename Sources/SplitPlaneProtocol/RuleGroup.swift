@@ -123,6 +123,18 @@ public enum PrometheusDuration {
         return .milliseconds(total)
     }
 
+    /// The shortest Prometheus spelling: `1h30m`, `15m`, `0s`, `250ms`.
+    public static func format(_ duration: Duration) -> String {
+        var milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        if milliseconds == 0 { return "0s" }
+        var text = ""
+        for (unit, size) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)] where milliseconds >= size {
+            text += "\(milliseconds / size)\(unit)"
+            milliseconds %= size
+        }
+        return text
+    }
+
     public static func validate(_ text: String, field: String) throws(ValidationError) {
         if parse(text) == nil {
             throw ValidationError(field: field, reason: "\"\(text)\" is not a Prometheus duration (e.g. 30s, 5m, 1h30m)")

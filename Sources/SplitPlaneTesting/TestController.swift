@@ -21,7 +21,8 @@ public final class TestController: Sendable {
     public var agentURL: String { "https://localhost:\(agentPort)" }
 
     public static func start(pki: TestPKI, databasePath: String, agentPort: Int = 0, maxPollTimeout: Duration = .seconds(30),
-                             bodyLimit: Int? = nil, clock: any TimeSource = SystemTimeSource()) async throws -> TestController {
+                             bodyLimit: Int? = nil, clock: any TimeSource = SystemTimeSource(),
+                             routingConfigPath: String? = nil, slackSigningSecret: String? = nil) async throws -> TestController {
         var configuration = ControllerConfiguration(tls: pki.serverTLS, databasePath: databasePath, adminTokens: [adminToken])
         configuration.operatorListen = ListenAddress(host: "127.0.0.1", port: 0)
         configuration.agentListen = ListenAddress(host: "127.0.0.1", port: agentPort)
@@ -29,9 +30,11 @@ public final class TestController: Sendable {
         configuration.trustDomain = pki.trustDomain
         configuration.maxPollTimeout = maxPollTimeout
         if let bodyLimit { configuration.bodyLimit = bodyLimit }
+        configuration.routingConfigPath = routingConfigPath
+        configuration.slackSigningSecret = slackSigningSecret
         var logger = Logger(label: "test-controller")
         logger.logLevel = .warning
-        let server = ControllerServer(configuration: configuration, store: try SQLiteStore(path: databasePath), clock: clock, logger: logger)
+        let server = try ControllerServer(configuration: configuration, store: try SQLiteStore(path: databasePath), clock: clock, logger: logger)
         let group = ServiceGroup(services: try server.services(), logger: logger)
         let task = Task { try await group.run() }
         async let operatorPort = server.boundPorts.port(.operatorAPI)

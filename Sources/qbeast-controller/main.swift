@@ -3,6 +3,7 @@ import Controller
 import Foundation
 import Logging
 import ServiceLifecycle
+import UnixSignals
 import ServiceSupport
 import SplitPlaneTLS
 
@@ -38,6 +39,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "File holding the operator admin token (one line). Or set QBEAST_ADMIN_TOKEN.") var adminTokenFile: String?
     @Option(help: "Longest a desired-state long poll is held. Default 30s.") var maxPollTimeout: String?
     @Option(help: "Largest accepted request body in bytes. Default 1048576.") var bodyLimit: String?
+    @Option(help: "Alert routing YAML (route tree, receivers, inhibit_rules). Reloaded on SIGHUP or POST /v1/routing-config/reload.") var routingConfig: String?
+    @Option(help: "File holding the Slack app's signing secret; enables POST /slack/interactions. Or set QBEAST_SLACK_SIGNING_SECRET.") var slackSigningSecretFile: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Default info.") var logLevel: String?
 
     func run() async throws {
@@ -49,9 +52,10 @@ struct Serve: AsyncParsableCommand {
             let configuration = try Self.resolve(self, layers)
             let registry = OperationsEndpoints.bootstrapMetrics()
             let store = try SQLiteStore(path: configuration.databasePath)
-            let server = ControllerServer(configuration: configuration, store: store, logger: logger)
+            let server = try ControllerServer(configuration: configuration, store: store, logger: logger)
             let group = ServiceGroup(configuration: .init(
-                services: try server.services(metricsRegistry: registry).map { .init(service: $0) },
+                services: (try server.services(metricsRegistry: registry) + [ReloadOnHangup(dispatcher: server.dispatcher, logger: logger)])
+                    .map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             ))
@@ -114,6 +118,15 @@ struct Serve: AsyncParsableCommand {
             guard let limit = Int(text), limit >= 1024 else { throw ConfigurationError(setting: "bodyLimit", reason: "must be a number of bytes ≥ 1024") }
             configuration.bodyLimit = limit
         }
+        configuration.routingConfigPath = layers.string(flags.routingConfig, key: "routingConfig")
+        if let file = layers.string(flags.slackSigningSecretFile, key: "slackSigningSecretFile") {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ConfigurationError(setting: "slackSigningSecretFile", reason: "cannot read \(file)")
+            }
+            configuration.slackSigningSecret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else if let secret = layers.string(nil, key: "slackSigningSecret") {
+            configuration.slackSigningSecret = secret
+        }
         return configuration
     }
 
@@ -121,6 +134,23 @@ struct Serve: AsyncParsableCommand {
         key.reduce(into: "") { result, character in
             if character.isUppercase { result.append("-") }
             result.append(character.lowercased())
+        }
+    }
+}
+
+/// SIGHUP reloads the routing configuration, as it does for Alertmanager; a bad file is logged and the
+/// running configuration stays.
+struct ReloadOnHangup: Service {
+    let dispatcher: AlertDispatcher
+    let logger: Logger
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            do {
+                _ = try await dispatcher.reload()
+            } catch {
+                logger.error("routing configuration refused; the running one stays", metadata: ["error": "\(error)"])
+            }
         }
     }
 }

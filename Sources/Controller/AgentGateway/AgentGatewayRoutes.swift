@@ -13,6 +13,7 @@ struct AgentGatewayRoutes {
 
     let store: any ControllerStore
     let notifier: DesiredStateNotifier
+    let dispatcher: AlertDispatcher
     let clock: any TimeSource
     let bodyLimit: Int
     /// Longest a long poll may be held, whatever the agent asks for.
@@ -83,8 +84,10 @@ struct AgentGatewayRoutes {
         let identity = try requireIdentity(context)
         let batch = try await JSONBodies.decode(AlertBatch.self, from: request, limit: bodyLimit)
         try batch.validate()
-        let stored = try await store.recordAlertBatch(tenant: identity.tenant, environment: identity.environment, batch: batch, at: clock.now())
+        let stored = try await store.recordAlertBatch(tenant: identity.tenant, environment: identity.environment, batch: batch, at: clock.now(),
+                                                      assign: dispatcher.assign)
         if stored {
+            dispatcher.alertsArrived()
             Counter(label: "qbeast_controller_alerts_received_total").increment(by: Int64(batch.alerts.count))
             if let dropped = batch.droppedBatches, dropped > 0 {
                 context.logger.warning("agent outbox dropped alert batches", metadata: ["dropped": "\(dropped)", "instance": "\(batch.instance)"])

@@ -3,7 +3,7 @@ import SplitPlaneProtocol
 
 /// Everything the controller persists. SQLite is the embedded implementation; a PostgreSQL one for
 /// several replicas implements the same protocol and passes the same test suite.
-public protocol ControllerStore: Sendable {
+public protocol ControllerStore: AlertingStore {
     func createTenant(_ request: TenantRequest, at now: Date) async throws -> Tenant
     func tenants() async throws -> [Tenant]
     func tenant(_ name: String) async throws -> Tenant?
@@ -25,9 +25,9 @@ public protocol ControllerStore: Sendable {
     /// The agent's view of its environment; nil when the environment does not exist.
     func desiredState(tenant: String, environment: String) async throws -> DesiredState?
     func recordStatus(tenant: String, environment: String, report: StatusReport, at now: Date) async throws
-    /// Stores a batch unless (tenant, environment, instance, sequence) was stored before.
-    /// Returns false for such a duplicate.
-    func recordAlertBatch(tenant: String, environment: String, batch: AlertBatch, at now: Date) async throws -> Bool
+    /// Stores a batch unless (tenant, environment, instance, sequence) was stored before, and puts each
+    /// alert into the groups `assign` names, in the same transaction. Returns false for a duplicate.
+    func recordAlertBatch(tenant: String, environment: String, batch: AlertBatch, at now: Date, assign: AlertAssigner) async throws -> Bool
     func alerts(_ filter: AlertFilter) async throws -> [StoredAlert]
 }
 

@@ -65,6 +65,62 @@ enum SQLiteMigrations {
                 INSERT INTO revision_counter (id, value) VALUES (1, 0);
                 """)
         }
+        migrator.registerMigration("v2-alerting") { db in
+            try db.execute(sql: """
+                CREATE TABLE alert_groups (
+                    id TEXT PRIMARY KEY,
+                    route TEXT NOT NULL,
+                    receiver TEXT NOT NULL,
+                    group_labels TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    next_flush_at REAL NOT NULL,
+                    has_flushed INTEGER NOT NULL DEFAULT 0,
+                    last_notified_at REAL,
+                    notified_firing TEXT NOT NULL DEFAULT '[]',
+                    notified_resolved TEXT NOT NULL DEFAULT '[]',
+                    ack_by TEXT,
+                    ack_at REAL,
+                    ack_via TEXT,
+                    ack_comment TEXT
+                );
+                CREATE INDEX alert_groups_next_flush ON alert_groups (next_flush_at);
+                CREATE TABLE alert_group_members (
+                    group_id TEXT NOT NULL REFERENCES alert_groups(id) ON DELETE CASCADE,
+                    tenant TEXT NOT NULL,
+                    environment TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    PRIMARY KEY (group_id, tenant, environment, fingerprint)
+                );
+                CREATE INDEX alert_group_members_alert ON alert_group_members (tenant, environment, fingerprint);
+                CREATE TABLE notifications (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    group_id TEXT NOT NULL,
+                    receiver TEXT NOT NULL,
+                    integration TEXT NOT NULL,
+                    firing INTEGER NOT NULL,
+                    resolved INTEGER NOT NULL,
+                    alerts_hash TEXT NOT NULL,
+                    content TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    created_at REAL NOT NULL,
+                    next_attempt_at REAL,
+                    sent_at REAL,
+                    last_error TEXT
+                );
+                CREATE INDEX notifications_pending ON notifications (state, next_attempt_at);
+                CREATE INDEX notifications_group ON notifications (group_id, integration);
+                CREATE TABLE silences (
+                    id TEXT PRIMARY KEY,
+                    matchers TEXT NOT NULL,
+                    starts_at REAL NOT NULL,
+                    ends_at REAL NOT NULL,
+                    created_by TEXT NOT NULL,
+                    comment TEXT NOT NULL,
+                    created_at REAL NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -5,7 +5,7 @@ import SplitPlaneProtocol
 
 /// The embedded store: one SQLite file in WAL mode through GRDB.
 public final class SQLiteStore: ControllerStore {
-    private let database: DatabasePool
+    let database: DatabasePool
 
     /// Opens (creating if needed) the database at `path` and runs pending migrations.
     public init(path: String) throws {
@@ -196,7 +196,7 @@ public final class SQLiteStore: ControllerStore {
         }
     }
 
-    public func recordAlertBatch(tenant: String, environment: String, batch: AlertBatch, at now: Date) async throws -> Bool {
+    public func recordAlertBatch(tenant: String, environment: String, batch: AlertBatch, at now: Date, assign: AlertAssigner) async throws -> Bool {
         let encoded = try batch.alerts.map { alert in (alert, try Self.json(alert.labels), try Self.json(alert.annotations)) }
         return try await database.write { db in
             try Self.requireEnvironment(db, tenant, environment)
@@ -217,6 +217,10 @@ public final class SQLiteStore: ControllerStore {
                     """, arguments: [tenant, environment, alert.fingerprint, alert.workspace, alert.state.rawValue, labels, annotations,
                                      alert.startsAt.timeIntervalSince1970, alert.endsAt?.timeIntervalSince1970, alert.value,
                                      now.timeIntervalSince1970])
+                try Self.join(db, StoredAlert(tenant: tenant, environment: environment, workspace: alert.workspace, fingerprint: alert.fingerprint,
+                                              state: alert.state, labels: alert.labels, annotations: alert.annotations, startsAt: alert.startsAt,
+                                              endsAt: alert.endsAt, value: alert.value, receivedAt: now),
+                              assign, at: now)
             }
             return true
         }
@@ -238,7 +242,7 @@ public final class SQLiteStore: ControllerStore {
 
     // MARK: Helpers
 
-    private static func requireTenant(_ db: Database, _ tenant: String) throws {
+    static func requireTenant(_ db: Database, _ tenant: String) throws {
         guard try Row.fetchOne(db, sql: "SELECT 1 FROM tenants WHERE name = ?", arguments: [tenant]) != nil else {
             throw StoreError.notFound("tenant \"\(tenant)\" not found")
         }
@@ -258,15 +262,15 @@ public final class SQLiteStore: ControllerStore {
         return try Int64.fetchOne(db, sql: "SELECT value FROM revision_counter WHERE id = 1")!
     }
 
-    private static func json(_ value: some Encodable) throws -> String {
+    static func json(_ value: some Encodable) throws -> String {
         String(decoding: try StrictJSON.encode(value), as: UTF8.self)
     }
 
-    private static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
         try StrictJSON.decoder().decode(type, from: Data(text.utf8))
     }
 
-    private static func date(_ value: Double) -> Date { Date(timeIntervalSince1970: value) }
+    static func date(_ value: Double) -> Date { Date(timeIntervalSince1970: value) }
 
     private static func tenant(_ row: Row) -> Tenant {
         Tenant(name: row["name"], displayName: row["display_name"], createdAt: date(row["created_at"]))
@@ -289,7 +293,7 @@ public final class SQLiteStore: ControllerStore {
                          createdAt: date(row["created_at"]), updatedAt: date(row["updated_at"]))
     }
 
-    private static func alert(_ row: Row) throws -> StoredAlert {
+    static func alert(_ row: Row) throws -> StoredAlert {
         let endsAt: Double? = row["ends_at"]
         return StoredAlert(tenant: row["tenant"], environment: row["environment"], workspace: row["workspace"],
                            fingerprint: row["fingerprint"], state: AlertState(rawValue: row["state"]) ?? .firing,

@@ -1,0 +1,98 @@
+import Foundation
+import Yams
+
+/// A named receiver and its integrations, in Alertmanager's shape (`slack_configs`, `webhook_configs`)
+/// plus `alertmanager_configs` for forwarding to an existing Alertmanager. A receiver without
+/// integrations discards what it is given, as Alertmanager's do.
+public struct ReceiverConfig: Sendable, Equatable {
+    public var name: String
+    public var integrations: [Integration]
+
+    public struct Integration: Sendable, Equatable {
+        public enum Kind: String, Sendable { case slack, webhook, alertmanager }
+        public var kind: Kind
+        /// `receiver/slack[0]`: names the integration in notification records and metrics.
+        public var id: String
+        public var url: SecretURL
+        /// Slack: the channel the webhook posts to; messages to one channel are spaced one second apart.
+        public var channel: String?
+        /// Webhook: most alerts in one payload (0 = all), as Alertmanager's `max_alerts`.
+        public var maxAlerts: Int
+    }
+
+    static func parse(_ node: Node, path: String, environment: [String: String]) throws(RoutingConfigError) -> ReceiverConfig {
+        let mapping = try ConfigNodes.mapping(node, path, allowed: ["name", "slack_configs", "webhook_configs", "alertmanager_configs"])
+        guard let nameNode = mapping["name"] else { throw ConfigNodes.at(node, path, "a receiver needs a `name`") }
+        let name = try ConfigNodes.string(nameNode, "\(path).name")
+        var integrations: [Integration] = []
+        for kind in [Integration.Kind.slack, .webhook, .alertmanager] {
+            let key = "\(kind.rawValue)_configs"
+            guard let list = mapping[key] else { continue }
+            guard let items = list.sequence else { throw ConfigNodes.at(list, "\(path).\(key)", "expected a list") }
+            for (index, item) in items.enumerated() {
+                integrations.append(try integration(kind, item, path: "\(path).\(key)[\(index)]", id: "\(name)/\(kind.rawValue)[\(index)]",
+                                                    environment: environment))
+            }
+        }
+        return ReceiverConfig(name: name, integrations: integrations)
+    }
+
+    private static func integration(_ kind: Integration.Kind, _ node: Node, path: String, id: String,
+                                    environment: [String: String]) throws(RoutingConfigError) -> Integration {
+        switch kind {
+        case .slack:
+            // The incoming-webhook URL is a credential: only from a file or the environment, never inline.
+            let mapping = try ConfigNodes.mapping(node, path, allowed: ["webhook_url_file", "webhook_url_env", "channel"])
+            let url = try secretURL(mapping, path: path, fileKey: "webhook_url_file", envKey: "webhook_url_env", inlineKey: nil, environment: environment)
+            return Integration(kind: kind, id: id, url: url, channel: try mapping["channel"].map { n throws(RoutingConfigError) in try ConfigNodes.string(n, "\(path).channel") },
+                               maxAlerts: 0)
+        case .webhook, .alertmanager:
+            var allowed: Set<String> = ["url", "url_file"]
+            if kind == .webhook { allowed.insert("max_alerts") }
+            let mapping = try ConfigNodes.mapping(node, path, allowed: allowed)
+            let url = try secretURL(mapping, path: path, fileKey: "url_file", envKey: nil, inlineKey: "url", environment: environment)
+            var maxAlerts = 0
+            if let value = mapping["max_alerts"] {
+                guard let number = value.int, number >= 0 else { throw ConfigNodes.at(value, "\(path).max_alerts", "expected a number ≥ 0") }
+                maxAlerts = number
+            }
+            return Integration(kind: kind, id: id, url: url, channel: nil, maxAlerts: maxAlerts)
+        }
+    }
+
+    private static func secretURL(_ mapping: Node.Mapping, path: String, fileKey: String, envKey: String?, inlineKey: String?,
+                                  environment: [String: String]) throws(RoutingConfigError) -> SecretURL {
+        let keys = [inlineKey, fileKey, envKey].compactMap { $0 }
+        let given = keys.filter { mapping[$0] != nil }
+        guard given.count == 1, let key = given.first, let node = mapping[key] else {
+            throw RoutingConfigError("\(path): set exactly one of \(keys.map { "`\($0)`" }.joined(separator: ", "))")
+        }
+        let source = try ConfigNodes.string(node, "\(path).\(key)")
+        let text: String
+        if key == fileKey {
+            guard let contents = try? String(contentsOfFile: source, encoding: .utf8) else {
+                throw ConfigNodes.at(node, "\(path).\(key)", "cannot read \(source)")
+            }
+            text = contents.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else if key == envKey {
+            guard let value = environment[source], !value.isEmpty else {
+                throw ConfigNodes.at(node, "\(path).\(key)", "environment variable \(source) is not set")
+            }
+            text = value
+        } else {
+            text = source
+        }
+        guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+            // The value may be a credential: say where it came from, never what it is.
+            throw ConfigNodes.at(node, "\(path).\(key)", "the URL from \(key == inlineKey ? "this field" : source) is not an http(s) URL")
+        }
+        return SecretURL(url: url, redacted: key == inlineKey && key != nil ? text : "<\(key): \(source)>")
+    }
+}
+
+/// A URL that may embed a credential (Slack's webhook URLs do): printing it shows where it came from.
+public struct SecretURL: Sendable, Equatable, CustomStringConvertible {
+    public let url: URL
+    public let redacted: String
+    public var description: String { redacted }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceSupport
+import SplitPlaneProtocol
+
+/// `POST /slack/interactions`: where Slack sends a click on a message's Acknowledge button. No bearer
+/// token — Slack cannot hold one — but every request must carry a valid, fresh Slack signature.
+/// Answers at once (Slack waits at most three seconds); the acknowledgement is one store write.
+struct SlackInteractionRoutes<Context: RequestContext> {
+    let store: any ControllerStore
+    let signature: SlackSignature?
+    let clock: any TimeSource
+    static var bodyLimit: Int { 64 * 1024 }
+
+    func register(on router: Router<Context>) {
+        router.post("slack/interactions", use: interaction)
+    }
+
+    @Sendable func interaction(_ request: Request, context: Context) async throws -> Response {
+        guard let signature else {
+            throw APIProblem(.notFound, "Slack interactions are not enabled: start the controller with --slack-signing-secret-file")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: Self.bodyLimit)
+        } catch is NIOTooManyBytesError {
+            throw APIProblem(.contentTooLarge, "request body exceeds the \(Self.bodyLimit)-byte limit")
+        }
+        let body = Data(buffer: buffer)
+        do {
+            try signature.verify(timestamp: request.headers[.init("X-Slack-Request-Timestamp")!],
+                                 signature: request.headers[.init("X-Slack-Signature")!], body: body, at: clock.now())
+        } catch {
+            context.logger.warning("refused a Slack interaction", metadata: ["reason": "\(error.description)"])
+            throw APIProblem(.unauthorized, "Slack signature check failed: \(error.description)")
+        }
+        let interaction = try Self.parse(body)
+        guard let action = interaction.actions.first(where: { $0.actionID == SlackMessage.acknowledgeActionID }) else {
+            // Other interactions (a link opened, a menu) need no answer beyond 200.
+            return Response(status: .ok)
+        }
+        let groupID = try AlertingRoutes<Context>.validGroupID(action.value)
+        let ack = Acknowledgement(by: interaction.user, at: clock.now(), via: "slack")
+        _ = try await store.setAcknowledgement(groupID: groupID, ack, at: clock.now())
+        context.logger.info("alert group acknowledged from Slack", metadata: ["group": "\(groupID)", "by": "\(interaction.user)"])
+        return try JSONBodies.response(["text": "Acknowledged by \(interaction.user)", "response_type": "in_channel", "replace_original": "false"] as [String: String])
+    }
+
+    struct Interaction {
+        struct Action { var actionID: String; var value: String }
+        var user: String
+        var actions: [Action]
+    }
+
+    /// Slack posts `application/x-www-form-urlencoded` with one field, `payload`, holding the JSON.
+    static func parse(_ body: Data) throws -> Interaction {
+        var components = URLComponents()
+        components.percentEncodedQuery = String(decoding: body, as: UTF8.self).replacingOccurrences(of: "+", with: "%20")
+        guard let payload = components.queryItems?.first(where: { $0.name == "payload" })?.value,
+              let object = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any] else {
+            throw APIProblem(.badRequest, "expected a form body with a `payload` field holding Slack's interaction JSON")
+        }
+        let user = object["user"] as? [String: Any]
+        let name = (user?["username"] as? String) ?? (user?["name"] as? String) ?? (user?["id"] as? String) ?? "slack user"
+        let actions = (object["actions"] as? [[String: Any]] ?? []).compactMap { action -> Interaction.Action? in
+            guard let id = action["action_id"] as? String, let value = action["value"] as? String else { return nil }
+            return Interaction.Action(actionID: id, value: value)
+        }
+        return Interaction(user: String(name.prefix(100)), actions: actions)
+    }
+}
