@@ -40,14 +40,19 @@ public final class AlertDispatcher: Service, Sendable {
     /// Re-reads the routing file and re-files every alert under it; the old configuration stays on error.
     public func reload() async throws -> RoutingConfigSource.Loaded {
         let loaded = try configSource.reload(at: clock.now())
-        try await store.rebuildAlertGroups(at: clock.now(), assign: assign)
+        try await refileAlerts()
         logger.info("routing configuration reloaded", metadata: ["path": "\(loaded.path ?? "")"])
         wake.signal()
         return loaded
     }
 
-    public func run() async throws {
+    /// Files every stored alert under the routes in force (at start-up: the file may have changed while stopped).
+    public func refileAlerts() async throws {
         try await store.rebuildAlertGroups(at: clock.now(), assign: assign)
+    }
+
+    public func run() async throws {
+        try await refileAlerts()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await flushDue()

@@ -150,7 +150,7 @@ public final class NotificationDelivery: Service, Sendable {
     }
 
     /// `Retry-After` is either seconds or an HTTP date (RFC 9110).
-    static func parseRetryAfter(_ value: String, now: Date) -> TimeInterval? {
+    public static func parseRetryAfter(_ value: String, now: Date) -> TimeInterval? {
         let trimmed = value.trimmingCharacters(in: .whitespaces)
         if let seconds = Double(trimmed), seconds >= 0 { return seconds }
         let formatter = DateFormatter()

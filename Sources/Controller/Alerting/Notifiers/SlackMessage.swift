@@ -41,15 +41,15 @@ public enum SlackMessage {
         let workspaces = Set(content.alerts.map(\.workspace)).sorted()
         let since = (content.firing.isEmpty ? content.resolved : content.firing).map(\.startsAt).min() ?? content.createdAt
         var fields: [(String, String)] = [
-            ("Severity", content.severity ?? "none"),
-            ("Tenant", labels["tenant"] ?? Set(content.alerts.map(\.tenant)).sorted().joined(separator: ", ")),
-            ("Environment", labels["environment"] ?? Set(content.alerts.map(\.environment)).sorted().joined(separator: ", ")),
-            ("Workspace", workspaces.joined(separator: ", ")),
+            ("Severity", escape(content.severity ?? "none")),
+            ("Tenant", escape(labels["tenant"] ?? Set(content.alerts.map(\.tenant)).sorted().joined(separator: ", "))),
+            ("Environment", escape(labels["environment"] ?? Set(content.alerts.map(\.environment)).sorted().joined(separator: ", "))),
+            ("Workspace", escape(workspaces.joined(separator: ", "))),
             ("Alerts", "\(content.firing.count) firing, \(content.resolved.count) resolved"),
             ("Since", date(since)),
         ]
         if let ended = content.resolved.compactMap(\.endsAt).max(), content.status == .resolved { fields.append(("Resolved", date(ended))) }
-        return fields.prefix(10).map { name, value in ["type": "mrkdwn", "text": .string(truncate("*\(name)*\n\(escape(value))", 2000))] }
+        return fields.prefix(10).map { name, value in ["type": "mrkdwn", "text": .string(truncate("*\(name)*\n\(value)", 2000))] }
     }
 
     private static func line(_ alert: StoredAlert, firing: Bool) -> String {

@@ -1,0 +1,94 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SplitPlaneProtocol
+import Synchronization
+
+/// A test server standing in for Slack's incoming webhooks (the real Slack is unreachable from these
+/// machines) and for Alertmanager-webhook consumers. It records exactly what arrives — path, content
+/// type, raw body, parsed JSON, arrival time — and answers as Slack does (`200 ok`), or with scripted
+/// answers such as `429` with `Retry-After`.
+public final class WebhookTestServer: Sendable {
+    public struct Received: Sendable {
+        public var path: String
+        public var contentType: String?
+        public var body: Data
+        public var json: JSONValue?
+        public var receivedAt: Date
+    }
+
+    public struct Answer: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: String
+
+        public init(status: Int, headers: [String: String] = [:], body: String = "") {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
+
+        public static let ok = Answer(status: 200, body: "ok")
+    }
+
+    private final class State: Sendable {
+        let received = Mutex<[Received]>([])
+        let script = Mutex<[Answer]>([])
+    }
+
+    public let port: Int
+    private let state: State
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    public func url(_ path: String = "/") -> String { "http://127.0.0.1:\(port)\(path)" }
+    /// Requests answered with 2xx: what the receiver actually accepted.
+    public var received: [Received] { state.received.withLock { $0 } }
+
+    /// The next requests get these answers, in order; after them, `200 ok` again.
+    public func script(_ answers: [Answer]) { state.script.withLock { $0 += answers } }
+    public func reset() { state.received.withLock { $0.removeAll() } }
+
+    public static func start() async throws -> WebhookTestServer {
+        let state = State()
+        let router = Router()
+        router.post("**") { request, _ -> Response in
+            let body = Data(buffer: try await request.body.collect(upTo: 16 << 20))
+            let answer = state.script.withLock { $0.isEmpty ? Answer.ok : $0.removeFirst() }
+            if (200..<300).contains(answer.status) {
+                let json = try? StrictJSON.decoder().decode(JSONValue.self, from: body)
+                state.received.withLock {
+                    $0.append(Received(path: request.uri.path, contentType: request.headers[.contentType], body: body, json: json, receivedAt: Date()))
+                }
+            }
+            var headers = HTTPFields()
+            for (name, value) in answer.headers { headers[HTTPField.Name(name)!] = value }
+            return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: answer.body)))
+        }
+        let ports = AsyncStream<Int>.makeStream()
+        var logger = Logger(label: "webhook-test-server")
+        logger.logLevel = .error
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in ports.continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
+        let group = ServiceGroup(services: [app], logger: logger)
+        let task = Task { try await group.run() }
+        var iterator = ports.stream.makeAsyncIterator()
+        let port = await iterator.next() ?? 0
+        return WebhookTestServer(port: port, state: state, group: group, task: task)
+    }
+
+    private init(port: Int, state: State, group: ServiceGroup, task: Task<Void, any Error>) {
+        self.port = port
+        self.state = state
+        self.group = group
+        self.task = task
+    }
+
+    public func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
+}
