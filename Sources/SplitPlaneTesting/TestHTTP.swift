@@ -41,9 +41,11 @@ public final class TestHTTPClient: Sendable {
     }
 
     public func request(_ method: HTTPMethod, _ path: String, body: Data? = nil, token: String? = TestController.adminToken,
-                        contentType: String? = "application/json", timeout: Duration = .seconds(60)) async throws -> TestResponse {
+                        contentType: String? = "application/json", headers: [String: String] = [:],
+                        timeout: Duration = .seconds(60)) async throws -> TestResponse {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
             if let contentType { request.headers.add(name: "Content-Type", value: contentType) }

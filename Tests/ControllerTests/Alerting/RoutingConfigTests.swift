@@ -73,4 +73,55 @@ import Testing
         #expect(error("route: [\n") .hasPrefix("not valid YAML"))
         #expect(error("receivers:\n  - name: a\n") == "`route` is required")
     }
+
+    @Test func slackWebhookURLsComeOnlyFromAFileOrTheEnvironmentAndAreNeverShown() throws {
+        func error(_ receiver: String, environment: [String: String] = [:]) -> String {
+            do {
+                _ = try RoutingConfig.parse(yaml: "route:\n  receiver: s\nreceivers:\n  - name: s\n    slack_configs:\n      - \(receiver)\n",
+                                            environment: environment)
+                return "no error"
+            } catch {
+                return error.description
+            }
+        }
+        #expect(error("webhook_url: https://hooks.slack.com/services/T/B/secret") == "line 6: receivers[0].slack_configs[0].webhook_url: unknown field")
+        #expect(error("webhook_url_env: SLACK_URL") == "line 6: receivers[0].slack_configs[0].webhook_url_env: environment variable SLACK_URL is not set")
+        #expect(error("webhook_url_env: SLACK_URL", environment: ["SLACK_URL": "not a url with secret"])
+            == "line 6: receivers[0].slack_configs[0].webhook_url_env: the URL from SLACK_URL is not an http(s) URL")
+        let config = try RoutingConfig.parse(yaml: "route:\n  receiver: s\nreceivers:\n  - name: s\n    slack_configs:\n      - webhook_url_env: SLACK_URL\n",
+                                             environment: ["SLACK_URL": "https://hooks.slack.com/services/T/B/secret"])
+        let integration = try #require(config.receivers.first?.integrations.first)
+        #expect(integration.id == "s/slack[0]" && integration.url.url.path.hasSuffix("/secret"))
+        #expect("\(integration.url)" == "<webhook_url_env: SLACK_URL>")
+    }
+
+    @Test func routeExtensionsAndInhibitRules() throws {
+        let config = try RoutingConfig.parse(yaml: """
+            route:
+              receiver: a
+              routes:
+                - matchers: [severity=info]
+                  repeat_interval: never
+                  send_resolved: false
+                - matchers: [severity=warning]
+                  ack_timeout: 2h
+            receivers:
+              - name: a
+                webhook_configs:
+                  - url: http://127.0.0.1:9/hook
+                    max_alerts: 5
+            inhibit_rules:
+              - source_matchers: [severity=critical]
+                target_matchers: [severity=warning]
+                equal: [tenant, environment]
+            """)
+        let info = config.root.match(["severity": "info"])[0]
+        #expect(info.repeatInterval == nil && info.sendResolved == false)
+        #expect(config.root.match(["severity": "warning"])[0].ackTimeout == .seconds(7200))
+        #expect(config.receivers[0].integrations[0].maxAlerts == 5)
+        #expect(config.inhibitRules.first?.equal == ["tenant", "environment"])
+        #expect(throws: RoutingConfigError.self) {
+            try RoutingConfig.parse(yaml: "route:\n  receiver: a\nreceivers:\n  - name: a\ninhibit_rules:\n  - target_matchers: [a=b]\n")
+        }
+    }
 }
