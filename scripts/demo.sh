@@ -12,8 +12,12 @@ trap 'echo; echo "stopping…"; stop_all; echo "stopped. Logs: $RUN/controller.l
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 make_token
+step "The team channel: a local stand-in for Slack's incoming webhook on :${SLACK_PORT} (the real Slack is not reachable here)"
+start_slack_sink
+echo "messages will appear in $RUN/slack.txt"
+
 step "Controller: operator API https://localhost:${OPERATOR_PORT}, agent gateway (mTLS) :${AGENT_PORT}, metrics :${CONTROLLER_METRICS_PORT}"
-start_controller
+start_controller --routing-config examples/demo-routing.yaml --slack-signing-secret-file "$RUN/slack-signing-secret"
 echo "ready ($(curl -fsS "http://127.0.0.1:${CONTROLLER_METRICS_PORT}/readyz"))"
 
 step "Operator creates tenant acme and environment prod (AWS, customer-provided cluster)"
@@ -52,6 +56,18 @@ for _ in $(seq 1 40); do
 done
 echo "Only the alert crossed to the controller (no metrics; pod_ip and the internal annotation stayed behind):"
 qbctl alerts list --tenant acme
+
+step "The controller grouped it (tenant, environment, alertname) and notified the team channel:"
+for _ in $(seq 1 100); do [ -s "$RUN/slack.txt" ] && break; sleep 0.1; done
+cat "$RUN/slack.txt"
+qbctl alerts groups
+GROUP=$(qbctl alerts groups -o json | sed -n 's/.*"id" : "\([0-9a-f]\{16\}\)".*/\1/p' | head -1)
+
+step "Someone clicks Acknowledge in Slack (a signed interaction, checked by the controller): the critical stops repeating"
+slack_click "$GROUP" alice
+qbctl alerts group "$GROUP" | head -5
+echo "Notifications recorded (each one before it was sent):"
+qbctl alerts notifications
 
 step "What the agent has sent so far (bytes per message kind, from its /metrics):"
 curl -fsS "http://127.0.0.1:${AGENT_METRICS_PORT}/metrics" | grep '^qbeast_agent_bytes_sent_total' || echo "(none yet)"

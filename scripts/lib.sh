@@ -28,6 +28,38 @@ wait_ready() { # url, what
   return 1
 }
 
+SLACK_PORT=$((PORT_BASE + 45))
+
+# A local stand-in for Slack's incoming webhook (scripts/slack-sink.py): what the team channel gets
+# lands in $RUN/slack.txt (as shown) and $RUN/slack.jsonl (raw Block Kit).
+start_slack_sink() {
+  python3 scripts/slack-sink.py "$SLACK_PORT" "$RUN" >>"$RUN/slack-sink.log" 2>&1 &
+  PIDS+=("$!")
+  wait_ready "http://127.0.0.1:${SLACK_PORT}/" "slack stand-in"
+  export QBEAST_SLACK_WEBHOOK_URL="http://127.0.0.1:${SLACK_PORT}/services/T0DEMO/B0DEMO/demo-secret"
+  head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$RUN/slack-signing-secret"
+  chmod 600 "$RUN/slack-signing-secret"
+}
+
+# slack_click GROUP USER: what Slack sends when USER clicks a message's Acknowledge button —
+# a form-encoded block_actions payload, signed with the app's signing secret (v0 HMAC-SHA256).
+slack_click() {
+  python3 - "$1" "$2" "$RUN/slack-signing-secret" "https://localhost:${OPERATOR_PORT}/slack/interactions" "$CERTS/ca.pem" <<'PY'
+import hashlib, hmac, json, ssl, sys, time, urllib.parse, urllib.request
+group, user, secret_file, url, ca = sys.argv[1:]
+payload = {"type": "block_actions", "user": {"id": "U0DEMO", "username": user},
+           "actions": [{"type": "button", "action_id": "qbeast_ack", "value": group}]}
+body = ("payload=" + urllib.parse.quote(json.dumps(payload))).encode()
+ts = str(int(time.time()))
+secret = open(secret_file).read().strip().encode()
+signature = "v0=" + hmac.new(secret, b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
+request = urllib.request.Request(url, data=body, method="POST", headers={
+    "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature})
+with urllib.request.urlopen(request, context=ssl.create_default_context(cafile=ca)) as response:
+    print(response.status, json.loads(response.read()).get("text", ""))
+PY
+}
+
 start_controller() {
   "$BIN/qbeast-controller" serve \
     --operator-listen "127.0.0.1:${OPERATOR_PORT}" --agent-listen "127.0.0.1:${AGENT_PORT}" \

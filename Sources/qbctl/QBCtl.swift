@@ -17,8 +17,12 @@ struct QBCtl: AsyncParsableCommand {
           qbctl workspace apply -f workspace.yaml
           qbctl workspace get acme prod-eu analytics -o json
           qbctl alerts list --tenant acme --state firing
+          qbctl alerts groups
+          qbctl alerts ack 3f9a0c1e5b7d2a64 --comment "rolling back"
+          qbctl silence create -m tenant=acme -m severity=warning --duration 2h --comment "upgrade"
         """,
-        subcommands: [TenantCommand.self, EnvironmentCommand.self, WorkspaceCommand.self, AlertsCommand.self, DevCertsCommand.self]
+        subcommands: [TenantCommand.self, EnvironmentCommand.self, WorkspaceCommand.self, AlertsCommand.self, SilenceCommand.self,
+                      RoutingCommand.self, DevCertsCommand.self]
     )
 }
 

@@ -254,37 +254,6 @@ struct WorkspaceCommand: AsyncParsableCommand {
     }
 }
 
-struct AlertsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "alerts", abstract: "Alerts received from agents.", subcommands: [List.self])
-
-    struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List alerts, newest state per alert.",
-                                                        discussion: "Example: qbctl alerts list --tenant acme --state firing")
-        @OptionGroup var connection: ConnectionOptions
-        @Option var tenant: String?
-        @Option var environment: String?
-        @Option(help: "firing or resolved.") var state: String?
-        func run() async throws {
-            try await runCLI {
-                var query: [String] = []
-                if let tenant { query.append("tenant=\(try checked(tenant))") }
-                if let environment { query.append("environment=\(try checked(environment))") }
-                if let state {
-                    guard AlertState(rawValue: state) != nil else { throw CLIError.usage("--state must be firing or resolved") }
-                    query.append("state=\(state)")
-                }
-                let path = "/v1/alerts" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
-                let list = try await connection.client().get(path, as: ListResponse<StoredAlert>.self)
-                if connection.output == .json { return try Output.json(list) }
-                Output.table(["TENANT", "ENVIRONMENT", "WORKSPACE", "ALERT", "SEVERITY", "STATE", "SINCE", "SUMMARY"], list.items.map {
-                    [$0.tenant, $0.environment, $0.workspace, $0.labels["alertname"] ?? "-", $0.labels["severity"] ?? "-",
-                     $0.state.rawValue, Output.age($0.startsAt), $0.annotations["summary"] ?? ""]
-                })
-            }
-        }
-    }
-}
-
 /// Names go into URL paths: check them here so a typo gets a clear message, not a confusing 404.
 func checked(_ name: String) throws -> String {
     guard ResourceName.isValid(name) else { throw CLIError.usage("\"\(name)\" is not a valid name (DNS-1123 label: lowercase letters, digits, '-')") }
