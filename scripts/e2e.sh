@@ -29,7 +29,20 @@ workspace_observed() { qbctl workspace get acme prod analytics -o json | grep -q
 not_ready() { ! curl -fsS "$1" >/dev/null; }
 
 make_token
-start_controller
+start_slack_sink
+cat > "$RUN/routing.yaml" <<'YAML'
+route:
+  receiver: team-slack
+  group_wait: 1s
+  group_interval: 2s
+  repeat_interval: 1h
+receivers:
+  - name: team-slack
+    slack_configs:
+      - webhook_url_env: QBEAST_SLACK_WEBHOOK_URL
+YAML
+CONTROLLER_ARGS=(--routing-config "$RUN/routing.yaml" --slack-signing-secret-file "$RUN/slack-signing-secret")
+start_controller "${CONTROLLER_ARGS[@]}"
 
 check "controller /healthz answers" curl -fsS "http://127.0.0.1:${CONTROLLER_METRICS_PORT}/healthz"
 check "controller /metrics is Prometheus text" bash -c "curl -fsS http://127.0.0.1:${CONTROLLER_METRICS_PORT}/metrics -o /dev/null -w '%{content_type}' | grep -q 'text/plain; version=0.0.4'"
@@ -62,6 +75,33 @@ alert_arrives() {
 }
 check "a rule evaluated in the environment delivers its alert to the controller" alert_arrives
 check "only allowlisted labels crossed (pod_ip stayed behind)" bash -c "! $BIN/qbctl alerts list --tenant acme -o json | grep -q pod_ip"
+
+# Alert delivery to the team channel (a local Slack stand-in), acknowledgement, routing reload.
+slack_messages() { [ -f "$RUN/slack.jsonl" ] && wc -l < "$RUN/slack.jsonl" || echo 0; }
+group_id() { qbctl alerts groups -o json | python3 -c "import json,sys; print(json.load(sys.stdin)['items'][0]['id'])"; }
+check "the team channel got a Block Kit message for the critical alert" eventually grep -q '"header".*QbeastBackendDown' "$RUN/slack.jsonl"
+check "the message carries an Acknowledge button for its group" bash -c "grep -q \"\\\"value\\\": \\\"$(group_id)\\\"\" '$RUN/slack.jsonl'"
+check "the Slack webhook URL never appears in the controller's log" bash -c "! grep -q demo-secret '$RUN/controller.log'"
+forged_click() {
+  [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CERTS/ca.pem" -H "X-Slack-Request-Timestamp: $(date +%s)" \
+      -H 'X-Slack-Signature: v0=0000' --data "payload=%7B%7D" "https://localhost:${OPERATOR_PORT}/slack/interactions")" = 401 ]
+}
+check "a forged Slack interaction is refused with 401" forged_click
+check "a signed Slack click acknowledges the group" slack_click "$(group_id)" alice
+check "qbctl alerts group shows who acknowledged" bash -c "$BIN/qbctl alerts group $(group_id) | grep -q 'by alice via slack'"
+check "qbctl alerts unack" qbctl alerts unack "$(group_id)"
+check "qbctl alerts ack --comment" qbctl alerts ack "$(group_id)" --by bob --comment "looking"
+check "qbctl alerts ack of an unknown group → exit 3, one line" exit_code 3 qbctl alerts ack 0123456789abcdef
+check "qbctl silence create" qbctl silence create -m 'alertname="Nothing"' --duration 1h --comment "e2e"
+check "qbctl silence create without a reason → exit 2" exit_code 2 qbctl silence create -m tenant=acme --duration 1h
+cp "$RUN/routing.yaml" "$RUN/routing.good"
+printf 'route:\n  receiver: nobody\nreceivers:\n  - name: team-slack\n' > "$RUN/routing.yaml"
+kill -HUP "$CONTROLLER_PID"
+check "SIGHUP with a broken routing file: refused with the line and reason" eventually grep -q 'line 2: route.receiver: unknown receiver' "$RUN/controller.log"
+check "…and the controller keeps running on the old routes" bash -c "$BIN/qbctl routing show | grep -q '\"group_wait\" : \"1s\"'"
+check "qbctl routing reload with the broken file → exit 1, one line" exit_code 1 qbctl routing reload
+cp "$RUN/routing.good" "$RUN/routing.yaml"
+check "qbctl routing reload with a good file" qbctl routing reload
 
 # Crash safety with SIGKILL: a firing alert stays the same alert, and a pending one keeps its `for` progress.
 alert_field() { # instance field
@@ -120,10 +160,13 @@ start=$(date +%s)
 wait "$CONTROLLER_PID"; code=$?
 check "controller exits 0 on SIGTERM with long polls open" test "$code" -eq 0
 check "controller stops within 10 s" test $(( $(date +%s) - start )) -le 10
-start_controller
+messages_before_restart=$(slack_messages)
+start_controller "${CONTROLLER_ARGS[@]}"
 check "after restart the workspace is still there" bash -c "$BIN/qbctl workspace get acme prod analytics -o json | grep -q '\"generation\" : 2'"
 check "a changed spec bumps the generation" qbctl workspace apply -f examples/workspace.yaml
 check "the reconnected agent observes generation 3" eventually workspace_observed 3
+sleep 4  # two group intervals
+check "after restart nothing already notified is sent again" test "$(slack_messages)" -eq "$messages_before_restart"
 
 stop_all
 echo "e2e: ${passed} passed, ${failed} failed"

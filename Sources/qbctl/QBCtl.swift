@@ -24,6 +24,25 @@ struct QBCtl: AsyncParsableCommand {
         subcommands: [TenantCommand.self, EnvironmentCommand.self, WorkspaceCommand.self, AlertsCommand.self, SilenceCommand.self,
                       RoutingCommand.self, DevCertsCommand.self]
     )
+
+    /// ArgumentParser's own usage errors exit 64 with the usage text; scripts get exit 2 and one line,
+    /// like every other usage error here. Help and version output are unchanged.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            guard code == .validationFailure else { exit(withError: error) }
+            let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid usage"
+            FileHandle.standardError.write(Data("error: \(message.replacingOccurrences(of: "Error: ", with: ""))\n".utf8))
+            Foundation.exit(2)
+        }
+    }
 }
 
 /// Options every API command shares.
