@@ -59,7 +59,7 @@ public final class WebhookTestServer: Sendable {
             let body = Data(buffer: try await request.body.collect(upTo: 16 << 20))
             let answer = state.script.withLock { $0.isEmpty ? Answer.ok : $0.removeFirst() }
             if (200..<300).contains(answer.status) {
-                let json = try? StrictJSON.decoder().decode(JSONValue.self, from: body)
+                let json = (try? JSONSerialization.jsonObject(with: body)).map(jsonValue)
                 state.received.withLock {
                     $0.append(Received(path: request.uri.path, contentType: request.headers[.contentType], body: body, json: json, receivedAt: Date()))
                 }
@@ -90,5 +90,17 @@ public final class WebhookTestServer: Sendable {
     public func stop() async throws {
         await group.triggerGracefulShutdown()
         try await task.value
+    }
+}
+
+/// Foundation's parse, turned into `JSONValue`: much faster than decoding `JSONValue` through Codable.
+private func jsonValue(_ any: Any) -> JSONValue {
+    switch any {
+    case let object as [String: Any]: .object(object.mapValues(jsonValue))
+    case let array as [Any]: .array(array.map(jsonValue))
+    case let string as String: .string(string)
+    case let number as NSNumber:
+        String(cString: number.objCType) == "c" ? .bool(number.boolValue) : .number(number.doubleValue)
+    default: .null
     }
 }

@@ -5,18 +5,22 @@ import ServiceSupport
 import SplitPlaneProtocol
 import SplitPlaneTesting
 
-// Benchmarks of the agent's rule evaluation against vmalert (Debian's 1.79.5), same machine, same
-// VictoriaMetrics, same data, same rules, same group concurrency. Not a test: prints figures.
+// Benchmarks against peers on the same machine. Not a test: prints figures.
 //
-//   1. Time of one evaluation round: 1,000 rules over 10,000 series.
+//   1. Agent rule evaluation vs vmalert (Debian's 1.79.5), same VictoriaMetrics, data, rules and
+//      group concurrency: time of one evaluation round, 1,000 rules over 10,000 series.
 //   2. Resident memory after BENCH_MEMORY_SECONDS (default 300) evaluating 200 rules every 10 s:
 //      the real `qbeast-agent` process against the real `vmalert` process.
+//   3. Controller alert intake and routing vs Alertmanager 0.25 (AlertRoutingBench).
+//
+// BENCH_ONLY=rules,memory,alerting picks sections (default: all).
 
 let environment = ProcessInfo.processInfo.environment
 let concurrency = Int(environment["BENCH_CONCURRENCY"] ?? "") ?? 4
 let memorySeconds = Int(environment["BENCH_MEMORY_SECONDS"] ?? "") ?? 300
 let binDirectory = environment["BENCH_BIN"] ?? ".build/release"
 let logger = Logger(label: "bench")
+let sections = Set((environment["BENCH_ONLY"] ?? "rules,memory,alerting").split(separator: ",").map(String.init))
 
 func rulesYAML(count: Int, interval: String) -> String {
     var text = "groups:\n  - name: bench\n    interval: \(interval)\n    concurrency: \(concurrency)\n    rules:\n"
@@ -90,58 +94,78 @@ func startProcess(_ path: String, _ arguments: [String], log: String) throws -> 
 
 func format(_ seconds: Double) -> String { String(format: "%.1f ms", seconds * 1000) }
 
+let work = try TemporaryDirectory()
+defer { work.remove() }
+
+// MARK: 3. Alert routing (first: it needs no VictoriaMetrics)
+
+if sections.contains("alerting") {
+    let (ours, theirs) = try await AlertRoutingBench.run(work: work)
+    let count = Double(AlertRoutingBench.alertCount)
+    func rate(_ seconds: Double) -> String { String(format: "%.0f alerts/s", count / seconds) }
+    func percentile(_ values: [Double], _ p: Double) -> String { format(values[min(values.count - 1, Int(Double(values.count) * p))]) }
+    print("alert intake, 10000 alerts accepted: ours \(rate(ours.acceptSeconds)), Alertmanager \(rate(theirs.acceptSeconds)), ratio \(String(format: "%.2f", theirs.acceptSeconds / ours.acceptSeconds))")
+    print("alert intake, 10000 alerts delivered to the webhook: ours \(rate(ours.deliveredSeconds)), Alertmanager \(rate(theirs.deliveredSeconds)), ratio \(String(format: "%.2f", theirs.deliveredSeconds / ours.deliveredSeconds))")
+    print("arrival → webhook latency (group_wait 0), p50/p99: ours \(percentile(ours.latencies, 0.5)) / \(percentile(ours.latencies, 0.99)), Alertmanager \(percentile(theirs.latencies, 0.5)) / \(percentile(theirs.latencies, 0.99))")
+}
+
+if sections.isSubset(of: ["alerting"]) { exit(0) }
+
 // MARK: 1. Evaluation round time
 
 let vm = try await TestVictoriaMetrics.start()
 defer { vm.stop() }
 try await seed(vm)
-let work = try TemporaryDirectory()
-defer { work.remove() }
-print("bench: VictoriaMetrics \(vm.url), 10,000 series; group concurrency \(concurrency) for both")
+if sections.contains("rules") {
+    print("bench: VictoriaMetrics \(vm.url), 10,000 series; group concurrency \(concurrency) for both")
 
-let thousand = rulesYAML(count: 1000, interval: "20s")
-let groups = try RuleFileCheckerBridge.groups(thousand)
-let outbox = try AlertOutbox(directory: work.url.appendingPathComponent("outbox"), instance: "bench", maxBatches: 1_000_000, logger: logger)
-let rounds = try await RoundTimer.measure(group: groups[0], storeURL: vm.url, outbox: outbox, stateDirectory: work.url.appendingPathComponent("rules"),
-                                          rounds: 5)
-let ours = median(rounds)
+    let thousand = rulesYAML(count: 1000, interval: "20s")
+    let groups = try RuleFileCheckerBridge.groups(thousand)
+    let outbox = try AlertOutbox(directory: work.url.appendingPathComponent("outbox"), instance: "bench", maxBatches: 1_000_000, logger: logger)
+    let rounds = try await RoundTimer.measure(group: groups[0], storeURL: vm.url, outbox: outbox, stateDirectory: work.url.appendingPathComponent("rules"),
+                                              rounds: 5)
+    let ours = median(rounds)
 
-let receiver = try await AlertmanagerAPIReceiver.start()
-let vmalertPort = try freeLoopbackPort()
-try thousand.write(toFile: work.path("thousand.yml"), atomically: false, encoding: .utf8)
-let vmalert = try startProcess("/usr/bin/vmalert", ["-rule=\(work.path("thousand.yml"))", "-datasource.url=\(vm.url)",
-                                                   "-notifier.url=\(receiver.url)", "-httpListenAddr=127.0.0.1:\(vmalertPort)",
-                                                   "-loggerLevel=ERROR"], log: work.path("vmalert.log"))
-var theirs: Double?
-for _ in 0..<60 {
-    try await Task.sleep(for: .seconds(5))
-    // The first round includes start-up; wait for at least four.
-    if let (seconds, count) = try? await vmalertIterationSeconds(metricsURL: "http://127.0.0.1:\(vmalertPort)/metrics"), count >= 4 {
-        theirs = seconds
-        break
-    }
+    let receiver = try await AlertmanagerAPIReceiver.start()
+    let vmalertPort = try freeLoopbackPort()
+    try thousand.write(toFile: work.path("thousand.yml"), atomically: false, encoding: .utf8)
+    let vmalert = try startProcess("/usr/bin/vmalert", ["-rule=\(work.path("thousand.yml"))", "-datasource.url=\(vm.url)",
+                                                       "-notifier.url=\(receiver.url)", "-httpListenAddr=127.0.0.1:\(vmalertPort)",
+                                                       "-loggerLevel=ERROR"], log: work.path("vmalert.log"))
+    var theirs: Double?
+    for _ in 0..<60 {
+        try await Task.sleep(for: .seconds(5))
+        // The first round includes start-up; wait for at least four.
+        if let (seconds, count) = try? await vmalertIterationSeconds(metricsURL: "http://127.0.0.1:\(vmalertPort)/metrics"), count >= 4 {
+            theirs = seconds
+            break
+        }
 }
 vmalert.terminate()
 vmalert.waitUntilExit()
 try await receiver.stop()
 guard let theirs else { fatalError("vmalert reported no iterations; see \(work.path("vmalert.log"))") }
 print("round, 1000 rules / 10000 series: ours \(format(ours)) (median of \(rounds.count)), vmalert \(format(theirs)) (mean), ratio \(String(format: "%.2f", ours / theirs))")
+}
 
 // MARK: 2. Resident memory, real processes
 
-let two = rulesYAML(count: 200, interval: "10s")
-try two.write(toFile: work.path("two.yml"), atomically: false, encoding: .utf8)
-let agentRun = try await MemoryRun.start(rules: two, vmURL: vm.url, work: work, binDirectory: binDirectory)
-let receiver2 = try await AlertmanagerAPIReceiver.start()
-let vmalert2 = try startProcess("/usr/bin/vmalert", ["-rule=\(work.path("two.yml"))", "-datasource.url=\(vm.url)",
-                                                    "-notifier.url=\(receiver2.url)", "-httpListenAddr=127.0.0.1:\(try freeLoopbackPort())",
-                                                    "-loggerLevel=ERROR"], log: work.path("vmalert2.log"))
-print("bench: measuring resident memory after \(memorySeconds) s with 200 rules …")
-try await Task.sleep(for: .seconds(memorySeconds))
-let agentKiB = residentKiB(pid: agentRun.agent.processIdentifier) ?? 0
-let vmalertKiB = residentKiB(pid: vmalert2.processIdentifier) ?? 0
-vmalert2.terminate()
-vmalert2.waitUntilExit()
-try await receiver2.stop()
-try await agentRun.stop()
-print("resident memory, 200 rules after \(memorySeconds) s: ours \(agentKiB / 1024) MiB, vmalert \(vmalertKiB / 1024) MiB, ratio \(String(format: "%.2f", Double(agentKiB) / Double(max(vmalertKiB, 1))))")
+if sections.contains("memory") {
+
+    let two = rulesYAML(count: 200, interval: "10s")
+    try two.write(toFile: work.path("two.yml"), atomically: false, encoding: .utf8)
+    let agentRun = try await MemoryRun.start(rules: two, vmURL: vm.url, work: work, binDirectory: binDirectory)
+    let receiver2 = try await AlertmanagerAPIReceiver.start()
+    let vmalert2 = try startProcess("/usr/bin/vmalert", ["-rule=\(work.path("two.yml"))", "-datasource.url=\(vm.url)",
+                                                        "-notifier.url=\(receiver2.url)", "-httpListenAddr=127.0.0.1:\(try freeLoopbackPort())",
+                                                        "-loggerLevel=ERROR"], log: work.path("vmalert2.log"))
+    print("bench: measuring resident memory after \(memorySeconds) s with 200 rules …")
+    try await Task.sleep(for: .seconds(memorySeconds))
+    let agentKiB = residentKiB(pid: agentRun.agent.processIdentifier) ?? 0
+    let vmalertKiB = residentKiB(pid: vmalert2.processIdentifier) ?? 0
+    vmalert2.terminate()
+    vmalert2.waitUntilExit()
+    try await receiver2.stop()
+    try await agentRun.stop()
+    print("resident memory, 200 rules after \(memorySeconds) s: ours \(agentKiB / 1024) MiB, vmalert \(vmalertKiB / 1024) MiB, ratio \(String(format: "%.2f", Double(agentKiB) / Double(max(vmalertKiB, 1))))")
+}

@@ -54,39 +54,72 @@ public final class NotificationDelivery: Service, Sendable {
         }
     }
 
-    /// Attempts every notification that is due; returns how many were attempted.
+    /// Attempts every notification that is due; returns how many were attempted. Messages to one
+    /// Slack channel go one after another (order and spacing); all others go out in parallel.
     @discardableResult
     public func deliverDue(limit: Int = 500) async throws -> Int {
         let due = try await store.dueNotifications(at: clock.now(), limit: limit)
         let config = configSource.config
+        var lanes: [String: [PendingNotification]] = [:]
+        var order: [String] = []
         for notification in due {
-            let now = clock.now()
             let integration = config.receivers.lazy.flatMap(\.integrations).first { $0.id == notification.integration }
-            guard let integration else {
-                try await store.recordDelivery(id: notification.id, .failed("integration \(notification.integration) is no longer configured"), at: now)
-                continue
-            }
-            if let channel = channelKey(integration), let freeAt = channelFreeAt.withLock({ $0[channel] }), freeAt > now {
-                try await store.recordDelivery(id: notification.id, .deferred(until: freeAt), at: now)
-                continue
-            }
-            let outcome = await attempt(notification, integration: integration, at: now)
-            try await store.recordDelivery(id: notification.id, outcome, at: clock.now())
-            let result: String
-            switch outcome {
-            case .sent: result = "sent"
-            case .retry, .deferred: result = "retry"
-            case .failed: result = "failed"
-            }
-            Counter(label: "qbeast_controller_notifications_total", dimensions: [("integration", integration.kind.rawValue), ("result", result)]).increment()
-            if case .failed(let error) = outcome {
-                logger.error("notification refused", metadata: ["integration": "\(integration.id)", "group": "\(notification.content.groupID)", "error": "\(error)"])
-            } else if case .retry(_, let error) = outcome {
-                logger.warning("notification will be retried", metadata: ["integration": "\(integration.id)", "group": "\(notification.content.groupID)",
-                                                                         "attempt": "\(notification.attempts + 1)", "error": "\(error)"])
+            let lane = integration.flatMap(channelKey) ?? "notification-\(notification.id)"
+            if lanes[lane] == nil { order.append(lane) }
+            lanes[lane, default: []].append(notification)
+        }
+        await withTaskGroup(of: Void.self) { group in
+            var running = 0
+            for lane in order {
+                if running == Self.parallelSends {
+                    await group.next()
+                    running -= 1
+                }
+                let queue = lanes[lane] ?? []
+                group.addTask {
+                    for notification in queue { await self.deliver(notification, config: config) }
+                }
+                running += 1
             }
         }
         return due.count
+    }
+
+    static let parallelSends = 16
+
+    private func deliver(_ notification: PendingNotification, config: RoutingConfig) async {
+        let now = clock.now()
+        let integration = config.receivers.lazy.flatMap(\.integrations).first { $0.id == notification.integration }
+        let outcome: DeliveryOutcome
+        if let integration {
+            if let channel = channelKey(integration), let freeAt = channelFreeAt.withLock({ $0[channel] }), freeAt > now {
+                outcome = .deferred(until: freeAt)
+            } else {
+                outcome = await attempt(notification, integration: integration, at: now)
+            }
+        } else {
+            outcome = .failed("integration \(notification.integration) is no longer configured")
+        }
+        do {
+            try await store.recordDelivery(id: notification.id, outcome, at: clock.now())
+        } catch {
+            logger.error("cannot record a delivery outcome", metadata: ["notification": "\(notification.id)", "error": "\(error)"])
+        }
+        let kind = integration?.kind.rawValue ?? "unknown"
+        switch outcome {
+        case .sent:
+            Counter(label: "qbeast_controller_notifications_total", dimensions: [("integration", kind), ("result", "sent")]).increment()
+        case .deferred:
+            break
+        case .retry(_, let error):
+            Counter(label: "qbeast_controller_notifications_total", dimensions: [("integration", kind), ("result", "retry")]).increment()
+            logger.warning("notification will be retried", metadata: ["integration": "\(notification.integration)", "group": "\(notification.content.groupID)",
+                                                                     "attempt": "\(notification.attempts + 1)", "error": "\(error)"])
+        case .failed(let error):
+            Counter(label: "qbeast_controller_notifications_total", dimensions: [("integration", kind), ("result", "failed")]).increment()
+            logger.error("notification refused", metadata: ["integration": "\(notification.integration)", "group": "\(notification.content.groupID)",
+                                                           "error": "\(error)"])
+        }
     }
 
     private func attempt(_ notification: PendingNotification, integration: ReceiverConfig.Integration, at now: Date) async -> DeliveryOutcome {

@@ -8,23 +8,23 @@ extension SQLiteStore {
     /// Puts an alert into its groups. A firing alert creates a missing group, first flushed after
     /// `group_wait` — at once if the alert has been active longer than that and the group has never
     /// flushed (Alertmanager's rule). A resolved alert only updates groups it is already in.
-    static func join(_ db: Database, _ alert: StoredAlert, _ assign: AlertAssigner, at now: Date) throws {
-        for assignment in assign(alert) {
+    static func join(_ db: Database, _ alert: StoredAlert, _ assignments: [GroupAssignment], at now: Date) throws {
+        for assignment in assignments {
             let waitedEnough = alert.startsAt.addingTimeInterval(assignment.groupWait.seconds) < now
             if alert.isFiring(at: now) {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO alert_groups (id, route, receiver, group_labels, created_at, next_flush_at)
                     VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET next_flush_at = MIN(next_flush_at, ?) WHERE has_flushed = 0 AND ?
-                    """, arguments: [assignment.groupID, assignment.route, assignment.receiver, try json(assignment.groupLabels),
-                                     now.timeIntervalSince1970,
-                                     waitedEnough ? now.timeIntervalSince1970 : now.addingTimeInterval(assignment.groupWait.seconds).timeIntervalSince1970,
-                                     now.timeIntervalSince1970, waitedEnough])
-            } else if try Row.fetchOne(db, sql: "SELECT 1 FROM alert_groups WHERE id = ?", arguments: [assignment.groupID]) == nil {
+                    """).execute(arguments: [assignment.groupID, assignment.route, assignment.receiver, try json(assignment.groupLabels),
+                                             now.timeIntervalSince1970,
+                                             waitedEnough ? now.timeIntervalSince1970 : now.addingTimeInterval(assignment.groupWait.seconds).timeIntervalSince1970,
+                                             now.timeIntervalSince1970, waitedEnough])
+            } else if try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM alert_groups WHERE id = ?"), arguments: [assignment.groupID]) == nil {
                 continue
             }
-            try db.execute(sql: "INSERT OR IGNORE INTO alert_group_members (group_id, tenant, environment, fingerprint) VALUES (?, ?, ?, ?)",
-                           arguments: [assignment.groupID, alert.tenant, alert.environment, alert.fingerprint])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO alert_group_members (group_id, tenant, environment, fingerprint) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [assignment.groupID, alert.tenant, alert.environment, alert.fingerprint])
         }
     }
 
@@ -47,7 +47,7 @@ extension SQLiteStore {
                 }
             }
             try db.execute(sql: "DELETE FROM alert_groups WHERE id NOT IN (SELECT DISTINCT group_id FROM alert_group_members)")
-            for alert in members { try Self.join(db, alert, assign, at: now) }
+            for alert in members { try Self.join(db, alert, assign(alert), at: now) }
         }
     }
 
@@ -210,7 +210,10 @@ extension SQLiteStore {
             if silence.state == .expired { throw StoreError.conflict("silence \"\(id)\" has already expired") }
             try db.execute(sql: "UPDATE silences SET starts_at = MIN(starts_at, ?), ends_at = ? WHERE id = ?",
                            arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970, id])
-            return try Self.silence(try Row.fetchOne(db, sql: "SELECT * FROM silences WHERE id = ?", arguments: [id])!, at: now)
+            var expired = try Self.silence(try Row.fetchOne(db, sql: "SELECT * FROM silences WHERE id = ?", arguments: [id])!, at: now)
+            // Stored times are rounded to a double of Unix seconds; the silence ended at `now` by definition.
+            expired.state = .expired
+            return expired
         }
     }
 

@@ -197,7 +197,13 @@ public final class SQLiteStore: ControllerStore {
     }
 
     public func recordAlertBatch(tenant: String, environment: String, batch: AlertBatch, at now: Date, assign: AlertAssigner) async throws -> Bool {
-        let encoded = try batch.alerts.map { alert in (alert, try Self.json(alert.labels), try Self.json(alert.annotations)) }
+        // Everything that needs no database happens before taking the write lock.
+        let prepared = try batch.alerts.map { alert in
+            let stored = StoredAlert(tenant: tenant, environment: environment, workspace: alert.workspace, fingerprint: alert.fingerprint,
+                                     state: alert.state, labels: alert.labels, annotations: alert.annotations, startsAt: alert.startsAt,
+                                     endsAt: alert.endsAt, value: alert.value, receivedAt: now)
+            return (stored, try Self.json(alert.labels), try Self.json(alert.annotations), assign(stored))
+        }
         return try await database.write { db in
             try Self.requireEnvironment(db, tenant, environment)
             try db.execute(sql: """
@@ -206,21 +212,19 @@ public final class SQLiteStore: ControllerStore {
                 """, arguments: [tenant, environment, batch.instance, batch.sequence, batch.alerts.count, batch.droppedBatches ?? 0,
                                  now.timeIntervalSince1970])
             guard db.changesCount > 0 else { return false }
-            for (alert, labels, annotations) in encoded {
-                try db.execute(sql: """
-                    INSERT INTO alerts (tenant, environment, fingerprint, workspace, state, labels, annotations, starts_at, ends_at, value, received_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (tenant, environment, fingerprint) DO UPDATE SET
-                      workspace = excluded.workspace, state = excluded.state, labels = excluded.labels,
-                      annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
-                      value = excluded.value, received_at = excluded.received_at
-                    """, arguments: [tenant, environment, alert.fingerprint, alert.workspace, alert.state.rawValue, labels, annotations,
-                                     alert.startsAt.timeIntervalSince1970, alert.endsAt?.timeIntervalSince1970, alert.value,
-                                     now.timeIntervalSince1970])
-                try Self.join(db, StoredAlert(tenant: tenant, environment: environment, workspace: alert.workspace, fingerprint: alert.fingerprint,
-                                              state: alert.state, labels: alert.labels, annotations: alert.annotations, startsAt: alert.startsAt,
-                                              endsAt: alert.endsAt, value: alert.value, receivedAt: now),
-                              assign, at: now)
+            let upsert = try db.cachedStatement(sql: """
+                INSERT INTO alerts (tenant, environment, fingerprint, workspace, state, labels, annotations, starts_at, ends_at, value, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (tenant, environment, fingerprint) DO UPDATE SET
+                  workspace = excluded.workspace, state = excluded.state, labels = excluded.labels,
+                  annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
+                  value = excluded.value, received_at = excluded.received_at
+                """)
+            for (alert, labels, annotations, assignments) in prepared {
+                try upsert.execute(arguments: [tenant, environment, alert.fingerprint, alert.workspace, alert.state.rawValue, labels, annotations,
+                                               alert.startsAt.timeIntervalSince1970, alert.endsAt?.timeIntervalSince1970, alert.value,
+                                               now.timeIntervalSince1970])
+                try Self.join(db, alert, assignments, at: now)
             }
             return true
         }
