@@ -102,7 +102,7 @@ public struct ComponentStatus: Codable, Equatable, Sendable {
 
 /// `POST /agent/v1/alerts`: one batch from the agent's outbox. The controller stores each
 /// (environment, instance, sequence) once, so the agent may resend a batch as often as it likes.
-public struct AlertBatch: Codable, Equatable, Sendable {
+public struct AlertBatch: Codable, Equatable, Sendable, ClosedDecodable {
     public var apiVersion: String = APIVersion.agentV1
     public var kind: String = "AlertBatch"
     public var instance: String
@@ -117,6 +117,19 @@ public struct AlertBatch: Codable, Equatable, Sendable {
         self.sequence = sequence
         self.alerts = alerts
         self.droppedBatches = droppedBatches
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case apiVersion, kind, instance, sequence, alerts, droppedBatches }
+
+    public init(from decoder: any Decoder) throws {
+        try StrictJSON.refuseUnknownKeys(decoder, CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        apiVersion = try container.decode(String.self, forKey: .apiVersion)
+        kind = try container.decode(String.self, forKey: .kind)
+        instance = try container.decode(String.self, forKey: .instance)
+        sequence = try container.decode(Int64.self, forKey: .sequence)
+        alerts = try container.decode([AgentAlert].self, forKey: .alerts)
+        droppedBatches = try container.decodeIfPresent(Int64.self, forKey: .droppedBatches)
     }
 
     public static let maxAlerts = 1000
@@ -156,6 +169,20 @@ public struct AgentAlert: Codable, Equatable, Sendable {
         self.startsAt = startsAt
         self.endsAt = endsAt
         self.value = value
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case workspace, state, labels, annotations, startsAt, endsAt, value }
+
+    public init(from decoder: any Decoder) throws {
+        try StrictJSON.refuseUnknownKeys(decoder, CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        workspace = try container.decode(String.self, forKey: .workspace)
+        state = try container.decode(AlertState.self, forKey: .state)
+        labels = try container.decode([String: String].self, forKey: .labels)
+        annotations = try container.decode([String: String].self, forKey: .annotations)
+        startsAt = try container.decode(Date.self, forKey: .startsAt)
+        endsAt = try container.decodeIfPresent(Date.self, forKey: .endsAt)
+        value = try container.decodeIfPresent(Double.self, forKey: .value)
     }
 
     /// Labels the controller sets from the certificate; an agent may not claim them.

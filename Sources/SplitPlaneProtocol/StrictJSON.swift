@@ -33,6 +33,15 @@ public enum StrictJSON {
     /// Decodes `type` and refuses any object key the type would not write back. Codable silently
     /// ignores unknown keys; for a closed schema a typo must be an error, not a lost setting.
     public static func decodeClosed<T: Codable>(_ type: T.Type, from data: Data) throws(ValidationError) -> T {
+        if T.self is any ClosedDecodable.Type {
+            do {
+                return try decoder().decode(T.self, from: data)
+            } catch let error as UnknownField {
+                throw ValidationError(field: error.path, reason: "unknown field")
+            } catch {
+                throw ValidationError(field: "", reason: describe(error))
+            }
+        }
         let value: T
         // Plain JSONSerialization trees for the key comparison: several times faster than Codable here.
         let raw: Any

@@ -17,6 +17,22 @@ import Testing
         }
     }
 
+    @Test func alertBatchesRefuseUnknownFieldsThemselves() throws {
+        let alert = #"{"workspace":"w","state":"firing","labels":{"alertname":"A"},"annotations":{},"startsAt":"2026-01-01T00:00:00Z""#
+        let batch = { (alertJSON: String, extra: String) in
+            Data(#"{"apiVersion":"qbeast.io/agent/v1","kind":"AlertBatch","instance":"i","sequence":1,"alerts":[\#(alertJSON)]\#(extra)}"#.utf8)
+        }
+        #expect(throws: ValidationError(field: "alerts[0].lables", reason: "unknown field")) {
+            try StrictJSON.decodeClosed(AlertBatch.self, from: batch(alert + #","lables":{}}"#, ""))
+        }
+        #expect(throws: ValidationError(field: "priority", reason: "unknown field")) {
+            try StrictJSON.decodeClosed(AlertBatch.self, from: batch(alert + "}", #","priority":1"#))
+        }
+        let decoded = try StrictJSON.decodeClosed(AlertBatch.self, from: batch(alert + #","endsAt":null}"#, #","droppedBatches":null"#))
+        #expect(decoded.alerts[0].labels == ["alertname": "A"] && decoded.alerts[0].endsAt == nil)
+        #expect(throws: ValidationError.self) { try StrictJSON.decodeClosed(AlertBatch.self, from: batch(#"{"workspace":"w"}"#, "")) }
+    }
+
     @Test func keepsFreeFormValuesAsGiven() throws {
         let json = #"{"components":[{"name":"a","chart":{"repository":"oci://r","chart":"c","version":"1","values":{"any":{"thing":[1,"x",null]}}}}]}"#
         let spec = try StrictJSON.decodeClosed(WorkspaceSpec.self, from: Data(json.utf8))
