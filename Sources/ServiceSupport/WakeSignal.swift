@@ -25,6 +25,13 @@ public final class WakeSignal: Sendable {
         waiter?.resume()
     }
 
+    /// How long a loop sleeps when its next deadline is `seconds` away (nil: none known): at least a
+    /// millisecond, so a deadline that work did not move cannot spin the loop; at most `idlePoll`.
+    public static func sleep(untilDueIn seconds: Double?, idlePoll: Duration) -> Duration {
+        guard let seconds else { return idlePoll }
+        return min(max(.milliseconds(Int64((seconds * 1000).rounded(.up))), .milliseconds(1)), idlePoll)
+    }
+
     /// Returns after `timeout` on `clock`, on a signal, or on cancellation.
     public func wait(upTo timeout: Duration, clock: any TimeSource) async {
         if state.withLock({ state in defer { state.pending = false }; return state.pending }) { return }

@@ -54,14 +54,16 @@ public final class AlertDispatcher: Service, Sendable {
     public func run() async throws {
         try await refileAlerts()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            var pause: Duration?
             do {
                 try await flushDue()
             } catch {
+                pause = idlePoll  // a failing store must not turn this loop into a spin
                 logger.error("flushing alert groups failed", metadata: ["error": "\(error)"])
             }
             let next = (try? await store.nextAlertGroupFlush()).map { max(0, $0.timeIntervalSince(clock.now())) }
-            await cancelWhenGracefulShutdown { [wake, clock, idlePoll] in
-                await wake.wait(upTo: min(next.map { .milliseconds(Int64(($0 * 1000).rounded(.up))) } ?? idlePoll, idlePoll), clock: clock)
+            await cancelWhenGracefulShutdown { [wake, clock, idlePoll, pause] in
+                await wake.wait(upTo: pause ?? WakeSignal.sleep(untilDueIn: next, idlePoll: idlePoll), clock: clock)
             }
         }
     }

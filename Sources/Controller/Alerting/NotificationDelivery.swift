@@ -42,14 +42,16 @@ public final class NotificationDelivery: Service, Sendable {
 
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            var pause: Duration?
             do {
                 try await deliverDue()
             } catch {
+                pause = idlePoll  // a failing store must not turn this loop into a spin
                 logger.error("delivering notifications failed", metadata: ["error": "\(error)"])
             }
             let next = (try? await store.nextNotificationAttempt()).map { max(0, $0.timeIntervalSince(clock.now())) }
-            await cancelWhenGracefulShutdown { [wake, clock, idlePoll] in
-                await wake.wait(upTo: min(next.map { .milliseconds(Int64(($0 * 1000).rounded(.up))) } ?? idlePoll, idlePoll), clock: clock)
+            await cancelWhenGracefulShutdown { [wake, clock, idlePoll, pause] in
+                await wake.wait(upTo: pause ?? WakeSignal.sleep(untilDueIn: next, idlePoll: idlePoll), clock: clock)
             }
         }
     }

@@ -86,7 +86,18 @@ public struct ReceiverConfig: Sendable, Equatable {
             // The value may be a credential: say where it came from, never what it is.
             throw ConfigNodes.at(node, "\(path).\(key)", "the URL from \(key == inlineKey ? "this field" : source) is not an http(s) URL")
         }
-        return SecretURL(url: url, redacted: key == inlineKey && key != nil ? text : "<\(key): \(source)>")
+        return SecretURL(url: url, redacted: key == inlineKey ? Self.withoutCredentials(url) : "<\(key): \(source)>")
+    }
+}
+
+extension ReceiverConfig {
+    /// An inline URL as shown: user, password and query (where tokens tend to hide) left out.
+    static func withoutCredentials(_ url: URL) -> String {
+        guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return "<url>" }
+        components.user = nil
+        components.password = nil
+        if components.query != nil { components.query = "…" }
+        return components.string ?? "<url>"
     }
 }
 
