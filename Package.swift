@@ -113,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "qbeast-agent",
             dependencies: [
-                "Agent", "ServiceSupport",
+                "Agent", "ServiceSupport", "SplitPlaneProtocol", "SplitPlaneTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],

@@ -28,6 +28,9 @@ public struct AgentConfiguration: Sendable {
     /// Firing alerts are re-sent this often; resolved ones for 15 minutes (Prometheus' resend delay).
     public var ruleResendDelay: Duration = .seconds(60)
     public var version = AgentVersion.current
+    /// Renew the certificate at two thirds of its lifetime (`POST /agent/v1/certificate`). Off only for
+    /// certificates the controller cannot have issued (then its CA is not configured).
+    public var renewCertificates = true
 
     public init(controllerURL: String, tls: TLSFiles, stateDirectory: String) {
         self.controllerURL = controllerURL

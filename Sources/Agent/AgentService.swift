@@ -5,6 +5,7 @@ import ServiceLifecycle
 import ServiceSupport
 import SplitPlaneProtocol
 import SplitPlaneTLS
+import Synchronization
 import X509
 
 /// The agent's main loops: follow the desired state (long poll), report status (on change and as a
@@ -21,6 +22,8 @@ public final class AgentService: Service, Sendable {
     let random: @Sendable () -> Double
     /// Nil when no metrics store is configured: rules are then validated but not evaluated.
     public let rules: RuleEngine?
+    /// The certificate files in use; renewal moves them forward.
+    let credentials: Mutex<TLSFiles>
 
     public init(configuration: AgentConfiguration, readiness: Readiness = Readiness(), clock: any TimeSource = SystemTimeSource(),
                 logger: Logger, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) throws {
@@ -37,6 +40,7 @@ public final class AgentService: Service, Sendable {
         let state = AgentState(instance: instance)
         self.state = state
         client = try ControllerClient(configuration: configuration)
+        credentials = Mutex(configuration.tls)
         if let url = configuration.metricsStoreURL {
             rules = try RuleEngine(store: MetricsStoreClient(baseURL: url, step: configuration.metricsStoreStep), outbox: outbox,
                                    stateDirectory: directory.appendingPathComponent("rules"), resendDelay: configuration.ruleResendDelay,
@@ -60,6 +64,7 @@ public final class AgentService: Service, Sendable {
                 group.addTask { await self.followDesiredState() }
                 group.addTask { await self.reportStatus() }
                 group.addTask { await self.deliverAlerts() }
+                if self.configuration.renewCertificates { group.addTask { await self.renewCertificates() } }
             }
         }
         await rules?.stop()
@@ -145,7 +150,7 @@ public final class AgentService: Service, Sendable {
     }
 
     private func certificateExpiry() -> Date? {
-        guard let pem = try? String(contentsOfFile: configuration.tls.certificate, encoding: .utf8),
+        guard let pem = try? String(contentsOfFile: credentials.withLock({ $0 }).certificate, encoding: .utf8),
               let certificate = try? Certificate(pemEncoded: pem) else { return nil }
         return certificate.notValidAfter
     }
@@ -174,7 +179,7 @@ public final class AgentService: Service, Sendable {
         }
     }
 
-    private func retryPause(_ failures: inout Int, _ what: String, _ error: any Error) async {
+    func retryPause(_ failures: inout Int, _ what: String, _ error: any Error) async {
         let delay = configuration.retry.delay(attempt: failures, random: random())
         failures += 1
         logger.warning("\(what) failed; retrying", metadata: ["error": "\(error)", "attempt": "\(failures)", "retryIn": "\(delay)"])

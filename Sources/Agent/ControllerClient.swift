@@ -6,25 +6,65 @@ import NIOHTTP1
 import NIOSSL
 import SplitPlaneProtocol
 import SplitPlaneTLS
+import Synchronization
 
 /// The agent's only network peer: the controller's agent gateway over mutual TLS. Every call is
 /// outbound; the agent never listens for the controller.
 public final class ControllerClient: Sendable {
-    private let http: HTTPClient
+    /// Replaced when the certificate is renewed; requests already running finish on the old one.
+    private let current: Mutex<HTTPClient>
+    private let retired = Mutex<[HTTPClient]>([])
     private let baseURL: String
 
+    private var http: HTTPClient { current.withLock { $0 } }
+
     public init(configuration: AgentConfiguration) throws {
-        var clientConfiguration = HTTPClient.Configuration(
-            tlsConfiguration: try TLSConfigurations.agentClient(configuration.tls),
-            timeout: .init(connect: .seconds(10))
-        )
-        clientConfiguration.httpVersion = .automatic
-        clientConfiguration.decompression = .disabled
-        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        current = Mutex(try Self.client(configuration.tls))
         baseURL = configuration.controllerURL.hasSuffix("/") ? String(configuration.controllerURL.dropLast()) : configuration.controllerURL
     }
 
-    public func shutdown() async throws { try await http.shutdown() }
+    private static func client(_ tls: TLSFiles) throws -> HTTPClient {
+        var clientConfiguration = HTTPClient.Configuration(tlsConfiguration: try TLSConfigurations.agentClient(tls),
+                                                           timeout: .init(connect: .seconds(10)))
+        clientConfiguration.httpVersion = .automatic
+        clientConfiguration.decompression = .disabled
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+    }
+
+    /// New connections use `tls` from now on. The old client is kept until `shutdown`, so a long poll
+    /// or alert delivery in flight on it is not cut.
+    public func switchCredentials(to tls: TLSFiles) throws {
+        let fresh = try Self.client(tls)
+        let old = current.withLock { client in
+            defer { client = fresh }
+            return client
+        }
+        retired.withLock { $0.append(old) }
+        // Two minutes is longer than any request the agent makes (a long poll is at most 30 s + 30 s).
+        Task { [weak self] in
+            try? await Task.sleep(for: .seconds(120))
+            guard let self else { return }
+            let due = self.retired.withLock { clients in
+                defer { clients.removeAll { $0 === old } }
+                return clients.contains { $0 === old }
+            }
+            if due { try? await old.shutdown() }
+        }
+    }
+
+    public func shutdown() async throws {
+        for client in retired.withLock({ $0 }) { try? await client.shutdown() }
+        try await http.shutdown()
+    }
+
+    /// `POST /agent/v1/certificate`: a certificate for a new key, over the current connection.
+    public func renew(csr: String) async throws -> IssuedCertificate {
+        var request = HTTPClientRequest(url: "\(baseURL)/agent/v1/certificate")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(data: try StrictJSON.encode(RenewalRequest(csr: csr))))
+        return try StrictJSON.decoder().decode(IssuedCertificate.self, from: try await send(request, deadline: .seconds(30), kind: nil))
+    }
 
     /// Long poll: returns as soon as the environment's revision passes `after`, or unchanged after `timeout`.
     public func desiredState(after revision: Int64, timeout: Duration) async throws -> DesiredState {

@@ -7,6 +7,12 @@ public struct ControllerConfiguration: Sendable {
     public var operatorListen = ListenAddress(host: "127.0.0.1", port: 8443)
     public var agentListen = ListenAddress(host: "127.0.0.1", port: 8444)
     public var metricsListen = ListenAddress(host: "127.0.0.1", port: 9090)
+    /// Enrollment (`POST /enroll/v1`): TLS without client certificates.
+    public var enrollListen = ListenAddress(host: "127.0.0.1", port: 8445)
+    /// The CA that issues agent certificates (PEM certificate and key). Without it the controller
+    /// issues nothing: no enrollment, no renewal; agents bring certificates made elsewhere.
+    public var issuingCA: (certificate: String, privateKey: String)?
+    public var agentCertificateLifetime: TimeInterval = 24 * 3600
     /// Server certificate and key for both TLS listeners; `trustBundle` verifies agent certificates.
     public var tls: TLSFiles
     public var trustDomain = "qbeast.dev"

@@ -19,6 +19,7 @@ public final class ControllerServer: Sendable {
     public let boundPorts = BoundPorts()
     public let dispatcher: AlertDispatcher
     public let delivery: NotificationDelivery
+    public let issuer: AgentCertificateIssuer?
     let clock: any TimeSource
     let logger: Logger
 
@@ -35,12 +36,18 @@ public final class ControllerServer: Sendable {
         self.delivery = delivery
         dispatcher = AlertDispatcher(store: store, configSource: routing, clock: clock, logger: logger,
                                      onFlushed: { delivery.notificationsRecorded() })
+        issuer = try configuration.issuingCA.map { files in
+            let authority = try CertificateAuthority.load(certificatePEM: try String(contentsOfFile: files.certificate, encoding: .utf8),
+                                                          privateKeyPEM: try String(contentsOfFile: files.privateKey, encoding: .utf8))
+            return AgentCertificateIssuer(authority: authority, trustDomain: configuration.trustDomain, lifetime: configuration.agentCertificateLifetime,
+                                          trustBundle: try String(contentsOfFile: configuration.tls.trustBundle, encoding: .utf8))
+        }
     }
 
     /// The services to run in one `ServiceGroup`. The notifier comes last so that, shutting down in
     /// reverse order, it answers every held long poll before the listeners drain their connections.
     public func services(metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws -> [any Service] {
-        [try operatorApplication(), try agentGatewayApplication(),
+        [try operatorApplication(), try agentGatewayApplication()] + (issuer == nil ? [] : [try enrollmentApplication()]) + [
          OperationsEndpoints.application(host: configuration.metricsListen.host, port: configuration.metricsListen.port,
                                          registry: metricsRegistry, readiness: readiness, logger: logger,
                                          onServerRunning: { [boundPorts] port in await boundPorts.set(.metrics, port) }),
@@ -48,12 +55,14 @@ public final class ControllerServer: Sendable {
     }
 
     func operatorApplication() throws -> some ApplicationProtocol {
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: OperatorRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         SlackInteractionRoutes(store: store, signature: configuration.slackSigningSecret.map(SlackSignature.init), clock: clock).register(on: router)
         let v1 = router.group("v1").add(middleware: BearerTokenMiddleware(tokens: configuration.adminTokens))
+            .add(middleware: AuditMiddleware(store: store, clock: clock))
         OperatorRoutes(store: store, notifier: notifier, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
         AlertingRoutes(store: store, dispatcher: dispatcher, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
+        IdentityRoutes(store: store, notifier: notifier, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
         let tls = try TLSConfigurations.server(certificate: configuration.tls.certificate, privateKey: configuration.tls.privateKey)
         return Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls),
                            configuration: .init(address: .hostname(configuration.operatorListen.host, port: configuration.operatorListen.port),
@@ -69,7 +78,7 @@ public final class ControllerServer: Sendable {
         let router = Router(context: AgentRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         let v1 = router.group("agent/v1").add(middleware: AgentIdentityMiddleware(trustDomain: configuration.trustDomain, store: store))
-        AgentGatewayRoutes(store: store, notifier: notifier, dispatcher: dispatcher, clock: clock, bodyLimit: configuration.bodyLimit,
+        AgentGatewayRoutes(store: store, notifier: notifier, dispatcher: dispatcher, issuer: issuer, clock: clock, bodyLimit: configuration.bodyLimit,
                            maxPollTimeout: configuration.maxPollTimeout).register(on: v1)
         let tls = try TLSConfigurations.mutualServer(configuration.tls)
         return Application(router: router, server: try .http2Upgrade(tlsConfiguration: tls),
@@ -78,6 +87,24 @@ public final class ControllerServer: Sendable {
                            onServerRunning: { [boundPorts, readiness] channel in
                                await boundPorts.set(.agentGateway, channel.localAddress?.port ?? 0)
                                readiness.set("agent-gateway", problem: nil)
+                           },
+                           logger: logger)
+    }
+}
+
+extension ControllerServer {
+    /// Enrollment: server-authenticated TLS only — the agent has no certificate yet.
+    func enrollmentApplication() throws -> some ApplicationProtocol {
+        let router = Router(context: OperatorRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
+        if let issuer { EnrollmentRoutes(store: store, issuer: issuer, clock: clock).register(on: router) }
+        let tls = try TLSConfigurations.server(certificate: configuration.tls.certificate, privateKey: configuration.tls.privateKey)
+        return Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls),
+                           configuration: .init(address: .hostname(configuration.enrollListen.host, port: configuration.enrollListen.port),
+                                                serverName: nil),
+                           onServerRunning: { [boundPorts, readiness] channel in
+                               await boundPorts.set(.enrollment, channel.localAddress?.port ?? 0)
+                               readiness.set("enrollment", problem: nil)
                            },
                            logger: logger)
     }
@@ -95,7 +122,7 @@ struct LongPollShutdown: Service {
 
 /// Ports the listeners actually bound (port 0 in tests picks a free one).
 public actor BoundPorts {
-    public enum Listener: Sendable { case operatorAPI, agentGateway, metrics }
+    public enum Listener: Sendable { case operatorAPI, agentGateway, metrics, enrollment }
     private var ports: [Listener: Int] = [:]
     private var waiters: [(Listener, CheckedContinuation<Int, Never>)] = []
 

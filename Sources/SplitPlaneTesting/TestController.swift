@@ -14,15 +14,18 @@ public final class TestController: Sendable {
     public let operatorPort: Int
     public let agentPort: Int
     public let metricsPort: Int
+    public let enrollPort: Int
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
     public var operatorURL: String { "https://localhost:\(operatorPort)" }
     public var agentURL: String { "https://localhost:\(agentPort)" }
+    public var enrollURL: String { "https://localhost:\(enrollPort)" }
 
     public static func start(pki: TestPKI, databasePath: String, agentPort: Int = 0, maxPollTimeout: Duration = .seconds(30),
                              bodyLimit: Int? = nil, clock: any TimeSource = SystemTimeSource(),
-                             routingConfigPath: String? = nil, slackSigningSecret: String? = nil) async throws -> TestController {
+                             routingConfigPath: String? = nil, slackSigningSecret: String? = nil,
+                             agentCertificateLifetime: TimeInterval = 24 * 3600) async throws -> TestController {
         var configuration = ControllerConfiguration(tls: pki.serverTLS, databasePath: databasePath, adminTokens: [adminToken])
         configuration.operatorListen = ListenAddress(host: "127.0.0.1", port: 0)
         configuration.agentListen = ListenAddress(host: "127.0.0.1", port: agentPort)
@@ -32,6 +35,9 @@ public final class TestController: Sendable {
         if let bodyLimit { configuration.bodyLimit = bodyLimit }
         configuration.routingConfigPath = routingConfigPath
         configuration.slackSigningSecret = slackSigningSecret
+        configuration.enrollListen = ListenAddress(host: "127.0.0.1", port: 0)
+        configuration.issuingCA = pki.issuingCA
+        configuration.agentCertificateLifetime = agentCertificateLifetime
         var logger = Logger(label: "test-controller")
         logger.logLevel = .warning
         let server = try ControllerServer(configuration: configuration, store: try SQLiteStore(path: databasePath), clock: clock, logger: logger)
@@ -40,12 +46,13 @@ public final class TestController: Sendable {
         async let operatorPort = server.boundPorts.port(.operatorAPI)
         async let agentPort = server.boundPorts.port(.agentGateway)
         async let metricsPort = server.boundPorts.port(.metrics)
-        return TestController(server: server, ports: await (operatorPort, agentPort, metricsPort), group: group, task: task)
+        async let enrollPort = server.boundPorts.port(.enrollment)
+        return TestController(server: server, ports: await (operatorPort, agentPort, metricsPort, enrollPort), group: group, task: task)
     }
 
-    private init(server: ControllerServer, ports: (Int, Int, Int), group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(server: ControllerServer, ports: (Int, Int, Int, Int), group: ServiceGroup, task: Task<Void, any Error>) {
         self.server = server
-        (operatorPort, agentPort, metricsPort) = ports
+        (operatorPort, agentPort, metricsPort, enrollPort) = ports
         self.group = group
         self.task = task
     }

@@ -32,6 +32,8 @@ public struct TestPKI: Sendable {
     public func file(_ name: String) -> URL { directory.appendingPathComponent(name) }
 
     public var caBundle: String { file("ca.pem").path }
+    /// The CA the test controller issues agent certificates from.
+    public var issuingCA: (certificate: String, privateKey: String) { (file("ca.pem").path, file("ca-key.pem").path) }
 
     public var serverTLS: TLSFiles {
         TLSFiles(certificate: file("controller.pem").path, privateKey: file("controller-key.pem").path, trustBundle: caBundle)

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import ServiceSupport
+import SplitPlaneProtocol
 import SplitPlaneTLS
 
 @main
@@ -30,6 +31,11 @@ struct Run: AsyncParsableCommand {
     @Option(help: "PEM client certificate (its SPIFFE ID names tenant and environment).") var tlsCert: String?
     @Option(help: "PEM private key of the client certificate; it never leaves this machine.") var tlsKey: String?
     @Option(help: "PEM CA bundle the controller's certificate must chain to.") var caBundle: String?
+    @Option(help: "Controller enrollment URL, e.g. https://localhost:8445 (first start without a certificate).") var enrollUrl: String?
+    @Option(help: "File holding the one-time enrollment token (from `qbctl env enroll-token`).") var enrollmentTokenFile: String?
+    @Option(help: "Tenant this agent serves (enrollment).") var tenant: String?
+    @Option(help: "Environment this agent serves (enrollment).") var environment: String?
+    @Option(help: "SPIFFE trust domain of the controller. Default qbeast.dev.") var trustDomain: String?
     @Option(help: "State directory (instance id, alert outbox). Default ./.data/agent.") var stateDir: String?
     @Option(help: "Operations listen address (/metrics, /healthz, /readyz). Default 127.0.0.1:9091.") var metricsListen: String?
     @Option(help: "Longest desired-state long poll. Default 30s.") var pollTimeout: String?
@@ -46,7 +52,11 @@ struct Run: AsyncParsableCommand {
         JSONLogHandler.bootstrap(level: Logger.Level(rawValue: layers.string(logLevel, key: "logLevel") ?? "info") ?? .info)
         let logger = Logger(label: "qbeast-agent")
         do {
-            let configuration = try Self.resolve(self, layers)
+            var configuration = try Self.resolve(self, layers)
+            configuration.tls = try await AgentEnrollment.credentials(
+                stateDirectory: configuration.stateDirectory, configured: try Self.configuredTLS(self, layers, caBundle: configuration.tls.trustBundle),
+                caBundle: configuration.tls.trustBundle, enrollment: try Self.enrollment(self, layers),
+                trustDomain: layers.string(trustDomain, key: "trustDomain") ?? "qbeast.dev", logger: logger)
             let registry = OperationsEndpoints.bootstrapMetrics()
             let agent = try AgentService(configuration: configuration, logger: logger)
             let operations = OperationsEndpoints.application(host: configuration.metricsListen.host, port: configuration.metricsListen.port,
@@ -77,10 +87,11 @@ struct Run: AsyncParsableCommand {
         }
         let url = try required(flags.controllerUrl, "controllerUrl", "controller-url")
         guard url.hasPrefix("https://") else { throw ConfigurationError(setting: "controllerUrl", reason: "must be an https:// URL") }
+        // The certificate comes later (configured files, the state directory, or enrollment); the CA
+        // bundle is what the controller is trusted with until then.
+        let caBundle = try required(flags.caBundle, "caBundle", "ca-bundle")
         var configuration = AgentConfiguration(
-            controllerURL: url,
-            tls: TLSFiles(certificate: try required(flags.tlsCert, "tlsCert", "tls-cert"), privateKey: try required(flags.tlsKey, "tlsKey", "tls-key"),
-                          trustBundle: try required(flags.caBundle, "caBundle", "ca-bundle")),
+            controllerURL: url, tls: TLSFiles(certificate: "", privateKey: "", trustBundle: caBundle),
             stateDirectory: layers.string(flags.stateDir, key: "stateDir") ?? ".data/agent"
         )
         if let text = layers.string(flags.metricsListen, key: "metricsListen") {
@@ -103,6 +114,30 @@ struct Run: AsyncParsableCommand {
             configuration.outboxMaxBatches = value
         }
         return configuration
+    }
+
+    static func configuredTLS(_ flags: Run, _ layers: LayeredConfiguration, caBundle: String) throws -> TLSFiles? {
+        switch (layers.string(flags.tlsCert, key: "tlsCert"), layers.string(flags.tlsKey, key: "tlsKey")) {
+        case (let certificate?, let key?): return TLSFiles(certificate: certificate, privateKey: key, trustBundle: caBundle)
+        case (nil, nil): return nil
+        default: throw ConfigurationError(setting: "tlsKey", reason: "--tls-cert and --tls-key go together")
+        }
+    }
+
+    static func enrollment(_ flags: Run, _ layers: LayeredConfiguration) throws -> EnrollmentSettings? {
+        guard let url = layers.string(flags.enrollUrl, key: "enrollUrl") else { return nil }
+        guard url.hasPrefix("https://") else { throw ConfigurationError(setting: "enrollUrl", reason: "must be an https:// URL") }
+        func required(_ value: String?, _ key: String) throws -> String {
+            guard let value else { throw ConfigurationError(setting: key, reason: "required with --enroll-url") }
+            return value
+        }
+        let tenant = try required(layers.string(flags.tenant, key: "tenant"), "tenant")
+        let environment = try required(layers.string(flags.environment, key: "environment"), "environment")
+        guard ResourceName.isValid(tenant), ResourceName.isValid(environment) else {
+            throw ConfigurationError(setting: "tenant", reason: "tenant and environment must be DNS-1123 labels")
+        }
+        return EnrollmentSettings(url: url, tenant: tenant, environment: environment,
+                                  tokenFile: try required(layers.string(flags.enrollmentTokenFile, key: "enrollmentTokenFile"), "enrollmentTokenFile"))
     }
 }
 

@@ -39,6 +39,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "File holding the operator admin token (one line). Or set QBEAST_ADMIN_TOKEN.") var adminTokenFile: String?
     @Option(help: "Longest a desired-state long poll is held. Default 30s.") var maxPollTimeout: String?
     @Option(help: "Largest accepted request body in bytes. Default 1048576.") var bodyLimit: String?
+    @Option(help: "Enrollment listen address (TLS, no client certificate). Default 127.0.0.1:8445.") var enrollListen: String?
+    @Option(help: "PEM certificate of the CA that issues agent certificates (enables enrollment and renewal).") var caCert: String?
+    @Option(help: "PEM private key of that CA (a file or mounted secret; never logged).") var caKey: String?
+    @Option(help: "Lifetime of issued agent certificates. Default 24h.") var agentCertLifetime: String?
     @Option(help: "Alert routing YAML (route tree, receivers, inhibit_rules). Reloaded on SIGHUP or POST /v1/routing-config/reload.") var routingConfig: String?
     @Option(help: "File holding the Slack app's signing secret; enables POST /slack/interactions. Or set QBEAST_SLACK_SIGNING_SECRET.") var slackSigningSecretFile: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Default info.") var logLevel: String?
@@ -117,6 +121,18 @@ struct Serve: AsyncParsableCommand {
         if let text = layers.string(flags.bodyLimit, key: "bodyLimit") {
             guard let limit = Int(text), limit >= 1024 else { throw ConfigurationError(setting: "bodyLimit", reason: "must be a number of bytes ≥ 1024") }
             configuration.bodyLimit = limit
+        }
+        configuration.enrollListen = try address(flags.enrollListen, "enrollListen", "127.0.0.1:8445")
+        switch (layers.string(flags.caCert, key: "caCert"), layers.string(flags.caKey, key: "caKey")) {
+        case (let certificate?, let key?): configuration.issuingCA = (certificate, key)
+        case (nil, nil): break
+        default: throw ConfigurationError(setting: "caKey", reason: "--ca-cert and --ca-key go together")
+        }
+        if let text = layers.string(flags.agentCertLifetime, key: "agentCertLifetime") {
+            guard let duration = parseDuration(text), duration >= .seconds(300) else {
+                throw ConfigurationError(setting: "agentCertLifetime", reason: "\"\(text)\" is not a duration of at least 5m")
+            }
+            configuration.agentCertificateLifetime = Double(duration.components.seconds)
         }
         configuration.routingConfigPath = layers.string(flags.routingConfig, key: "routingConfig")
         if let file = layers.string(flags.slackSigningSecretFile, key: "slackSigningSecretFile") {

@@ -14,6 +14,7 @@ struct AgentGatewayRoutes {
     let store: any ControllerStore
     let notifier: DesiredStateNotifier
     let dispatcher: AlertDispatcher
+    let issuer: AgentCertificateIssuer?
     let clock: any TimeSource
     let bodyLimit: Int
     /// Longest a long poll may be held, whatever the agent asks for.
@@ -23,6 +24,7 @@ struct AgentGatewayRoutes {
         group.get("desired", use: desired)
         group.put("status", use: status)
         group.post("alerts", use: alerts)
+        group.post("certificate", use: renew)
     }
 
     /// `GET /agent/v1/desired?after=<revision>&timeout=<seconds>`: answers as soon as the environment's
@@ -62,6 +64,10 @@ struct AgentGatewayRoutes {
                 await group.next()
                 group.cancelAll()
             }
+            if let reason = try await store.revocation(serial: identity.certificateSerial, tenant: identity.tenant,
+                                                        environment: identity.environment, notBefore: identity.certificateNotBefore) {
+                throw APIProblem(.forbidden, reason)
+            }
             guard let current = try await store.desiredState(tenant: identity.tenant, environment: identity.environment) else {
                 throw APIProblem(.forbidden, "environment \(identity.tenant)/\(identity.environment) no longer exists")
             }
@@ -94,6 +100,22 @@ struct AgentGatewayRoutes {
             }
         }
         return try JSONBodies.response(AlertBatchReceipt(sequence: batch.sequence, duplicate: !stored))
+    }
+
+    /// `POST /agent/v1/certificate`: a new certificate for a new key, for the identity of the
+    /// certificate this connection was made with (never one the CSR asks for).
+    @Sendable func renew(_ request: Request, context: Context) async throws -> Response {
+        let identity = try requireIdentity(context)
+        guard let issuer else { throw APIProblem(.notFound, "this controller has no issuing CA configured (--ca-key); renewal is not available") }
+        let body = try await JSONBodies.decode(RenewalRequest.self, from: request, limit: 64 * 1024)
+        try body.validate()
+        let target = "\(identity.tenant)/\(identity.environment)"
+        let issued = try await issuer.issue(csr: body.csr, tenant: identity.tenant, environment: identity.environment, method: "renewal",
+                                            store: store, at: clock.now())
+        try await store.audit(AuditEntry(at: clock.now(), actor: "agent:\(target)", action: "renew", target: target, result: "issued",
+                                         address: context.channel.remoteAddress?.ipAddress,
+                                         detail: "serial=\(issued.serial) replaces=\(identity.certificateSerial)"))
+        return try JSONBodies.response(issued, status: .created)
     }
 
     private func requireIdentity(_ context: Context) throws -> AgentIdentity {

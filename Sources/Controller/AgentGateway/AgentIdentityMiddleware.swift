@@ -6,8 +6,9 @@ import SplitPlaneTLS
 import X509
 
 /// Derives tenant and environment from the client certificate the TLS handshake already verified
-/// against the CA, and refuses identities of other trust domains or of environments the controller
-/// does not (or no longer) know.
+/// against the CA, and refuses identities of other trust domains, of environments the controller
+/// does not (or no longer) know, and revoked certificates — on every request, so a revocation holds
+/// for connections opened before it.
 struct AgentIdentityMiddleware: RouterMiddleware {
     typealias Context = AgentRequestContext
 
@@ -26,8 +27,12 @@ struct AgentIdentityMiddleware: RouterMiddleware {
         guard try await store.environment(tenant: identity.tenant, name: identity.environment) != nil else {
             throw APIProblem(.forbidden, "environment \(identity.tenant)/\(identity.environment) is not registered with this controller")
         }
+        if let reason = try await store.revocation(serial: certificate.serialHex, tenant: identity.tenant, environment: identity.environment,
+                                                    notBefore: certificate.notValidBefore) {
+            throw APIProblem(.forbidden, reason)
+        }
         context.identity = AgentIdentity(tenant: identity.tenant, environment: identity.environment,
-                                         certificateSerial: certificate.serialHex)
+                                         certificateSerial: certificate.serialHex, certificateNotBefore: certificate.notValidBefore)
         context.logger[metadataKey: "tenant"] = .string(identity.tenant)
         context.logger[metadataKey: "environment"] = .string(identity.environment)
         return try await next(request, context)

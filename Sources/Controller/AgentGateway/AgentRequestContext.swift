@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import NIOCore
 import SplitPlaneTLS
@@ -21,6 +22,7 @@ public struct AgentIdentity: Sendable, Equatable {
     public var tenant: String
     public var environment: String
     public var certificateSerial: String
+    public var certificateNotBefore: Date
 
     public var notifierKey: DesiredStateNotifier.Key { .init(tenant: tenant, environment: environment) }
 }

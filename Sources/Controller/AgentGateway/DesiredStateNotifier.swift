@@ -30,6 +30,12 @@ public actor DesiredStateNotifier {
         waiters[key] = keyWaiters.isEmpty ? nil : keyWaiters
     }
 
+    /// Wakes every waiter of `key` whatever its revision: the environment's certificates were revoked,
+    /// and each held poll must re-check its caller.
+    public func interrupt(_ key: Key) {
+        for waiter in (waiters.removeValue(forKey: key) ?? [:]).values { waiter.continuation.resume() }
+    }
+
     /// Wakes every waiter and makes later waits return at once: graceful shutdown answers long polls.
     public func shutdown() {
         shuttingDown = true

@@ -4,8 +4,10 @@ import HTTPTypes
 import Hummingbird
 
 /// Operator API authentication: a bearer token whose SHA-256 must equal a configured hash.
-/// Only hashes are held, and they are compared in constant time.
-public struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
+/// Only hashes are held, and they are compared in constant time. Names the caller for the audit log.
+public struct BearerTokenMiddleware: RouterMiddleware {
+    public typealias Context = OperatorRequestContext
+
     private let acceptedHashes: [Data]
 
     public init(tokens: [String]) {
@@ -27,6 +29,8 @@ public struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
         guard matched else {
             throw APIProblem(.unauthorized, "the bearer token is not valid", headers: challenge)
         }
+        var context = context
+        context.actor = "token:" + presented.prefix(4).map { String(format: "%02x", $0) }.joined()
         return try await next(request, context)
     }
 

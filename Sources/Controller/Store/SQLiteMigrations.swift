@@ -121,6 +121,40 @@ enum SQLiteMigrations {
                 );
                 """)
         }
+        migrator.registerMigration("v3-identity") { db in
+            try db.execute(sql: """
+                CREATE TABLE enrollment_tokens (
+                    token_hash TEXT PRIMARY KEY,
+                    tenant TEXT NOT NULL,
+                    environment TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    expires_at REAL NOT NULL,
+                    used_at REAL
+                );
+                CREATE TABLE certificates (
+                    serial TEXT PRIMARY KEY,
+                    tenant TEXT NOT NULL,
+                    environment TEXT NOT NULL,
+                    method TEXT NOT NULL,
+                    not_before REAL NOT NULL,
+                    not_after REAL NOT NULL,
+                    issued_at REAL NOT NULL,
+                    revoked_at REAL
+                );
+                CREATE INDEX certificates_environment ON certificates (tenant, environment);
+                ALTER TABLE environments ADD COLUMN revoked_at REAL;
+                CREATE TABLE audit_log (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at REAL NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    result TEXT NOT NULL,
+                    address TEXT,
+                    detail TEXT
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,46 @@
+import Crypto
+import Foundation
+import Logging
+import ServiceSupport
+import SplitPlaneTLS
+import X509
+
+extension AgentService {
+    /// Renews the certificate at two thirds of its lifetime with a fresh key, over the current mutual
+    /// TLS connection, stores it, and switches new connections to it — no restart, and nothing in
+    /// flight is cut (alerts wait in the outbox regardless).
+    func renewCertificates() async {
+        let store = CredentialStore(stateDirectory: configuration.stateDirectory)
+        var failures = 0
+        while !Task.isCancelled {
+            guard let certificate = try? CredentialStore.certificate(credentials.withLock({ $0 })),
+                  let identity = certificate.spiffeIdentity else {
+                logger.warning("cannot read the current certificate; it will not be renewed")
+                return
+            }
+            let lifetime = certificate.notValidAfter.timeIntervalSince(certificate.notValidBefore)
+            let renewAt = certificate.notValidBefore.addingTimeInterval(lifetime * 2 / 3)
+            let wait = renewAt.timeIntervalSince(clock.now())
+            if wait > 0 {
+                try? await clock.sleep(for: .milliseconds(Int64((wait * 1000).rounded(.up))))
+                continue
+            }
+            do {
+                let previous = certificate.serialHex
+                let key = P256.Signing.PrivateKey()
+                let issued = try await client.renew(csr: try AgentKeyMaterial.csr(for: identity, key: key))
+                let files = try store.store(key: key, certificatePEM: issued.certificate, caBundlePEM: issued.caBundle, serial: issued.serial)
+                try client.switchCredentials(to: files)
+                credentials.withLock { $0 = files }
+                store.prune(keeping: previous)
+                failures = 0
+                logger.info("certificate renewed", metadata: ["serial": "\(issued.serial)", "replaces": "\(previous)",
+                                                              "notAfter": "\(issued.notAfter)"])
+                await state.markChanged()
+            } catch {
+                if Task.isCancelled { return }
+                await retryPause(&failures, "certificate renewal", error)
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import SplitPlaneProtocol
+import SplitPlaneTLS
+
+/// How an agent with no identity gets one: `POST /enroll/v1` on the controller's enrollment listener,
+/// trusting the controller through the CA bundle it was installed with, proving its environment with
+/// a one-time token, and sending a CSR for a key it has just made.
+public struct EnrollmentSettings: Sendable {
+    /// e.g. `https://controller.qbeast.io:8445`
+    public var url: String
+    public var tenant: String
+    public var environment: String
+    /// File holding the one-time enrollment token (a Kubernetes Secret in the chart).
+    public var tokenFile: String
+
+    public init(url: String, tenant: String, environment: String, tokenFile: String) {
+        self.url = url
+        self.tenant = tenant
+        self.environment = environment
+        self.tokenFile = tokenFile
+    }
+}
+
+public enum AgentEnrollment {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The TLS files to run with: the identity already in the state directory; else those configured
+    /// (certificates made elsewhere); else a new identity from enrollment.
+    /// `configured`: certificate files given on the command line; `caBundle`: what the controller's
+    /// server certificate must chain to before the agent has one of its own.
+    public static func credentials(stateDirectory: String, configured: TLSFiles?, caBundle: String, enrollment: EnrollmentSettings?,
+                                   trustDomain: String, logger: Logger) async throws -> TLSFiles {
+        let store = CredentialStore(stateDirectory: stateDirectory)
+        if let current = store.current() {
+            if let certificate = try? CredentialStore.certificate(current), certificate.notValidAfter > Date() { return current }
+            logger.warning("the stored certificate has expired; enrolling again")
+        } else if let configured {
+            return configured
+        }
+        guard let enrollment else {
+            throw Failure(description: "no identity: give --tls-cert/--tls-key, or an enrollment (--enroll-url with --enrollment-token-file)")
+        }
+        guard let token = try? String(contentsOfFile: enrollment.tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+              !token.isEmpty else {
+            throw Failure(description: "cannot read the enrollment token from \(enrollment.tokenFile)")
+        }
+        let identity = SPIFFEIdentity(trustDomain: trustDomain, tenant: enrollment.tenant, environment: enrollment.environment)
+        let key = P256.Signing.PrivateKey()
+        let request = EnrollmentRequest(tenant: enrollment.tenant, environment: enrollment.environment, token: token,
+                                        csr: try AgentKeyMaterial.csr(for: identity, key: key))
+        let issued = try await post(request, to: enrollment.url, trustBundle: caBundle)
+        let files = try store.store(key: key, certificatePEM: issued.certificate, caBundlePEM: issued.caBundle, serial: issued.serial)
+        logger.info("enrolled", metadata: ["environment": "\(enrollment.tenant)/\(enrollment.environment)", "serial": "\(issued.serial)",
+                                           "notAfter": "\(Timestamp.format(issued.notAfter))"])
+        return files
+    }
+
+    static func post(_ request: EnrollmentRequest, to url: String, trustBundle: String) async throws -> IssuedCertificate {
+        var configuration = HTTPClient.Configuration(tlsConfiguration: try TLSConfigurations.operatorClient(trustBundle: trustBundle),
+                                                     timeout: .init(connect: .seconds(10)))
+        configuration.httpVersion = .http1Only
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        defer { http.shutdown { _ in } }
+        var httpRequest = HTTPClientRequest(url: (url.hasSuffix("/") ? String(url.dropLast()) : url) + "/enroll/v1")
+        httpRequest.method = .POST
+        httpRequest.headers.add(name: "Content-Type", value: "application/json")
+        httpRequest.body = .bytes(ByteBuffer(data: try StrictJSON.encode(request)))
+        let response = try await http.execute(httpRequest, timeout: .seconds(30))
+        let body = Data(buffer: try await response.body.collect(upTo: 1 << 20))
+        guard response.status.code == 201 else {
+            let detail = (try? StrictJSON.decoder().decode(Problem.self, from: body))?.detail ?? String(decoding: body.prefix(300), as: UTF8.self)
+            throw Failure(description: "enrollment refused (\(response.status.code)): \(detail)")
+        }
+        return try StrictJSON.decoder().decode(IssuedCertificate.self, from: body)
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Hummingbird
+import ServiceSupport
+import SplitPlaneProtocol
+
+/// Operator API of agent identities: one-time enrollment tokens, issued certificates, revocation, audit.
+struct IdentityRoutes {
+    typealias Context = OperatorRequestContext
+    let store: any ControllerStore
+    let notifier: DesiredStateNotifier
+    let clock: any TimeSource
+    let bodyLimit: Int
+
+    func register(on group: RouterGroup<Context>) {
+        group.post("tenants/:tenant/environments/:environment/enrollment-tokens", use: createToken)
+        group.get("tenants/:tenant/environments/:environment/certificates", use: listCertificates)
+        group.post("tenants/:tenant/environments/:environment/revoke", use: revokeEnvironment)
+        group.post("certificates/:serial/revoke", use: revokeCertificate)
+        group.get("audit", use: listAudit)
+    }
+
+    @Sendable func createToken(_ request: Request, context: Context) async throws -> Response {
+        let (tenant, environment) = try names(context)
+        var ttl = EnrollmentTokens.defaultTTL
+        if request.headers[.contentLength] != "0", request.headers[.contentType] != nil,
+           let text = try await JSONBodies.decode(EnrollmentTokenRequest.self, from: request, limit: bodyLimit).ttl {
+            guard let duration = PrometheusDuration.parse(text), duration > .zero, duration.seconds <= EnrollmentTokens.maxTTL else {
+                throw APIProblem(.badRequest, "ttl: \"\(text)\" must be a positive duration of at most 24h (e.g. 15m)")
+            }
+            ttl = duration.seconds
+        }
+        let token = EnrollmentTokens.make()
+        let expiresAt = clock.now().addingTimeInterval(ttl)
+        try await store.createEnrollmentToken(tenant: tenant, environment: environment, tokenHash: EnrollmentTokens.hash(token),
+                                              expiresAt: expiresAt, at: clock.now())
+        return try JSONBodies.response(EnrollmentToken(tenant: tenant, environment: environment, token: token, expiresAt: expiresAt),
+                                       status: .created, headers: [.cacheControl: "no-store"])
+    }
+
+    @Sendable func listCertificates(_ request: Request, context: Context) async throws -> Response {
+        let (tenant, environment) = try names(context)
+        guard try await store.environment(tenant: tenant, name: environment) != nil else {
+            throw APIProblem(.notFound, "environment \"\(environment)\" not found in tenant \"\(tenant)\"")
+        }
+        return try JSONBodies.response(ListResponse(items: try await store.certificates(tenant: tenant, environment: environment)))
+    }
+
+    @Sendable func revokeEnvironment(_ request: Request, context: Context) async throws -> Response {
+        let (tenant, environment) = try names(context)
+        try await store.revokeEnvironment(tenant: tenant, environment: environment, at: clock.now())
+        // Held long polls of the environment answer now, with the refusal.
+        await notifier.interrupt(.init(tenant: tenant, environment: environment))
+        return try JSONBodies.response(ListResponse(items: try await store.certificates(tenant: tenant, environment: environment)))
+    }
+
+    @Sendable func revokeCertificate(_ request: Request, context: Context) async throws -> Response {
+        let serial = (context.parameters.get("serial") ?? "").lowercased()
+        guard !serial.isEmpty, serial.count <= 64, serial.allSatisfy(\.isHexDigit) else {
+            throw APIProblem(.badRequest, "serial: expected the certificate's serial number in hex")
+        }
+        let certificate = try await store.revokeCertificate(serial: serial, at: clock.now())
+        await notifier.interrupt(.init(tenant: certificate.tenant, environment: certificate.environment))
+        return try JSONBodies.response(certificate)
+    }
+
+    @Sendable func listAudit(_ request: Request, context: Context) async throws -> Response {
+        let query = request.uri.queryParameters
+        var limit = 100
+        if let text = query["limit"] {
+            guard let value = Int(text), (1...1000).contains(value) else { throw APIProblem(.badRequest, "limit must be 1 to 1000") }
+            limit = value
+        }
+        var before: Int64?
+        if let text = query["before"] {
+            guard let value = Int64(text), value > 0 else { throw APIProblem(.badRequest, "before must be an audit record id") }
+            before = value
+        }
+        return try JSONBodies.response(ListResponse(items: try await store.auditRecords(limit: limit, before: before)))
+    }
+
+    private func names(_ context: Context) throws -> (String, String) {
+        let tenant = context.parameters.get("tenant") ?? ""
+        let environment = context.parameters.get("environment") ?? ""
+        try ResourceName.validate(tenant, field: "tenant")
+        try ResourceName.validate(environment, field: "environment")
+        return (tenant, environment)
+    }
+}
