@@ -157,8 +157,10 @@ let package = Package(
         .testTarget(
             name: "ControllerTests",
             dependencies: [
-                "Controller", "SplitPlaneTLS", "SplitPlaneTesting", "ServiceSupport",
+                "Controller", "Agent", "SplitPlaneTLS", "SplitPlaneTesting", "ServiceSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
             ]
         ),
         .testTarget(

@@ -14,7 +14,15 @@ public final class TestAgent: Sendable {
     public static func start(pki: TestPKI, agent name: String, controllerURL: String, stateDirectory: String,
                              heartbeat: Duration = .seconds(30), outboxMaxBatches: Int = 10_000,
                              metricsStoreURL: String? = nil) throws -> TestAgent {
-        var configuration = AgentConfiguration(controllerURL: controllerURL, tls: pki.agentTLS(name), stateDirectory: stateDirectory)
+        try start(tls: pki.agentTLS(name), controllerURL: controllerURL, stateDirectory: stateDirectory, heartbeat: heartbeat,
+                  outboxMaxBatches: outboxMaxBatches, metricsStoreURL: metricsStoreURL)
+    }
+
+    /// An agent with the given credentials (e.g. from enrollment).
+    public static func start(tls: TLSFiles, controllerURL: String, stateDirectory: String,
+                             heartbeat: Duration = .seconds(30), outboxMaxBatches: Int = 10_000,
+                             metricsStoreURL: String? = nil) throws -> TestAgent {
+        var configuration = AgentConfiguration(controllerURL: controllerURL, tls: tls, stateDirectory: stateDirectory)
         configuration.pollTimeout = .seconds(30)
         configuration.heartbeatInterval = heartbeat
         configuration.outboxMaxBatches = outboxMaxBatches

@@ -110,8 +110,9 @@ struct AgentGatewayRoutes {
         let body = try await JSONBodies.decode(RenewalRequest.self, from: request, limit: 64 * 1024)
         try body.validate()
         let target = "\(identity.tenant)/\(identity.environment)"
-        let issued = try await issuer.issue(csr: body.csr, tenant: identity.tenant, environment: identity.environment, method: "renewal",
-                                            store: store, at: clock.now())
+        let certificate = try issuer.sign(csr: body.csr, tenant: identity.tenant, environment: identity.environment, at: clock.now())
+        let issued = try await issuer.record(certificate, tenant: identity.tenant, environment: identity.environment, method: "renewal",
+                                             store: store, at: clock.now())
         try await store.audit(AuditEntry(at: clock.now(), actor: "agent:\(target)", action: "renew", target: target, result: "issued",
                                          address: context.channel.remoteAddress?.ipAddress,
                                          detail: "serial=\(issued.serial) replaces=\(identity.certificateSerial)"))

@@ -19,16 +19,20 @@ public struct AgentCertificateIssuer: Sendable {
         self.trustBundle = trustBundle
     }
 
-    /// Signs the CSR for tenant/environment and records it; refusals are `400` with the reason.
-    func issue(csr: String, tenant: String, environment: String, method: String, store: any ControllerStore,
-               at now: Date) async throws -> IssuedCertificate {
+    /// Signs the CSR for tenant/environment; refusals are `400` with the reason. Nothing is issued
+    /// until `record` — so a caller can check the CSR before spending a one-time token on it.
+    func sign(csr: String, tenant: String, environment: String, at now: Date) throws -> Certificate {
         let identity = SPIFFEIdentity(trustDomain: trustDomain, tenant: tenant, environment: environment)
-        let certificate: Certificate
         do {
-            certificate = try authority.signAgentCSR(pem: csr, identity: identity, lifetime: lifetime, now: now)
+            return try authority.signAgentCSR(pem: csr, identity: identity, lifetime: lifetime, now: now)
         } catch {
             throw APIProblem(.badRequest, "csr: \(error.description)")
         }
+    }
+
+    /// Records the certificate as issued and returns what the agent receives.
+    func record(_ certificate: Certificate, tenant: String, environment: String, method: String, store: any ControllerStore,
+                at now: Date) async throws -> IssuedCertificate {
         try await store.recordCertificate(AgentCertificate(serial: certificate.serialHex, tenant: tenant, environment: environment, method: method,
                                                            notBefore: certificate.notValidBefore, notAfter: certificate.notValidAfter, revokedAt: nil),
                                           at: now)

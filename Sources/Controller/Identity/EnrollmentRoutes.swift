@@ -23,13 +23,15 @@ struct EnrollmentRoutes {
         let target = "\(body.tenant)/\(body.environment)"
         let method = body.token != nil ? "token" : "service-account"
         do {
+            // The CSR is checked before the token is spent: a malformed request does not burn it.
+            let certificate = try issuer.sign(csr: body.csr, tenant: body.tenant, environment: body.environment, at: clock.now())
             if let token = body.token {
                 try await checkToken(token, tenant: body.tenant, environment: body.environment)
             } else {
                 throw APIProblem(.unauthorized, "service-account token enrollment is not configured for \(target)")
             }
-            let issued = try await issuer.issue(csr: body.csr, tenant: body.tenant, environment: body.environment, method: method,
-                                                store: store, at: clock.now())
+            let issued = try await issuer.record(certificate, tenant: body.tenant, environment: body.environment, method: method,
+                                                 store: store, at: clock.now())
             try await store.audit(AuditEntry(at: clock.now(), actor: "agent:\(target)", action: "enroll", target: target, result: "issued",
                                              address: context.address, detail: "method=\(method) serial=\(issued.serial)"))
             return try JSONBodies.response(issued, status: .created)
