@@ -1,0 +1,114 @@
+import Agent
+import Crypto
+import Foundation
+import Logging
+import ServiceSupport
+import SplitPlaneProtocol
+import SplitPlaneTLS
+import SplitPlaneTesting
+import Testing
+import X509
+
+/// Short-lived certificates renewed under load, and revocation that takes effect at once.
+@Suite struct RotationAndRevocationTests {
+    func enrolled(_ controller: TestController, _ pki: TestPKI, _ api: TestHTTPClient, state: String, tokenFile: String) async throws -> TLSFiles {
+        let token = try await api.request(.POST, "/v1/tenants/acme/environments/prod/enrollment-tokens", json: "{}").decode(EnrollmentToken.self)
+        try token.token.write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        return try await AgentEnrollment.credentials(
+            stateDirectory: state, configured: nil, caBundle: pki.caBundle,
+            enrollment: EnrollmentSettings(url: controller.enrollURL, tenant: "acme", environment: "prod", tokenFile: tokenFile),
+            trustDomain: pki.trustDomain, logger: Logger(label: "test"))
+    }
+
+    func start(lifetime: TimeInterval = 24 * 3600) async throws -> (TestPKI, TemporaryDirectory, TestController, TestHTTPClient) {
+        let pki = try TestPKI()
+        let directory = try TemporaryDirectory()
+        let controller = try await TestController.start(pki: pki, databasePath: directory.path("controller.sqlite"), agentCertificateLifetime: lifetime)
+        let api = try TestHTTPClient.operatorClient(controller, pki: pki)
+        _ = try await api.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
+        _ = try await api.request(.POST, "/v1/tenants/acme/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#)
+        return (pki, directory, controller, api)
+    }
+
+    @Test func theAgentRenewsBeforeExpiryWithoutLosingAnAlert() async throws {
+        // A 6 s certificate is renewed at 4 s; two renewals happen while alerts keep flowing.
+        let (pki, directory, controller, api) = try await start(lifetime: 6)
+        defer { pki.remove(); directory.remove() }
+        let state = directory.path("agent")
+        let tls = try await enrolled(controller, pki, api, state: state, tokenFile: directory.path("token"))
+        let agent = try TestAgent.start(tls: tls, controllerURL: controller.agentURL, stateDirectory: state)
+        let clock = ContinuousClock()
+        let started = clock.now
+        var sent = 0
+        while clock.now - started < .seconds(10) {
+            sent += 1
+            _ = try await agent.service.outbox.enqueue([AgentAlert(workspace: "analytics", state: .firing,
+                                                             labels: ["alertname": "Load\(sent)"], annotations: [:], startsAt: Date())])
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let total = sent
+        try await eventually(timeout: .seconds(15), "all \(total) alerts stored") {
+            try await api.request(.GET, "/v1/alerts?tenant=acme").decode(ListResponse<StoredAlert>.self).items.count == total
+        }
+        try await agent.stop()
+        let certificates = try await api.request(.GET, "/v1/tenants/acme/environments/prod/certificates").decode(ListResponse<AgentCertificate>.self).items
+        #expect(certificates.filter { $0.method == "renewal" }.count >= 2, "renewed at two thirds of each 6 s lifetime: \(certificates.map(\.method))")
+        let current = try #require(CredentialStore(stateDirectory: state).current())
+        // The newest, or the one before if the agent was stopped while a renewal was answered.
+        #expect(certificates.prefix(2).map(\.serial).contains(try CredentialStore.certificate(current).serialHex),
+                "the state directory holds the newest certificate")
+        let renewals = try await api.request(.GET, "/v1/audit").decode(ListResponse<AuditRecord>.self).items.filter { $0.action == "renew" }
+        #expect(renewals.count >= 2)
+        try await api.shutdown()
+        try await controller.stop()
+    }
+
+    @Test func revokingAnEnvironmentClosesItsLongPollWithinASecondAndRefusesItsCertificates() async throws {
+        let (pki, directory, controller, api) = try await start()
+        defer { pki.remove(); directory.remove() }
+        let tls = try await enrolled(controller, pki, api, state: directory.path("agent"), tokenFile: directory.path("token"))
+        let agent = TestHTTPClient(baseURL: controller.agentURL, tls: try TLSConfigurations.agentClient(tls))
+        let desired = try await agent.request(.GET, "/agent/v1/desired?after=0", token: nil).decode(DesiredState.self)
+
+        async let held = agent.request(.GET, "/agent/v1/desired?after=\(desired.revision)&timeout=30", token: nil)
+        try await eventually("the long poll is held") { await controller.server.notifier.waiterCount == 1 }
+        let clock = ContinuousClock()
+        let revokedAt = clock.now
+        #expect(try await api.request(.POST, "/v1/tenants/acme/environments/prod/revoke", body: nil).status == 200)
+        let answer = try await held
+        #expect(clock.now - revokedAt < .seconds(1), "the held long poll ended within a second")
+        #expect(answer.status == 403 && answer.problem?.detail.contains("revoked") == true, "\(answer.text)")
+        let later = try await agent.request(.POST, "/agent/v1/alerts", encoding: AlertBatch(instance: "i", sequence: 1, alerts: []), token: nil)
+        #expect(later.status == 403, "the same certificate is refused on every later request")
+        let listed = try await api.request(.GET, "/v1/tenants/acme/environments/prod/certificates").decode(ListResponse<AgentCertificate>.self)
+        #expect(listed.items.allSatisfy { $0.revokedAt != nil })
+
+        // Only a new enrollment brings the environment back.
+        let fresh = try await enrolled(controller, pki, api, state: directory.path("agent-2"), tokenFile: directory.path("token-2"))
+        let reenrolled = TestHTTPClient(baseURL: controller.agentURL, tls: try TLSConfigurations.agentClient(fresh))
+        #expect(try await reenrolled.request(.GET, "/agent/v1/desired?after=0", token: nil).status == 200)
+        try await reenrolled.shutdown()
+        try await agent.shutdown()
+        try await api.shutdown()
+        try await controller.stop()
+    }
+
+    @Test func revokingOneCertificateRefusesItAlone() async throws {
+        let (pki, directory, controller, api) = try await start()
+        defer { pki.remove(); directory.remove() }
+        let first = try await enrolled(controller, pki, api, state: directory.path("a"), tokenFile: directory.path("ta"))
+        let second = try await enrolled(controller, pki, api, state: directory.path("b"), tokenFile: directory.path("tb"))
+        let serial = try CredentialStore.certificate(first).serialHex
+        let revoked = try await api.request(.POST, "/v1/certificates/\(serial)/revoke", body: nil)
+        let revokedCertificate = try revoked.decode(AgentCertificate.self)
+        #expect(revoked.status == 200 && revokedCertificate.revokedAt != nil)
+        #expect(try await api.request(.POST, "/v1/certificates/00ff/revoke", body: nil).status == 404)
+        for (files, expected) in [(first, 403), (second, 200)] {
+            let client = TestHTTPClient(baseURL: controller.agentURL, tls: try TLSConfigurations.agentClient(files))
+            #expect(try await client.request(.GET, "/agent/v1/desired?after=0", token: nil).status == expected)
+            try await client.shutdown()
+        }
+        try await api.shutdown()
+        try await controller.stop()
+    }
+}
