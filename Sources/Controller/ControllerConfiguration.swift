@@ -13,6 +13,8 @@ public struct ControllerConfiguration: Sendable {
     /// issues nothing: no enrollment, no renewal; agents bring certificates made elsewhere.
     public var issuingCA: (certificate: String, privateKey: String)?
     public var agentCertificateLifetime: TimeInterval = 24 * 3600
+    /// The audience agents' projected service-account tokens must be issued for.
+    public var enrollmentAudience = "qbeast-controller"
     /// Server certificate and key for both TLS listeners; `trustBundle` verifies agent certificates.
     public var tls: TLSFiles
     public var trustDomain = "qbeast.dev"

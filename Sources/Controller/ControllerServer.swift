@@ -97,7 +97,10 @@ extension ControllerServer {
     func enrollmentApplication() throws -> some ApplicationProtocol {
         let router = Router(context: OperatorRequestContext.self)
         router.add(middleware: ProblemMiddleware())
-        if let issuer { EnrollmentRoutes(store: store, issuer: issuer, clock: clock).register(on: router) }
+        if let issuer {
+            EnrollmentRoutes(store: store, issuer: issuer, serviceAccounts: ServiceAccountTokenVerifier(audience: configuration.enrollmentAudience),
+                             clock: clock).register(on: router)
+        }
         let tls = try TLSConfigurations.server(certificate: configuration.tls.certificate, privateKey: configuration.tls.privateKey)
         return Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls),
                            configuration: .init(address: .hostname(configuration.enrollListen.host, port: configuration.enrollListen.port),

@@ -136,3 +136,36 @@ public struct AuditRecord: Codable, Equatable, Sendable {
         self.detail = detail
     }
 }
+
+/// `PUT /v1/tenants/{t}/environments/{e}/service-account-trust`: how the controller recognises the
+/// environment's agent by its projected Kubernetes service-account token, with no secret at all —
+/// the cluster's OIDC issuer, its public keys, and the namespace and service account the agent runs as.
+public struct ServiceAccountTrust: Codable, Equatable, Sendable {
+    public var issuer: String
+    /// The cluster's JWKS document (`{"keys": [...]}`), as served at its `jwks_uri`.
+    public var jwks: JSONValue
+    public var namespace: String
+    public var serviceAccount: String
+
+    public init(issuer: String, jwks: JSONValue, namespace: String, serviceAccount: String) {
+        self.issuer = issuer
+        self.jwks = jwks
+        self.namespace = namespace
+        self.serviceAccount = serviceAccount
+    }
+
+    public var subject: String { "system:serviceaccount:\(namespace):\(serviceAccount)" }
+
+    public func validate() throws(ValidationError) {
+        guard let url = URL(string: issuer), url.scheme == "https", url.host != nil else {
+            throw ValidationError(field: "issuer", reason: "must be the cluster's https:// OIDC issuer URL")
+        }
+        guard case .object(let document) = jwks, case .array(let keys)? = document["keys"], !keys.isEmpty else {
+            throw ValidationError(field: "jwks", reason: "must be a JWKS document with a non-empty `keys` array")
+        }
+        try ResourceName.validate(namespace, field: "namespace")
+        let validName = !serviceAccount.isEmpty && serviceAccount.count <= 253
+            && serviceAccount.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "." }
+        if !validName { throw ValidationError(field: "serviceAccount", reason: "must be a Kubernetes service account name (DNS-1123 subdomain)") }
+    }
+}

@@ -33,6 +33,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "PEM CA bundle the controller's certificate must chain to.") var caBundle: String?
     @Option(help: "Controller enrollment URL, e.g. https://localhost:8445 (first start without a certificate).") var enrollUrl: String?
     @Option(help: "File holding the one-time enrollment token (from `qbctl env enroll-token`).") var enrollmentTokenFile: String?
+    @Option(help: "Projected service-account token file (audience: the controller's) to enroll with instead of a token.") var serviceAccountTokenFile: String?
     @Option(help: "Tenant this agent serves (enrollment).") var tenant: String?
     @Option(help: "Environment this agent serves (enrollment).") var environment: String?
     @Option(help: "SPIFFE trust domain of the controller. Default qbeast.dev.") var trustDomain: String?
@@ -136,8 +137,11 @@ struct Run: AsyncParsableCommand {
         guard ResourceName.isValid(tenant), ResourceName.isValid(environment) else {
             throw ConfigurationError(setting: "tenant", reason: "tenant and environment must be DNS-1123 labels")
         }
-        return EnrollmentSettings(url: url, tenant: tenant, environment: environment,
-                                  tokenFile: try required(layers.string(flags.enrollmentTokenFile, key: "enrollmentTokenFile"), "enrollmentTokenFile"))
+        switch (layers.string(flags.enrollmentTokenFile, key: "enrollmentTokenFile"), layers.string(flags.serviceAccountTokenFile, key: "serviceAccountTokenFile")) {
+        case (let file?, nil): return EnrollmentSettings(url: url, tenant: tenant, environment: environment, proof: .tokenFile(file))
+        case (nil, let file?): return EnrollmentSettings(url: url, tenant: tenant, environment: environment, proof: .serviceAccountTokenFile(file))
+        default: throw ConfigurationError(setting: "enrollmentTokenFile", reason: "give exactly one of --enrollment-token-file or --service-account-token-file")
+        }
     }
 }
 

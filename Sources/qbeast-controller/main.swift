@@ -43,6 +43,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PEM certificate of the CA that issues agent certificates (enables enrollment and renewal).") var caCert: String?
     @Option(help: "PEM private key of that CA (a file or mounted secret; never logged).") var caKey: String?
     @Option(help: "Lifetime of issued agent certificates. Default 24h.") var agentCertLifetime: String?
+    @Option(help: "Audience agents' projected service-account tokens must carry. Default qbeast-controller.") var enrollmentAudience: String?
     @Option(help: "Alert routing YAML (route tree, receivers, inhibit_rules). Reloaded on SIGHUP or POST /v1/routing-config/reload.") var routingConfig: String?
     @Option(help: "File holding the Slack app's signing secret; enables POST /slack/interactions. Or set QBEAST_SLACK_SIGNING_SECRET.") var slackSigningSecretFile: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Default info.") var logLevel: String?
@@ -134,6 +135,7 @@ struct Serve: AsyncParsableCommand {
             }
             configuration.agentCertificateLifetime = Double(duration.components.seconds)
         }
+        configuration.enrollmentAudience = layers.string(flags.enrollmentAudience, key: "enrollmentAudience") ?? "qbeast-controller"
         configuration.routingConfigPath = layers.string(flags.routingConfig, key: "routingConfig")
         if let file = layers.string(flags.slackSigningSecretFile, key: "slackSigningSecretFile") {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {

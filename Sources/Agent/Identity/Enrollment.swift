@@ -14,14 +14,24 @@ public struct EnrollmentSettings: Sendable {
     public var url: String
     public var tenant: String
     public var environment: String
-    /// File holding the one-time enrollment token (a Kubernetes Secret in the chart).
-    public var tokenFile: String
+    public enum Proof: Sendable, Equatable {
+        /// File holding the one-time enrollment token (a Kubernetes Secret in the chart).
+        case tokenFile(String)
+        /// The projected service-account token (audience: the controller's), re-read at each use
+        /// because the kubelet rotates it.
+        case serviceAccountTokenFile(String)
+    }
+    public var proof: Proof
 
-    public init(url: String, tenant: String, environment: String, tokenFile: String) {
+    public init(url: String, tenant: String, environment: String, proof: Proof) {
         self.url = url
         self.tenant = tenant
         self.environment = environment
-        self.tokenFile = tokenFile
+        self.proof = proof
+    }
+
+    public init(url: String, tenant: String, environment: String, tokenFile: String) {
+        self.init(url: url, tenant: tenant, environment: environment, proof: .tokenFile(tokenFile))
     }
 }
 
@@ -46,14 +56,20 @@ public enum AgentEnrollment {
         guard let enrollment else {
             throw Failure(description: "no identity: give --tls-cert/--tls-key, or an enrollment (--enroll-url with --enrollment-token-file)")
         }
-        guard let token = try? String(contentsOfFile: enrollment.tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
-              !token.isEmpty else {
-            throw Failure(description: "cannot read the enrollment token from \(enrollment.tokenFile)")
+        let file: String
+        switch enrollment.proof {
+        case .tokenFile(let path), .serviceAccountTokenFile(let path): file = path
+        }
+        guard let secret = try? String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !secret.isEmpty else {
+            throw Failure(description: "cannot read the enrollment proof from \(file)")
         }
         let identity = SPIFFEIdentity(trustDomain: trustDomain, tenant: enrollment.tenant, environment: enrollment.environment)
         let key = P256.Signing.PrivateKey()
-        let request = EnrollmentRequest(tenant: enrollment.tenant, environment: enrollment.environment, token: token,
-                                        csr: try AgentKeyMaterial.csr(for: identity, key: key))
+        let csr = try AgentKeyMaterial.csr(for: identity, key: key)
+        let request = switch enrollment.proof {
+        case .tokenFile: EnrollmentRequest(tenant: enrollment.tenant, environment: enrollment.environment, token: secret, csr: csr)
+        case .serviceAccountTokenFile: EnrollmentRequest(tenant: enrollment.tenant, environment: enrollment.environment, serviceAccountToken: secret, csr: csr)
+        }
         let issued = try await post(request, to: enrollment.url, trustBundle: caBundle)
         let files = try store.store(key: key, certificatePEM: issued.certificate, caBundlePEM: issued.caBundle, serial: issued.serial)
         logger.info("enrolled", metadata: ["environment": "\(enrollment.tenant)/\(enrollment.environment)", "serial": "\(issued.serial)",

@@ -11,6 +11,7 @@ struct EnrollmentRoutes {
     typealias Context = OperatorRequestContext
     let store: any ControllerStore
     let issuer: AgentCertificateIssuer
+    let serviceAccounts: ServiceAccountTokenVerifier
     let clock: any TimeSource
 
     func register(on router: Router<Context>) {
@@ -27,8 +28,11 @@ struct EnrollmentRoutes {
             let certificate = try issuer.sign(csr: body.csr, tenant: body.tenant, environment: body.environment, at: clock.now())
             if let token = body.token {
                 try await checkToken(token, tenant: body.tenant, environment: body.environment)
-            } else {
-                throw APIProblem(.unauthorized, "service-account token enrollment is not configured for \(target)")
+            } else if let jwt = body.serviceAccountToken {
+                guard let trust = try await store.serviceAccountTrust(tenant: body.tenant, environment: body.environment) else {
+                    throw APIProblem(.unauthorized, "no service-account trust is registered for \(target)")
+                }
+                try await serviceAccounts.verify(jwt, trust: trust, at: clock.now())
             }
             let issued = try await issuer.record(certificate, tenant: body.tenant, environment: body.environment, method: method,
                                                  store: store, at: clock.now())

@@ -16,6 +16,9 @@ struct IdentityRoutes {
         group.get("tenants/:tenant/environments/:environment/certificates", use: listCertificates)
         group.post("tenants/:tenant/environments/:environment/revoke", use: revokeEnvironment)
         group.post("certificates/:serial/revoke", use: revokeCertificate)
+        group.put("tenants/:tenant/environments/:environment/service-account-trust", use: setTrust)
+        group.get("tenants/:tenant/environments/:environment/service-account-trust", use: getTrust)
+        group.delete("tenants/:tenant/environments/:environment/service-account-trust", use: deleteTrust)
         group.get("audit", use: listAudit)
     }
 
@@ -61,6 +64,28 @@ struct IdentityRoutes {
         let certificate = try await store.revokeCertificate(serial: serial, at: clock.now())
         await notifier.interrupt(.init(tenant: certificate.tenant, environment: certificate.environment))
         return try JSONBodies.response(certificate)
+    }
+
+    @Sendable func setTrust(_ request: Request, context: Context) async throws -> Response {
+        let (tenant, environment) = try names(context)
+        let trust = try await JSONBodies.decode(ServiceAccountTrust.self, from: request, limit: bodyLimit)
+        try trust.validate()
+        try await store.setServiceAccountTrust(tenant: tenant, environment: environment, trust, at: clock.now())
+        return try JSONBodies.response(trust)
+    }
+
+    @Sendable func getTrust(_ request: Request, context: Context) async throws -> Response {
+        let (tenant, environment) = try names(context)
+        guard let trust = try await store.serviceAccountTrust(tenant: tenant, environment: environment) else {
+            throw APIProblem(.notFound, "no service-account trust is registered for \(tenant)/\(environment)")
+        }
+        return try JSONBodies.response(trust)
+    }
+
+    @Sendable func deleteTrust(_ request: Request, context: Context) async throws -> Response {
+        let (tenant, environment) = try names(context)
+        try await store.setServiceAccountTrust(tenant: tenant, environment: environment, nil, at: clock.now())
+        return Response(status: .noContent)
     }
 
     @Sendable func listAudit(_ request: Request, context: Context) async throws -> Response {

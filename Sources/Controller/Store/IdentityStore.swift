@@ -19,6 +19,10 @@ public protocol IdentityStore: Sendable {
     /// Returns the certificate, now revoked; `StoreError.notFound` for a serial never issued here.
     func revokeCertificate(serial: String, at now: Date) async throws -> AgentCertificate
 
+    /// Registers (or replaces) the service-account trust of an environment; nil removes it.
+    func setServiceAccountTrust(tenant: String, environment: String, _ trust: ServiceAccountTrust?, at now: Date) async throws
+    func serviceAccountTrust(tenant: String, environment: String) async throws -> ServiceAccountTrust?
+
     func audit(_ entry: AuditEntry) async throws
     func auditRecords(limit: Int, before: Int64?) async throws -> [AuditRecord]
 }

@@ -143,6 +143,13 @@ enum SQLiteMigrations {
                 );
                 CREATE INDEX certificates_environment ON certificates (tenant, environment);
                 ALTER TABLE environments ADD COLUMN revoked_at REAL;
+                CREATE TABLE service_account_trust (
+                    tenant TEXT NOT NULL,
+                    environment TEXT NOT NULL,
+                    trust TEXT NOT NULL,
+                    updated_at REAL NOT NULL,
+                    PRIMARY KEY (tenant, environment)
+                );
                 CREATE TABLE audit_log (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
                     at REAL NOT NULL,

@@ -78,6 +78,30 @@ extension SQLiteStore {
         }
     }
 
+    public func setServiceAccountTrust(tenant: String, environment: String, _ trust: ServiceAccountTrust?, at now: Date) async throws {
+        let encoded = try trust.map { try Self.json($0) }
+        try await database.write { db in
+            guard try Row.fetchOne(db, sql: "SELECT 1 FROM environments WHERE tenant = ? AND name = ?", arguments: [tenant, environment]) != nil else {
+                throw StoreError.notFound("environment \"\(environment)\" not found in tenant \"\(tenant)\"")
+            }
+            if let encoded {
+                try db.execute(sql: """
+                    INSERT INTO service_account_trust (tenant, environment, trust, updated_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (tenant, environment) DO UPDATE SET trust = excluded.trust, updated_at = excluded.updated_at
+                    """, arguments: [tenant, environment, encoded, now.timeIntervalSince1970])
+            } else {
+                try db.execute(sql: "DELETE FROM service_account_trust WHERE tenant = ? AND environment = ?", arguments: [tenant, environment])
+            }
+        }
+    }
+
+    public func serviceAccountTrust(tenant: String, environment: String) async throws -> ServiceAccountTrust? {
+        try await database.read { db in
+            try String.fetchOne(db, sql: "SELECT trust FROM service_account_trust WHERE tenant = ? AND environment = ?", arguments: [tenant, environment])
+                .map { try Self.decode(ServiceAccountTrust.self, $0) }
+        }
+    }
+
     public func audit(_ entry: AuditEntry) async throws {
         try await database.write { db in
             try db.execute(sql: "INSERT INTO audit_log (at, actor, action, target, result, address, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
