@@ -154,6 +154,30 @@ sleep 1
 check "unregistered environment's agent is refused (403 in its log)" grep -q "not registered with this controller" "$RUN/agent-globex-staging.log"
 check "unregistered environment's agent stays not ready" not_ready "http://127.0.0.1:$((PORT_BASE + 92))/readyz"
 
+# Identity: an agent that starts with nothing but a one-time token enrolls; the token works once;
+# revoking the environment cuts the agent off.
+check "qbctl env create acme dev" qbctl env create acme dev --cloud gcp --mode provided
+qbctl env enroll-token acme dev --ttl 10m > "$RUN/dev-token" 2>/dev/null
+check "qbctl env enroll-token prints a one-time token" grep -q '^qbe_' "$RUN/dev-token"
+start_agent_enrolled acme dev "$RUN/dev-token" $((PORT_BASE + 93))
+DEV_AGENT_PID=$AGENT_PID
+check "the agent enrolls with the token and becomes ready" eventually curl -fsS "http://127.0.0.1:$((PORT_BASE + 93))/readyz"
+check "its private key is mode 0600 in its state directory" bash -c "[ \"\$(stat -c %a $RUN/agent-acme-dev/identity/*-key.pem)\" = 600 ]"
+check "qbctl env certificates lists the enrolled certificate" bash -c "$BIN/qbctl env certificates acme dev | grep -q ' token '"
+replay() {
+  rm -rf "$RUN/agent-replay"
+  ! "$BIN/qbeast-agent" run --controller-url "https://localhost:${AGENT_PORT}" --ca-bundle "$CERTS/ca.pem" \
+      --enroll-url "https://localhost:${ENROLL_PORT}" --tenant acme --environment dev --enrollment-token-file "$RUN/dev-token" \
+      --state-dir "$RUN/agent-replay" --metrics-listen "127.0.0.1:$((PORT_BASE + 94))" > "$RUN/replay.log" 2>&1 &&
+    grep -q "already used" "$RUN/replay.log"
+}
+check "a second agent with the same token is refused (already used) and exits non-zero" replay
+check "the token never appears in the controller's log" bash -c "! grep -q \"\$(cat $RUN/dev-token)\" '$RUN/controller.log'"
+check "qbctl env revoke" qbctl env revoke acme dev
+check "the revoked agent is refused within seconds (403 in its log)" eventually grep -q "was revoked" "$RUN/agent-acme-dev.log"
+check "qbctl audit lists the enrollment and the revocation" bash -c "$BIN/qbctl audit | grep -q 'enroll' && $BIN/qbctl audit | grep -q '/v1/tenants/acme/environments/dev/revoke'"
+kill -TERM "$DEV_AGENT_PID" 2>/dev/null; wait "$DEV_AGENT_PID" 2>/dev/null
+
 # Graceful shutdown with a long poll open, then restart on the same SQLite file.
 kill -TERM "$CONTROLLER_PID"
 start=$(date +%s)

@@ -5,6 +5,7 @@ CERTS=${CERTS:-certs-dev/out}
 OPERATOR_PORT=$((PORT_BASE + 443))
 AGENT_PORT=$((PORT_BASE + 444))
 CONTROLLER_METRICS_PORT=$((PORT_BASE + 90))
+ENROLL_PORT=$((PORT_BASE + 445))
 AGENT_METRICS_PORT=$((PORT_BASE + 91))
 PIDS=()
 
@@ -63,7 +64,8 @@ PY
 start_controller() {
   "$BIN/qbeast-controller" serve \
     --operator-listen "127.0.0.1:${OPERATOR_PORT}" --agent-listen "127.0.0.1:${AGENT_PORT}" \
-    --metrics-listen "127.0.0.1:${CONTROLLER_METRICS_PORT}" \
+    --metrics-listen "127.0.0.1:${CONTROLLER_METRICS_PORT}" --enroll-listen "127.0.0.1:${ENROLL_PORT}" \
+    --ca-cert "$CERTS/ca.pem" --ca-key "$CERTS/ca-key.pem" \
     --tls-cert "$CERTS/controller.pem" --tls-key "$CERTS/controller-key.pem" --client-ca "$CERTS/ca.pem" \
     --data-dir "$RUN/controller" --admin-token-file "$RUN/admin-token" "$@" \
     >>"$RUN/controller.log" 2>&1 &
@@ -97,6 +99,19 @@ start_agent() { # tenant environment [metrics-port]
   AGENT_PID=$!
   PIDS+=("$AGENT_PID")
   wait_ready "http://127.0.0.1:${metrics_port}/healthz" "agent"
+}
+
+# start_agent_enrolled TENANT ENVIRONMENT TOKEN_FILE [metrics-port]: an agent that starts with nothing
+# but a one-time token and the CA bundle, enrolls, and keeps its key in its state directory.
+start_agent_enrolled() {
+  local metrics_port=${4:-$AGENT_METRICS_PORT}
+  "$BIN/qbeast-agent" run --controller-url "https://localhost:${AGENT_PORT}" --ca-bundle "$CERTS/ca.pem" \
+    --enroll-url "https://localhost:${ENROLL_PORT}" --tenant "$1" --environment "$2" --enrollment-token-file "$3" \
+    --state-dir "$RUN/agent-$1-$2" --metrics-listen "127.0.0.1:${metrics_port}" \
+    --metrics-store-url "http://127.0.0.1:${VM_PORT}" \
+    >>"$RUN/agent-$1-$2.log" 2>&1 &
+  AGENT_PID=$!
+  PIDS+=("$AGENT_PID")
 }
 
 stop_all() {

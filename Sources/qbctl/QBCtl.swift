@@ -17,12 +17,15 @@ struct QBCtl: AsyncParsableCommand {
           qbctl workspace apply -f workspace.yaml
           qbctl workspace get acme prod-eu analytics -o json
           qbctl alerts list --tenant acme --state firing
+          qbctl env enroll-token acme prod-eu --ttl 30m
+          qbctl env revoke acme prod-eu
+          qbctl audit --limit 20
           qbctl alerts groups
           qbctl alerts ack 3f9a0c1e5b7d2a64 --comment "rolling back"
           qbctl silence create -m tenant=acme -m severity=warning --duration 2h --comment "upgrade"
         """,
         subcommands: [TenantCommand.self, EnvironmentCommand.self, WorkspaceCommand.self, AlertsCommand.self, SilenceCommand.self,
-                      RoutingCommand.self, DevCertsCommand.self]
+                      RoutingCommand.self, CertificateCommand.self, AuditCommand.self, DevCertsCommand.self]
     )
 
     /// ArgumentParser's own usage errors exit 64 with the usage text; scripts get exit 2 and one line,
