@@ -29,8 +29,14 @@ start_victoria_metrics
 push_metric 'qbeast_backend_up{instance="backend-0",pod_ip="10.4.2.17"} 1'
 echo "qbeast_backend_up{instance=\"backend-0\"} = 1 (healthy)"
 
-step "Agent for acme/prod starts (identity only from its certificate: spiffe://qbeast.dev/tenant/acme/environment/prod)"
-start_agent acme prod
+step "Operator makes a one-time enrollment token; the agent starts with nothing but it and the CA bundle"
+qbctl env enroll-token acme prod --ttl 15m > "$RUN/enroll-token"
+echo "token written to $RUN/enroll-token (shown once, single use, only its hash is stored)"
+start_agent_enrolled acme prod "$RUN/enroll-token"
+wait_ready "http://127.0.0.1:${AGENT_METRICS_PORT}/healthz" "agent"
+for _ in $(seq 1 100); do grep -q '"enrolled"' "$RUN/agent-acme-prod.log" && break; sleep 0.1; done
+echo "the agent made its own key (never sent), enrolled, and now holds a 24 h certificate for spiffe://qbeast.dev/tenant/acme/environment/prod:"
+qbctl env certificates acme prod
 for _ in $(seq 1 100); do grep -q '"desired state received"' "$RUN/agent-acme-prod.log" && break; sleep 0.1; done
 echo "agent connected; environment as the controller sees it:"
 qbctl env get acme prod
