@@ -24,13 +24,15 @@ public enum TLSConfigurations {
         return configuration
     }
 
-    /// Operator API and enrollment: server-authenticated TLS only.
+    /// Operator API and enrollment: server-authenticated TLS only. The certificate and key are re-read
+    /// from disk when they change (see `ReloadingCertificate`).
     public static func server(certificate: String, privateKey: String) throws -> TLSConfiguration {
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: try loadCertificates(certificate).map { .certificate($0) },
             privateKey: .privateKey(try loadPrivateKey(privateKey))
         )
         configuration.minimumTLSVersion = .tlsv12
+        try ReloadingCertificate(certificate: certificate, privateKey: privateKey).install(into: &configuration)
         return configuration
     }
 
