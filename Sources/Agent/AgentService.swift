@@ -82,6 +82,8 @@ public final class AgentService: Service, Sendable {
                 let desired = try await client.desiredState(after: after, timeout: configuration.pollTimeout)
                 failures = 0
                 let first = await state.desired == nil
+                // Every answer, even an unchanged one at the poll's timeout, carries the current bundle.
+                if let bundle = desired.trustBundle { adoptTrustBundle(bundle) }
                 if desired.revision != after || first {
                     let statuses = WorkspaceStatusBuilder(defaultInterval: configuration.defaultEvaluationInterval)
                         .statuses(for: desired, previous: await state.statuses, now: clock.now())

@@ -40,7 +40,7 @@ public final class ControllerServer: Sendable {
             let authority = try CertificateAuthority.load(certificatePEM: try String(contentsOfFile: files.certificate, encoding: .utf8),
                                                           privateKeyPEM: try String(contentsOfFile: files.privateKey, encoding: .utf8))
             return AgentCertificateIssuer(authority: authority, trustDomain: configuration.trustDomain, lifetime: configuration.agentCertificateLifetime,
-                                          trustBundle: try String(contentsOfFile: configuration.tls.trustBundle, encoding: .utf8))
+                                          trustBundlePath: configuration.tls.trustBundle)
         }
     }
 

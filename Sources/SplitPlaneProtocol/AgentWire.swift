@@ -9,6 +9,9 @@ public struct DesiredState: Codable, Equatable, Sendable {
     /// Monotonic across the controller; the agent passes it back as `after` in its next long poll.
     public var revision: Int64
     public var workspaces: [DesiredWorkspace]
+    /// PEM CA certificates the agent should trust the controller with. During a CA rotation it holds
+    /// the old and the new CA, so agents have the new one before the old is retired.
+    public var trustBundle: String?
 
     public init(tenant: String, environment: String, revision: Int64, workspaces: [DesiredWorkspace]) {
         self.tenant = tenant

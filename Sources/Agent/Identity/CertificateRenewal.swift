@@ -44,3 +44,23 @@ extension AgentService {
         }
     }
 }
+
+extension AgentService {
+    /// Takes the CA bundle the controller hands out with the desired state (a CA rotation in progress)
+    /// for new connections. Only the agent's own files in its state directory are rewritten; files an
+    /// operator configured are left alone.
+    func adoptTrustBundle(_ bundle: String) {
+        let files = credentials.withLock { $0 }
+        let store = CredentialStore(stateDirectory: configuration.stateDirectory)
+        guard files.trustBundle.hasPrefix(store.directory.path + "/"),
+              (try? String(contentsOfFile: files.trustBundle, encoding: .utf8)) != bundle,
+              bundle.contains("-----BEGIN CERTIFICATE-----") else { return }
+        do {
+            try AtomicFile.write(Data(bundle.utf8), to: URL(fileURLWithPath: files.trustBundle))
+            try client.switchCredentials(to: files)
+            logger.info("trust bundle updated from the controller")
+        } catch {
+            logger.error("cannot adopt the controller's trust bundle", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -73,6 +73,7 @@ struct AgentGatewayRoutes {
             }
             state = current
         }
+        state.trustBundle = issuer?.currentTrustBundle()
         return try JSONBodies.response(state, headers: [HTTPField.Name("Qbeast-Revision")!: String(state.revision)])
     }
 

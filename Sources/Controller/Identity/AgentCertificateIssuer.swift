@@ -9,15 +9,18 @@ public struct AgentCertificateIssuer: Sendable {
     public let authority: CertificateAuthority
     public let trustDomain: String
     public let lifetime: TimeInterval
-    /// PEM CA certificates the agent should trust for the controller; during a CA rotation, old and new.
-    public let trustBundle: String
+    /// File of PEM CA certificates agents should trust the controller with; during a CA rotation it
+    /// holds old and new. Read at each use, so an edited bundle reaches agents without a restart.
+    public let trustBundlePath: String
 
-    public init(authority: CertificateAuthority, trustDomain: String, lifetime: TimeInterval, trustBundle: String) {
+    public init(authority: CertificateAuthority, trustDomain: String, lifetime: TimeInterval, trustBundlePath: String) {
         self.authority = authority
         self.trustDomain = trustDomain
         self.lifetime = lifetime
-        self.trustBundle = trustBundle
+        self.trustBundlePath = trustBundlePath
     }
+
+    func currentTrustBundle() -> String? { try? String(contentsOfFile: trustBundlePath, encoding: .utf8) }
 
     /// Signs the CSR for tenant/environment; refusals are `400` with the reason. Nothing is issued
     /// until `record` — so a caller can check the CSR before spending a one-time token on it.
@@ -36,7 +39,7 @@ public struct AgentCertificateIssuer: Sendable {
         try await store.recordCertificate(AgentCertificate(serial: certificate.serialHex, tenant: tenant, environment: environment, method: method,
                                                            notBefore: certificate.notValidBefore, notAfter: certificate.notValidAfter, revokedAt: nil),
                                           at: now)
-        return IssuedCertificate(certificate: try certificate.pemString(), caBundle: trustBundle, serial: certificate.serialHex,
+        return IssuedCertificate(certificate: try certificate.pemString(), caBundle: currentTrustBundle() ?? authority.bundlePEM, serial: certificate.serialHex,
                                  notAfter: certificate.notValidAfter)
     }
 }

@@ -111,4 +111,28 @@ import X509
         try await api.shutdown()
         try await controller.stop()
     }
+
+    @Test func agentsReceiveANewCABundleWithTheirDesiredState() async throws {
+        let (pki, directory, controller, api) = try await start()
+        defer { pki.remove(); directory.remove() }
+        let state = directory.path("agent")
+        let tls = try await enrolled(controller, pki, api, state: state, tokenFile: directory.path("token"))
+        let agent = try TestAgent.start(tls: tls, controllerURL: controller.agentURL, stateDirectory: state)
+        try await eventually("connected") { await agent.service.desired != nil }
+
+        // A CA rotation begins: the controller's bundle now holds the old and the new CA.
+        let newCA = try CertificateAuthority.create(commonName: "next CA", validFor: 86_400)
+        let bundle = try String(contentsOfFile: pki.caBundle, encoding: .utf8) + newCA.certificate.pemString()
+        try bundle.write(toFile: pki.caBundle, atomically: true, encoding: .utf8)
+        _ = try await api.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: #"{"spec":{"components":[]}}"#)
+        try await eventually("the agent's own CA file holds the new bundle") {
+            (try? String(contentsOfFile: tls.trustBundle, encoding: .utf8)) == bundle
+        }
+        // It still talks to the controller (whose certificate is from the old CA, still in the bundle).
+        _ = try await api.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: #"{"spec":{"components":[{"name":"x","manifests":[]}]}}"#)
+        try await eventually("a later spec still arrives") { await agent.service.desired?.workspaces.first?.spec.components.count == 1 }
+        try await agent.stop()
+        try await api.shutdown()
+        try await controller.stop()
+    }
 }
