@@ -114,9 +114,13 @@ struct AgentGatewayRoutes {
         let certificate = try issuer.sign(csr: body.csr, tenant: identity.tenant, environment: identity.environment, at: clock.now())
         let issued = try await issuer.record(certificate, tenant: identity.tenant, environment: identity.environment, method: "renewal",
                                              store: store, at: clock.now())
-        try await store.audit(AuditEntry(at: clock.now(), actor: "agent:\(target)", action: "renew", target: target, result: "issued",
-                                         address: context.channel.remoteAddress?.ipAddress,
-                                         detail: "serial=\(issued.serial) replaces=\(identity.certificateSerial)"))
+        do {
+            try await store.audit(AuditEntry(at: clock.now(), actor: "agent:\(target)", action: "renew", target: target, result: "issued",
+                                             address: (context.channel.remoteAddress ?? context.channel.parent?.remoteAddress)?.ipAddress,
+                                             detail: "serial=\(issued.serial) replaces=\(identity.certificateSerial)"))
+        } catch {
+            context.logger.error("cannot write the audit record", metadata: ["action": "renew", "target": "\(target)", "error": "\(error)"])
+        }
         return try JSONBodies.response(issued, status: .created)
     }
 

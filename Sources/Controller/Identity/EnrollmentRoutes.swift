@@ -36,8 +36,13 @@ struct EnrollmentRoutes {
             }
             let issued = try await issuer.record(certificate, tenant: body.tenant, environment: body.environment, method: method,
                                                  store: store, at: clock.now())
-            try await store.audit(AuditEntry(at: clock.now(), actor: "agent:\(target)", action: "enroll", target: target, result: "issued",
-                                             address: context.address, detail: "method=\(method) serial=\(issued.serial)"))
+            // The certificate is issued: a failing audit write is logged, not turned into a lost enrollment.
+            do {
+                try await store.audit(AuditEntry(at: clock.now(), actor: "agent:\(target)", action: "enroll", target: target, result: "issued",
+                                                 address: context.address, detail: "method=\(method) serial=\(issued.serial)"))
+            } catch {
+                context.logger.error("cannot write the audit record", metadata: ["action": "enroll", "target": "\(target)", "error": "\(error)"])
+            }
             return try JSONBodies.response(issued, status: .created)
         } catch let problem as APIProblem {
             try? await store.audit(AuditEntry(at: clock.now(), actor: "agent:\(target)", action: "enroll", target: target,

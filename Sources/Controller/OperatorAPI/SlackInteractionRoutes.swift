@@ -44,6 +44,8 @@ struct SlackInteractionRoutes<Context: RequestContext> {
         let groupID = try AlertingRoutes<Context>.validGroupID(action.value)
         let ack = Acknowledgement(by: interaction.user, at: clock.now(), via: "slack")
         _ = try await store.setAcknowledgement(groupID: groupID, ack, at: clock.now())
+        try? await store.audit(AuditEntry(at: clock.now(), actor: "slack:\(interaction.user)", action: "POST",
+                                          target: "/v1/alert-groups/\(groupID)/ack", result: "200", address: nil, detail: "via Slack button"))
         context.logger.info("alert group acknowledged from Slack", metadata: ["group": "\(groupID)", "by": "\(interaction.user)"])
         return try JSONBodies.response(["text": "Acknowledged by \(interaction.user)", "response_type": "in_channel", "replace_original": "false"] as [String: String])
     }
