@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all deps build certs demo test unit-test e2e bench clean
+.PHONY: all deps tools build certs demo test unit-test e2e bench clean
 
 all: build
 
@@ -21,10 +21,15 @@ certs: deps
 demo: build certs
 	@scripts/demo.sh
 
-test: deps certs
+test: deps certs tools
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build $(SWIFT_BUILD_FLAGS)
 	@scripts/e2e.sh
+	@python3 scripts/check-charts.py
+
+# Python tools for the chart checks (Helm's engine via helm-sdkpy), in .tools/ (git-ignored).
+tools: deps
+	@scripts/install-tools.sh
 
 unit-test: deps
 	swift test $(SWIFT_BUILD_FLAGS)
