@@ -104,7 +104,8 @@ let package = Package(
         .executableTarget(
             name: "qbeast-controller",
             dependencies: [
-                "Controller", "ServiceSupport",
+                "Controller", "ServiceSupport", "SplitPlaneProtocol",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -63,6 +63,7 @@ public final class ControllerServer: Sendable {
         OperatorRoutes(store: store, notifier: notifier, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
         AlertingRoutes(store: store, dispatcher: dispatcher, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
         IdentityRoutes(store: store, notifier: notifier, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
+        OnboardingRoutes(store: store, settings: configuration.onboarding).register(on: v1)
         let tls = try TLSConfigurations.server(certificate: configuration.tls.certificate, privateKey: configuration.tls.privateKey)
         return Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls),
                            configuration: .init(address: .hostname(configuration.operatorListen.host, port: configuration.operatorListen.port),

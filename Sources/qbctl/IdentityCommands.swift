@@ -87,6 +87,41 @@ extension EnvironmentCommand {
     }
 }
 
+extension EnvironmentCommand {
+    struct Onboarding: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the template that grants Qbeast's control plane access to the environment's cloud account.",
+            discussion: """
+            aws: CloudFormation (an IAM role with an external ID), azure: Bicep (a managed identity with a federated
+            credential), gcp: Terraform (a workload identity pool and provider). Examples:
+              qbctl env onboarding acme prod aws --param cluster=prod-eks --param bucketPrefix=acme-lake > qbeast.cfn.yaml
+              aws cloudformation deploy --template-file qbeast.cfn.yaml --stack-name qbeast-access --capabilities CAPABILITY_NAMED_IAM
+            """)
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var tenant: String
+        @Argument var environment: String
+        @Argument(help: "aws, azure or gcp") var cloud: String
+        @Option(name: .customLong("param"), help: "Template parameter name=value (cluster, bucketPrefix, region, resourceGroup, storageAccount, project, location).")
+        var parameters: [String] = []
+        func run() async throws {
+            try await runCLI {
+                guard Cloud(rawValue: cloud) != nil else { throw CLIError.usage("cloud must be aws, azure or gcp") }
+                var query: [String] = []
+                for parameter in parameters {
+                    let parts = parameter.split(separator: "=", maxSplits: 1).map(String.init)
+                    guard parts.count == 2, let value = parts[1].addingPercentEncoding(withAllowedCharacters: .alphanumerics) else {
+                        throw CLIError.usage("--param expects name=value, got \(parameter)")
+                    }
+                    query.append("\(parts[0])=\(value)")
+                }
+                let path = "/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/onboarding/\(cloud)"
+                    + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+                FileHandle.standardOutput.write(try await connection.client().send(.GET, path, body: nil))
+            }
+        }
+    }
+}
+
 struct CertificateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cert", abstract: "Agent certificates.", subcommands: [Revoke.self])
 

@@ -63,7 +63,7 @@ struct TenantCommand: AsyncParsableCommand {
 struct EnvironmentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "env", abstract: "Manage environments (one customer cluster each).",
                                                     subcommands: [Create.self, List.self, Get.self, Delete.self, EnrollToken.self, Certificates.self,
-                                                                  Revoke.self, TrustServiceAccount.self])
+                                                                  Revoke.self, TrustServiceAccount.self, Onboarding.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an environment.",

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Controller
+import SplitPlaneProtocol
+import Crypto
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -12,7 +14,7 @@ struct QbeastController: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qbeast-controller",
         abstract: "The Qbeast control plane: operator API, agent gateway, alert intake.",
-        subcommands: [Serve.self]
+        subcommands: [Serve.self, Onboarding.self]
     )
 }
 
@@ -44,6 +46,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PEM private key of that CA (a file or mounted secret; never logged).") var caKey: String?
     @Option(help: "Lifetime of issued agent certificates. Default 24h.") var agentCertLifetime: String?
     @Option(help: "Audience agents' projected service-account tokens must carry. Default qbeast-controller.") var enrollmentAudience: String?
+    @Option(help: "AWS role of this control plane that customers' onboarding roles trust.") var onboardingAwsRoleArn: String?
+    @Option(help: "OIDC issuer of this control plane (Azure federation, GCP workload identity).") var onboardingOidcIssuer: String?
+    @Option(help: "File with the secret external IDs are derived from. Default: derived from the CA key.") var onboardingKeyFile: String?
     @Option(help: "Alert routing YAML (route tree, receivers, inhibit_rules). Reloaded on SIGHUP or POST /v1/routing-config/reload.") var routingConfig: String?
     @Option(help: "File holding the Slack app's signing secret; enables POST /slack/interactions. Or set QBEAST_SLACK_SIGNING_SECRET.") var slackSigningSecretFile: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Default info.") var logLevel: String?
@@ -136,6 +141,18 @@ struct Serve: AsyncParsableCommand {
             configuration.agentCertificateLifetime = Double(duration.components.seconds)
         }
         configuration.enrollmentAudience = layers.string(flags.enrollmentAudience, key: "enrollmentAudience") ?? "qbeast-controller"
+        if let arn = layers.string(flags.onboardingAwsRoleArn, key: "onboardingAwsRoleArn") { configuration.onboarding.controlPlaneRoleARN = arn }
+        if let issuer = layers.string(flags.onboardingOidcIssuer, key: "onboardingOidcIssuer") { configuration.onboarding.oidcIssuer = issuer }
+        // External IDs must not be guessable: derived from a secret the controller already holds.
+        let keySource = layers.string(flags.onboardingKeyFile, key: "onboardingKeyFile") ?? configuration.issuingCA?.privateKey
+        if let keySource {
+            guard let secret = FileManager.default.contents(atPath: keySource) else {
+                throw ConfigurationError(setting: "onboardingKeyFile", reason: "cannot read \(keySource)")
+            }
+            configuration.onboarding.externalIDKey = Data(SHA256.hash(data: secret))
+        } else {
+            configuration.onboarding.externalIDKey = Data(SHA256.hash(data: Data(tokens[0].utf8)))
+        }
         configuration.routingConfigPath = layers.string(flags.routingConfig, key: "routingConfig")
         if let file = layers.string(flags.slackSigningSecretFile, key: "slackSigningSecretFile") {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
@@ -172,3 +189,36 @@ struct ReloadOnHangup: Service {
         }
     }
 }
+
+/// Renders an onboarding template without a running controller (what `make test` checks with the
+/// clouds' own linters).
+struct Onboarding: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print an environment's onboarding template (aws: CloudFormation, azure: Bicep, gcp: Terraform).")
+
+    @Option var cloud: Cloud
+    @Option var tenant: String
+    @Option var environment: String
+    @Option var mode: EnvironmentMode = .provided
+    @Option(name: .customLong("param"), help: "Template parameter name=value (cluster, bucketPrefix, storageAccount, project, ...). Repeatable.")
+    var parameters: [String] = []
+    @Option var awsRoleArn = "arn:aws:iam::111122223333:role/qbeast-control-plane"
+    @Option var oidcIssuer = "https://oidc.qbeast.io"
+
+    func run() async throws {
+        guard ResourceName.isValid(tenant), ResourceName.isValid(environment) else { throw ValidationError("tenant and environment must be DNS-1123 labels") }
+        var values: [String: String] = [:]
+        for parameter in parameters {
+            let parts = parameter.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("--param expects name=value, got \(parameter)") }
+            values[parts[0]] = parts[1]
+        }
+        do { try OnboardingContext.validate(values) } catch { throw ValidationError(error.description) }
+        let settings = OnboardingSettings(controlPlaneRoleARN: awsRoleArn, oidcIssuer: oidcIssuer, externalIDKey: Data("offline-render".utf8))
+        let context = settings.context(for: SplitPlaneProtocol.Environment(tenant: tenant, name: environment, cloud: cloud, mode: mode, desiredRevision: 0,
+                                                                           createdAt: Date()), parameters: values)
+        print(OnboardingTemplates.render(cloud: cloud, context: context).body, terminator: "")
+    }
+}
+
+extension Cloud: ExpressibleByArgument {}
+extension EnvironmentMode: ExpressibleByArgument {}
