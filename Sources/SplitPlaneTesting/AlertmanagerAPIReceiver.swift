@@ -20,14 +20,13 @@ public final class AlertmanagerAPIReceiver: Sendable {
         public var isResolved: Bool { endsAt.map { $0 <= receivedAt.addingTimeInterval(1) } ?? false }
     }
 
-    public let port: Int
+    private let server: LoopbackServer
+    public var port: Int { server.port }
     private final class Recorder: Sendable {
         let alerts = Mutex<[Received]>([])
     }
 
     private let received: Recorder
-    private let group: ServiceGroup
-    private let task: Task<Void, any Error>
 
     public var url: String { "http://127.0.0.1:\(port)" }
     public var alerts: [Received] { received.alerts.withLock { $0 } }
@@ -49,29 +48,15 @@ public final class AlertmanagerAPIReceiver: Sendable {
             received.alerts.withLock { $0 += alerts }
             return Response(status: .ok)
         }
-        let ports = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "alertmanager-receiver")
-        logger.logLevel = .error
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in ports.continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let group = ServiceGroup(services: [app], logger: logger)
-        let task = Task { try await group.run() }
-        var iterator = ports.stream.makeAsyncIterator()
-        let port = await iterator.next() ?? 0
-        return AlertmanagerAPIReceiver(port: port, received: received, group: group, task: task)
+        return AlertmanagerAPIReceiver(server: await LoopbackServer.start(router, label: "alertmanager-receiver"), received: received)
     }
 
-    private init(port: Int, received: Recorder, group: ServiceGroup, task: Task<Void, any Error>) {
-        self.port = port
+    private init(server: LoopbackServer, received: Recorder) {
+        self.server = server
         self.received = received
-        self.group = group
-        self.task = task
     }
 
-    public func stop() async throws {
-        await group.triggerGracefulShutdown()
-        try await task.value
-    }
+    public func stop() async throws { try await server.stop() }
 }
 
 /// Go writes RFC 3339 with nanoseconds; Foundation's parser wants at most milliseconds.

@@ -39,10 +39,9 @@ public final class WebhookTestServer: Sendable {
         let script = Mutex<[Answer]>([])
     }
 
-    public let port: Int
+    private let server: LoopbackServer
     private let state: State
-    private let group: ServiceGroup
-    private let task: Task<Void, any Error>
+    public var port: Int { server.port }
 
     public func url(_ path: String = "/") -> String { "http://127.0.0.1:\(port)\(path)" }
     /// Requests answered with 2xx: what the receiver actually accepted.
@@ -68,29 +67,15 @@ public final class WebhookTestServer: Sendable {
             for (name, value) in answer.headers { headers[HTTPField.Name(name)!] = value }
             return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: answer.body)))
         }
-        let ports = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "webhook-test-server")
-        logger.logLevel = .error
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in ports.continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let group = ServiceGroup(services: [app], logger: logger)
-        let task = Task { try await group.run() }
-        var iterator = ports.stream.makeAsyncIterator()
-        let port = await iterator.next() ?? 0
-        return WebhookTestServer(port: port, state: state, group: group, task: task)
+        return WebhookTestServer(server: await LoopbackServer.start(router, label: "webhook-test-server"), state: state)
     }
 
-    private init(port: Int, state: State, group: ServiceGroup, task: Task<Void, any Error>) {
-        self.port = port
+    private init(server: LoopbackServer, state: State) {
+        self.server = server
         self.state = state
-        self.group = group
-        self.task = task
     }
 
-    public func stop() async throws {
-        await group.triggerGracefulShutdown()
-        try await task.value
-    }
+    public func stop() async throws { try await server.stop() }
 }
 
 /// Foundation's parse, turned into `JSONValue`: much faster than decoding `JSONValue` through Codable.

@@ -53,19 +53,8 @@ public final class AlertDispatcher: Service, Sendable {
 
     public func run() async throws {
         try await refileAlerts()
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            var pause: Duration?
-            do {
-                try await flushDue()
-            } catch {
-                pause = idlePoll  // a failing store must not turn this loop into a spin
-                logger.error("flushing alert groups failed", metadata: ["error": "\(error)"])
-            }
-            let next = (try? await store.nextAlertGroupFlush()).map { max(0, $0.timeIntervalSince(clock.now())) }
-            await cancelWhenGracefulShutdown { [wake, clock, idlePoll, pause] in
-                await wake.wait(upTo: pause ?? WakeSignal.sleep(untilDueIn: next, idlePoll: idlePoll), clock: clock)
-            }
-        }
+        await DueLoop.run(wake: wake, clock: clock, idlePoll: idlePoll, logger: logger, what: "flushing alert groups",
+                          work: { try await flushDue() }, nextDue: { try? await store.nextAlertGroupFlush() })
     }
 
     /// Flushes every group whose timer has run out; returns how many.

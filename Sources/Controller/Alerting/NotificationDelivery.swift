@@ -41,19 +41,8 @@ public final class NotificationDelivery: Service, Sendable {
     public func notificationsRecorded() { wake.signal() }
 
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            var pause: Duration?
-            do {
-                try await deliverDue()
-            } catch {
-                pause = idlePoll  // a failing store must not turn this loop into a spin
-                logger.error("delivering notifications failed", metadata: ["error": "\(error)"])
-            }
-            let next = (try? await store.nextNotificationAttempt()).map { max(0, $0.timeIntervalSince(clock.now())) }
-            await cancelWhenGracefulShutdown { [wake, clock, idlePoll, pause] in
-                await wake.wait(upTo: pause ?? WakeSignal.sleep(untilDueIn: next, idlePoll: idlePoll), clock: clock)
-            }
-        }
+        await DueLoop.run(wake: wake, clock: clock, idlePoll: idlePoll, logger: logger, what: "delivering notifications",
+                          work: { try await deliverDue() }, nextDue: { try? await store.nextNotificationAttempt() })
     }
 
     /// Attempts every notification that is due; returns how many were attempted. Messages to one

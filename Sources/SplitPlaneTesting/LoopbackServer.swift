@@ -1,0 +1,28 @@
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// A Hummingbird router served on a free 127.0.0.1 port for a test; `start` returns once it accepts
+/// connections. The test servers standing in for peers are built on it.
+struct LoopbackServer: Sendable {
+    let port: Int
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    static func start(_ router: Router<BasicRequestContext>, label: String) async -> LoopbackServer {
+        let ports = AsyncStream<Int>.makeStream()
+        var logger = Logger(label: label)
+        logger.logLevel = .error
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in ports.continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
+        let group = ServiceGroup(services: [app], logger: logger)
+        let task = Task { try await group.run() }
+        var iterator = ports.stream.makeAsyncIterator()
+        return LoopbackServer(port: await iterator.next() ?? 0, group: group, task: task)
+    }
+
+    func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
+}
