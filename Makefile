@@ -25,6 +25,7 @@ test: deps certs tools
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build $(SWIFT_BUILD_FLAGS)
 	@scripts/e2e.sh
+	@python3 scripts/check-openapi.py
 	@python3 scripts/check-charts.py
 	@python3 scripts/check-onboarding.py "$$(swift build --show-bin-path $(SWIFT_BUILD_FLAGS))/qbeast-controller"
 

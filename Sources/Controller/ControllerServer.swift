@@ -55,15 +55,7 @@ public final class ControllerServer: Sendable {
     }
 
     func operatorApplication() throws -> some ApplicationProtocol {
-        let router = Router(context: OperatorRequestContext.self)
-        router.add(middleware: ProblemMiddleware())
-        SlackInteractionRoutes(store: store, signature: configuration.slackSigningSecret.map(SlackSignature.init), clock: clock).register(on: router)
-        let v1 = router.group("v1").add(middleware: BearerTokenMiddleware(tokens: configuration.adminTokens))
-            .add(middleware: AuditMiddleware(store: store, clock: clock))
-        OperatorRoutes(store: store, notifier: notifier, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
-        AlertingRoutes(store: store, dispatcher: dispatcher, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
-        IdentityRoutes(store: store, notifier: notifier, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
-        OnboardingRoutes(store: store, settings: configuration.onboarding).register(on: v1)
+        let router = operatorRouter()
         let tls = try TLSConfigurations.server(certificate: configuration.tls.certificate, privateKey: configuration.tls.privateKey)
         return Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls),
                            configuration: .init(address: .hostname(configuration.operatorListen.host, port: configuration.operatorListen.port),
@@ -73,6 +65,21 @@ public final class ControllerServer: Sendable {
                                readiness.set("operator-api", problem: nil)
                            },
                            logger: logger)
+    }
+
+    /// Every operator route; `/openapi.yaml` describes each of them (a test holds the two together).
+    public func operatorRouter() -> Router<OperatorRequestContext> {
+        let router = Router(context: OperatorRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
+        OpenAPIDocument.register(on: router)
+        SlackInteractionRoutes(store: store, signature: configuration.slackSigningSecret.map(SlackSignature.init), clock: clock).register(on: router)
+        let v1 = router.group("v1").add(middleware: BearerTokenMiddleware(tokens: configuration.adminTokens))
+            .add(middleware: AuditMiddleware(store: store, clock: clock))
+        OperatorRoutes(store: store, notifier: notifier, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
+        AlertingRoutes(store: store, dispatcher: dispatcher, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
+        IdentityRoutes(store: store, notifier: notifier, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
+        OnboardingRoutes(store: store, settings: configuration.onboarding).register(on: v1)
+        return router
     }
 
     func agentGatewayApplication() throws -> some ApplicationProtocol {
