@@ -70,7 +70,9 @@ public final class ControllerServer: Sendable {
     /// Every operator route; `/openapi.yaml` describes each of them (a test holds the two together).
     public func operatorRouter() -> Router<OperatorRequestContext> {
         let router = Router(context: OperatorRequestContext.self)
+        let routeTable = RouteTable()
         router.add(middleware: ProblemMiddleware())
+        router.add(middleware: MethodNotAllowedMiddleware(table: routeTable))
         OpenAPIDocument.register(on: router)
         SlackInteractionRoutes(store: store, signature: configuration.slackSigningSecret.map(SlackSignature.init), clock: clock).register(on: router)
         let v1 = router.group("v1").add(middleware: BearerTokenMiddleware(tokens: configuration.adminTokens))
@@ -79,6 +81,7 @@ public final class ControllerServer: Sendable {
         AlertingRoutes(store: store, dispatcher: dispatcher, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
         IdentityRoutes(store: store, notifier: notifier, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
         OnboardingRoutes(store: store, settings: configuration.onboarding).register(on: v1)
+        routeTable.load(router.routes.map { ($0.method, $0.path.description) })
         return router
     }
 

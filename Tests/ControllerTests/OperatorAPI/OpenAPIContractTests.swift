@@ -42,6 +42,10 @@ import Yams
         let served = try await client.request(.GET, "/openapi.yaml", token: nil)
         #expect(served.status == 200 && served.headers["Content-Type"].first == "application/yaml")
         #expect(served.text == (try String(contentsOfFile: Self.documentPath, encoding: .utf8)))
+        let wrongMethod = try await client.request(.PATCH, "/v1/tenants", json: "{}")
+        #expect(wrongMethod.status == 405 && wrongMethod.headers["Allow"].first == "GET, POST", "\(wrongMethod.text)")
+        #expect(wrongMethod.headers["Content-Type"].first == "application/problem+json")
+        #expect(try await client.request(.GET, "/v1/nothing-here").status == 404)
         try await client.shutdown()
         try await controller.stop()
     }
