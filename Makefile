@@ -26,6 +26,7 @@ test: deps certs tools
 	swift test --skip-build $(SWIFT_BUILD_FLAGS)
 	@scripts/e2e.sh
 	@python3 scripts/check-openapi.py
+	@scripts/check-api.sh
 	@python3 scripts/check-charts.py
 	@python3 scripts/check-onboarding.py "$$(swift build --show-bin-path $(SWIFT_BUILD_FLAGS))/qbeast-controller"
 

@@ -163,6 +163,11 @@ public struct ServiceAccountTrust: Codable, Equatable, Sendable {
         guard case .object(let document) = jwks, case .array(let keys)? = document["keys"], !keys.isEmpty else {
             throw ValidationError(field: "jwks", reason: "must be a JWKS document with a non-empty `keys` array")
         }
+        for (index, key) in keys.enumerated() {
+            guard case .object(let fields) = key, case .string? = fields["kty"] else {
+                throw ValidationError(field: "jwks.keys[\(index)]", reason: "must be a JSON Web Key (an object with `kty`)")
+            }
+        }
         try ResourceName.validate(namespace, field: "namespace")
         let validName = !serviceAccount.isEmpty && serviceAccount.count <= 253
             && serviceAccount.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "." }

@@ -3,10 +3,12 @@ import Foundation
 import SplitPlaneProtocol
 
 /// The per-cloud onboarding template an environment's owner runs in their account.
+/// Served as text: CloudFormation's YAML uses intrinsic-function tags (`!Sub`) that generic YAML
+/// readers refuse, and the file name in `Content-Disposition` says what each one is.
 public enum OnboardingTemplates {
     public static func render(cloud: Cloud, context: OnboardingContext) -> (body: String, contentType: String, fileName: String) {
         switch cloud {
-        case .aws: (AWSCloudFormation.render(context), "application/yaml", "\(context.shortName).cfn.yaml")
+        case .aws: (AWSCloudFormation.render(context), "text/plain; charset=utf-8", "\(context.shortName).cfn.yaml")
         case .azure: (AzureBicep.render(context), "text/plain; charset=utf-8", "\(context.shortName).bicep")
         case .gcp: (GCPTerraform.render(context), "text/plain; charset=utf-8", "\(context.shortName).tf")
         }

@@ -127,10 +127,10 @@ import Testing
     @Test func trustRegistrationIsValidated() async throws {
         try await withController { _, _, api, _, _ in
             for (json, field) in [
-                (#"{"issuer":"http://plain","jwks":{"keys":[{}]},"namespace":"qbeast","serviceAccount":"agent"}"#, "issuer"),
+                (#"{"issuer":"http://plain","jwks":{"keys":[{"kty":"EC"}]},"namespace":"qbeast","serviceAccount":"agent"}"#, "issuer"),
                 (#"{"issuer":"https://oidc.example","jwks":{"keys":[]},"namespace":"qbeast","serviceAccount":"agent"}"#, "jwks"),
-                (#"{"issuer":"https://oidc.example","jwks":{"keys":[{}]},"namespace":"Qbeast","serviceAccount":"agent"}"#, "namespace"),
-                (#"{"issuer":"https://oidc.example","jwks":{"keys":[{}]},"namespace":"qbeast","serviceAccount":"agent","audience":"x"}"#, "audience"),
+                (#"{"issuer":"https://oidc.example","jwks":{"keys":[{"kty":"EC"}]},"namespace":"Qbeast","serviceAccount":"agent"}"#, "namespace"),
+                (#"{"issuer":"https://oidc.example","jwks":{"keys":[{"kty":"EC"}]},"namespace":"qbeast","serviceAccount":"agent","audience":"x"}"#, "audience"),
             ] {
                 let response = try await api.request(.PUT, "/v1/tenants/acme/environments/prod/service-account-trust", json: json)
                 #expect(response.status == 400 && response.problem?.detail.contains(field) == true, "\(response.text)")
