@@ -56,6 +56,15 @@ check "qbctl: duplicate → exit 1, one line" exit_code 1 qbctl tenant create ac
 check "qbctl: wrong token → exit 4, one line" exit_code 4 env QBEAST_TOKEN=wrong-token-0123456789 "$BIN/qbctl" tenant list
 check "qbctl: controller unreachable → exit 5, one line" exit_code 5 env QBEAST_SERVER=https://localhost:1 "$BIN/qbctl" tenant list
 check "qbctl: malformed apply file → exit 1, one line" exit_code 1 qbctl workspace apply -f Makefile
+qbctl tenant create globex-e2e >/dev/null 2>&1
+qbctl token create support-acme --role viewer --tenant acme > "$RUN/viewer-token" 2>/dev/null
+check "qbctl token create prints the secret once" grep -q '^qbt_' "$RUN/viewer-token"
+as_viewer() { QBEAST_TOKEN_FILE="$RUN/viewer-token" "$BIN/qbctl" "$@"; }
+check "a viewer token sees only its tenant" bash -c "[ \"\$(QBEAST_TOKEN_FILE=$RUN/viewer-token $BIN/qbctl tenant list -o json | grep -c '\"name\"')\" = 1 ]"
+check "…other tenants answer not found → exit 3" exit_code 3 as_viewer tenant get globex-e2e
+check "…and it cannot change anything → exit 4" exit_code 4 as_viewer env create acme nope --cloud aws
+check "qbctl token list shows it without its secret" bash -c "$BIN/qbctl token list | grep -q support-acme && ! $BIN/qbctl token list -o json | grep -q qbt_"
+qbctl tenant delete globex-e2e >/dev/null 2>&1
 
 start_victoria_metrics
 start_agent acme prod

@@ -25,7 +25,7 @@ struct QBCtl: AsyncParsableCommand {
           qbctl silence create -m tenant=acme -m severity=warning --duration 2h --comment "upgrade"
         """,
         subcommands: [TenantCommand.self, EnvironmentCommand.self, WorkspaceCommand.self, AlertsCommand.self, SilenceCommand.self,
-                      RoutingCommand.self, CertificateCommand.self, AuditCommand.self, DevCertsCommand.self]
+                      RoutingCommand.self, CertificateCommand.self, AuditCommand.self, TokenCommand.self, DevCertsCommand.self]
     )
 
     /// ArgumentParser's own usage errors exit 64 with the usage text; scripts get exit 2 and one line,

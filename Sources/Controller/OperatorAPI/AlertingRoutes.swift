@@ -5,7 +5,8 @@ import SplitPlaneProtocol
 
 /// Operator API of alerting: alert groups and their acknowledgement, the notifications sent for them,
 /// silences, and the routing configuration in force.
-struct AlertingRoutes<Context: RequestContext> {
+struct AlertingRoutes {
+    typealias Context = OperatorRequestContext
     let store: any ControllerStore
     let dispatcher: AlertDispatcher
     let clock: any TimeSource
@@ -28,19 +29,21 @@ struct AlertingRoutes<Context: RequestContext> {
     // MARK: Groups
 
     @Sendable func listGroups(_ request: Request, context: Context) async throws -> Response {
-        let tenant = request.uri.queryParameters["tenant"].map(String.init)
+        var tenant = request.uri.queryParameters["tenant"].map(String.init)
         if let tenant { try ResourceName.validate(tenant, field: "tenant") }
+        if let visible = context.principal?.visibleTenant {
+            if let tenant, tenant != visible { return try JSONBodies.response(ListResponse<AlertGroup>(items: [])) }
+            tenant = visible
+        }
         return try JSONBodies.response(ListResponse(items: try await store.alertGroups(tenant: tenant, at: clock.now())))
     }
 
     @Sendable func getGroup(_ request: Request, context: Context) async throws -> Response {
-        let id = try groupID(context)
-        guard let group = try await store.alertGroup(id: id, at: clock.now()) else { throw APIProblem(.notFound, "alert group \"\(id)\" not found") }
-        return try JSONBodies.response(group)
+        return try JSONBodies.response(try await visibleGroup(context))
     }
 
     @Sendable func acknowledge(_ request: Request, context: Context) async throws -> Response {
-        let id = try groupID(context)
+        let id = try await visibleGroup(context).id
         let body = try await optionalBody(AcknowledgeRequest.self, request) ?? AcknowledgeRequest()
         try body.validate()
         let ack = Acknowledgement(by: body.by ?? "operator", at: clock.now(), via: "api", comment: body.comment)
@@ -48,7 +51,7 @@ struct AlertingRoutes<Context: RequestContext> {
     }
 
     @Sendable func unacknowledge(_ request: Request, context: Context) async throws -> Response {
-        let group = try await store.setAcknowledgement(groupID: try groupID(context), nil, at: clock.now())
+        let group = try await store.setAcknowledgement(groupID: try await visibleGroup(context).id, nil, at: clock.now())
         return try JSONBodies.response(group)
     }
 
@@ -142,6 +145,15 @@ struct AlertingRoutes<Context: RequestContext> {
     }
 
     // MARK: Helpers
+
+    /// The group, if the caller may see it: a tenant-scoped token sees only groups of its tenant's alerts.
+    private func visibleGroup(_ context: Context) async throws -> AlertGroup {
+        let id = try groupID(context)
+        guard let group = try await store.alertGroup(id: id, at: clock.now()),
+              context.principal?.visibleTenant.map({ tenant in (group.alerts ?? []).allSatisfy { $0.tenant == tenant } && group.alerts?.isEmpty == false }) ?? true
+        else { throw APIProblem(.notFound, "alert group \"\(id)\" not found") }
+        return group
+    }
 
     private func groupID(_ context: Context) throws -> String {
         try Self.validGroupID(context.parameters.get("group") ?? "")

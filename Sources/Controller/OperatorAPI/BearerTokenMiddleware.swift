@@ -3,15 +3,18 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Operator API authentication: a bearer token whose SHA-256 must equal a configured hash.
-/// Only hashes are held, and they are compared in constant time. Names the caller for the audit log.
+/// Operator API authentication. A bearer token is either one of the configured admin tokens (their
+/// SHA-256 held in memory, compared in constant time) or an API token from the store, found by its
+/// SHA-256 (the store keeps nothing else). Sets the caller's principal for the access policy and audit.
 public struct BearerTokenMiddleware: RouterMiddleware {
     public typealias Context = OperatorRequestContext
 
     private let acceptedHashes: [Data]
+    private let store: (any TokenStore)?
 
-    public init(tokens: [String]) {
+    public init(tokens: [String], store: (any TokenStore)? = nil) {
         acceptedHashes = tokens.map { Self.hash($0) }
+        self.store = store
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -26,11 +29,14 @@ public struct BearerTokenMiddleware: RouterMiddleware {
         // Check every configured hash, so timing does not reveal which (if any) matched.
         var matched = false
         for accepted in acceptedHashes where Self.constantTimeEqual(accepted, presented) { matched = true }
-        guard matched else {
+        var context = context
+        if matched {
+            context.principal = Principal(name: "token:" + presented.prefix(4).map { String(format: "%02x", $0) }.joined(), role: .admin, tenant: nil)
+        } else if let store, let token = try await store.token(hash: presented.map { String(format: "%02x", $0) }.joined()) {
+            context.principal = Principal(name: "token:\(token.name)", role: token.role, tenant: token.tenant)
+        } else {
             throw APIProblem(.unauthorized, "the bearer token is not valid", headers: challenge)
         }
-        var context = context
-        context.actor = "token:" + presented.prefix(4).map { String(format: "%02x", $0) }.joined()
         return try await next(request, context)
     }
 

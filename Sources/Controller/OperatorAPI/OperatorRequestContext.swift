@@ -6,8 +6,10 @@ import NIOCore
 public struct OperatorRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
-    /// `token:<first 8 hex digits of the token's SHA-256>`: names a token without revealing it.
-    public var actor: String?
+    /// Set by `BearerTokenMiddleware` from the verified token.
+    public var principal: Principal?
+    /// How the audit log names the caller.
+    public var actor: String? { principal?.name }
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

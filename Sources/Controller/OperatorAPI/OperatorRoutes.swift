@@ -5,7 +5,8 @@ import ServiceSupport
 import SplitPlaneProtocol
 
 /// The operator REST API: tenants → environments → workspaces, and received alerts.
-struct OperatorRoutes<Context: RequestContext> {
+struct OperatorRoutes {
+    typealias Context = OperatorRequestContext
     let store: any ControllerStore
     let notifier: DesiredStateNotifier
     let clock: any TimeSource
@@ -40,7 +41,8 @@ struct OperatorRoutes<Context: RequestContext> {
     }
 
     @Sendable func listTenants(_ request: Request, context: Context) async throws -> Response {
-        try JSONBodies.response(ListResponse(items: try await store.tenants()))
+        let visible = context.principal?.visibleTenant
+        return try JSONBodies.response(ListResponse(items: try await store.tenants().filter { visible == nil || $0.name == visible }))
     }
 
     @Sendable func getTenant(_ request: Request, context: Context) async throws -> Response {
@@ -143,6 +145,11 @@ struct OperatorRoutes<Context: RequestContext> {
                 throw APIProblem(.badRequest, "state: \"\(state)\" is not one of firing, resolved")
             }
             filter.state = parsed
+        }
+        if let visible = context.principal?.visibleTenant {
+            // Another tenant's alerts do not exist for a tenant-scoped token.
+            if let asked = filter.tenant, asked != visible { return try JSONBodies.response(ListResponse<StoredAlert>(items: [])) }
+            filter.tenant = visible
         }
         return try JSONBodies.response(ListResponse(items: try await store.alerts(filter)))
     }

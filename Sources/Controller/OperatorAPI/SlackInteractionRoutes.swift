@@ -41,7 +41,7 @@ struct SlackInteractionRoutes<Context: RequestContext> {
             // Other interactions (a link opened, a menu) need no answer beyond 200.
             return Response(status: .ok)
         }
-        let groupID = try AlertingRoutes<Context>.validGroupID(action.value)
+        let groupID = try AlertingRoutes.validGroupID(action.value)
         let ack = Acknowledgement(by: interaction.user, at: clock.now(), via: "slack")
         _ = try await store.setAcknowledgement(groupID: groupID, ack, at: clock.now())
         try? await store.audit(AuditEntry(at: clock.now(), actor: "slack:\(interaction.user)", action: "POST",

@@ -3,7 +3,7 @@ import SplitPlaneProtocol
 
 /// Everything the controller persists. SQLite is the embedded implementation; a PostgreSQL one for
 /// several replicas implements the same protocol and passes the same test suite.
-public protocol ControllerStore: AlertingStore, IdentityStore {
+public protocol ControllerStore: AlertingStore, IdentityStore, TokenStore {
     func createTenant(_ request: TenantRequest, at now: Date) async throws -> Tenant
     func tenants() async throws -> [Tenant]
     func tenant(_ name: String) async throws -> Tenant?
