@@ -23,6 +23,7 @@ grep -q "❌" "$RUN/schemathesis.log" && code=1
 sed -n '/SUMMARY/,$p' "$RUN/schemathesis.log" | grep -E "Failures|❌|✅|Test cases|failures|passed" | sed 's/^/  /'
 if [ "$code" -ne 0 ]; then
   sed -n "/FAILURES/,/SUMMARY/p" "$RUN/schemathesis.log" | head -60
+  echo "controller log (last lines):"; tail -20 "$RUN/controller.log"
   echo "api: schemathesis found problems"
   exit 1
 fi

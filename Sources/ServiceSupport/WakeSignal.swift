@@ -28,8 +28,9 @@ public final class WakeSignal: Sendable {
     /// How long a loop sleeps when its next deadline is `seconds` away (nil: none known): at least a
     /// millisecond, so a deadline that work did not move cannot spin the loop; at most `idlePoll`.
     public static func sleep(untilDueIn seconds: Double?, idlePoll: Duration) -> Duration {
-        guard let seconds else { return idlePoll }
-        return min(max(.milliseconds(Int64((seconds * 1000).rounded(.up))), .milliseconds(1)), idlePoll)
+        let limit = Double(idlePoll.components.seconds) + Double(idlePoll.components.attoseconds) / 1e18
+        guard let seconds, seconds.isFinite, seconds < limit else { return idlePoll }
+        return max(.milliseconds(Int64((seconds * 1000).rounded(.up))), .milliseconds(1))
     }
 
     /// Returns after `timeout` on `clock`, on a signal, or on cancellation.

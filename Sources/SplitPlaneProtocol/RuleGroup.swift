@@ -118,7 +118,9 @@ public enum PrometheusDuration {
             rest = rest.dropFirst(unit.0.count)
             let (product, overflow) = amount.multipliedReportingOverflow(by: unit.1)
             guard !overflow else { return nil }
-            total += product
+            let (sum, sumOverflow) = total.addingReportingOverflow(product)
+            guard !sumOverflow else { return nil }
+            total = sum
         }
         return .milliseconds(total)
     }

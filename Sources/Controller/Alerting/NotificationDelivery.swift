@@ -176,7 +176,8 @@ public final class NotificationDelivery: Service, Sendable {
     /// `Retry-After` is either seconds or an HTTP date (RFC 9110).
     public static func parseRetryAfter(_ value: String, now: Date) -> TimeInterval? {
         let trimmed = value.trimmingCharacters(in: .whitespaces)
-        if let seconds = Double(trimmed), seconds >= 0 { return seconds }
+        // Whole seconds (RFC 9110), at most a day: a receiver cannot park a notification forever.
+        if let seconds = Int(trimmed), seconds >= 0 { return Double(min(seconds, 86_400)) }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")

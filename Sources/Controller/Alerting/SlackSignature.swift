@@ -33,9 +33,10 @@ public struct SlackSignature: Sendable {
 
     public func verify(timestamp: String?, signature: String?, body: Data, at now: Date) throws(Refusal) {
         guard let timestamp, let signature else { throw .missingHeaders }
-        guard let seconds = Double(timestamp) else { throw .badTimestamp }
-        let age = now.timeIntervalSince1970 - seconds
-        if abs(age) > Self.maxAge { throw .stale(seconds: Int(age)) }
+        // Whole seconds only: "1e308", "inf" or "nan" must be refused, not converted (Int(inf) traps).
+        guard timestamp.count <= 12, let seconds = Int64(timestamp) else { throw .badTimestamp }
+        let age = Int64(now.timeIntervalSince1970) - seconds
+        if age > Int64(Self.maxAge) || age < -Int64(Self.maxAge) { throw .stale(seconds: Int(age)) }
         guard signature.hasPrefix("v0="), let given = Data(hex: String(signature.dropFirst(3))) else { throw .mismatch }
         var message = Data("v0:\(timestamp):".utf8)
         message.append(body)

@@ -122,6 +122,11 @@ import Testing
         }
         #expect(throws: SlackSignature.Refusal.mismatch) { try signer.verify(timestamp: "1531420618", signature: "v0=00", body: body, at: at) }
         #expect(throws: SlackSignature.Refusal.missingHeaders) { try signer.verify(timestamp: nil, signature: "v0=00", body: body, at: at) }
+        // Found by schemathesis: these must be refused, not crash the controller.
+        for timestamp in ["1e308", "inf", "-inf", "nan", "99999999999999999999", "", " 1531420618"] {
+            #expect(throws: SlackSignature.Refusal.badTimestamp, "\(timestamp)") { try signer.verify(timestamp: timestamp, signature: "v0=00", body: body, at: at) }
+        }
+        #expect(throws: SlackSignature.Refusal.stale(seconds: 1_531_420_628)) { try signer.verify(timestamp: "0", signature: "v0=00", body: body, at: at) }
     }
 
     @Test func silencesAreValidatedCreatedListedAndExpired() async throws {

@@ -113,5 +113,7 @@ import Testing
         let expected = Date(timeIntervalSince1970: 1_800_000_030).timeIntervalSince(now)
         #expect(NotificationDelivery.parseRetryAfter(date, now: now).map { abs($0 - expected) < 1 } == true)
         #expect(NotificationDelivery.parseRetryAfter("soon", now: now) == nil)
+        #expect(NotificationDelivery.parseRetryAfter("1e400", now: now) == nil, "not a whole number of seconds")
+        #expect(NotificationDelivery.parseRetryAfter("999999999", now: now) == 86_400, "capped at a day")
     }
 }
