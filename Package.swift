@@ -34,6 +34,7 @@ let package = Package(
         // Wire contract shared by both planes: specs, status, conditions, alerts, validation.
         .target(
             name: "SplitPlaneProtocol",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         // Dev/CA certificates, SPIFFE identities, TLS configurations for both sides.

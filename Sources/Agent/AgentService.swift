@@ -136,7 +136,7 @@ public final class AgentService: Service, Sendable {
                 if let condition = await rules.condition(workspace: statuses[index].name, now: now) {
                     statuses[index].conditions.set(condition)
                 }
-            } else if desired?.workspaces.first(where: { $0.name == statuses[index].name })?.spec.ruleGroups.isEmpty == false {
+            } else if desired?.workspaces.first(where: { $0.name == statuses[index].name })?.ruleGroups.isEmpty == false {
                 statuses[index].conditions.set(Condition(type: "RulesHealthy", status: .unknown, reason: "NoMetricsStore",
                                                          message: "no metrics store is configured (--metrics-store-url); rules are not evaluated",
                                                          lastTransitionTime: now))

@@ -21,7 +21,7 @@ public struct WorkspaceStatusBuilder: Sendable {
                 // Compiling the rules checks templates and durations too, not just the schema.
                 _ = try RuleEngine.compile(workspace, defaultInterval: defaultInterval)
                 conditions.set(Condition(type: "Accepted", status: .true, reason: "Valid",
-                                         message: "\(workspace.spec.components.count) component(s), \(ruleCount(workspace.spec)) alert rule(s)",
+                                         message: "\(workspace.components.count) component(s), \(ruleCount(workspace.rules)) alert rule(s)",
                                          lastTransitionTime: now))
             } catch {
                 conditions.set(Condition(type: "Accepted", status: .false, reason: "InvalidSpec", message: error.description,
@@ -33,7 +33,7 @@ public struct WorkspaceStatusBuilder: Sendable {
                 name: workspace.name,
                 observedGeneration: workspace.generation,
                 conditions: conditions,
-                components: workspace.spec.components.map { ComponentStatus(name: $0.name, state: componentState, message: componentMessage) }
+                components: workspace.components.map { ComponentStatus(name: $0.name, state: componentState, message: componentMessage) }
             )
         }
     }

@@ -25,16 +25,23 @@ public struct DesiredWorkspace: Codable, Equatable, Sendable {
     public var name: String
     /// Bumped by the controller whenever the spec changes; echoed as `observedGeneration`.
     public var generation: Int64
-    public var spec: WorkspaceSpec
-    /// SHA-256 of each component's canonical JSON, so an agent can tell what changed.
-    public var componentHashes: [String: String]
+    /// The resolved components by content hash; the agent fetches the manifests of a hash it does not
+    /// hold yet (`GET /agent/v1/components/{hash}`), so a reconnect exchanges only what changed.
+    public var components: [ComponentRef]
+    public var ruleGroups: [RuleGroup]
+    public var alertAllowlist: AlertAllowlist?
 
-    public init(name: String, generation: Int64, spec: WorkspaceSpec, componentHashes: [String: String]) {
+    public init(name: String, generation: Int64, components: [ComponentRef] = [], ruleGroups: [RuleGroup] = [],
+                alertAllowlist: AlertAllowlist? = nil) {
         self.name = name
         self.generation = generation
-        self.spec = spec
-        self.componentHashes = componentHashes
+        self.components = components
+        self.ruleGroups = ruleGroups
+        self.alertAllowlist = alertAllowlist
     }
+
+    /// The alerting half of the spec, as the rule engine compiles it.
+    public var rules: WorkspaceSpec { WorkspaceSpec(ruleGroups: ruleGroups, alertAllowlist: alertAllowlist) }
 }
 
 /// `PUT /agent/v1/status`: what the agent observed, per workspace, plus facts about itself.
@@ -65,9 +72,12 @@ public struct AgentFacts: Codable, Equatable, Sendable {
     public var rulesLoaded: Int
     public var metricsStoreReachable: Bool?
     public var desiredRevision: Int64
+    /// The Kubernetes namespace the agent installs into (nil when it has no cluster configured).
+    public var namespace: String?
 
     public init(instance: String, version: String, certificateExpiry: Date?, rulesLoaded: Int,
-                metricsStoreReachable: Bool?, desiredRevision: Int64) {
+                metricsStoreReachable: Bool?, desiredRevision: Int64, namespace: String? = nil) {
+        self.namespace = namespace
         self.instance = instance
         self.version = version
         self.certificateExpiry = certificateExpiry
@@ -91,12 +101,37 @@ public struct WorkspaceStatus: Codable, Equatable, Sendable {
     }
 }
 
+/// What the agent observed of one component: the hash it applied and each object's state.
 public struct ComponentStatus: Codable, Equatable, Sendable {
     public var name: String
+    /// `Pending`, `Applying`, `Progressing`, `Ready`, `Degraded`, `Failed` or `Refused`.
+    public var state: String
+    public var message: String?
+    /// Content hash of the resolved component last applied (nil before the first apply).
+    public var appliedHash: String?
+    public var objects: [ObjectStatus]?
+
+    public init(name: String, state: String, message: String? = nil, appliedHash: String? = nil, objects: [ObjectStatus]? = nil) {
+        self.name = name
+        self.state = state
+        self.message = message
+        self.appliedHash = appliedHash
+        self.objects = objects
+    }
+}
+
+/// One Kubernetes object of a component, with the API server's own words when it is not ready.
+public struct ObjectStatus: Codable, Equatable, Sendable {
+    public var apiVersion: String
+    public var kind: String
+    public var name: String
+    /// `Ready`, `Progressing`, `Failed`, `Refused` or `Pending`.
     public var state: String
     public var message: String?
 
-    public init(name: String, state: String, message: String? = nil) {
+    public init(apiVersion: String, kind: String, name: String, state: String, message: String? = nil) {
+        self.apiVersion = apiVersion
+        self.kind = kind
         self.name = name
         self.state = state
         self.message = message

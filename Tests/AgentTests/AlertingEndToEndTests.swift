@@ -53,9 +53,9 @@ import Testing
     }
 
     @Test func templateThatDoesNotCompileIsRejectedWhenTheSpecArrives() async throws {
-        let workspace = DesiredWorkspace(name: "w", generation: 3, spec: WorkspaceSpec(ruleGroups: [
+        let workspace = DesiredWorkspace(name: "w", generation: 3, ruleGroups: [
             RuleGroup(name: "g", rules: [AlertingRule(alert: "A", expr: "up == 0", annotations: ["summary": "{{ $labels.instance "])]),
-        ]), componentHashes: [:])
+        ])
         let desired = DesiredState(tenant: "t", environment: "e", revision: 1, workspaces: [workspace])
         let status = try #require(WorkspaceStatusBuilder().statuses(for: desired, previous: [], now: Date()).first)
         let accepted = try #require(status.conditions[type: "Accepted"])

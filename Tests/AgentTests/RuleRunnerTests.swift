@@ -94,7 +94,7 @@ import Testing
                                     defaultInterval: .seconds(60), clock: clock, logger: logger, onHealthChange: {})
         let spec = WorkspaceSpec(ruleGroups: [RuleGroup(name: "g", interval: "1m", rules: [AlertingRule(alert: "Down", expr: "up == 0")])])
         await engine.update(DesiredState(tenant: "acme", environment: "prod", revision: 1, workspaces: [
-            DesiredWorkspace(name: "analytics", generation: 1, spec: spec, componentHashes: [:]),
+            DesiredWorkspace(name: "analytics", generation: 1, ruleGroups: spec.ruleGroups),
         ]))
         #expect(await engine.rulesLoaded == 1)
         #expect(await engine.condition(workspace: "analytics", now: t0)?.reason == "NotEvaluatedYet")

@@ -75,7 +75,7 @@ import Testing
                                     defaultInterval: .seconds(60), clock: SystemTimeSource(), logger: Logger(label: "test"),
                                     onHealthChange: {})
         await engine.update(DesiredState(tenant: "t", environment: "e", revision: 1, workspaces: [
-            DesiredWorkspace(name: "w", generation: 1, spec: WorkspaceSpec(ruleGroups: groups), componentHashes: [:]),
+            DesiredWorkspace(name: "w", generation: 1, ruleGroups: groups),
         ]))
 
         var ours: [AgentAlert] = []

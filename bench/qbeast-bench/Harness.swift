@@ -17,7 +17,7 @@ enum RoundTimer {
                                     resendDelay: .seconds(60), defaultInterval: .seconds(20), clock: SystemTimeSource(),
                                     logger: Logger(label: "bench"), scheduled: false, onHealthChange: {})
         await engine.update(DesiredState(tenant: "bench", environment: "bench", revision: 1, workspaces: [
-            DesiredWorkspace(name: "bench", generation: 1, spec: WorkspaceSpec(ruleGroups: [group]), componentHashes: [:]),
+            DesiredWorkspace(name: "bench", generation: 1, ruleGroups: [group]),
         ]))
         var times: [Double] = []
         // One warm-up round (connections, first allocations), as vmalert's first round is excluded too.

@@ -23,7 +23,7 @@ public struct RuleTestRunner: Sendable {
                 throw RuleTestError("\(ruleFile): \(error)")
             }
         }
-        let workspace = DesiredWorkspace(name: "unit-test", generation: 1, spec: WorkspaceSpec(ruleGroups: groups), componentHashes: [:])
+        let workspace = DesiredWorkspace(name: "unit-test", generation: 1, ruleGroups: groups)
         do {
             _ = try RuleEngine.compile(workspace, defaultInterval: file.evaluationInterval)
         } catch {

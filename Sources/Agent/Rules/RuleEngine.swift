@@ -62,9 +62,9 @@ public actor RuleEngine {
 
     /// Compiles every group of a workspace; throws the first validation or template error.
     public static func compile(_ workspace: DesiredWorkspace, defaultInterval: Duration) throws(ValidationError) -> [CompiledRuleGroup] {
-        try workspace.spec.validate()
+        try workspace.rules.validate()
         var groups: [CompiledRuleGroup] = []
-        for (index, group) in workspace.spec.ruleGroups.enumerated() {
+        for (index, group) in workspace.rules.ruleGroups.enumerated() {
             groups.append(try CompiledRuleGroup(group, workspace: workspace.name, defaultInterval: defaultInterval, field: "spec.ruleGroups[\(index)]"))
         }
         return groups
@@ -76,10 +76,10 @@ public actor RuleEngine {
         var wanted: [RunnerKey: (CompiledRuleGroup, AlertAllowlistFilter, String)] = [:]
         for workspace in desired.workspaces {
             guard let groups = try? Self.compile(workspace, defaultInterval: defaultInterval) else { continue }
-            let filter = AlertAllowlistFilter(workspace.spec.alertAllowlist)
+            let filter = AlertAllowlistFilter(workspace.rules.alertAllowlist)
             for (index, group) in groups.enumerated() {
-                let source = (try? StrictJSON.encode(workspace.spec.ruleGroups[index])).map { String(decoding: $0, as: UTF8.self) } ?? ""
-                let allowlist = (try? StrictJSON.encode(workspace.spec.alertAllowlist)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                let source = (try? StrictJSON.encode(workspace.rules.ruleGroups[index])).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                let allowlist = (try? StrictJSON.encode(workspace.rules.alertAllowlist)).map { String(decoding: $0, as: UTF8.self) } ?? ""
                 wanted[RunnerKey(workspace: workspace.name, group: group.name)] = (group, filter, source + allowlist)
             }
         }

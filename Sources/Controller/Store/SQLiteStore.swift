@@ -172,8 +172,9 @@ public final class SQLiteStore: ControllerStore {
                                               arguments: [tenant, environment]).map(Self.workspace)
             return DesiredState(tenant: tenant, environment: environment, revision: row["desired_revision"],
                                 workspaces: try workspaces.map { workspace in
-                                    DesiredWorkspace(name: workspace.name, generation: workspace.generation, spec: workspace.spec,
-                                                     componentHashes: try ComponentHash.hashes(of: workspace.spec))
+                                    DesiredWorkspace(name: workspace.name, generation: workspace.generation,
+                                                     components: try ComponentHash.refs(of: workspace.spec),
+                                                     ruleGroups: workspace.spec.ruleGroups, alertAllowlist: workspace.spec.alertAllowlist)
                                 })
         }
     }
@@ -308,14 +309,9 @@ public final class SQLiteStore: ControllerStore {
     }
 }
 
-/// Content hash of each component: SHA-256 over its canonical (sorted-key) JSON.
+/// Component references of a spec whose components are plain manifests, taken as given.
 public enum ComponentHash {
-    public static func hashes(of spec: WorkspaceSpec) throws -> [String: String] {
-        var hashes: [String: String] = [:]
-        for component in spec.components {
-            let digest = SHA256.hash(data: try StrictJSON.encode(component))
-            hashes[component.name] = "sha256:" + digest.map { String(format: "%02x", $0) }.joined()
-        }
-        return hashes
+    public static func refs(of spec: WorkspaceSpec) throws -> [ComponentRef] {
+        try spec.components.map { try ResolvedComponent(name: $0.name, manifests: $0.manifests ?? []).ref }
     }
 }

@@ -130,7 +130,7 @@ import X509
         }
         // It still talks to the controller (whose certificate is from the old CA, still in the bundle).
         _ = try await api.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: #"{"spec":{"components":[{"name":"x","manifests":[]}]}}"#)
-        try await eventually("a later spec still arrives") { await agent.service.desired?.workspaces.first?.spec.components.count == 1 }
+        try await eventually("a later spec still arrives") { await agent.service.desired?.workspaces.first?.components.count == 1 }
         try await agent.stop()
         try await api.shutdown()
         try await controller.stop()
