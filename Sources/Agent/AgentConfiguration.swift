@@ -27,6 +27,13 @@ public struct AgentConfiguration: Sendable {
     public var defaultEvaluationInterval: Duration = .seconds(60)
     /// Firing alerts are re-sent this often; resolved ones for 15 minutes (Prometheus' resend delay).
     public var ruleResendDelay: Duration = .seconds(60)
+    /// The Kubernetes API the workspace components are installed through (in-cluster service account
+    /// or a kubeconfig). Without it specs are received and validated but nothing is installed.
+    public var kubernetes: KubernetesConnection?
+    public var install = InstallSettings()
+    /// Install passes run on every desired-state change, when a retry or drift re-apply is due, and
+    /// at least this often (health read back from the objects' status).
+    public var installInterval: Duration = .seconds(30)
     public var version = AgentVersion.current
     /// Renew the certificate at two thirds of its lifetime (`POST /agent/v1/certificate`). Off only for
     /// certificates the controller cannot have issued (then its CA is not configured).

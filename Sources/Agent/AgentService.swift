@@ -22,6 +22,9 @@ public final class AgentService: Service, Sendable {
     let random: @Sendable () -> Double
     /// Nil when no metrics store is configured: rules are then validated but not evaluated.
     public let rules: RuleEngine?
+    /// Nil when no Kubernetes API is configured: components are then not installed, and the status says so.
+    public let installer: ComponentInstaller?
+    let kubernetes: KubernetesClient?
     /// The certificate files in use; renewal moves them forward.
     let credentials: Mutex<TLSFiles>
 
@@ -49,6 +52,15 @@ public final class AgentService: Service, Sendable {
         } else {
             rules = nil
         }
+        if let connection = configuration.kubernetes {
+            let kubernetes = try KubernetesClient(connection: connection)
+            self.kubernetes = kubernetes
+            installer = try ComponentInstaller(client: kubernetes, source: client, stateDirectory: directory, settings: configuration.install,
+                                               clock: clock, logger: logger)
+        } else {
+            kubernetes = nil
+            installer = nil
+        }
         readiness.set("desired-state", problem: "no desired state received from the controller yet")
     }
 
@@ -65,9 +77,11 @@ public final class AgentService: Service, Sendable {
                 group.addTask { await self.reportStatus() }
                 group.addTask { await self.deliverAlerts() }
                 if self.configuration.renewCertificates { group.addTask { await self.renewCertificates() } }
+                if self.installer != nil { group.addTask { await self.installComponents() } }
             }
         }
         await rules?.stop()
+        try? await kubernetes?.shutdown()
         try? await client.shutdown()
         logger.info("agent stopped")
     }
@@ -85,7 +99,7 @@ public final class AgentService: Service, Sendable {
                 // Every answer, even an unchanged one at the poll's timeout, carries the current bundle.
                 if let bundle = desired.trustBundle { adoptTrustBundle(bundle) }
                 if desired.revision != after || first {
-                    let statuses = WorkspaceStatusBuilder(defaultInterval: configuration.defaultEvaluationInterval)
+                    let statuses = WorkspaceStatusBuilder(defaultInterval: configuration.defaultEvaluationInterval, installing: installer != nil)
                         .statuses(for: desired, previous: await state.statuses, now: clock.now())
                     await rules?.update(desired)
                     await state.update(desired: desired, statuses: statuses)
@@ -99,6 +113,27 @@ public final class AgentService: Service, Sendable {
                 if Task.isCancelled { return }
                 await retryPause(&failures, "desired-state long poll", error)
             }
+        }
+    }
+
+    // MARK: Components
+
+    /// Install passes: on each new desired state, when a retry or drift re-apply is due, and at least
+    /// every `installInterval` to read health back.
+    func installComponents() async {
+        guard let installer else { return }
+        var revision: Int64 = -1
+        while !Task.isCancelled {
+            if let desired = await state.desired {
+                revision = desired.revision
+                await installer.reconcile(desired.workspaces)
+                await state.markChanged()
+            }
+            var wait = configuration.installInterval
+            if let due = await installer.nextDue() {
+                wait = min(wait, .milliseconds(max(0, Int(due.timeIntervalSince(clock.now()) * 1000))))
+            }
+            await state.waitForDesired(after: revision, timeout: wait, clock: clock)
         }
     }
 
@@ -132,6 +167,11 @@ public final class AgentService: Service, Sendable {
         let now = clock.now()
         var statuses = await state.statuses
         for index in statuses.indices {
+            if let installer, let workspace = desired?.workspaces.first(where: { $0.name == statuses[index].name }) {
+                let install = await installer.report(for: workspace, now: now)
+                statuses[index].components = install.components
+                install.conditions.forEach { statuses[index].conditions.set($0) }
+            }
             if let rules {
                 if let condition = await rules.condition(workspace: statuses[index].name, now: now) {
                     statuses[index].conditions.set(condition)
@@ -146,7 +186,7 @@ public final class AgentService: Service, Sendable {
         return StatusReport(
             agent: AgentFacts(instance: outbox.instance, version: configuration.version, certificateExpiry: certificateExpiry(),
                               rulesLoaded: await rules?.rulesLoaded ?? 0, metricsStoreReachable: await rules?.metricsStoreReachable,
-                              desiredRevision: desired?.revision ?? 0),
+                              desiredRevision: desired?.revision ?? 0, namespace: configuration.kubernetes?.namespace),
             workspaces: statuses
         )
     }
@@ -211,10 +251,35 @@ actor AgentState {
 
     init(instance: String) { self.instance = instance }
 
+    private var desiredWaiters: [CheckedContinuation<Void, Never>] = []
+
     func update(desired: DesiredState, statuses: [WorkspaceStatus]) {
         self.desired = desired
         self.statuses = statuses
         markChanged()
+        desiredWaiters.forEach { $0.resume() }
+        desiredWaiters.removeAll()
+    }
+
+    /// Returns when the desired revision passes `revision`, or after `timeout`.
+    func waitForDesired(after revision: Int64, timeout: Duration, clock: any TimeSource) async {
+        guard (desired?.revision ?? -1) <= revision else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitForDesiredSignal() }
+            group.addTask { try? await clock.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+            self.releaseDesiredWaiters()
+        }
+    }
+
+    private func waitForDesiredSignal() async {
+        await withCheckedContinuation { desiredWaiters.append($0) }
+    }
+
+    private func releaseDesiredWaiters() {
+        desiredWaiters.forEach { $0.resume() }
+        desiredWaiters.removeAll()
     }
 
     /// Keeps condition transition times that `makeReport` maintains; not a change by itself.

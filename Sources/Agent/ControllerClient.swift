@@ -10,7 +10,7 @@ import Synchronization
 
 /// The agent's only network peer: the controller's agent gateway over mutual TLS. Every call is
 /// outbound; the agent never listens for the controller.
-public final class ControllerClient: Sendable {
+public final class ControllerClient: ComponentSource, Sendable {
     /// Replaced when the certificate is renewed; requests already running finish on the old one.
     private let current: Mutex<HTTPClient>
     private let retired = Mutex<[HTTPClient]>([])
@@ -97,6 +97,18 @@ public final class ControllerClient: Sendable {
             throw ControllerClientError.unexpectedAnswer("receipt for sequence \(receipt.sequence), sent \(batch.sequence)")
         }
         return !receipt.duplicate
+    }
+
+    /// `GET /agent/v1/components/{hash}`: a resolved component of this agent's environment, checked against its hash.
+    public func component(hash: String) async throws -> ResolvedComponent {
+        guard ComponentCache.isContentHash(hash) else {
+            throw ControllerClientError.unexpectedAnswer("component hash \"\(hash.prefix(80))\" is not sha256:<64 hex>")
+        }
+        let body = try await send(HTTPClientRequest(url: "\(baseURL)/agent/v1/components/\(hash)"), deadline: .seconds(60), kind: nil)
+        let component = try StrictJSON.decoder().decode(ResolvedComponent.self, from: body)
+        guard component.hash == hash else { throw ControllerClientError.unexpectedAnswer("asked for component \(hash), received \(component.hash)") }
+        try component.verify()
+        return component
     }
 
     private func send(_ request: HTTPClientRequest, deadline: Duration, kind: (String, Int)?) async throws -> Data {

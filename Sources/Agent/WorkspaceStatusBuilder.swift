@@ -1,13 +1,17 @@
 import Foundation
 import SplitPlaneProtocol
 
-/// Turns the desired workspaces into the status the agent reports. At this stage the agent receives
-/// and validates specs; installing components is a later capability, and the conditions say so
-/// rather than pretending the workspace is ready.
+/// Turns the desired workspaces into the status the agent reports on receipt: `Received` and
+/// `Accepted`. Installation conditions come from the installer; an agent without a Kubernetes API
+/// says plainly that it installs nothing rather than pretending the workspace is ready.
 public struct WorkspaceStatusBuilder: Sendable {
     let defaultInterval: Duration
+    let installing: Bool
 
-    public init(defaultInterval: Duration = .seconds(60)) { self.defaultInterval = defaultInterval }
+    public init(defaultInterval: Duration = .seconds(60), installing: Bool = false) {
+        self.defaultInterval = defaultInterval
+        self.installing = installing
+    }
 
     public func statuses(for desired: DesiredState, previous: [WorkspaceStatus], now: Date) -> [WorkspaceStatus] {
         desired.workspaces.map { workspace in
@@ -15,8 +19,9 @@ public struct WorkspaceStatusBuilder: Sendable {
             conditions.set(Condition(type: "Received", status: .true, reason: "SpecReceived",
                                      message: "generation \(workspace.generation) received at revision \(desired.revision)",
                                      lastTransitionTime: now))
-            var componentState = "NotInstalled"
-            var componentMessage = "this agent version receives and validates specs; it does not install components yet"
+            var componentState = installing ? "Pending" : "NotInstalled"
+            var componentMessage = installing ? "waiting for the install pass"
+                : "no Kubernetes API is configured (--kubeconfig, or run in a cluster); components are not installed"
             do throws(ValidationError) {
                 // Compiling the rules checks templates and durations too, not just the schema.
                 _ = try RuleEngine.compile(workspace, defaultInterval: defaultInterval)

@@ -225,7 +225,17 @@ struct WorkspaceCommand: AsyncParsableCommand {
                 })
                 if !status.components.isEmpty {
                     print("\nCOMPONENTS")
-                    Output.table(["NAME", "STATE", "MESSAGE"], status.components.map { [$0.name, $0.state, $0.message ?? ""] })
+                    Output.table(["NAME", "STATE", "APPLIED", "MESSAGE"], status.components.map {
+                        [$0.name, $0.state, $0.appliedHash.map { String($0.dropFirst(7).prefix(12)) } ?? "-", $0.message ?? ""]
+                    })
+                    // Every object that is not ready, with the API server's words: what a support engineer acts on.
+                    let blocked = status.components.flatMap { component in
+                        (component.objects ?? []).filter { $0.state != "Ready" }.map { [component.name, "\($0.kind)/\($0.name)", $0.state, $0.message ?? ""] }
+                    }
+                    if !blocked.isEmpty {
+                        print("\nOBJECTS NOT READY")
+                        Output.table(["COMPONENT", "OBJECT", "STATE", "MESSAGE"], blocked)
+                    }
                 }
             }
         }

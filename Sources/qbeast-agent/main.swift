@@ -46,6 +46,11 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Lookback of instant queries (VictoriaMetrics step). Default 5m.") var metricsStoreStep: String?
     @Option(help: "Interval of rule groups that set none. Default 1m.") var evaluationInterval: String?
     @Option(help: "How often a firing alert is re-sent to the controller. Default 1m.") var ruleResendDelay: String?
+    @Option(help: "Kubeconfig to install components through (development). In a pod the service account is used: KUBERNETES_SERVICE_HOST/PORT, token and CA.") var kubeconfig: String?
+    @Option(help: "Kubeconfig context (default: its current-context).") var kubeContext: String?
+    @Option(help: "Namespace to install into and stay confined to (default: the pod's own, or the kubeconfig context's).") var namespace: String?
+    @Option(help: "How often applied components are applied again to undo changes made out of band. Default 5m.") var driftInterval: String?
+    @Option(help: "Longest time between install passes that read health back. Default 30s.") var installInterval: String?
     @Option(help: "Log level. Default info.") var logLevel: String?
 
     func run() async throws {
@@ -110,6 +115,18 @@ struct Run: AsyncParsableCommand {
         if let value = try duration(flags.metricsStoreStep, "metricsStoreStep") { configuration.metricsStoreStep = value }
         if let value = try duration(flags.evaluationInterval, "evaluationInterval") { configuration.defaultEvaluationInterval = value }
         if let value = try duration(flags.ruleResendDelay, "ruleResendDelay") { configuration.ruleResendDelay = value }
+        let namespace = layers.string(flags.namespace, key: "namespace")
+        if let namespace, !ResourceName.isValid(namespace) {
+            throw ConfigurationError(setting: "namespace", reason: "\"\(namespace)\" is not a DNS-1123 label")
+        }
+        if let path = layers.string(flags.kubeconfig, key: "kubeconfig") {
+            configuration.kubernetes = try KubernetesConnection.kubeconfig(path: path, context: layers.string(flags.kubeContext, key: "kubeContext"),
+                                                                           namespace: namespace)
+        } else if ProcessInfo.processInfo.environment["KUBERNETES_SERVICE_HOST"] != nil {
+            configuration.kubernetes = try KubernetesConnection.inCluster(namespace: namespace)
+        }
+        if let value = try duration(flags.driftInterval, "driftInterval") { configuration.install.driftInterval = value }
+        if let value = try duration(flags.installInterval, "installInterval") { configuration.installInterval = value }
         if let text = layers.string(flags.outboxMaxBatches, key: "outboxMaxBatches") {
             guard let value = Int(text), value >= 1 else { throw ConfigurationError(setting: "outboxMaxBatches", reason: "must be a positive integer") }
             configuration.outboxMaxBatches = value
