@@ -7,11 +7,15 @@ struct QBCtl: AsyncParsableCommand {
         commandName: "qbctl",
         abstract: "Operate the Qbeast control plane: tenants, environments, workspaces, alerts.",
         discussion: """
-        Connection settings come from flags or QBEAST_SERVER, QBEAST_TOKEN (or QBEAST_TOKEN_FILE) and QBEAST_CA_FILE.
+        Connection settings come from flags, else QBEAST_SERVER, QBEAST_TOKEN (or QBEAST_TOKEN_FILE) and QBEAST_CA_FILE, \
+        else the context (--context, QBEAST_CONTEXT or the current one in ~/.config/qbctl/config.yaml; see `qbctl config`).
+
+        Shell completion: qbctl --generate-completion-script bash|zsh|fish.
 
         Exit codes: 0 success, 1 refused or failed, 2 usage error, 3 not found, 4 not authorised, 5 controller unreachable.
 
         Examples:
+          qbctl config set-context prod --server https://controller.qbeast.io:8443 --ca ca.pem --token-file ~/.qbeast-token
           qbctl tenant create acme
           qbctl env create acme prod-eu --cloud aws --mode provided
           qbctl workspace apply -f workspace.yaml
@@ -25,7 +29,7 @@ struct QBCtl: AsyncParsableCommand {
           qbctl silence create -m tenant=acme -m severity=warning --duration 2h --comment "upgrade"
         """,
         subcommands: [TenantCommand.self, EnvironmentCommand.self, WorkspaceCommand.self, AlertsCommand.self, SilenceCommand.self,
-                      RoutingCommand.self, CertificateCommand.self, AuditCommand.self, TokenCommand.self, DevCertsCommand.self]
+                      RoutingCommand.self, CertificateCommand.self, AuditCommand.self, TokenCommand.self, ConfigCommand.self, DevCertsCommand.self]
     )
 
     /// ArgumentParser's own usage errors exit 64 with the usage text; scripts get exit 2 and one line,
@@ -50,6 +54,7 @@ struct QBCtl: AsyncParsableCommand {
 
 /// Options every API command shares.
 struct ConnectionOptions: ParsableArguments {
+    @Option(help: "Context of the qbctl config file to use (QBEAST_CONTEXT). Default: its current context.") var context: String?
     @Option(help: "Controller operator API URL (QBEAST_SERVER). Default https://localhost:8443.") var server: String?
     @Option(help: "Bearer token (QBEAST_TOKEN). Prefer --token-file: flags show in `ps`.") var token: String?
     @Option(help: "File holding the bearer token (QBEAST_TOKEN_FILE).") var tokenFile: String?
@@ -58,14 +63,24 @@ struct ConnectionOptions: ParsableArguments {
 
     func client() throws -> APIClient {
         let environment = ProcessInfo.processInfo.environment
-        let server = server ?? environment["QBEAST_SERVER"] ?? "https://localhost:8443"
-        var token = token ?? environment["QBEAST_TOKEN"]
-        if token == nil, let file = tokenFile ?? environment["QBEAST_TOKEN_FILE"] {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError.usage("cannot read token file \(file)") }
-            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let selected = try ContextConfig.load().selected(context ?? environment["QBEAST_CONTEXT"].flatMap { $0.isEmpty ? nil : $0 })
+        let server = server ?? environment["QBEAST_SERVER"] ?? selected?.server ?? "https://localhost:8443"
+        // A token given at a stronger level (flag, then environment) wins over any weaker one, file or inline.
+        let levels: [(token: String?, file: String?)] = [(token, tokenFile), (environment["QBEAST_TOKEN"], environment["QBEAST_TOKEN_FILE"]),
+                                                         (selected?.token, selected?.tokenFile)]
+        var resolved: String?
+        for level in levels where resolved == nil {
+            if let inline = level.token {
+                resolved = inline
+            } else if let file = level.file {
+                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError.usage("cannot read token file \(file)") }
+                resolved = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
         }
-        guard let token, !token.isEmpty else { throw CLIError.usage("no token: set --token-file, QBEAST_TOKEN or QBEAST_TOKEN_FILE") }
-        return try APIClient(server: server, token: token, caFile: ca ?? environment["QBEAST_CA_FILE"])
+        guard let token = resolved, !token.isEmpty else {
+            throw CLIError.usage("no token: set --token-file, QBEAST_TOKEN or QBEAST_TOKEN_FILE, or a context (`qbctl config set-context`)")
+        }
+        return try APIClient(server: server, token: token, caFile: ca ?? environment["QBEAST_CA_FILE"] ?? selected?.ca)
     }
 }
 
