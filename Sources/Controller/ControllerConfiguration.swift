@@ -24,6 +24,8 @@ public struct ControllerConfiguration: Sendable {
     public var databasePath: String
     /// Operator bearer tokens accepted with full rights (role-based tokens come later).
     public var adminTokens: [String]
+    /// Sign-in for support staff with JWTs from the company's identity provider.
+    public var oidc: OIDCSettings?
     public var bodyLimit = JSONBodies.defaultLimit
     public var maxPollTimeout: Duration = .seconds(30)
     /// Alert routing YAML; without it alerts are grouped and kept but nothing is sent.

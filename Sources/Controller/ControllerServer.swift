@@ -20,6 +20,8 @@ public final class ControllerServer: Sendable {
     public let dispatcher: AlertDispatcher
     public let delivery: NotificationDelivery
     public let issuer: AgentCertificateIssuer?
+    /// Sign-in with identity-provider JWTs; `load()` it before serving.
+    public let oidc: OIDCVerifier?
     let clock: any TimeSource
     let logger: Logger
 
@@ -36,6 +38,7 @@ public final class ControllerServer: Sendable {
         self.delivery = delivery
         dispatcher = AlertDispatcher(store: store, configSource: routing, clock: clock, logger: logger,
                                      onFlushed: { delivery.notificationsRecorded() })
+        oidc = configuration.oidc.map(OIDCVerifier.init)
         issuer = try configuration.issuingCA.map { files in
             let authority = try CertificateAuthority.load(certificatePEM: try String(contentsOfFile: files.certificate, encoding: .utf8),
                                                           privateKeyPEM: try String(contentsOfFile: files.privateKey, encoding: .utf8))
@@ -75,7 +78,8 @@ public final class ControllerServer: Sendable {
         router.add(middleware: MethodNotAllowedMiddleware(table: routeTable))
         OpenAPIDocument.register(on: router)
         SlackInteractionRoutes(store: store, signature: configuration.slackSigningSecret.map(SlackSignature.init), clock: clock).register(on: router)
-        let v1 = router.group("v1").add(middleware: BearerTokenMiddleware(tokens: configuration.adminTokens, store: store))
+        let v1 = router.group("v1").add(middleware: BearerTokenMiddleware(tokens: configuration.adminTokens, store: store, oidc: oidc,
+                                                                                now: { [clock] in clock.now() }))
             .add(middleware: AuditMiddleware(store: store, clock: clock))
             .add(middleware: AccessPolicyMiddleware())
         TokenRoutes(store: store, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)

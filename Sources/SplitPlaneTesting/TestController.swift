@@ -25,7 +25,8 @@ public final class TestController: Sendable {
     public static func start(pki: TestPKI, databasePath: String, agentPort: Int = 0, maxPollTimeout: Duration = .seconds(30),
                              bodyLimit: Int? = nil, clock: any TimeSource = SystemTimeSource(),
                              routingConfigPath: String? = nil, slackSigningSecret: String? = nil,
-                             agentCertificateLifetime: TimeInterval = 24 * 3600) async throws -> TestController {
+                             agentCertificateLifetime: TimeInterval = 24 * 3600,
+                             oidc: OIDCSettings? = nil) async throws -> TestController {
         var configuration = ControllerConfiguration(tls: pki.serverTLS, databasePath: databasePath, adminTokens: [adminToken])
         configuration.operatorListen = ListenAddress(host: "127.0.0.1", port: 0)
         configuration.agentListen = ListenAddress(host: "127.0.0.1", port: agentPort)
@@ -38,9 +39,11 @@ public final class TestController: Sendable {
         configuration.enrollListen = ListenAddress(host: "127.0.0.1", port: 0)
         configuration.issuingCA = pki.issuingCA
         configuration.agentCertificateLifetime = agentCertificateLifetime
+        configuration.oidc = oidc
         var logger = Logger(label: "test-controller")
         logger.logLevel = .warning
         let server = try ControllerServer(configuration: configuration, store: try SQLiteStore(path: databasePath), clock: clock, logger: logger)
+        try await server.oidc?.load()
         let group = ServiceGroup(services: try server.services(), logger: logger)
         let task = Task { try await group.run() }
         async let operatorPort = server.boundPorts.port(.operatorAPI)

@@ -67,6 +67,13 @@ public final class WebhookTestServer: Sendable {
             for (name, value) in answer.headers { headers[HTTPField.Name(name)!] = value }
             return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: answer.body)))
         }
+        // GET answers from the same script, so the server can also stand in for a document such as a JWKS.
+        router.get("**") { _, _ -> Response in
+            let answer = state.script.withLock { $0.isEmpty ? Answer.ok : $0.removeFirst() }
+            var headers = HTTPFields()
+            for (name, value) in answer.headers { headers[HTTPField.Name(name)!] = value }
+            return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: answer.body)))
+        }
         return WebhookTestServer(server: await LoopbackServer.start(router, label: "webhook-test-server"), state: state)
     }
 

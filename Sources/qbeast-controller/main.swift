@@ -51,6 +51,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "File with the secret external IDs are derived from. Default: derived from the CA key.") var onboardingKeyFile: String?
     @Option(help: "Alert routing YAML (route tree, receivers, inhibit_rules). Reloaded on SIGHUP or POST /v1/routing-config/reload.") var routingConfig: String?
     @Option(help: "File holding the Slack app's signing secret; enables POST /slack/interactions. Or set QBEAST_SLACK_SIGNING_SECRET.") var slackSigningSecretFile: String?
+    @Option(help: "Issuer of identity-provider JWTs accepted as bearer tokens (OIDC sign-in), e.g. https://login.example.com.") var oidcIssuer: String?
+    @Option(help: "Audience those JWTs must carry (the client id registered for the controller).") var oidcAudience: String?
+    @Option(help: "The provider's JWKS URL (jwks_uri). Fetched at start, hourly and on an unknown key.") var oidcJwksUrl: String?
+    @Option(help: "A JWKS file instead of --oidc-jwks-url.") var oidcJwksFile: String?
+    @Option(help: "Claim carrying groups or roles. Default groups.") var oidcRoleClaim: String?
+    @Option(help: "Claim naming the caller in the audit log. Default email (falls back to sub).") var oidcNameClaim: String?
+    @Option(help: "<claim value>=<role>[:<tenant>], e.g. qbeast-sre=admin, acme-analysts=viewer:acme. Repeatable; comma-separated in the environment/file. Without any, a claim value is read as the role itself.") var oidcRole: [String] = []
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Default info.") var logLevel: String?
 
     func run() async throws {
@@ -63,6 +70,7 @@ struct Serve: AsyncParsableCommand {
             let registry = OperationsEndpoints.bootstrapMetrics()
             let store = try SQLiteStore(path: configuration.databasePath)
             let server = try ControllerServer(configuration: configuration, store: store, logger: logger)
+            try await server.oidc?.load()
             let group = ServiceGroup(configuration: .init(
                 services: (try server.services(metricsRegistry: registry) + [ReloadOnHangup(dispatcher: server.dispatcher, logger: logger)])
                     .map { .init(service: $0) },
@@ -154,6 +162,7 @@ struct Serve: AsyncParsableCommand {
             configuration.onboarding.externalIDKey = Data(SHA256.hash(data: Data(tokens[0].utf8)))
         }
         configuration.routingConfigPath = layers.string(flags.routingConfig, key: "routingConfig")
+        configuration.oidc = try oidc(flags, layers)
         if let file = layers.string(flags.slackSigningSecretFile, key: "slackSigningSecretFile") {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
                 throw ConfigurationError(setting: "slackSigningSecretFile", reason: "cannot read \(file)")
@@ -163,6 +172,35 @@ struct Serve: AsyncParsableCommand {
             configuration.slackSigningSecret = secret
         }
         return configuration
+    }
+
+    static func oidc(_ flags: Serve, _ layers: LayeredConfiguration) throws -> OIDCSettings? {
+        guard let issuer = layers.string(flags.oidcIssuer, key: "oidcIssuer") else { return nil }
+        guard let audience = layers.string(flags.oidcAudience, key: "oidcAudience") else {
+            throw ConfigurationError(setting: "oidcAudience", reason: "required with --oidc-issuer")
+        }
+        let keys: OIDCSettings.KeySource
+        switch (layers.string(flags.oidcJwksUrl, key: "oidcJwksUrl"), layers.string(flags.oidcJwksFile, key: "oidcJwksFile")) {
+        case (let url?, nil):
+            guard url.hasPrefix("https://") || url.hasPrefix("http://127.0.0.1") || url.hasPrefix("http://localhost") else {
+                throw ConfigurationError(setting: "oidcJwksUrl", reason: "must be https:// (plain http only on loopback)")
+            }
+            keys = .url(url)
+        case (nil, let file?): keys = .file(file)
+        default: throw ConfigurationError(setting: "oidcJwksUrl", reason: "give exactly one of --oidc-jwks-url or --oidc-jwks-file with --oidc-issuer")
+        }
+        var settings = OIDCSettings(issuer: issuer, audience: audience, keys: keys)
+        if let claim = layers.string(flags.oidcRoleClaim, key: "oidcRoleClaim") { settings.roleClaim = claim }
+        if let claim = layers.string(flags.oidcNameClaim, key: "oidcNameClaim") { settings.nameClaim = claim }
+        let mappings = flags.oidcRole.isEmpty
+            ? (layers.string(nil, key: "oidcRole")?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? [])
+            : flags.oidcRole
+        do {
+            settings.roleMappings = try mappings.map(OIDCSettings.RoleMapping.init(parsing:))
+        } catch {
+            throw ConfigurationError(setting: "oidcRole", reason: error.reason)
+        }
+        return settings
     }
 
     static func kebab(_ key: String) -> String {

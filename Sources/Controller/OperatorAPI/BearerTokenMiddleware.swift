@@ -5,16 +5,21 @@ import Hummingbird
 
 /// Operator API authentication. A bearer token is either one of the configured admin tokens (their
 /// SHA-256 held in memory, compared in constant time) or an API token from the store, found by its
-/// SHA-256 (the store keeps nothing else). Sets the caller's principal for the access policy and audit.
+/// SHA-256 (the store keeps nothing else), or — when sign-in through an identity provider is
+/// configured — a JWT verified by `OIDCVerifier`. Sets the caller's principal for the access policy and audit.
 public struct BearerTokenMiddleware: RouterMiddleware {
     public typealias Context = OperatorRequestContext
 
     private let acceptedHashes: [Data]
     private let store: (any TokenStore)?
+    private let oidc: OIDCVerifier?
+    private let now: @Sendable () -> Date
 
-    public init(tokens: [String], store: (any TokenStore)? = nil) {
+    public init(tokens: [String], store: (any TokenStore)? = nil, oidc: OIDCVerifier? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
         acceptedHashes = tokens.map { Self.hash($0) }
         self.store = store
+        self.oidc = oidc
+        self.now = now
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -25,7 +30,17 @@ public struct BearerTokenMiddleware: RouterMiddleware {
         guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
             throw APIProblem(.unauthorized, "the Authorization header must use the Bearer scheme", headers: challenge)
         }
-        let presented = Self.hash(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        let bearer = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        if let oidc, OIDCVerifier.looksLikeJWT(bearer) {
+            var context = context
+            do {
+                context.principal = try await oidc.principal(for: bearer, at: now())
+            } catch {
+                throw error.status == .unauthorized ? APIProblem(error.status, error.detail, headers: challenge) : error
+            }
+            return try await next(request, context)
+        }
+        let presented = Self.hash(bearer)
         // Check every configured hash, so timing does not reveal which (if any) matched.
         var matched = false
         for accepted in acceptedHashes where Self.constantTimeEqual(accepted, presented) { matched = true }
