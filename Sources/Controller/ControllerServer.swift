@@ -20,6 +20,7 @@ public final class ControllerServer: Sendable {
     public let dispatcher: AlertDispatcher
     public let delivery: NotificationDelivery
     public let issuer: AgentCertificateIssuer?
+    public let resolver: ComponentResolver
     let clock: any TimeSource
     let logger: Logger
 
@@ -30,6 +31,8 @@ public final class ControllerServer: Sendable {
         self.store = store
         self.clock = clock
         self.logger = logger
+        resolver = ComponentResolver(helm: HelmRenderer(binary: HelmRenderer.locate(configured: configuration.helmBinary, path: configuration.helmSearchPath),
+                                                        timeout: configuration.helmTimeout))
         let routing = try configuration.routingConfigPath.map { path throws(RoutingConfigError) in try RoutingConfigSource.load(path: path, at: clock.now()) }
             ?? RoutingConfigSource(config: .empty, loadedAt: clock.now())
         let delivery = NotificationDelivery(store: store, configSource: routing, clock: clock, logger: logger)
@@ -79,7 +82,7 @@ public final class ControllerServer: Sendable {
             .add(middleware: AuditMiddleware(store: store, clock: clock))
             .add(middleware: AccessPolicyMiddleware())
         TokenRoutes(store: store, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
-        OperatorRoutes(store: store, notifier: notifier, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
+        OperatorRoutes(store: store, notifier: notifier, resolver: resolver, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
         AlertingRoutes(store: store, dispatcher: dispatcher, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
         IdentityRoutes(store: store, notifier: notifier, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
         OnboardingRoutes(store: store, settings: configuration.onboarding).register(on: v1)

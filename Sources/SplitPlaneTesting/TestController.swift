@@ -25,7 +25,8 @@ public final class TestController: Sendable {
     public static func start(pki: TestPKI, databasePath: String, agentPort: Int = 0, maxPollTimeout: Duration = .seconds(30),
                              bodyLimit: Int? = nil, clock: any TimeSource = SystemTimeSource(),
                              routingConfigPath: String? = nil, slackSigningSecret: String? = nil,
-                             agentCertificateLifetime: TimeInterval = 24 * 3600) async throws -> TestController {
+                             agentCertificateLifetime: TimeInterval = 24 * 3600,
+                             configure: (inout ControllerConfiguration) -> Void = { _ in }) async throws -> TestController {
         var configuration = ControllerConfiguration(tls: pki.serverTLS, databasePath: databasePath, adminTokens: [adminToken])
         configuration.operatorListen = ListenAddress(host: "127.0.0.1", port: 0)
         configuration.agentListen = ListenAddress(host: "127.0.0.1", port: agentPort)
@@ -38,6 +39,9 @@ public final class TestController: Sendable {
         configuration.enrollListen = ListenAddress(host: "127.0.0.1", port: 0)
         configuration.issuingCA = pki.issuingCA
         configuration.agentCertificateLifetime = agentCertificateLifetime
+        // Tests say which helm they mean; whatever helm the machine may have on PATH is not used.
+        configuration.helmSearchPath = ""
+        configure(&configuration)
         var logger = Logger(label: "test-controller")
         logger.logLevel = .warning
         let server = try ControllerServer(configuration: configuration, store: try SQLiteStore(path: databasePath), clock: clock, logger: logger)
