@@ -48,7 +48,8 @@ struct Subprocess: Sendable {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: spec.executable)
             process.arguments = spec.arguments
-            process.environment = ProcessInfo.processInfo.environment
+            // The controller's own settings (QBEAST_ADMIN_TOKEN, QBEAST_SLACK_SIGNING_SECRET …) stay with it.
+            process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("QBEAST_") }
             let out = Pipe(), err = Pipe()
             process.standardOutput = out
             process.standardError = err
