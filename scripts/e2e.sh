@@ -41,7 +41,9 @@ receivers:
     slack_configs:
       - webhook_url_env: QBEAST_SLACK_WEBHOOK_URL
 YAML
-CONTROLLER_ARGS=(--routing-config "$RUN/routing.yaml" --slack-signing-secret-file "$RUN/slack-signing-secret")
+# No helm and no ghcr.io here: chart components are rendered by a stand-in for helm's CLI (not helm).
+CONTROLLER_ARGS=(--routing-config "$RUN/routing.yaml" --slack-signing-secret-file "$RUN/slack-signing-secret"
+                 --helm-binary "$PWD/scripts/helm-standin.sh")
 start_controller "${CONTROLLER_ARGS[@]}"
 
 check "controller /healthz answers" curl -fsS "http://127.0.0.1:${CONTROLLER_METRICS_PORT}/healthz"

@@ -32,6 +32,12 @@ public struct ControllerConfiguration: Sendable {
     public var routingConfigPath: String?
     /// Slack app signing secret; enables `POST /slack/interactions` (the Acknowledge button).
     public var slackSigningSecret: String?
+    /// The helm binary chart components are rendered with; nil: the first `helm` on `helmSearchPath`.
+    public var helmBinary: String?
+    /// Where `helm` is looked for when `helmBinary` is not set (colon-separated, like `PATH`).
+    public var helmSearchPath: String? = ProcessInfo.processInfo.environment["PATH"]
+    /// Longest a `helm template` may run.
+    public var helmTimeout: Duration = .seconds(120)
 
     public init(tls: TLSFiles, databasePath: String, adminTokens: [String]) {
         self.tls = tls

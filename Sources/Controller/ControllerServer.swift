@@ -22,6 +22,7 @@ public final class ControllerServer: Sendable {
     public let issuer: AgentCertificateIssuer?
     /// Sign-in with identity-provider JWTs; `load()` it before serving.
     public let oidc: OIDCVerifier?
+    public let resolver: ComponentResolver
     let clock: any TimeSource
     let logger: Logger
 
@@ -32,6 +33,8 @@ public final class ControllerServer: Sendable {
         self.store = store
         self.clock = clock
         self.logger = logger
+        resolver = ComponentResolver(helm: HelmRenderer(binary: HelmRenderer.locate(configured: configuration.helmBinary, path: configuration.helmSearchPath),
+                                                        timeout: configuration.helmTimeout))
         let routing = try configuration.routingConfigPath.map { path throws(RoutingConfigError) in try RoutingConfigSource.load(path: path, at: clock.now()) }
             ?? RoutingConfigSource(config: .empty, loadedAt: clock.now())
         let delivery = NotificationDelivery(store: store, configSource: routing, clock: clock, logger: logger)
@@ -83,7 +86,7 @@ public final class ControllerServer: Sendable {
             .add(middleware: AuditMiddleware(store: store, clock: clock))
             .add(middleware: AccessPolicyMiddleware())
         TokenRoutes(store: store, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
-        OperatorRoutes(store: store, notifier: notifier, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
+        OperatorRoutes(store: store, notifier: notifier, resolver: resolver, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
         AlertingRoutes(store: store, dispatcher: dispatcher, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
         IdentityRoutes(store: store, notifier: notifier, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
         OnboardingRoutes(store: store, settings: configuration.onboarding).register(on: v1)

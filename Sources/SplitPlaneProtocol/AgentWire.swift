@@ -23,7 +23,7 @@ public struct DesiredState: Codable, Equatable, Sendable {
 
 public struct DesiredWorkspace: Codable, Equatable, Sendable {
     public var name: String
-    /// Bumped by the controller whenever the spec changes; echoed as `observedGeneration`.
+    /// Bumped by the controller whenever the spec or what it resolves to changes; echoed as `observedGeneration`.
     public var generation: Int64
     /// The resolved components by content hash; the agent fetches the manifests of a hash it does not
     /// hold yet (`GET /agent/v1/components/{hash}`), so a reconnect exchanges only what changed.

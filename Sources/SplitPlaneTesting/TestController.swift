@@ -26,7 +26,8 @@ public final class TestController: Sendable {
                              bodyLimit: Int? = nil, clock: any TimeSource = SystemTimeSource(),
                              routingConfigPath: String? = nil, slackSigningSecret: String? = nil,
                              agentCertificateLifetime: TimeInterval = 24 * 3600,
-                             oidc: OIDCSettings? = nil) async throws -> TestController {
+                             oidc: OIDCSettings? = nil,
+                             configure: (inout ControllerConfiguration) -> Void = { _ in }) async throws -> TestController {
         var configuration = ControllerConfiguration(tls: pki.serverTLS, databasePath: databasePath, adminTokens: [adminToken])
         configuration.operatorListen = ListenAddress(host: "127.0.0.1", port: 0)
         configuration.agentListen = ListenAddress(host: "127.0.0.1", port: agentPort)
@@ -40,6 +41,9 @@ public final class TestController: Sendable {
         configuration.issuingCA = pki.issuingCA
         configuration.agentCertificateLifetime = agentCertificateLifetime
         configuration.oidc = oidc
+        // Tests say which helm they mean; whatever helm the machine may have on PATH is not used.
+        configuration.helmSearchPath = ""
+        configure(&configuration)
         var logger = Logger(label: "test-controller")
         logger.logLevel = .warning
         let server = try ControllerServer(configuration: configuration, store: try SQLiteStore(path: databasePath), clock: clock, logger: logger)

@@ -62,23 +62,29 @@ struct TenantCommand: AsyncParsableCommand {
 
 struct EnvironmentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "env", abstract: "Manage environments (one customer cluster each).",
-                                                    subcommands: [Create.self, List.self, Get.self, Delete.self, EnrollToken.self, Certificates.self,
+                                                    subcommands: [Create.self, List.self, Get.self, Patch.self, Delete.self, EnrollToken.self, Certificates.self,
                                                                   Revoke.self, TrustServiceAccount.self, Onboarding.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an environment.",
-                                                        discussion: "Example: qbctl env create acme prod-eu --cloud aws --mode provided")
+                                                        discussion: """
+                                                            Example: qbctl env create acme prod-eu --cloud aws --mode provided \\
+                                                              --namespace qbeast --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com/ghcr
+                                                            """)
         @OptionGroup var connection: ConnectionOptions
         @Argument var tenant: String
         @Argument var name: String
         @Option(help: "Cloud: aws, azure or gcp.") var cloud: String
         @Option(help: "provided (a namespace in the customer's cluster) or managed.") var mode: String = "provided"
+        @Option(help: "Namespace the customer installs the agent in. Default qbeast.") var namespace: String?
+        @Option(help: ArgumentHelp("Pull-through proxy of GHCR that ghcr.io images are rewritten to.", discussion: registryHelp)) var registry: String?
         func run() async throws {
             try await runCLI {
                 guard let cloud = Cloud(rawValue: cloud) else { throw CLIError.usage("--cloud must be aws, azure or gcp") }
                 guard let mode = EnvironmentMode(rawValue: mode) else { throw CLIError.usage("--mode must be provided or managed") }
+                let request = EnvironmentRequest(name: name, cloud: cloud, mode: mode, namespace: namespace, registry: registry)
                 let environment = try await connection.client().send(.POST, "/v1/tenants/\(try checked(tenant))/environments",
-                                                                     json: EnvironmentRequest(name: name, cloud: cloud, mode: mode), as: Environment.self)
+                                                                     json: request, as: Environment.self)
                 try show(environments: [environment], connection.output)
             }
         }
@@ -109,6 +115,34 @@ struct EnvironmentCommand: AsyncParsableCommand {
         }
     }
 
+    struct Patch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change an environment's registry or namespace; every workspace is resolved again (all or nothing).",
+            discussion: "Example: qbctl env patch acme prod --registry europe-west1-docker.pkg.dev/acme-data/ghcr\n\n" + registryHelp)
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var tenant: String
+        @Argument var name: String
+        @Option(help: "New pull-through proxy of GHCR.") var registry: String?
+        @Flag(help: "Remove the registry: images are left as given.") var noRegistry = false
+        @Option(help: "New namespace of the agent.") var namespace: String?
+        func run() async throws {
+            try await runCLI {
+                if registry != nil && noRegistry { throw CLIError.usage("--registry and --no-registry exclude each other") }
+                let patch = EnvironmentPatch(registry: noRegistry ? .remove : registry.map { .set($0) }, namespace: namespace.map { .set($0) })
+                guard patch.registry != nil || patch.namespace != nil else { throw CLIError.usage("nothing to change: give --registry, --no-registry or --namespace") }
+                let environment = try await connection.client().send(.PATCH, "/v1/tenants/\(try checked(tenant))/environments/\(try checked(name))",
+                                                                     json: patch, as: Environment.self)
+                try show(environments: [environment], connection.output)
+            }
+        }
+    }
+
+    static let registryHelp = """
+        Registry shapes: AWS <12-digit account>.dkr.ecr.<region>.amazonaws.com/<prefix> (ECR pull-through cache); \
+        GCP <location>-docker.pkg.dev/<project>/<repository> (Artifact Registry remote repository); \
+        Azure <registry-name>.azurecr.io/<prefix> (ACR cache rule).
+        """
+
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete an environment that has no workspaces; its agent is refused from then on.")
         @OptionGroup var connection: ConnectionOptions
@@ -124,8 +158,8 @@ struct EnvironmentCommand: AsyncParsableCommand {
 
     static func show(environments: [Environment], _ format: OutputFormat) throws {
         if format == .json, environments.count == 1 { return try Output.json(environments[0]) }
-        Output.table(["TENANT", "NAME", "CLOUD", "MODE", "REVISION", "AGENT", "LAST SEEN"], environments.map {
-            [$0.tenant, $0.name, $0.cloud.rawValue, $0.mode.rawValue, String($0.desiredRevision),
+        Output.table(["TENANT", "NAME", "CLOUD", "MODE", "NAMESPACE", "REGISTRY", "REVISION", "AGENT", "LAST SEEN"], environments.map {
+            [$0.tenant, $0.name, $0.cloud.rawValue, $0.mode.rawValue, $0.namespace, $0.registry ?? "-", String($0.desiredRevision),
              $0.agent?.version ?? "-", Output.age($0.agentLastSeen)]
         })
     }

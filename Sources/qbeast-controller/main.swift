@@ -58,6 +58,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Claim carrying groups or roles. Default groups.") var oidcRoleClaim: String?
     @Option(help: "Claim naming the caller in the audit log. Default email (falls back to sub).") var oidcNameClaim: String?
     @Option(help: "<claim value>=<role>[:<tenant>], e.g. qbeast-sre=admin, acme-analysts=viewer:acme. Repeatable; comma-separated in the environment/file. Without any, a claim value is read as the role itself.") var oidcRole: [String] = []
+    @Option(help: "helm binary chart components are rendered with (helm template). Default: helm on PATH; without one, chart components are refused.") var helmBinary: String?
+    @Option(help: "Longest a helm template may run. Default 2m.") var helmTimeout: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Default info.") var logLevel: String?
 
     func run() async throws {
@@ -81,6 +83,7 @@ struct Serve: AsyncParsableCommand {
                 "operatorListen": "\(configuration.operatorListen)", "agentListen": "\(configuration.agentListen)",
                 "metricsListen": "\(configuration.metricsListen)", "database": "\(configuration.databasePath)",
                 "trustDomain": "\(configuration.trustDomain)",
+                "helm": "\(server.resolver.helm.binary ?? "none: chart components are refused")",
             ])
             try await group.run()
             logger.info("controller stopped")
@@ -170,6 +173,18 @@ struct Serve: AsyncParsableCommand {
             configuration.slackSigningSecret = text.trimmingCharacters(in: .whitespacesAndNewlines)
         } else if let secret = layers.string(nil, key: "slackSigningSecret") {
             configuration.slackSigningSecret = secret
+        }
+        if let helm = layers.string(flags.helmBinary, key: "helmBinary") {
+            guard FileManager.default.isExecutableFile(atPath: helm) else {
+                throw ConfigurationError(setting: "helmBinary", reason: "\(helm) is not an executable file")
+            }
+            configuration.helmBinary = helm
+        }
+        if let text = layers.string(flags.helmTimeout, key: "helmTimeout") {
+            guard let duration = parseDuration(text), duration >= .seconds(1) else {
+                throw ConfigurationError(setting: "helmTimeout", reason: "\"\(text)\" is not a duration of at least 1s")
+            }
+            configuration.helmTimeout = duration
         }
         return configuration
     }

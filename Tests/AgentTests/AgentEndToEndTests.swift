@@ -17,7 +17,7 @@ import Testing
         let agent = try TestAgent.start(pki: pki, agent: "acme-prod", controllerURL: controller.agentURL, stateDirectory: directory.path("agent"))
         try await eventually("agent connected") { await agent.service.desired != nil }
 
-        let spec = #"{"spec":{"components":[{"name":"backend","manifests":[{"apiVersion":"v1","kind":"ConfigMap"}]}],"ruleGroups":[{"name":"g","rules":[{"alert":"Down","expr":"up == 0","for":"1m"}]}]}}"#
+        let spec = #"{"spec":{"components":[{"name":"backend","manifests":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"backend"}}]}],"ruleGroups":[{"name":"g","rules":[{"alert":"Down","expr":"up == 0","for":"1m"}]}]}}"#
         let applied = try await api.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: spec)
         #expect(applied.status == 201)
         let started = ContinuousClock.now

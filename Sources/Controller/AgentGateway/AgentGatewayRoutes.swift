@@ -22,6 +22,7 @@ struct AgentGatewayRoutes {
 
     func register(on group: RouterGroup<Context>) {
         group.get("desired", use: desired)
+        group.get("components/:hash", use: component)
         group.put("status", use: status)
         group.post("alerts", use: alerts)
         group.post("certificate", use: renew)
@@ -75,6 +76,31 @@ struct AgentGatewayRoutes {
         }
         state.trustBundle = issuer?.currentTrustBundle()
         return try JSONBodies.response(state, headers: [HTTPField.Name("Qbeast-Revision")!: String(state.revision)])
+    }
+
+    /// `GET /agent/v1/components/{hash}`: a resolved component of one of the caller's own workspaces.
+    /// Content-addressed, so it never changes: `ETag` is the hash and caches may keep it for good.
+    @Sendable func component(_ request: Request, context: Context) async throws -> Response {
+        let identity = try requireIdentity(context)
+        let raw = context.parameters.get("hash") ?? ""
+        let hash = raw.removingPercentEncoding ?? raw
+        guard Self.isComponentHash(hash) else {
+            throw APIProblem(.badRequest, "hash: \"\(hash.prefix(80))\" is not sha256: followed by 64 lowercase hexadecimal digits")
+        }
+        guard let component = try await store.resolvedComponent(tenant: identity.tenant, environment: identity.environment, hash: hash) else {
+            throw APIProblem(.notFound, "no workspace of \(identity.tenant)/\(identity.environment) has a component \(hash)")
+        }
+        let headers: HTTPFields = [.eTag: "\"\(hash)\"", .cacheControl: "private, max-age=31536000, immutable"]
+        if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == "\"\(hash)\"" }) {
+            return Response(status: .notModified, headers: headers)
+        }
+        return try JSONBodies.response(component, headers: headers)
+    }
+
+    static func isComponentHash(_ text: String) -> Bool {
+        guard text.hasPrefix("sha256:") else { return false }
+        let hex = text.utf8.dropFirst(7)
+        return hex.count == 64 && hex.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
     @Sendable func status(_ request: Request, context: Context) async throws -> Response {

@@ -9,6 +9,7 @@ struct OperatorRoutes {
     typealias Context = OperatorRequestContext
     let store: any ControllerStore
     let notifier: DesiredStateNotifier
+    let resolver: ComponentResolver
     let clock: any TimeSource
     let bodyLimit: Int
 
@@ -21,6 +22,7 @@ struct OperatorRoutes {
         group.post("tenants/:tenant/environments", use: createEnvironment)
         group.get("tenants/:tenant/environments", use: listEnvironments)
         group.get("tenants/:tenant/environments/:environment", use: getEnvironment)
+        group.patch("tenants/:tenant/environments/:environment", use: patchEnvironment)
         group.delete("tenants/:tenant/environments/:environment", use: deleteEnvironment)
 
         group.put("tenants/:tenant/environments/:environment/workspaces/:workspace", use: applyWorkspace)
@@ -80,6 +82,39 @@ struct OperatorRoutes {
         return try JSONBodies.response(environment)
     }
 
+    /// `PATCH …/environments/{e}` (JSON merge patch of `registry` and `namespace`): every workspace is
+    /// resolved again for the new settings first; if any fails nothing changes (422 naming it).
+    @Sendable func patchEnvironment(_ request: Request, context: Context) async throws -> Response {
+        let (tenant, name) = (try pathName("tenant", context), try pathName("environment", context))
+        let patch = try await JSONBodies.decode(EnvironmentPatch.self, from: request, limit: bodyLimit,
+                                                contentTypes: ["application/merge-patch+json", "application/json"])
+        let environment = try await requireEnvironment(tenant, name)
+        let settings: EnvironmentSettings
+        do throws(ValidationError) {
+            settings = try patch.applied(to: environment.settings, cloud: environment.cloud)
+        } catch {
+            throw APIProblem(.unprocessableContent, error.description)
+        }
+        if settings == environment.settings { return try JSONBodies.response(environment) }
+        var resolved: [ResolvedWorkspace] = []
+        for workspace in try await store.workspaces(tenant: tenant, environment: name) {
+            do throws(ComponentResolutionError) {
+                resolved.append(ResolvedWorkspace(name: workspace.name, generation: workspace.generation,
+                                                  components: try await resolver.resolve(workspace.spec, for: settings)))
+            } catch {
+                var error = error
+                error.workspace = workspace.name
+                throw error
+            }
+        }
+        let result = try await store.updateEnvironmentSettings(tenant: tenant, name: name, from: environment.settings, to: settings,
+                                                               workspaces: resolved, at: clock.now())
+        if let revision = result.revision {
+            await notifier.publish(.init(tenant: tenant, environment: name), revision: revision)
+        }
+        return try JSONBodies.response(result.environment)
+    }
+
     @Sendable func deleteEnvironment(_ request: Request, context: Context) async throws -> Response {
         let (tenant, name) = (try pathName("tenant", context), try pathName("environment", context))
         let revision = try await store.deleteEnvironment(tenant: tenant, name: name)
@@ -95,7 +130,11 @@ struct OperatorRoutes {
                                            try pathName("workspace", context))
         let body = try await JSONBodies.decode(WorkspaceApply.self, from: request, limit: bodyLimit)
         try body.validate(tenant: tenant, environment: environment, name: name)
-        let result = try await store.applyWorkspace(tenant: tenant, environment: environment, name: name, spec: body.spec, at: clock.now())
+        // Resolved before anything is written: a component that does not resolve leaves the stored workspace as it was.
+        let settings = try await requireEnvironment(tenant, environment).settings
+        let components = try await resolver.resolve(body.spec, for: settings)
+        let result = try await store.applyWorkspace(tenant: tenant, environment: environment, name: name, spec: body.spec,
+                                                    components: components, resolvedFor: settings, at: clock.now())
         if let revision = result.revision {
             await notifier.publish(.init(tenant: tenant, environment: environment), revision: revision)
         }
@@ -152,6 +191,12 @@ struct OperatorRoutes {
             filter.tenant = visible
         }
         return try JSONBodies.response(ListResponse(items: try await store.alerts(filter)))
+    }
+
+    private func requireEnvironment(_ tenant: String, _ name: String) async throws -> SplitPlaneProtocol.Environment {
+        if let environment = try await store.environment(tenant: tenant, name: name) { return environment }
+        if try await store.tenant(tenant) == nil { throw APIProblem(.notFound, "tenant \"\(tenant)\" not found") }
+        throw APIProblem(.notFound, "environment \"\(name)\" not found in tenant \"\(tenant)\"")
     }
 
     private func pathName(_ parameter: String, _ context: Context) throws -> String {

@@ -48,6 +48,8 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try problem.response(from: request, context: context)
         } catch let error as ValidationError {
             return try APIProblem.invalid(error).response(from: request, context: context)
+        } catch let error as ComponentResolutionError {
+            return try APIProblem(.unprocessableContent, error.description).response(from: request, context: context)
         } catch let error as StoreError {
             switch error {
             case .notFound(let message): return try APIProblem(.notFound, message).response(from: request, context: context)

@@ -14,9 +14,18 @@ public protocol ControllerStore: AlertingStore, IdentityStore, TokenStore {
     func environment(tenant: String, name: String) async throws -> Environment?
     /// Returns the revision the deletion was recorded at.
     func deleteEnvironment(tenant: String, name: String) async throws -> Int64
+    /// Changes an environment's namespace and registry and replaces the resolved components of every one
+    /// of its workspaces, in one transaction. Refuses (`conflict`) when the environment's settings are no
+    /// longer `expected`, or its workspaces are no longer those `workspaces` were resolved from (names and
+    /// generations): someone changed them while the components were being resolved.
+    func updateEnvironmentSettings(tenant: String, name: String, from expected: EnvironmentSettings, to settings: EnvironmentSettings,
+                                   workspaces: [ResolvedWorkspace], at now: Date) async throws -> EnvironmentUpdateResult
 
-    /// Creates or replaces a workspace's spec; the generation moves only when the spec changes.
-    func applyWorkspace(tenant: String, environment: String, name: String, spec: WorkspaceSpec, at now: Date) async throws -> WorkspaceApplyResult
+    /// Creates or replaces a workspace's spec and its components resolved for `settings`; the generation
+    /// moves only when the spec or what it resolves to changes. Refuses (`conflict`) when the
+    /// environment's settings are no longer `settings`.
+    func applyWorkspace(tenant: String, environment: String, name: String, spec: WorkspaceSpec, components: [ResolvedComponent],
+                        resolvedFor settings: EnvironmentSettings, at now: Date) async throws -> WorkspaceApplyResult
     func workspaces(tenant: String, environment: String) async throws -> [Workspace]
     func workspace(tenant: String, environment: String, name: String) async throws -> Workspace?
     /// Returns the new desired-state revision of the environment.
@@ -24,6 +33,8 @@ public protocol ControllerStore: AlertingStore, IdentityStore, TokenStore {
 
     /// The agent's view of its environment; nil when the environment does not exist.
     func desiredState(tenant: String, environment: String) async throws -> DesiredState?
+    /// The resolved component with `hash` of one of the environment's workspaces; nil when it has none.
+    func resolvedComponent(tenant: String, environment: String, hash: String) async throws -> ResolvedComponent?
     func recordStatus(tenant: String, environment: String, report: StatusReport, at now: Date) async throws
     /// Stores a batch unless (tenant, environment, instance, sequence) was stored before, and puts each
     /// alert into the groups `assign` names, in the same transaction. Returns false for a duplicate.
@@ -34,6 +45,25 @@ public protocol ControllerStore: AlertingStore, IdentityStore, TokenStore {
 public struct WorkspaceApplyResult: Sendable {
     public var workspace: Workspace
     public var created: Bool
+    /// The environment's new desired-state revision, or nil when nothing changed.
+    public var revision: Int64?
+}
+
+/// A workspace's components resolved anew, and the generation of the spec they were resolved from.
+public struct ResolvedWorkspace: Sendable {
+    public var name: String
+    public var generation: Int64
+    public var components: [ResolvedComponent]
+
+    public init(name: String, generation: Int64, components: [ResolvedComponent]) {
+        self.name = name
+        self.generation = generation
+        self.components = components
+    }
+}
+
+public struct EnvironmentUpdateResult: Sendable {
+    public var environment: Environment
     /// The environment's new desired-state revision, or nil when nothing changed.
     public var revision: Int64?
 }

@@ -1,4 +1,6 @@
+import Foundation
 import GRDB
+import SplitPlaneProtocol
 
 /// Versioned schema. Migrations are append-only: never edit one that has shipped.
 enum SQLiteMigrations {
@@ -175,6 +177,38 @@ enum SQLiteMigrations {
                     revoked_at REAL
                 );
                 """)
+        }
+        migrator.registerMigration("v5-components") { db in
+            try db.execute(sql: """
+                ALTER TABLE environments ADD COLUMN namespace TEXT NOT NULL DEFAULT 'qbeast';
+                ALTER TABLE environments ADD COLUMN registry TEXT;
+                CREATE TABLE resolved_components (
+                    tenant TEXT NOT NULL,
+                    environment TEXT NOT NULL,
+                    workspace TEXT NOT NULL,
+                    component TEXT NOT NULL,
+                    position INTEGER NOT NULL,
+                    hash TEXT NOT NULL,
+                    object_count INTEGER NOT NULL,
+                    resolved TEXT NOT NULL,
+                    PRIMARY KEY (tenant, environment, workspace, component),
+                    FOREIGN KEY (tenant, environment, workspace) REFERENCES workspaces(tenant, environment, name) ON DELETE CASCADE
+                );
+                CREATE INDEX resolved_components_hash ON resolved_components (tenant, environment, hash);
+                """)
+            // Workspaces stored before keep the references they were served with (manifests as given,
+            // charts empty) until they are applied again or their environment is patched.
+            for row in try Row.fetchAll(db, sql: "SELECT tenant, environment, name, spec FROM workspaces") {
+                let spec = try StrictJSON.decoder().decode(WorkspaceSpec.self, from: Data((row["spec"] as String).utf8))
+                for (position, component) in spec.components.enumerated() {
+                    let resolved = try ResolvedComponent(name: component.name, manifests: component.manifests ?? [])
+                    try db.execute(sql: """
+                        INSERT INTO resolved_components (tenant, environment, workspace, component, position, hash, object_count, resolved)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [row["tenant"], row["environment"], row["name"], component.name, position, resolved.hash,
+                                         resolved.manifests.count, String(decoding: try StrictJSON.encode(resolved), as: UTF8.self)])
+                }
+            }
         }
         return migrator
     }

@@ -65,12 +65,14 @@ public final class SQLiteStore: ControllerStore {
                 throw StoreError.conflict("environment \"\(request.name)\" already exists in tenant \"\(tenant)\"")
             }
             let revision = try Self.nextRevision(db)
+            let namespace = request.namespace ?? EnvironmentSettings.defaultNamespace
             try db.execute(sql: """
-                INSERT INTO environments (tenant, name, cloud, mode, desired_revision, created_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [tenant, request.name, request.cloud.rawValue, request.mode.rawValue, revision, now.timeIntervalSince1970])
+                INSERT INTO environments (tenant, name, cloud, mode, desired_revision, created_at, namespace, registry)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [tenant, request.name, request.cloud.rawValue, request.mode.rawValue, revision, now.timeIntervalSince1970,
+                                 namespace, request.registry])
             return Environment(tenant: tenant, name: request.name, cloud: request.cloud, mode: request.mode,
-                               desiredRevision: revision, createdAt: now)
+                               desiredRevision: revision, createdAt: now, namespace: namespace, registry: request.registry)
         }
     }
 
@@ -102,15 +104,48 @@ public final class SQLiteStore: ControllerStore {
         }
     }
 
+    public func updateEnvironmentSettings(tenant: String, name: String, from expected: EnvironmentSettings, to settings: EnvironmentSettings,
+                                          workspaces: [ResolvedWorkspace], at now: Date) async throws -> EnvironmentUpdateResult {
+        let prepared = try workspaces.map { ($0, try Self.prepare($0.components)) }
+        return try await database.write { db in
+            try Self.requireEnvironment(db, tenant, name)
+            try Self.requireSettings(db, tenant, name, expected)
+            let current = try Row.fetchAll(db, sql: "SELECT name, generation FROM workspaces WHERE tenant = ? AND environment = ? ORDER BY name",
+                                           arguments: [tenant, name]).map { "\($0["name"] as String)@\($0["generation"] as Int64)" }
+            guard current == workspaces.map({ "\($0.name)@\($0.generation)" }).sorted() else {
+                throw StoreError.conflict("the workspaces of \(tenant)/\(name) changed while their components were being resolved; try again")
+            }
+            guard settings != expected else {
+                let row = try Row.fetchOne(db, sql: "SELECT * FROM environments WHERE tenant = ? AND name = ?", arguments: [tenant, name])!
+                return EnvironmentUpdateResult(environment: try Self.environment(row), revision: nil)
+            }
+            let revision = try Self.nextRevision(db)
+            try db.execute(sql: "UPDATE environments SET namespace = ?, registry = ?, desired_revision = ? WHERE tenant = ? AND name = ?",
+                           arguments: [settings.namespace, settings.registry, revision, tenant, name])
+            for (workspace, rows) in prepared {
+                guard try Self.storedHashes(db, tenant, name, workspace.name) != workspace.components.map(\.hash) else { continue }
+                try db.execute(sql: "UPDATE workspaces SET generation = generation + 1, updated_at = ? WHERE tenant = ? AND environment = ? AND name = ?",
+                               arguments: [now.timeIntervalSince1970, tenant, name, workspace.name])
+                try Self.replaceComponents(db, tenant, name, workspace.name, rows)
+            }
+            let row = try Row.fetchOne(db, sql: "SELECT * FROM environments WHERE tenant = ? AND name = ?", arguments: [tenant, name])!
+            return EnvironmentUpdateResult(environment: try Self.environment(row), revision: revision)
+        }
+    }
+
     // MARK: Workspaces
 
-    public func applyWorkspace(tenant: String, environment: String, name: String, spec: WorkspaceSpec, at now: Date) async throws -> WorkspaceApplyResult {
+    public func applyWorkspace(tenant: String, environment: String, name: String, spec: WorkspaceSpec, components: [ResolvedComponent],
+                               resolvedFor settings: EnvironmentSettings, at now: Date) async throws -> WorkspaceApplyResult {
         let specJSON = try Self.json(spec)
+        let rows = try Self.prepare(components)
         return try await database.write { db in
             try Self.requireEnvironment(db, tenant, environment)
+            try Self.requireSettings(db, tenant, environment, settings)
             let existing = try Row.fetchOne(db, sql: "SELECT * FROM workspaces WHERE tenant = ? AND environment = ? AND name = ?",
                                             arguments: [tenant, environment, name])
-            if let existing, (existing["spec"] as String) == specJSON {
+            if let existing, (existing["spec"] as String) == specJSON,
+               try Self.storedHashes(db, tenant, environment, name) == components.map(\.hash) {
                 return WorkspaceApplyResult(workspace: try Self.workspace(existing), created: false, revision: nil)
             }
             let revision = try Self.nextRevision(db)
@@ -127,6 +162,7 @@ public final class SQLiteStore: ControllerStore {
                     VALUES (?, ?, ?, 1, ?, ?, ?)
                     """, arguments: [tenant, environment, name, specJSON, now.timeIntervalSince1970, now.timeIntervalSince1970])
             }
+            try Self.replaceComponents(db, tenant, environment, name, rows)
             let row = try Row.fetchOne(db, sql: "SELECT * FROM workspaces WHERE tenant = ? AND environment = ? AND name = ?",
                                        arguments: [tenant, environment, name])!
             return WorkspaceApplyResult(workspace: try Self.workspace(row), created: existing == nil, revision: revision)
@@ -170,12 +206,27 @@ public final class SQLiteStore: ControllerStore {
                                              arguments: [tenant, environment]) else { return nil }
             let workspaces = try Row.fetchAll(db, sql: "SELECT * FROM workspaces WHERE tenant = ? AND environment = ? ORDER BY name",
                                               arguments: [tenant, environment]).map(Self.workspace)
+            var refs: [String: [ComponentRef]] = [:]
+            for component in try Row.fetchAll(db, sql: """
+                SELECT workspace, component, hash, object_count FROM resolved_components
+                WHERE tenant = ? AND environment = ? ORDER BY workspace, position
+                """, arguments: [tenant, environment]) {
+                refs[component["workspace"], default: []].append(ComponentRef(name: component["component"], hash: component["hash"],
+                                                                              objects: component["object_count"]))
+            }
             return DesiredState(tenant: tenant, environment: environment, revision: row["desired_revision"],
-                                workspaces: try workspaces.map { workspace in
+                                workspaces: workspaces.map { workspace in
                                     DesiredWorkspace(name: workspace.name, generation: workspace.generation,
-                                                     components: try ComponentHash.refs(of: workspace.spec),
+                                                     components: refs[workspace.name] ?? [],
                                                      ruleGroups: workspace.spec.ruleGroups, alertAllowlist: workspace.spec.alertAllowlist)
                                 })
+        }
+    }
+
+    public func resolvedComponent(tenant: String, environment: String, hash: String) async throws -> ResolvedComponent? {
+        try await database.read { db in
+            try String.fetchOne(db, sql: "SELECT resolved FROM resolved_components WHERE tenant = ? AND environment = ? AND hash = ? LIMIT 1",
+                                arguments: [tenant, environment, hash]).map { try Self.decode(ResolvedComponent.self, $0) }
         }
     }
 
@@ -260,6 +311,36 @@ public final class SQLiteStore: ControllerStore {
         }
     }
 
+    /// Refuses when the environment's namespace or registry are not those components were resolved for.
+    private static func requireSettings(_ db: Database, _ tenant: String, _ environment: String, _ settings: EnvironmentSettings) throws {
+        let row = try Row.fetchOne(db, sql: "SELECT namespace, registry FROM environments WHERE tenant = ? AND name = ?", arguments: [tenant, environment])
+        guard let row, EnvironmentSettings(namespace: row["namespace"], registry: row["registry"]) == settings else {
+            throw StoreError.conflict("the namespace or registry of \(tenant)/\(environment) changed while components were being resolved; try again")
+        }
+    }
+
+    /// Row values of resolved components, made before taking the write lock.
+    private static func prepare(_ components: [ResolvedComponent]) throws -> [(ResolvedComponent, String)] {
+        try components.map { ($0, try json($0)) }
+    }
+
+    private static func storedHashes(_ db: Database, _ tenant: String, _ environment: String, _ workspace: String) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT hash FROM resolved_components WHERE tenant = ? AND environment = ? AND workspace = ? ORDER BY position",
+                            arguments: [tenant, environment, workspace])
+    }
+
+    private static func replaceComponents(_ db: Database, _ tenant: String, _ environment: String, _ workspace: String,
+                                          _ rows: [(ResolvedComponent, String)]) throws {
+        try db.execute(sql: "DELETE FROM resolved_components WHERE tenant = ? AND environment = ? AND workspace = ?",
+                       arguments: [tenant, environment, workspace])
+        for (position, (component, json)) in rows.enumerated() {
+            try db.execute(sql: """
+                INSERT INTO resolved_components (tenant, environment, workspace, component, position, hash, object_count, resolved)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [tenant, environment, workspace, component.name, position, component.hash, component.manifests.count, json])
+        }
+    }
+
     /// Revisions come from one counter for the whole store, so an environment deleted and created
     /// again never hands its agent a revision it has already seen.
     private static func nextRevision(_ db: Database) throws -> Int64 {
@@ -287,7 +368,7 @@ public final class SQLiteStore: ControllerStore {
         return Environment(tenant: row["tenant"], name: row["name"], cloud: Cloud(rawValue: row["cloud"])!,
                            mode: EnvironmentMode(rawValue: row["mode"])!, desiredRevision: row["desired_revision"],
                            createdAt: date(row["created_at"]), agent: try facts.map { try decode(AgentFacts.self, $0) },
-                           agentLastSeen: lastSeen.map(date))
+                           agentLastSeen: lastSeen.map(date), namespace: row["namespace"], registry: row["registry"])
     }
 
     private static func workspace(_ row: Row) throws -> Workspace {
@@ -306,12 +387,5 @@ public final class SQLiteStore: ControllerStore {
                            annotations: try decode([String: String].self, row["annotations"]),
                            startsAt: date(row["starts_at"]), endsAt: endsAt.map(date), value: row["value"],
                            receivedAt: date(row["received_at"]))
-    }
-}
-
-/// Component references of a spec whose components are plain manifests, taken as given.
-public enum ComponentHash {
-    public static func refs(of spec: WorkspaceSpec) throws -> [ComponentRef] {
-        try spec.components.map { try ResolvedComponent(name: $0.name, manifests: $0.manifests ?? []).ref }
     }
 }

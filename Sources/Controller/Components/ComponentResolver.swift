@@ -1,0 +1,79 @@
+import Foundation
+import SplitPlaneProtocol
+
+/// Turns a workspace's components into what its agent applies: a chart rendered by `helm template`,
+/// or manifests taken as given; each object checked for the agent's namespace, images pointed at the
+/// environment's registry, and the whole hashed as a `ResolvedComponent`.
+public struct ComponentResolver: Sendable {
+    public var helm: HelmRenderer
+
+    public init(helm: HelmRenderer) {
+        self.helm = helm
+    }
+
+    /// Every component of `spec`, in order; the first failure throws and nothing is returned.
+    public func resolve(_ spec: WorkspaceSpec, for settings: EnvironmentSettings) async throws(ComponentResolutionError) -> [ResolvedComponent] {
+        var resolved: [ResolvedComponent] = []
+        for component in spec.components {
+            resolved.append(try await resolve(component, for: settings))
+        }
+        return resolved
+    }
+
+    public func resolve(_ component: ComponentSpec, for settings: EnvironmentSettings) async throws(ComponentResolutionError) -> ResolvedComponent {
+        let objects: [JSONValue]
+        if let chart = component.chart {
+            objects = try await helm.render(release: component.name, chart: chart, namespace: settings.namespace)
+        } else {
+            objects = component.manifests ?? []
+        }
+        let rewriter = ImageRewriter(registry: settings.registry)
+        var manifests: [JSONValue] = []
+        for (index, object) in objects.enumerated() {
+            try Self.check(object, index: index, component: component.name, rendered: component.chart != nil, namespace: settings.namespace)
+            manifests.append(rewriter.rewrite(manifest: object))
+        }
+        do {
+            return try ResolvedComponent(name: component.name, manifests: manifests)
+        } catch {
+            throw ComponentResolutionError(component: component.name, reason: "cannot encode the resolved manifests: \(error)")
+        }
+    }
+
+    /// An object the agent can apply: `apiVersion`, `kind`, `metadata.name`, and no namespace but its own.
+    static func check(_ object: JSONValue, index: Int, component: String, rendered: Bool, namespace: String) throws(ComponentResolutionError) {
+        let place = rendered ? "rendered object \(index + 1)" : "manifests[\(index)]"
+        func refuse(_ reason: String) -> ComponentResolutionError { ComponentResolutionError(component: component, reason: "\(place) \(reason)") }
+        guard case .object(let fields) = object else { throw refuse("is not an object") }
+        guard case .string(let apiVersion)? = fields["apiVersion"], !apiVersion.isEmpty else { throw refuse("has no `apiVersion`") }
+        guard case .string(let kind)? = fields["kind"], !kind.isEmpty else { throw refuse("has no `kind`") }
+        guard case .object(let metadata)? = fields["metadata"], case .string(let name)? = metadata["name"], !name.isEmpty else {
+            throw refuse("(\(kind)) has no `metadata.name`")
+        }
+        switch metadata["namespace"] {
+        case nil, .null?: break
+        case .string(let other)? where other == namespace: break
+        case .string(let other)?:
+            throw refuse("(\(kind) \"\(name)\") is in namespace \"\(other)\"; the agent installs only into its own namespace \"\(namespace)\"")
+        default:
+            throw refuse("(\(kind) \"\(name)\") has a `metadata.namespace` that is not a string")
+        }
+    }
+}
+
+/// Why a component could not be resolved; answered as `422` with this text as the detail.
+public struct ComponentResolutionError: Error, Equatable, CustomStringConvertible {
+    public var workspace: String?
+    public var component: String
+    public var reason: String
+
+    public init(workspace: String? = nil, component: String, reason: String) {
+        self.workspace = workspace
+        self.component = component
+        self.reason = reason
+    }
+
+    public var description: String {
+        (workspace.map { "workspace \"\($0)\", " } ?? "") + "component \"\(component)\": \(reason)"
+    }
+}
