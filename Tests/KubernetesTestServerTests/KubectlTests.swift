@@ -18,7 +18,7 @@ import Testing
     final class Kubectl {
         let directory: URL
 
-        init(server: KubernetesTestServer) throws {
+        init(server: KubernetesTestServer, pki: TestPKI) throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("kubectl-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let config = """
@@ -28,6 +28,8 @@ import Testing
             - name: test
               cluster:
                 server: \(server.url)
+                certificate-authority: \(pki.caBundle)
+                tls-server-name: localhost
             users:
             - name: test
               user:
@@ -119,10 +121,13 @@ import Testing
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: kubectl), "kubectl is not installed at /usr/bin/kubectl"))
     func kubectlAppliesGetsConflictsAndDeletes() async throws {
-        let server = await KubernetesTestServer.start()
-        let kubectl = try Kubectl(server: server)
+        // kubectl sends its token only over TLS.
+        let pki = try TestPKI()
+        let server = try await KubernetesTestServer.start(pki: pki)
+        let kubectl = try Kubectl(server: server, pki: pki)
         defer {
             kubectl.remove()
+            pki.remove()
             Task { try await server.stop() }
         }
         let first = try kubectl.write("v1.yaml", Self.manifest(image: "nginx:1.27"))
@@ -142,7 +147,11 @@ import Testing
         let got = try await kubectl.run(["get", "deployment", "web", "-n", "qbeast", "-o", "json"])
         #expect(got.status == 0, "\(got.stderr)")
         let parsed = try JSONDecoder().decode(JSONValue.self, from: Data(got.stdout.utf8))
-        #expect(parsed == server.object(apiVersion: "apps/v1", kind: "Deployment", namespace: "qbeast", name: "web"))
+        // kubectl hides managedFields unless asked (--show-managed-fields).
+        let stored = try #require(server.object(apiVersion: "apps/v1", kind: "Deployment", namespace: "qbeast", name: "web"))
+        #expect(parsed == stored.setting(["metadata", "managedFields"], to: .null).removingNulls())
+        let withFields = try await kubectl.run(["get", "deployment", "web", "-o", "json", "--show-managed-fields"])
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(withFields.stdout.utf8)) == stored)
 
         let table = try await kubectl.run(["get", "deployments", "-n", "qbeast"])
         #expect(table.status == 0, "\(table.stderr)")

@@ -105,6 +105,7 @@ import Testing
         #expect(try await client.apply(deploymentPath, deployment()).status == 201)
 
         server.inject(failure: .quotaExceeded(resource: "pods", namespace: "qbeast"))
+        // The name comes from the request body on create.
         let quota = try await client.request(.POST, "/api/v1/namespaces/qbeast/pods",
                                              body: #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i"}]}}"#)
         #expect(quota.status == 403)

@@ -160,3 +160,13 @@ extension JSONValue {
         return .object(object)
     }
 }
+
+extension JSONValue {
+    func removingNulls() -> JSONValue {
+        switch self {
+        case .object(let object): .object(object.filter { $0.value != .null }.mapValues { $0.removingNulls() })
+        case .array(let items): .array(items.map { $0.removingNulls() })
+        default: self
+        }
+    }
+}

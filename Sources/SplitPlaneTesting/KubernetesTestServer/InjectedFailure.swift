@@ -79,11 +79,12 @@ extension KubernetesTestServer {
             return self.method != nil || !onlyWrites || ["POST", "PUT", "PATCH"].contains(method)
         }
 
-        func status(for request: ObjectRequest) -> KubeStatusError {
+        /// `objectName`: the path's name, or on create the body's.
+        func status(for request: ObjectRequest, objectName: String?) -> KubeStatusError {
             var details: [String: JSONValue] = ["kind": .string(request.resource.name)]
-            if let name = request.name { details["name"] = .string(name) }
+            if let objectName { details["name"] = .string(objectName) }
             if !request.resource.group.isEmpty { details["group"] = .string(request.resource.group) }
-            return KubeStatusError(code: code, reason: reason, message: messageForName?(request.name) ?? message, details: .object(details))
+            return KubeStatusError(code: code, reason: reason, message: messageForName?(objectName) ?? message, details: .object(details))
         }
     }
 }

@@ -89,7 +89,10 @@ struct KubernetesAPIHandler: RouterMiddleware {
         let failure = cluster.withLock { state in
             state.failures.sorted { $0.key < $1.key }.first { $0.value.matches(method: method, request: objectRequest) }?.value
         }
-        if let failure { throw failure.status(for: objectRequest) }
+        if let failure {
+            let bodyName = (try? KubeJSON.parseJSONOrYAML(body))?["metadata"]?["name"]?.stringValue
+            throw failure.status(for: objectRequest, objectName: objectRequest.name ?? bodyName)
+        }
         return try serve(objectRequest, method: method, contentType: request.headers[.contentType], body: body)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import SplitPlaneProtocol
+import SplitPlaneTLS
 import Synchronization
 
 /// A test server standing in for the Kubernetes API server; not a Kubernetes implementation.
@@ -12,7 +13,10 @@ public final class KubernetesTestServer: Sendable {
     private let server: LoopbackServer
     let cluster: SharedCluster
 
-    public var url: String { "http://127.0.0.1:\(server.port)" }
+    private let scheme: String
+
+    /// `http://127.0.0.1:<port>` (`https://` when started with a `TestPKI`).
+    public var url: String { "\(scheme)://127.0.0.1:\(server.port)" }
 
     /// Starts on 127.0.0.1 (HTTP). `token`: when non-nil, requests must carry `Authorization: Bearer <token>`
     /// else 401 Status.
@@ -20,12 +24,26 @@ public final class KubernetesTestServer: Sendable {
         let cluster = SharedCluster(ClusterStore(token: token))
         let router = Router()
         router.middlewares.add(KubernetesAPIHandler(cluster: cluster))
-        return KubernetesTestServer(server: await LoopbackServer.start(router, label: "kubernetes-test-server"), cluster: cluster)
+        return KubernetesTestServer(server: await LoopbackServer.start(router, label: "kubernetes-test-server"), cluster: cluster,
+                                    scheme: "http")
     }
 
-    private init(server: LoopbackServer, cluster: SharedCluster) {
+    /// The same over HTTPS with `pki`'s server certificate (issued for DNS name "localhost"; clients
+    /// trust `pki.caBundle` and verify the name "localhost", e.g. kubeconfig `tls-server-name`).
+    /// kubectl sends bearer tokens only over TLS, so tests that run kubectl need this one.
+    public static func start(token: String? = "test-token", pki: TestPKI) async throws -> KubernetesTestServer {
+        let cluster = SharedCluster(ClusterStore(token: token))
+        let router = Router()
+        router.middlewares.add(KubernetesAPIHandler(cluster: cluster))
+        let tls = try TLSConfigurations.server(certificate: pki.serverTLS.certificate, privateKey: pki.serverTLS.privateKey)
+        return KubernetesTestServer(server: try await LoopbackServer.startTLS(router, label: "kubernetes-test-server", tls: tls),
+                                    cluster: cluster, scheme: "https")
+    }
+
+    private init(server: LoopbackServer, cluster: SharedCluster, scheme: String) {
         self.server = server
         self.cluster = cluster
+        self.scheme = scheme
     }
 
     public func stop() async throws {
