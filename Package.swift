@@ -146,6 +146,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
             ],
             swiftSettings: strict
         ),
@@ -174,6 +176,7 @@ let package = Package(
             name: "AgentTests",
             dependencies: ["Agent", "Controller", "SplitPlaneTLS", "SplitPlaneTesting", "ServiceSupport"]
         ),
+        .testTarget(name: "KubernetesTestServerTests", dependencies: ["SplitPlaneTesting", "SplitPlaneProtocol"]),
     ],
     swiftLanguageModes: [.v6]
 )

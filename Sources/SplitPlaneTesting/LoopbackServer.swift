@@ -1,4 +1,6 @@
 import Hummingbird
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import ServiceLifecycle
 
@@ -14,6 +16,20 @@ struct LoopbackServer: Sendable {
         var logger = Logger(label: label)
         logger.logLevel = .error
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in ports.continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
+        let group = ServiceGroup(services: [app], logger: logger)
+        let task = Task { try await group.run() }
+        var iterator = ports.stream.makeAsyncIterator()
+        return LoopbackServer(port: await iterator.next() ?? 0, group: group, task: task)
+    }
+
+    /// The same over TLS (HTTP/1.1), for clients that only send credentials to an https:// server.
+    static func startTLS(_ router: Router<BasicRequestContext>, label: String, tls: TLSConfiguration) async throws -> LoopbackServer {
+        let ports = AsyncStream<Int>.makeStream()
+        var logger = Logger(label: label)
+        logger.logLevel = .error
+        let app = Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls),
+                              configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
                               onServerRunning: { channel in ports.continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
         let group = ServiceGroup(services: [app], logger: logger)
         let task = Task { try await group.run() }
