@@ -175,7 +175,9 @@ import Testing
         #expect(forced.status == 0, "\(forced.stderr)")
         #expect(server.object(apiVersion: "apps/v1", kind: "Deployment", namespace: "qbeast", name: "web")?[path: "spec", "replicas"] == 2)
 
+        server.resetRequestLog()
         let deleted = try await kubectl.run(["delete", "deployment", "web", "-n", "qbeast"])
+        print("kubectl delete requests:", server.requests.map { "\($0.method) \($0.path) \($0.query)" })
         #expect(deleted.status == 0, "\(deleted.stderr)")
         #expect(deleted.stdout.contains(#"deployment.apps "web" deleted"#))
         #expect(server.object(apiVersion: "apps/v1", kind: "Deployment", namespace: "qbeast", name: "web") == nil)

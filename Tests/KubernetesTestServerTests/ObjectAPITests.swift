@@ -1,3 +1,4 @@
+import Foundation
 import SplitPlaneProtocol
 import SplitPlaneTesting
 import Testing
@@ -142,5 +143,25 @@ import Testing
         let tooLarge = try await client.request(.POST, "/api/v1/namespaces/qbeast/configmaps", body: big)
         #expect(tooLarge.status == 413)
         #expect(tooLarge.json["reason"] == "RequestEntityTooLarge")
+    }
+}
+
+@Suite struct WatchTests {
+    @Test func watchStreamsEventsForTheSelectedObject() async throws {
+        let server = await KubernetesTestServer.start()
+        defer { Task { try await server.stop() } }
+        let client = KubeClient(baseURL: server.url)
+        let body = #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"},"data":{"k":"v"}}"#
+        #expect(try await client.request(.POST, "/api/v1/namespaces/qbeast/configmaps", body: body).status == 201)
+        let watch = Task {
+            try await client.request(.GET, "/api/v1/namespaces/qbeast/configmaps?watch=true&fieldSelector=metadata.name%3Da&timeoutSeconds=2")
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        server.mutate(apiVersion: "v1", kind: "ConfigMap", namespace: "qbeast", name: "a") { $0 = $0.setting(["data", "k"], to: "w") }
+        server.remove(apiVersion: "v1", kind: "ConfigMap", namespace: "qbeast", name: "a")
+        let answer = try await watch.value
+        let events = answer.text.split(separator: "\n").compactMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
+        #expect(events.map { $0["type"]?.stringValue ?? "" } == ["ADDED", "MODIFIED", "DELETED"])
+        #expect(events.last?[path: "object", "metadata", "name"] == "a")
     }
 }

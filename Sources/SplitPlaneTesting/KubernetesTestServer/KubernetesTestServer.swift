@@ -101,7 +101,8 @@ public final class KubernetesTestServer: Sendable {
     }
 
     /// An out-of-band change by another client (like `kubectl edit`): `manager` becomes owner (operation
-    /// Update) of the changed fields; bumps resourceVersion/generation as the real server would.
+    /// Update) of the changed fields; bumps resourceVersion/generation as the real server would. Like a
+    /// write to the main resource, it leaves `.status` of kinds with a status subresource alone (use `setStatus`).
     public func mutate(apiVersion: String, kind: String, namespace: String?, name: String, manager: String = "kubectl-edit",
                        _ change: @Sendable (inout JSONValue) -> Void) {
         let request = objectRequest(apiVersion, kind, namespace, name)
