@@ -13,20 +13,22 @@ public final class TestAgent: Sendable {
 
     public static func start(pki: TestPKI, agent name: String, controllerURL: String, stateDirectory: String,
                              heartbeat: Duration = .seconds(30), outboxMaxBatches: Int = 10_000,
-                             metricsStoreURL: String? = nil) throws -> TestAgent {
+                             metricsStoreURL: String? = nil, kubernetes: KubernetesConnection? = nil) throws -> TestAgent {
         try start(tls: pki.agentTLS(name), controllerURL: controllerURL, stateDirectory: stateDirectory, heartbeat: heartbeat,
-                  outboxMaxBatches: outboxMaxBatches, metricsStoreURL: metricsStoreURL)
+                  outboxMaxBatches: outboxMaxBatches, metricsStoreURL: metricsStoreURL, kubernetes: kubernetes)
     }
 
     /// An agent with the given credentials (e.g. from enrollment).
     public static func start(tls: TLSFiles, controllerURL: String, stateDirectory: String,
                              heartbeat: Duration = .seconds(30), outboxMaxBatches: Int = 10_000,
-                             metricsStoreURL: String? = nil) throws -> TestAgent {
+                             metricsStoreURL: String? = nil, kubernetes: KubernetesConnection? = nil) throws -> TestAgent {
         var configuration = AgentConfiguration(controllerURL: controllerURL, tls: tls, stateDirectory: stateDirectory)
         configuration.pollTimeout = .seconds(30)
         configuration.heartbeatInterval = heartbeat
         configuration.outboxMaxBatches = outboxMaxBatches
         configuration.metricsStoreURL = metricsStoreURL
+        configuration.kubernetes = kubernetes
+        configuration.installInterval = .milliseconds(200)
         configuration.retry = RetryPolicy(initial: .milliseconds(50), maximum: .milliseconds(250))
         var logger = Logger(label: "test-agent")
         logger.logLevel = .critical

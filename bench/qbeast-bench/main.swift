@@ -12,15 +12,17 @@ import SplitPlaneTesting
 //   2. Resident memory after BENCH_MEMORY_SECONDS (default 300) evaluating 200 rules every 10 s:
 //      the real `qbeast-agent` process against the real `vmalert` process.
 //   3. Controller alert intake and routing vs Alertmanager 0.25 (AlertRoutingBench).
+//   4. Agent converging 20 components × 10 objects on the test Kubernetes API server, beside
+//      `kubectl apply --server-side` of the same objects (InstallBench).
 //
-// BENCH_ONLY=rules,memory,alerting picks sections (default: all).
+// BENCH_ONLY=rules,memory,alerting,install picks sections (default: all).
 
 let environment = ProcessInfo.processInfo.environment
 let concurrency = Int(environment["BENCH_CONCURRENCY"] ?? "") ?? 4
 let memorySeconds = Int(environment["BENCH_MEMORY_SECONDS"] ?? "") ?? 300
 let binDirectory = environment["BENCH_BIN"] ?? ".build/release"
 let logger = Logger(label: "bench")
-let sections = Set((environment["BENCH_ONLY"] ?? "rules,memory,alerting").split(separator: ",").map(String.init))
+let sections = Set((environment["BENCH_ONLY"] ?? "rules,memory,alerting,install").split(separator: ",").map(String.init))
 
 func rulesYAML(count: Int, interval: String) -> String {
     var text = "groups:\n  - name: bench\n    interval: \(interval)\n    concurrency: \(concurrency)\n    rules:\n"
@@ -109,7 +111,19 @@ if sections.contains("alerting") {
     print("arrival → webhook latency (group_wait 0), p50/p99: ours \(percentile(ours.latencies, 0.5)) / \(percentile(ours.latencies, 0.99)), Alertmanager \(percentile(theirs.latencies, 0.5)) / \(percentile(theirs.latencies, 0.99))")
 }
 
-if sections.isSubset(of: ["alerting"]) { exit(0) }
+// MARK: 4. Installing components
+
+if sections.contains("install") {
+    let (scratch, change, kubectl) = try await InstallBench.run(work: work)
+    let objects = InstallBench.components * InstallBench.objectsPerComponent
+    print("install, \(InstallBench.components) components × \(InstallBench.objectsPerComponent) objects from scratch: ours \(format(scratch.seconds)), "
+          + "\(scratch.requests) API requests (\(scratch.applies) applies)"
+          + (kubectl.map { "; kubectl apply --server-side of the same \(objects) objects \(format($0.seconds)), \($0.requests) API requests, ratio \(String(format: "%.2f", scratch.seconds / $0.seconds))" } ?? "; kubectl peer not run"))
+    print("install, after a change to one component: ours \(format(change.seconds)), \(change.requests) API requests (\(change.applies) applies; "
+          + "the other \(InstallBench.components - 1) components re-applied: \(change.applies > InstallBench.objectsPerComponent ? "yes ✘" : "none")")
+}
+
+if sections.isSubset(of: ["alerting", "install"]) { exit(0) }
 
 // MARK: 1. Evaluation round time
 

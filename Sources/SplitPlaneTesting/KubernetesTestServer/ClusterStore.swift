@@ -93,7 +93,7 @@ struct ClusterStore: Sendable {
         if resource.namespaced, let namespace { metadata["namespace"] = .string(namespace) } else { metadata["namespace"] = nil }
         metadata["uid"] = .string(UUID().uuidString.lowercased())
         metadata["creationTimestamp"] = .string(Self.now())
-        metadata["generation"] = 1
+        metadata["generation"] = resource.tracksGeneration ? 1 : nil
         metadata["resourceVersion"] = .string(nextResourceVersion())
         metadata["managedFields"] = nil
         metadata["selfLink"] = nil
@@ -117,7 +117,7 @@ struct ClusterStore: Sendable {
         result[path: ["kind"]] = old.object["kind"]
         result[path: ["metadata"]] = .object(metadata)
         if result == old.object && managers.sameIgnoringTime(old.managers) { return nil }
-        if Self.specPart(result) != Self.specPart(old.object) {
+        if old.object["metadata"]?["generation"] != nil, Self.specPart(result) != Self.specPart(old.object) {
             let generation = (old.object[path: ["metadata", "generation"]]?.numberValue ?? 1) + 1
             result[path: ["metadata", "generation"]] = .number(generation)
         }

@@ -15,6 +15,11 @@ struct KubeResource: Sendable, Hashable {
     let createOnly: Bool
 
     var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
+    /// Whether the real server keeps `metadata.generation` for the kind: workloads and other spec-bearing
+    /// API-group kinds do; core kinds (ConfigMap, Secret, Service, …) and RBAC objects carry none.
+    var tracksGeneration: Bool {
+        ["apps", "batch", "networking.k8s.io", "policy", "autoscaling", "apiextensions.k8s.io"].contains(group)
+    }
     /// `deployments.apps`, or `configmaps` in the core group: how Status messages name the resource.
     var qualifiedResource: String { group.isEmpty ? name : "\(name).\(group)" }
     /// `Deployment.apps`: how Invalid messages name the kind.
