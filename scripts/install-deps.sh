@@ -7,8 +7,9 @@ need=()
 have_dev() { dpkg -s "$1" >/dev/null 2>&1; }
 # Build: SQLite for the controller's store, OpenSSL/nghttp2/libcurl for FoundationNetworking.
 # Runtime peers the tests and the demo start on loopback: VictoriaMetrics (metrics store, vmalert) and
-# Prometheus Alertmanager (the routing peer of the conformance test and the benchmark).
-for pkg in libsqlite3-dev libssl-dev libnghttp2-dev libcurl4-openssl-dev curl python3 python3-pip victoria-metrics prometheus-alertmanager; do
+# Prometheus Alertmanager (the routing peer of the conformance test and the benchmark), PostgreSQL (the
+# store several controller replicas share; the store tests start a throwaway server).
+for pkg in libsqlite3-dev libssl-dev libnghttp2-dev libcurl4-openssl-dev curl python3 python3-pip victoria-metrics prometheus-alertmanager postgresql; do
   have_dev "$pkg" || need+=("$pkg")
 done
 

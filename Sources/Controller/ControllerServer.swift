@@ -57,7 +57,14 @@ public final class ControllerServer: Sendable {
          OperationsEndpoints.application(host: configuration.metricsListen.host, port: configuration.metricsListen.port,
                                          registry: metricsRegistry, readiness: readiness, logger: logger,
                                          onServerRunning: { [boundPorts] port in await boundPorts.set(.metrics, port) }),
-         dispatcher, delivery, LongPollShutdown(notifier: notifier)]
+         dispatcher, delivery] + changeFollower() + [LongPollShutdown(notifier: notifier)]
+    }
+
+    /// With a store several replicas share, what the others commit wakes this replica's long polls.
+    func changeFollower() -> [any Service] {
+        guard let feed = store as? any StoreChangeFeed else { return [] }
+        readiness.set("store-changes", problem: "not yet listening for other replicas' changes")
+        return [StoreChangeFollower(feed: feed, notifier: notifier, readiness: readiness, logger: logger)]
     }
 
     func operatorApplication() throws -> some ApplicationProtocol {
@@ -134,6 +141,39 @@ extension ControllerServer {
 }
 
 /// On graceful shutdown, answers every long poll at once instead of letting it run to its timeout.
+/// Feeds changes other replicas committed into the local notifier; subscribes again (after a second)
+/// when the connection is lost, not ready meanwhile. Long polls held across such a gap still end at
+/// their timeout, so an agent is at most one poll late.
+struct StoreChangeFollower: Service {
+    let feed: any StoreChangeFeed
+    let notifier: DesiredStateNotifier
+    let readiness: Readiness
+    let logger: Logger
+
+    func run() async throws {
+        let (feed, notifier, readiness, logger) = (feed, notifier, readiness, logger)
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await feed.followChanges(listening: { readiness.set("store-changes", problem: nil) }) { change in
+                        switch change {
+                        case .desiredState(let tenant, let environment, let revision):
+                            await notifier.publish(.init(tenant: tenant, environment: environment), revision: revision)
+                        case .revoked(let tenant, let environment):
+                            await notifier.interrupt(.init(tenant: tenant, environment: environment))
+                        }
+                    }
+                } catch {
+                    if Task.isCancelled { break }
+                    readiness.set("store-changes", problem: "not listening for other replicas' changes: \(error)")
+                    logger.warning("lost the store's change notifications; subscribing again", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}
+
 struct LongPollShutdown: Service {
     let notifier: DesiredStateNotifier
 

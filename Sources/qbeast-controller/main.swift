@@ -37,7 +37,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PEM CA bundle that agent client certificates must chain to.") var clientCA: String?
     @Option(help: "SPIFFE trust domain of agent identities. Default qbeast.dev.") var trustDomain: String?
     @Option(help: "Data directory (holds controller.sqlite). Default ./.data/controller.") var dataDir: String?
-    @Option(help: "SQLite database file. Default <data-dir>/controller.sqlite.") var database: String?
+    @Option(help: "SQLite database file, or a PostgreSQL URL postgres://user:password@host:port/database?sslmode=disable (several replicas may share it). Default <data-dir>/controller.sqlite.") var database: String?
     @Option(help: "File holding the operator admin token (one line). Or set QBEAST_ADMIN_TOKEN.") var adminTokenFile: String?
     @Option(help: "Longest a desired-state long poll is held. Default 30s.") var maxPollTimeout: String?
     @Option(help: "Largest accepted request body in bytes. Default 1048576.") var bodyLimit: String?
@@ -70,8 +70,8 @@ struct Serve: AsyncParsableCommand {
         do {
             let configuration = try Self.resolve(self, layers)
             let registry = OperationsEndpoints.bootstrapMetrics()
-            let store = try SQLiteStore(path: configuration.databasePath)
-            let server = try ControllerServer(configuration: configuration, store: store, logger: logger)
+            let opened = try await OpenedStore.open(configuration.databasePath, logger: logger)
+            let server = try ControllerServer(configuration: configuration, store: opened.store, logger: logger)
             try await server.oidc?.load()
             let group = ServiceGroup(configuration: .init(
                 services: (try server.services(metricsRegistry: registry) + [ReloadOnHangup(dispatcher: server.dispatcher, logger: logger)])
@@ -81,11 +81,12 @@ struct Serve: AsyncParsableCommand {
             ))
             logger.info("controller starting", metadata: [
                 "operatorListen": "\(configuration.operatorListen)", "agentListen": "\(configuration.agentListen)",
-                "metricsListen": "\(configuration.metricsListen)", "database": "\(configuration.databasePath)",
+                "metricsListen": "\(configuration.metricsListen)", "database": "\(opened.description)",
                 "trustDomain": "\(configuration.trustDomain)",
                 "helm": "\(server.resolver.helm.binary ?? "none: chart components are refused")",
             ])
             try await group.run()
+            await opened.close()
             logger.info("controller stopped")
         } catch {
             logger.critical("controller failed to start", metadata: ["error": "\(error)"])
@@ -121,10 +122,14 @@ struct Serve: AsyncParsableCommand {
         if let short = tokens.first(where: { $0.count < 16 }) {
             throw ConfigurationError(setting: "adminToken", reason: "tokens must be at least 16 characters (got \(short.count))")
         }
+        let database = layers.string(flags.database, key: "database") ?? "\(dataDir)/controller.sqlite"
+        if PostgresURL.isPostgres(database) {
+            do { _ = try PostgresURL(database) } catch { throw ConfigurationError(setting: "database", reason: error.description) }
+        }
         var configuration = ControllerConfiguration(
             tls: TLSFiles(certificate: try required(flags.tlsCert, "tlsCert"), privateKey: try required(flags.tlsKey, "tlsKey"),
                           trustBundle: try required(flags.clientCA, "clientCA")),
-            databasePath: layers.string(flags.database, key: "database") ?? "\(dataDir)/controller.sqlite",
+            databasePath: database,
             adminTokens: tokens
         )
         configuration.operatorListen = try address(flags.operatorListen, "operatorListen", "127.0.0.1:8443")
