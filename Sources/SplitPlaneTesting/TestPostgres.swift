@@ -177,3 +177,47 @@ private func registerExitCleanup(_ server: TestPostgres) {
         }
     }
 }
+
+/// The two store implementations, for tests parameterised over both (`@Test(arguments: TestStoreKind.allCases)`).
+public enum TestStoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
+    case sqlite
+    case postgres
+
+    public var description: String { rawValue }
+}
+
+/// A store of either kind on a fresh database: an SQLite file in a temporary directory, or a database
+/// of its own on the shared `TestPostgres`. `close()` removes it.
+public final class TestStore: Sendable {
+    public let kind: TestStoreKind
+    public let store: any ControllerStore
+    /// What `--database` / `ControllerConfiguration.databasePath` would be for this database.
+    public let databasePath: String
+    private let cleanup: @Sendable () async -> Void
+
+    public static func open(_ kind: TestStoreKind) async throws -> TestStore {
+        switch kind {
+        case .sqlite:
+            let directory = try TemporaryDirectory()
+            let path = directory.path("controller.sqlite")
+            return TestStore(kind: kind, store: try SQLiteStore(path: path), databasePath: path, cleanup: { directory.remove() })
+        case .postgres:
+            let server = try await TestPostgres.shared()
+            let url = try await server.createDatabase()
+            let store = try await PostgresStore.connect(url, logger: TestPostgres.logger, maximumConnections: 4)
+            return TestStore(kind: kind, store: store, databasePath: "\(url)", cleanup: {
+                await store.close()
+                await server.dropDatabase(url)
+            })
+        }
+    }
+
+    private init(kind: TestStoreKind, store: any ControllerStore, databasePath: String, cleanup: @escaping @Sendable () async -> Void) {
+        self.kind = kind
+        self.store = store
+        self.databasePath = databasePath
+        self.cleanup = cleanup
+    }
+
+    public func close() async { await cleanup() }
+}
