@@ -6,7 +6,8 @@ import ServiceSupport
 import SplitPlaneTLS
 
 /// The real controller, in process, on loopback ports picked by the OS (or given, to restart on the
-/// same address), with its SQLite file in a temporary directory.
+/// same address), with its SQLite file in a temporary directory — or, when `databasePath` is a
+/// `postgres://` URL, on that PostgreSQL database (several may share one, as replicas do).
 public final class TestController: Sendable {
     public static let adminToken = "test-admin-token-0123456789abcdef"
 
@@ -17,6 +18,7 @@ public final class TestController: Sendable {
     public let enrollPort: Int
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
+    private let opened: OpenedStore
 
     public var operatorURL: String { "https://localhost:\(operatorPort)" }
     public var agentURL: String { "https://localhost:\(agentPort)" }
@@ -46,7 +48,8 @@ public final class TestController: Sendable {
         configure(&configuration)
         var logger = Logger(label: "test-controller")
         logger.logLevel = .warning
-        let server = try ControllerServer(configuration: configuration, store: try SQLiteStore(path: databasePath), clock: clock, logger: logger)
+        let opened = try await OpenedStore.open(databasePath, logger: logger)
+        let server = try ControllerServer(configuration: configuration, store: opened.store, clock: clock, logger: logger)
         try await server.oidc?.load()
         let group = ServiceGroup(services: try server.services(), logger: logger)
         let task = Task { try await group.run() }
@@ -54,10 +57,12 @@ public final class TestController: Sendable {
         async let agentPort = server.boundPorts.port(.agentGateway)
         async let metricsPort = server.boundPorts.port(.metrics)
         async let enrollPort = server.boundPorts.port(.enrollment)
-        return TestController(server: server, ports: await (operatorPort, agentPort, metricsPort, enrollPort), group: group, task: task)
+        return TestController(server: server, ports: await (operatorPort, agentPort, metricsPort, enrollPort), group: group, task: task,
+                              opened: opened)
     }
 
-    private init(server: ControllerServer, ports: (Int, Int, Int, Int), group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(server: ControllerServer, ports: (Int, Int, Int, Int), group: ServiceGroup, task: Task<Void, any Error>, opened: OpenedStore) {
+        self.opened = opened
         self.server = server
         (operatorPort, agentPort, metricsPort, enrollPort) = ports
         self.group = group
@@ -67,7 +72,13 @@ public final class TestController: Sendable {
     /// Graceful shutdown, as on SIGTERM; returns when every listener has closed.
     public func stop() async throws {
         await group.triggerGracefulShutdown()
-        try await task.value
+        do {
+            try await task.value
+        } catch {
+            await opened.close()
+            throw error
+        }
+        await opened.close()
     }
 }
 
