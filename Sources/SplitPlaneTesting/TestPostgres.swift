@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOPosix
 import PostgresNIO
+import ServiceSupport
 import Synchronization
 #if canImport(Glibc)
 import Glibc
