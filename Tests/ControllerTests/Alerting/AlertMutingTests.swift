@@ -1,6 +1,7 @@
 import Controller
 import Foundation
 import SplitPlaneProtocol
+import SplitPlaneTesting
 import Testing
 
 /// Silences and inhibition, as Alertmanager's mute stages.
@@ -20,8 +21,8 @@ import Testing
         equal: [tenant, environment]
     """
 
-    @Test func aSilenceMutesMatchingAlertsForItsWindowOnly() async throws {
-        let h = try await AlertingHarness.start(routes: Self.routes)
+    @Test(arguments: TestStoreKind.allCases) func aSilenceMutesMatchingAlertsForItsWindowOnly(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.routes, store: kind)
         defer { Task { try? await h.stop() } }
         let now = h.clock.now()
         try await h.store.createSilence(Silence(id: "s1", matchers: [#"alertname="Maintenance""#, #"environment="prod""#], startsAt: now,
@@ -35,8 +36,8 @@ import Testing
         #expect(h.hook.contains { $0["commonLabels"]?["environment"] == "prod" && $0["commonLabels"]?["alertname"] == "Maintenance" })
     }
 
-    @Test func aFiringCriticalInhibitsWarningsOfTheSameEnvironment() async throws {
-        let h = try await AlertingHarness.start(routes: Self.routes, inhibitRules: Self.inhibit)
+    @Test(arguments: TestStoreKind.allCases) func aFiringCriticalInhibitsWarningsOfTheSameEnvironment(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.routes, inhibitRules: Self.inhibit, store: kind)
         defer { Task { try? await h.stop() } }
         let critical = h.firing("BackendDown", severity: "critical")
         try await h.send([critical, h.firing("LatencyHigh", severity: "warning")])

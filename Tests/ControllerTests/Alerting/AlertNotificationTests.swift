@@ -1,6 +1,7 @@
 import Controller
 import Foundation
 import SplitPlaneProtocol
+import SplitPlaneTesting
 import Testing
 
 /// Grouping, timers, repeat, acknowledgement and resolution, on a manual clock.
@@ -22,8 +23,8 @@ import Testing
         repeat_interval: never
     """
 
-    @Test func criticalRepeatsUntilAcknowledgedAndANewAlertRearms() async throws {
-        let h = try await AlertingHarness.start(routes: Self.routes)
+    @Test(arguments: TestStoreKind.allCases) func criticalRepeatsUntilAcknowledgedAndANewAlertRearms(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.routes, store: kind)
         defer { Task { try? await h.stop() } }
         let down = h.firing("BackendDown", summary: "backend is down")
         try await h.send([down])
@@ -54,8 +55,8 @@ import Testing
         #expect(try await h.groups().first { $0.id == group.id }?.acknowledgement == nil)
     }
 
-    @Test func resolvedIsSentOnceAndFiringAgainNotifies() async throws {
-        let h = try await AlertingHarness.start(routes: Self.routes)
+    @Test(arguments: TestStoreKind.allCases) func resolvedIsSentOnceAndFiringAgainNotifies(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.routes, store: kind)
         defer { Task { try? await h.stop() } }
         let down = h.firing("BackendDown")
         try await h.send([down])
@@ -74,8 +75,8 @@ import Testing
         #expect(h.hook.map(summary).last == "firing: BackendDown/firing", "firing again notifies, acknowledgement gone with the group")
     }
 
-    @Test func ackTimeoutRenotifiesAnAcknowledgedGroupStillFiring() async throws {
-        let h = try await AlertingHarness.start(routes: Self.routes)
+    @Test(arguments: TestStoreKind.allCases) func ackTimeoutRenotifiesAnAcknowledgedGroupStillFiring(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.routes, store: kind)
         defer { Task { try? await h.stop() } }
         try await h.send([h.firing("DiskFilling", severity: "warning")])
         try await h.step(by: .seconds(30))
@@ -89,8 +90,8 @@ import Testing
         #expect(try await h.groups().first?.acknowledgement == nil, "the acknowledgement expired; the group repeats again")
     }
 
-    @Test func infoNeverRepeats() async throws {
-        let h = try await AlertingHarness.start(routes: Self.routes)
+    @Test(arguments: TestStoreKind.allCases) func infoNeverRepeats(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.routes, store: kind)
         defer { Task { try? await h.stop() } }
         try await h.send([h.firing("CompactionSlow", severity: "info")])
         try await h.step(by: .seconds(30))
@@ -98,8 +99,8 @@ import Testing
         #expect(h.hook.count == 1)
     }
 
-    @Test func alertsWhoseValidityRanOutResolve() async throws {
-        let h = try await AlertingHarness.start(routes: Self.routes)
+    @Test(arguments: TestStoreKind.allCases) func alertsWhoseValidityRanOutResolve(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.routes, store: kind)
         defer { Task { try? await h.stop() } }
         var alert = h.firing("BackendDown")
         alert.endsAt = h.clock.now().addingTimeInterval(120)  // the agent stops refreshing it
@@ -109,8 +110,8 @@ import Testing
         #expect(h.hook.map(summary) == ["firing: BackendDown/firing", "resolved: BackendDown/resolved"])
     }
 
-    @Test func groupWaitIsSkippedForAlertsActiveLongerThanIt() async throws {
-        let h = try await AlertingHarness.start(routes: Self.routes)
+    @Test(arguments: TestStoreKind.allCases) func groupWaitIsSkippedForAlertsActiveLongerThanIt(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.routes, store: kind)
         defer { Task { try? await h.stop() } }
         var old = h.firing("BackendDown")
         old.startsAt = h.clock.now().addingTimeInterval(-600)
@@ -119,8 +120,8 @@ import Testing
         #expect(h.hook.count == 1, "Alertmanager flushes at once when startsAt + group_wait has passed")
     }
 
-    @Test func groupsByTenantEnvironmentAndAlertnameByDefault() async throws {
-        let h = try await AlertingHarness.start(routes: Self.routes)
+    @Test(arguments: TestStoreKind.allCases) func groupsByTenantEnvironmentAndAlertnameByDefault(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.routes, store: kind)
         defer { Task { try? await h.stop() } }
         try await h.send([h.firing("BackendDown", extra: ["instance": "a"]), h.firing("BackendDown", extra: ["instance": "b"])])
         try await h.send([h.firing("BackendDown")], environment: "dev")

@@ -1,6 +1,7 @@
 import Controller
 import Foundation
 import SplitPlaneProtocol
+import SplitPlaneTesting
 import Testing
 
 /// A controller killed between a notification and its repeat: after restart, exactly what was due is sent.
@@ -12,8 +13,8 @@ import Testing
     repeat_interval: 15m
     """
 
-    @Test func aRestartNeitherRepeatsNorForgetsNotifications() async throws {
-        let h = try await AlertingHarness.start(routes: Self.routes)
+    @Test(arguments: TestStoreKind.allCases) func aRestartNeitherRepeatsNorForgetsNotifications(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.routes, store: kind)
         defer { Task { try? await h.stop() } }
         try await h.send([h.firing("BackendDown")])
         try await h.step(by: .seconds(30))
@@ -30,8 +31,8 @@ import Testing
         #expect(h.hook.count == 2)
     }
 
-    @Test func aNotificationRecordedButNotSentGoesOutOnceAfterRestart() async throws {
-        let h = try await AlertingHarness.start(routes: Self.routes)
+    @Test(arguments: TestStoreKind.allCases) func aNotificationRecordedButNotSentGoesOutOnceAfterRestart(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.routes, store: kind)
         defer { Task { try? await h.stop() } }
         try await h.send([h.firing("BackendDown")])
         h.clock.advance(by: .seconds(30))
@@ -47,8 +48,8 @@ import Testing
         #expect(records.map(\.state) == [.sent])
     }
 
-    @Test func groupTimersSurviveARestart() async throws {
-        let h = try await AlertingHarness.start(routes: Self.routes)
+    @Test(arguments: TestStoreKind.allCases) func groupTimersSurviveARestart(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.routes, store: kind)
         defer { Task { try? await h.stop() } }
         try await h.send([h.firing("BackendDown")])
         try await h.step(by: .seconds(10))

@@ -6,7 +6,8 @@ import SplitPlaneProtocol
 import SplitPlaneTesting
 import Synchronization
 
-/// The controller's alerting pipeline over a real SQLite file, a manual clock and a local receiver
+/// The controller's alerting pipeline over a real store (an SQLite file, or a database of its own on the
+/// test PostgreSQL), a manual clock and a local receiver
 /// standing in for Slack and webhooks. `step(by:)` moves time and runs one flush and one delivery
 /// round, as the background loops would at that instant.
 final class AlertingHarness: Sendable {
@@ -16,16 +17,21 @@ final class AlertingHarness: Sendable {
     let routingPath: String
     let environment: [String: String]
     // The "process": replaced by `restart()`, as after kill -9 (every write was a committed transaction).
-    private let process: Mutex<(store: SQLiteStore, dispatcher: AlertDispatcher, delivery: NotificationDelivery)>
+    private let process = Mutex<(store: any ControllerStore, dispatcher: AlertDispatcher, delivery: NotificationDelivery)?>(nil)
+    let kind: TestStoreKind
+    /// The PostgreSQL database (for `.postgres`), and every store opened on it (closed by `stop()`).
+    private let postgres: PostgresURL?
+    private let opened = Mutex<[PostgresStore]>([])
 
-    var store: SQLiteStore { process.withLock { $0.store } }
-    var dispatcher: AlertDispatcher { process.withLock { $0.dispatcher } }
-    var delivery: NotificationDelivery { process.withLock { $0.delivery } }
+    var store: any ControllerStore { process.withLock { $0!.store } }
+    var dispatcher: AlertDispatcher { process.withLock { $0!.dispatcher } }
+    var delivery: NotificationDelivery { process.withLock { $0!.delivery } }
 
     /// `routes` is the YAML under `route:`; receivers `slack` (Slack webhook), `hook` (Alertmanager
     /// webhook) and `none` are declared, all pointing at the local receiver.
-    static func start(routes: String, inhibitRules: String = "") async throws -> AlertingHarness {
+    static func start(routes: String, inhibitRules: String = "", store kind: TestStoreKind = .sqlite) async throws -> AlertingHarness {
         let directory = try TemporaryDirectory()
+        let postgres = kind == .postgres ? try await TestPostgres.shared().createDatabase() : nil
         let receiver = try await WebhookTestServer.start()
         let environment = ["TEST_SLACK_WEBHOOK": receiver.url("/services/T000/B000/slack-secret")]
         let routingPath = directory.path("routing.yaml")
@@ -45,7 +51,8 @@ final class AlertingHarness: Sendable {
         """.write(toFile: routingPath, atomically: true, encoding: .utf8)
         let clock = ManualTimeSource()
         let harness = AlertingHarness(directory: directory, clock: clock, receiver: receiver, routingPath: routingPath, environment: environment,
-                                      process: try Self.process(directory: directory, routingPath: routingPath, environment: environment, clock: clock))
+                                      kind: kind, postgres: postgres)
+        try await harness.open()
         _ = try await harness.store.createTenant(TenantRequest(name: "acme"), at: clock.now())
         _ = try await harness.store.createEnvironment(tenant: "acme", EnvironmentRequest(name: "prod", cloud: .aws, mode: .provided), at: clock.now())
         _ = try await harness.store.createEnvironment(tenant: "acme", EnvironmentRequest(name: "dev", cloud: .aws, mode: .provided), at: clock.now())
@@ -53,30 +60,41 @@ final class AlertingHarness: Sendable {
     }
 
     private init(directory: TemporaryDirectory, clock: ManualTimeSource, receiver: WebhookTestServer, routingPath: String,
-                 environment: [String: String], process: (SQLiteStore, AlertDispatcher, NotificationDelivery)) {
+                 environment: [String: String], kind: TestStoreKind, postgres: PostgresURL?) {
+        self.kind = kind
+        self.postgres = postgres
         self.directory = directory
         self.clock = clock
         self.receiver = receiver
         self.routingPath = routingPath
         self.environment = environment
-        self.process = Mutex(process)
     }
 
-    private static func process(directory: TemporaryDirectory, routingPath: String, environment: [String: String],
-                                clock: ManualTimeSource) throws -> (SQLiteStore, AlertDispatcher, NotificationDelivery) {
-        let store = try SQLiteStore(path: directory.path("controller.sqlite"))
+    /// Opens the store (again, after a restart) with a dispatcher and delivery of its own.
+    private func open() async throws {
+        let store: any ControllerStore
+        if let postgres {
+            let opened = try await PostgresStore.connect(postgres, logger: Logger(label: "alerting-test", factory: { _ in SwiftLogNoOpLogHandler() }),
+                                                         maximumConnections: 4)
+            self.opened.withLock { $0.append(opened) }
+            store = opened
+        } else {
+            store = try SQLiteStore(path: directory.path("controller.sqlite"))
+        }
         let source = try RoutingConfigSource.load(path: routingPath, at: clock.now(), environment: environment)
         var logger = Logger(label: "alerting-test")
         logger.logLevel = .critical
-        return (store, AlertDispatcher(store: store, configSource: source, clock: clock, logger: logger),
-                NotificationDelivery(store: store, configSource: source, clock: clock, logger: logger))
+        let fresh = (store, AlertDispatcher(store: store, configSource: source, clock: clock, logger: logger),
+                     NotificationDelivery(store: store, configSource: source, clock: clock, logger: logger))
+        process.withLock { $0 = fresh }
     }
 
     /// A fresh store, dispatcher and delivery on the same database file: what a restarted controller has.
     func restart() async throws {
-        let fresh = try Self.process(directory: directory, routingPath: routingPath, environment: environment, clock: clock)
-        process.withLock { $0 = fresh }
-        try await fresh.1.refileAlerts()
+        // The old process is gone, its connections with it.
+        for store in opened.withLock({ stores in defer { stores = [] }; return stores }) { await store.close() }
+        try await open()
+        try await dispatcher.refileAlerts()
     }
 
     private let sequence = Mutex<Int64>(0)
@@ -126,6 +144,8 @@ final class AlertingHarness: Sendable {
 
     func stop() async throws {
         try await receiver.stop()
+        for store in opened.withLock({ stores in defer { stores = [] }; return stores }) { await store.close() }
+        if let postgres { await (try? await TestPostgres.shared())?.dropDatabase(postgres) }
         directory.remove()
     }
 }

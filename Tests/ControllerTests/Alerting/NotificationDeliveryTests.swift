@@ -14,8 +14,8 @@ import Testing
     repeat_interval: 15m
     """
 
-    @Test func serverErrorsAreRetriedWithBackoffUntilAccepted() async throws {
-        let h = try await AlertingHarness.start(routes: "receiver: hook\ngroup_wait: 0s")
+    @Test(arguments: TestStoreKind.allCases) func serverErrorsAreRetriedWithBackoffUntilAccepted(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: "receiver: hook\ngroup_wait: 0s", store: kind)
         defer { Task { try? await h.stop() } }
         h.receiver.script([.init(status: 500, body: "boom"), .init(status: 503)])
         try await h.send([h.firing("BackendDown")])
@@ -33,8 +33,8 @@ import Testing
         #expect(h.hook.count == 1)
     }
 
-    @Test func tooManyRequestsWaitsForRetryAfter() async throws {
-        let h = try await AlertingHarness.start(routes: Self.slackRoutes)
+    @Test(arguments: TestStoreKind.allCases) func tooManyRequestsWaitsForRetryAfter(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.slackRoutes, store: kind)
         defer { Task { try? await h.stop() } }
         h.receiver.script([.init(status: 429, headers: ["Retry-After": "7"], body: "rate_limited")])
         try await h.send([h.firing("BackendDown")])
@@ -45,8 +45,8 @@ import Testing
         #expect(h.slack.count == 1)
     }
 
-    @Test func slackMessagesToOneChannelAreASecondApart() async throws {
-        let h = try await AlertingHarness.start(routes: Self.slackRoutes)
+    @Test(arguments: TestStoreKind.allCases) func slackMessagesToOneChannelAreASecondApart(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.slackRoutes, store: kind)
         defer { Task { try? await h.stop() } }
         try await h.send([h.firing("A"), h.firing("B"), h.firing("C")])
         try await h.step()
@@ -61,8 +61,8 @@ import Testing
         #expect(records.allSatisfy { $0.state == .sent && $0.attempts == 1 }, "waiting for the channel is not a failed attempt")
     }
 
-    @Test func aClientErrorIsRecordedAsFailedWithoutRetry() async throws {
-        let h = try await AlertingHarness.start(routes: Self.slackRoutes)
+    @Test(arguments: TestStoreKind.allCases) func aClientErrorIsRecordedAsFailedWithoutRetry(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.slackRoutes, store: kind)
         defer { Task { try? await h.stop() } }
         h.receiver.script([.init(status: 404, body: "no_service")])
         try await h.send([h.firing("A")])
@@ -73,8 +73,8 @@ import Testing
         #expect(h.slack.isEmpty)
     }
 
-    @Test func slackGetsABlockKitMessageWithAnAcknowledgeButton() async throws {
-        let h = try await AlertingHarness.start(routes: Self.slackRoutes)
+    @Test(arguments: TestStoreKind.allCases) func slackGetsABlockKitMessageWithAnAcknowledgeButton(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.slackRoutes, store: kind)
         defer { Task { try? await h.stop() } }
         try await h.send([h.firing("BackendDown", summary: "Backend <prod> is down & out", extra: ["instance": "a"]),
                           h.firing("BackendDown", summary: "also b", extra: ["instance": "b"])])

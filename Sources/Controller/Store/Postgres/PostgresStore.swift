@@ -21,8 +21,8 @@ public final class PostgresStore: ControllerStore {
                                leaseDuration: TimeInterval = 120, maximumConnections: Int = 20) async throws -> PostgresStore {
         var configuration = try url.clientConfiguration()
         configuration.options.maximumConnections = maximumConnections
-        let store = PostgresStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger),
-                                  logger: logger, replicaID: replicaID, leaseDuration: leaseDuration)
+        let store = await PostgresStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger),
+                                        logger: logger, replicaID: replicaID, leaseDuration: leaseDuration)
         do {
             let applied = try await PostgresMigrations.migrate(store.client, logger: logger)
             if !applied.isEmpty { logger.info("database migrated", metadata: ["database": "\(url)", "applied": "\(applied)"]) }
@@ -33,12 +33,20 @@ public final class PostgresStore: ControllerStore {
         return store
     }
 
-    private init(client: PostgresClient, logger: Logger, replicaID: String, leaseDuration: TimeInterval) {
+    private init(client: PostgresClient, logger: Logger, replicaID: String, leaseDuration: TimeInterval) async {
         self.client = client
         self.logger = logger
         self.replicaID = replicaID
         self.leaseDuration = leaseDuration
-        runTask = Task { await client.run() }
+        // Detached: the pool must not inherit a service group's graceful-shutdown context and close
+        // before the services that use it. The stream says the task is about to call `run()` (else the
+        // first lease logs that `run()` was not called yet).
+        let (started, continuation) = AsyncStream<Void>.makeStream()
+        runTask = Task.detached {
+            continuation.finish()
+            await client.run()
+        }
+        for await _ in started {}
     }
 
     /// Closes every pooled connection.
