@@ -39,17 +39,27 @@ extension PostgresConnection {
 
 extension PostgresClient {
     /// `BEGIN` … `COMMIT` on one pooled connection; rolls back and rethrows the closure's own error
-    /// (PostgresNIO's `withTransaction` would wrap it, and `StoreError`s must reach the routes as they are).
+    /// (PostgresNIO's `withTransaction` would wrap it, and `StoreError`s must reach the routes as they
+    /// are). A transaction PostgreSQL aborted as a deadlock victim or for a serialization failure
+    /// (replicas writing the same rows in different orders) is run again, up to three times.
     func transaction<Result: Sendable>(_ logger: Logger, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        try await withConnection { connection in
-            try await connection.query("BEGIN", logger: logger)
+        var attempt = 1
+        while true {
             do {
-                let result = try await body(connection)
-                try await connection.query("COMMIT", logger: logger)
-                return result
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                throw error
+                return try await withConnection { connection in
+                    try await connection.query("BEGIN", logger: logger)
+                    do {
+                        let result = try await body(connection)
+                        try await connection.query("COMMIT", logger: logger)
+                        return result
+                    } catch {
+                        _ = try? await connection.query("ROLLBACK", logger: logger)
+                        throw error
+                    }
+                }
+            } catch let error as PSQLError where attempt < 3 && ["40001", "40P01"].contains(error.serverInfo?[.sqlState] ?? "") {
+                attempt += 1
+                logger.debug("transaction retried", metadata: ["sqlState": "\(error.serverInfo?[.sqlState] ?? "")"])
             }
         }
     }

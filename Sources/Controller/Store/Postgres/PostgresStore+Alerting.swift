@@ -119,6 +119,7 @@ extension PostgresStore {
 
     public func alertGroups(tenant: String?, at now: Date) async throws -> [AlertGroup] {
         try await client.transaction(logger) { db in
+            try await db.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger)
             let rows = if let tenant {
                 try await db.rows("""
                     SELECT * FROM alert_groups g WHERE EXISTS (SELECT 1 FROM alert_group_members m WHERE m.group_id = g.id AND m.tenant = \(tenant))
@@ -135,6 +136,7 @@ extension PostgresStore {
 
     public func alertGroup(id: String, at now: Date) async throws -> AlertGroup? {
         try await client.transaction(logger) { db in
+            try await db.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger)
             guard let row = try await db.one("SELECT * FROM alert_groups WHERE id = \(id)", logger) else { return nil }
             return try Self.group(try await Self.snapshot(db, row, logger), withAlerts: true, at: now)
         }
