@@ -58,6 +58,15 @@ check "qbctl: duplicate → exit 1, one line" exit_code 1 qbctl tenant create ac
 check "qbctl: wrong token → exit 4, one line" exit_code 4 env QBEAST_TOKEN=wrong-token-0123456789 "$BIN/qbctl" tenant list
 check "qbctl: controller unreachable → exit 5, one line" exit_code 5 env QBEAST_SERVER=https://localhost:1 "$BIN/qbctl" tenant list
 check "qbctl: malformed apply file → exit 1, one line" exit_code 1 qbctl workspace apply -f Makefile
+check "qbctl -o yaml prints the resource as YAML" bash -c "$BIN/qbctl tenant get acme -o yaml | grep -q '^kind: Tenant'"
+# Contexts: a config file instead of QBEAST_* variables, written owner-only.
+export QBCTL_CONFIG="$RUN/qbctl/config.yaml"
+check "qbctl config set-context" env -u QBEAST_TOKEN -u QBEAST_TOKEN_FILE "$BIN/qbctl" config set-context e2e \
+  --server "https://localhost:${OPERATOR_PORT}" --ca "$QBEAST_CA_FILE" --token-file "$RUN/admin-token"
+check "qbctl uses the current context" env -u QBEAST_SERVER -u QBEAST_TOKEN -u QBEAST_TOKEN_FILE -u QBEAST_CA_FILE "$BIN/qbctl" tenant get acme
+check "qbctl config is written 0600" bash -c "[ \"\$(stat -c %a $RUN/qbctl/config.yaml)\" = 600 ]"
+check "qbctl: unknown context → exit 2, one line" exit_code 2 "$BIN/qbctl" tenant list --context nope
+unset QBCTL_CONFIG
 qbctl tenant create globex-e2e >/dev/null 2>&1
 qbctl token create support-acme --role viewer --tenant acme > "$RUN/viewer-token" 2>/dev/null
 check "qbctl token create prints the secret once" grep -q '^qbt_' "$RUN/viewer-token"

@@ -110,13 +110,17 @@ public struct ComponentStatus: Codable, Equatable, Sendable {
     /// Content hash of the resolved component last applied (nil before the first apply).
     public var appliedHash: String?
     public var objects: [ObjectStatus]?
+    /// `Applied`, `Ready` and `Degraded` of this component alone (nil from agents that install nothing).
+    public var conditions: [Condition]?
 
-    public init(name: String, state: String, message: String? = nil, appliedHash: String? = nil, objects: [ObjectStatus]? = nil) {
+    public init(name: String, state: String, message: String? = nil, appliedHash: String? = nil, objects: [ObjectStatus]? = nil,
+                conditions: [Condition]? = nil) {
         self.name = name
         self.state = state
         self.message = message
         self.appliedHash = appliedHash
         self.objects = objects
+        self.conditions = conditions
     }
 }
 

@@ -89,7 +89,7 @@ public struct SilenceRequest: Codable, Equatable, Sendable {
 }
 
 public struct Silence: Codable, Equatable, Sendable {
-    public enum State: String, Codable, Sendable { case pending, active, expired }
+    public enum State: String, Codable, Sendable, CaseIterable { case pending, active, expired }
 
     public var apiVersion: String = APIVersion.operatorV1
     public var kind: String = "Silence"

@@ -26,7 +26,7 @@ struct AlertsCommand: AsyncParsableCommand {
                 }
                 let path = "/v1/alerts" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
                 let list = try await connection.client().get(path, as: ListResponse<StoredAlert>.self)
-                if connection.output == .json { return try Output.json(list) }
+                if connection.output.isStructured { return try Output.structured(list, connection.output) }
                 Output.table(["TENANT", "ENVIRONMENT", "WORKSPACE", "ALERT", "SEVERITY", "STATE", "SINCE", "SUMMARY"], list.items.map {
                     [$0.tenant, $0.environment, $0.workspace, $0.labels["alertname"] ?? "-", $0.labels["severity"] ?? "-",
                      $0.state.rawValue, Output.age($0.startsAt), $0.annotations["summary"] ?? ""]
@@ -44,7 +44,7 @@ struct AlertsCommand: AsyncParsableCommand {
             try await runCLI {
                 let path = "/v1/alert-groups" + (try tenant.map { "?tenant=\(try checked($0))" } ?? "")
                 let list = try await connection.client().get(path, as: ListResponse<AlertGroup>.self)
-                if connection.output == .json { return try Output.json(list) }
+                if connection.output.isStructured { return try Output.structured(list, connection.output) }
                 Output.table(["ID", "GROUP", "RECEIVER", "FIRING", "RESOLVED", "NOTIFIED", "ACKNOWLEDGED"], list.items.map { group in
                     [group.id, group.groupLabels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
                      group.receiver, String(group.firing), String(group.resolved), Output.age(group.lastNotifiedAt),
@@ -61,7 +61,7 @@ struct AlertsCommand: AsyncParsableCommand {
         func run() async throws {
             try await runCLI {
                 let group = try await connection.client().get("/v1/alert-groups/\(try groupID(id))", as: AlertGroup.self)
-                if connection.output == .json { return try Output.json(group) }
+                if connection.output.isStructured { return try Output.structured(group, connection.output) }
                 print("Group:        \(group.id)")
                 print("Labels:       \(group.groupLabels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
                 print("Route:        \(group.route) → \(group.receiver)")
@@ -88,7 +88,7 @@ struct AlertsCommand: AsyncParsableCommand {
             try await runCLI {
                 let request = AcknowledgeRequest(by: by ?? ProcessInfo.processInfo.environment["USER"], comment: comment)
                 let group = try await connection.client().send(.POST, "/v1/alert-groups/\(try groupID(id))/ack", json: request, as: AlertGroup.self)
-                if connection.output == .json { return try Output.json(group) }
+                if connection.output.isStructured { return try Output.structured(group, connection.output) }
                 print("alert group \(group.id) acknowledged by \(group.acknowledgement?.by ?? "-")")
             }
         }
@@ -101,7 +101,7 @@ struct AlertsCommand: AsyncParsableCommand {
         func run() async throws {
             try await runCLI {
                 let group = try await connection.client().send(.POST, "/v1/alert-groups/\(try groupID(id))/unack", json: AcknowledgeRequest(), as: AlertGroup.self)
-                if connection.output == .json { return try Output.json(group) }
+                if connection.output.isStructured { return try Output.structured(group, connection.output) }
                 print("alert group \(group.id) is no longer acknowledged")
             }
         }
@@ -117,7 +117,7 @@ struct AlertsCommand: AsyncParsableCommand {
                 var path = "/v1/notifications?limit=\(limit)"
                 if let group { path += "&group=\(try groupID(group))" }
                 let list = try await connection.client().get(path, as: ListResponse<NotificationRecord>.self)
-                if connection.output == .json { return try Output.json(list) }
+                if connection.output.isStructured { return try Output.structured(list, connection.output) }
                 Output.table(["ID", "GROUP", "INTEGRATION", "FIRING", "RESOLVED", "STATE", "ATTEMPTS", "CREATED", "ERROR"], list.items.map {
                     [String($0.id), $0.groupID, $0.integration, String($0.firing), String($0.resolved), $0.state.rawValue, String($0.attempts),
                      Output.age($0.createdAt), $0.lastError ?? ""]

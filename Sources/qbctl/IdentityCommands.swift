@@ -20,7 +20,7 @@ extension EnvironmentCommand {
             try await runCLI {
                 let token = try await connection.client().send(.POST, "/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/enrollment-tokens",
                                                                json: EnrollmentTokenRequest(ttl: ttl), as: SplitPlaneProtocol.EnrollmentToken.self)
-                if connection.output == .json { return try Output.json(token) }
+                if connection.output.isStructured { return try Output.structured(token, connection.output) }
                 print(token.token)
                 FileHandle.standardError.write(Data("valid until \(Timestamp.format(token.expiresAt)), once; it is not shown again\n".utf8))
             }
@@ -36,7 +36,7 @@ extension EnvironmentCommand {
             try await runCLI {
                 let list = try await connection.client().get("/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/certificates",
                                                              as: ListResponse<AgentCertificate>.self)
-                if connection.output == .json { return try Output.json(list) }
+                if connection.output.isStructured { return try Output.structured(list, connection.output) }
                 Output.table(["SERIAL", "METHOD", "NOT AFTER", "REVOKED"], list.items.map {
                     [$0.serial, $0.method, Timestamp.format($0.notAfter), $0.revokedAt.map(Timestamp.format) ?? "-"]
                 })
@@ -133,7 +133,7 @@ struct CertificateCommand: AsyncParsableCommand {
             try await runCLI {
                 guard !serial.isEmpty, serial.count <= 64, serial.allSatisfy(\.isHexDigit) else { throw CLIError.usage("\"\(serial)\" is not a hex serial") }
                 let certificate = try await connection.client().send(.POST, "/v1/certificates/\(serial.lowercased())/revoke", body: nil)
-                if connection.output == .json { return FileHandle.standardOutput.write(certificate) }
+                if connection.output.isStructured { return try Output.raw(certificate, connection.output) }
                 print("certificate \(serial) revoked")
             }
         }
@@ -149,7 +149,7 @@ struct AuditCommand: AsyncParsableCommand {
         try await runCLI {
             let path = "/v1/audit?limit=\(limit)" + (before.map { "&before=\($0)" } ?? "")
             let list = try await connection.client().get(path, as: ListResponse<AuditRecord>.self)
-            if connection.output == .json { return try Output.json(list) }
+            if connection.output.isStructured { return try Output.structured(list, connection.output) }
             Output.table(["ID", "AT", "ACTOR", "ACTION", "TARGET", "RESULT", "FROM", "DETAIL"], list.items.map {
                 [String($0.id), Timestamp.format($0.at), $0.actor, $0.action, $0.target, $0.result, $0.address ?? "-", $0.detail ?? ""]
             })

@@ -1,12 +1,23 @@
 import Foundation
 import SplitPlaneProtocol
+import Yams
 
 /// Prints either pretty JSON or an aligned table, as `-o` asks.
 enum Output {
-    static func json(_ value: some Encodable) throws {
-        var data = try StrictJSON.encoder(pretty: true).encode(value)
-        data.append(0x0A)
-        FileHandle.standardOutput.write(data)
+    /// The resource as JSON or YAML (YAML keys sorted, as `kubectl -o yaml` prints them).
+    static func structured(_ value: some Encodable, _ format: OutputFormat) throws {
+        try raw(try StrictJSON.encoder(pretty: true).encode(value), format)
+    }
+
+    /// A JSON document from the API, printed as JSON or converted to YAML.
+    static func raw(_ json: Data, _ format: OutputFormat) throws {
+        guard format == .yaml else {
+            var data = json
+            if data.last != 0x0A { data.append(0x0A) }
+            return FileHandle.standardOutput.write(data)
+        }
+        let object = try JSONSerialization.jsonObject(with: json, options: [.fragmentsAllowed])
+        FileHandle.standardOutput.write(Data(try Yams.dump(object: object, sortKeys: true).utf8))
     }
 
     static func table(_ header: [String], _ rows: [[String]]) {

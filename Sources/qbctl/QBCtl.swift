@@ -59,7 +59,7 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "Bearer token (QBEAST_TOKEN). Prefer --token-file: flags show in `ps`.") var token: String?
     @Option(help: "File holding the bearer token (QBEAST_TOKEN_FILE).") var tokenFile: String?
     @Option(help: "PEM CA bundle to verify the controller with (QBEAST_CA_FILE). Default: system roots.") var ca: String?
-    @Option(name: [.short, .customLong("output")], help: "Output format: table or json.") var output: OutputFormat = .table
+    @Option(name: [.short, .customLong("output")], help: "Output format: table, json or yaml.") var output: OutputFormat = .table
 
     func client() throws -> APIClient {
         let environment = ProcessInfo.processInfo.environment
@@ -85,7 +85,10 @@ struct ConnectionOptions: ParsableArguments {
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json
+    case table, json, yaml
+
+    /// The whole resource as the API returns it, for scripts: JSON or YAML.
+    var isStructured: Bool { self != .table }
 }
 
 /// Runs a command body, turning failures into one line on stderr and a script-friendly exit code.

@@ -26,7 +26,7 @@ struct TenantCommand: AsyncParsableCommand {
         func run() async throws {
             try await runCLI {
                 let list = try await connection.client().get("/v1/tenants", as: ListResponse<Tenant>.self)
-                try connection.output == .json ? Output.json(list) : show(tenants: list.items, .table)
+                try connection.output.isStructured ? Output.structured(list, connection.output) : show(tenants: list.items, .table)
             }
         }
     }
@@ -55,7 +55,7 @@ struct TenantCommand: AsyncParsableCommand {
     }
 
     static func show(tenants: [Tenant], _ format: OutputFormat) throws {
-        if format == .json, tenants.count == 1 { return try Output.json(tenants[0]) }
+        if format.isStructured, tenants.count == 1 { return try Output.structured(tenants[0], format) }
         Output.table(["NAME", "DISPLAY NAME", "AGE"], tenants.map { [$0.name, $0.displayName ?? "-", Output.age($0.createdAt)] })
     }
 }
@@ -97,7 +97,7 @@ struct EnvironmentCommand: AsyncParsableCommand {
         func run() async throws {
             try await runCLI {
                 let list = try await connection.client().get("/v1/tenants/\(try checked(tenant))/environments", as: ListResponse<Environment>.self)
-                try connection.output == .json ? Output.json(list) : show(environments: list.items, .table)
+                try connection.output.isStructured ? Output.structured(list, connection.output) : show(environments: list.items, .table)
             }
         }
     }
@@ -157,7 +157,7 @@ struct EnvironmentCommand: AsyncParsableCommand {
     }
 
     static func show(environments: [Environment], _ format: OutputFormat) throws {
-        if format == .json, environments.count == 1 { return try Output.json(environments[0]) }
+        if format.isStructured, environments.count == 1 { return try Output.structured(environments[0], format) }
         Output.table(["TENANT", "NAME", "CLOUD", "MODE", "NAMESPACE", "REGISTRY", "REVISION", "AGENT", "LAST SEEN"], environments.map {
             [$0.tenant, $0.name, $0.cloud.rawValue, $0.mode.rawValue, $0.namespace, $0.registry ?? "-", String($0.desiredRevision),
              $0.agent?.version ?? "-", Output.age($0.agentLastSeen)]
@@ -217,7 +217,7 @@ struct WorkspaceCommand: AsyncParsableCommand {
                 let client = try connection.client()
                 let data = try await client.send(.PUT, "/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/workspaces/\(try checked(name))", body: body)
                 let workspace = try StrictJSON.decoder().decode(Workspace.self, from: data)
-                if connection.output == .json { return try Output.json(workspace) }
+                if connection.output.isStructured { return try Output.structured(workspace, connection.output) }
                 print("workspace \(tenant)/\(environment)/\(name) applied (generation \(workspace.generation))")
             }
         }
@@ -232,7 +232,7 @@ struct WorkspaceCommand: AsyncParsableCommand {
             try await runCLI {
                 let list = try await connection.client().get("/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/workspaces",
                                                              as: ListResponse<Workspace>.self)
-                try connection.output == .json ? Output.json(list) : summary(list.items)
+                try connection.output.isStructured ? Output.structured(list, connection.output) : summary(list.items)
             }
         }
     }
@@ -247,7 +247,7 @@ struct WorkspaceCommand: AsyncParsableCommand {
             try await runCLI {
                 let workspace = try await connection.client().get(
                     "/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/workspaces/\(try checked(name))", as: Workspace.self)
-                if connection.output == .json { return try Output.json(workspace) }
+                if connection.output.isStructured { return try Output.structured(workspace, connection.output) }
                 summary([workspace])
                 guard let status = workspace.status else {
                     print("\nno status reported by the agent yet")

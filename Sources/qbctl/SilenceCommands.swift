@@ -27,7 +27,7 @@ struct SilenceCommand: AsyncParsableCommand {
                 let request = SilenceRequest(matchers: matchers, duration: duration,
                                              createdBy: by ?? ProcessInfo.processInfo.environment["USER"] ?? "qbctl", comment: comment)
                 let silence = try await connection.client().send(.POST, "/v1/silences", json: request, as: Silence.self)
-                if connection.output == .json { return try Output.json(silence) }
+                if connection.output.isStructured { return try Output.structured(silence, connection.output) }
                 print("silence \(silence.id) created, until \(Timestamp.format(silence.endsAt))")
             }
         }
@@ -41,7 +41,7 @@ struct SilenceCommand: AsyncParsableCommand {
             try await runCLI {
                 var list = try await connection.client().get("/v1/silences", as: ListResponse<Silence>.self)
                 if !all { list.items.removeAll { $0.state == .expired } }
-                if connection.output == .json { return try Output.json(list) }
+                if connection.output.isStructured { return try Output.structured(list, connection.output) }
                 Output.table(["ID", "STATE", "MATCHERS", "ENDS", "BY", "COMMENT"], list.items.map {
                     [$0.id, $0.state.rawValue, $0.matchers.joined(separator: ", "), Timestamp.format($0.endsAt), $0.createdBy, $0.comment]
                 })
@@ -57,7 +57,7 @@ struct SilenceCommand: AsyncParsableCommand {
             try await runCLI {
                 guard UUID(uuidString: id) != nil else { throw CLIError.usage("\"\(id)\" is not a silence id (a UUID)") }
                 let silence = try await connection.client().send(.DELETE, "/v1/silences/\(id.lowercased())", body: nil)
-                if connection.output == .json { return FileHandle.standardOutput.write(silence) }
+                if connection.output.isStructured { return try Output.raw(silence, connection.output) }
                 print("silence \(id) expired")
             }
         }

@@ -23,7 +23,7 @@ struct TokenCommand: AsyncParsableCommand {
                 guard let role = APIRole(rawValue: role) else { throw CLIError.usage("--role must be admin, operator, editor or viewer") }
                 let token = try await connection.client().send(.POST, "/v1/tokens", json: APITokenRequest(name: name, role: role, tenant: tenant),
                                                                as: APIToken.self)
-                if connection.output == .json { return try Output.json(token) }
+                if connection.output.isStructured { return try Output.structured(token, connection.output) }
                 print(token.token ?? "")
                 FileHandle.standardError.write(Data("token \(token.id) (\(token.role.rawValue)) created; the secret is not shown again\n".utf8))
             }
@@ -36,7 +36,7 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             try await runCLI {
                 let list = try await connection.client().get("/v1/tokens", as: ListResponse<APIToken>.self)
-                if connection.output == .json { return try Output.json(list) }
+                if connection.output.isStructured { return try Output.structured(list, connection.output) }
                 Output.table(["ID", "NAME", "ROLE", "TENANT", "CREATED", "BY", "REVOKED"], list.items.map {
                     [$0.id, $0.name, $0.role.rawValue, $0.tenant ?? "-", Output.age($0.createdAt), $0.createdBy, $0.revokedAt.map(Timestamp.format) ?? "-"]
                 })

@@ -31,6 +31,8 @@ public actor ComponentInstaller {
     /// In-memory progress per workspace and component; the inventory on disk holds what must survive a restart.
     var progress: [String: [String: ComponentProgress]] = [:]
     private var agentRules: (rules: [PolicyRule]?, readAt: Date)?
+    /// Conditions last reported per workspace and component, so transition times survive between reports.
+    var reported: [String: [String: [Condition]]] = [:]
 
     public init(client: KubernetesClient, source: any ComponentSource, stateDirectory: URL, settings: InstallSettings = InstallSettings(),
                 clock: any TimeSource, logger: Logger) throws {

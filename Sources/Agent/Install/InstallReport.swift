@@ -11,9 +11,16 @@ public struct InstallReport: Equatable, Sendable {
 extension ComponentInstaller {
     public func report(for workspace: DesiredWorkspace, now: Date) -> InstallReport {
         let record = inventory.load(workspace.name)
+        let previous = reported[workspace.name] ?? [:]
         let components = workspace.components.map { ref in
-            Self.status(ref, progress: progress[workspace.name]?[ref.name], appliedHash: record.components[ref.name]?.appliedHash)
+            var status = Self.status(ref, progress: progress[workspace.name]?[ref.name], appliedHash: record.components[ref.name]?.appliedHash)
+            // Transition times carry over while a condition's status stays the same.
+            var conditions = previous[ref.name] ?? []
+            Self.conditions([ref], [status], now: now).forEach { conditions.set($0) }
+            status.conditions = conditions
+            return status
         }
+        reported[workspace.name] = Dictionary(uniqueKeysWithValues: components.map { ($0.name, $0.conditions ?? []) })
         return InstallReport(components: components, conditions: Self.conditions(workspace.components, components, now: now))
     }
 

@@ -45,7 +45,8 @@ struct IdentityRoutes {
         guard try await store.environment(tenant: tenant, name: environment) != nil else {
             throw APIProblem(.notFound, "environment \"\(environment)\" not found in tenant \"\(tenant)\"")
         }
-        return try JSONBodies.response(ListResponse(items: try await store.certificates(tenant: tenant, environment: environment)))
+        let page = try ListPage(request)
+        return try JSONBodies.response(page.page(try await store.certificates(tenant: tenant, environment: environment), key: \.serial))
     }
 
     @Sendable func revokeEnvironment(_ request: Request, context: Context) async throws -> Response {

@@ -35,7 +35,12 @@ struct AlertingRoutes {
             if let tenant, tenant != visible { return try JSONBodies.response(ListResponse<AlertGroup>(items: [])) }
             tenant = visible
         }
-        return try JSONBodies.response(ListResponse(items: try await store.alertGroups(tenant: tenant, at: clock.now())))
+        let page = try ListPage(request)
+        let acknowledged = try ListFilter.bool(request, "acknowledged")
+        let groups = try await store.alertGroups(tenant: tenant, at: clock.now()).filter { group in
+            acknowledged.map { $0 == (group.acknowledgement != nil) } ?? true
+        }
+        return try JSONBodies.response(page.page(groups, key: \.id))
     }
 
     @Sendable func getGroup(_ request: Request, context: Context) async throws -> Response {
@@ -69,7 +74,10 @@ struct AlertingRoutes {
     // MARK: Silences
 
     @Sendable func listSilences(_ request: Request, context: Context) async throws -> Response {
-        try JSONBodies.response(ListResponse(items: try await store.silences(at: clock.now())))
+        let page = try ListPage(request)
+        let state = try ListFilter.value(request, "state", as: Silence.State.self)
+        let silences = try await store.silences(at: clock.now()).filter { silence in state.map { $0 == silence.state } ?? true }
+        return try JSONBodies.response(page.page(silences, key: \.id))
     }
 
     @Sendable func getSilence(_ request: Request, context: Context) async throws -> Response {

@@ -44,7 +44,10 @@ struct OperatorRoutes {
 
     @Sendable func listTenants(_ request: Request, context: Context) async throws -> Response {
         let visible = context.principal?.visibleTenant
-        return try JSONBodies.response(ListResponse(items: try await store.tenants().filter { visible == nil || $0.name == visible }))
+        let page = try ListPage(request)
+        let prefix = try ListFilter.namePrefix(request)
+        let tenants = try await store.tenants().filter { (visible == nil || $0.name == visible) && (prefix.map($0.name.hasPrefix) ?? true) }
+        return try JSONBodies.response(page.page(tenants, key: \.name))
     }
 
     @Sendable func getTenant(_ request: Request, context: Context) async throws -> Response {
@@ -71,7 +74,15 @@ struct OperatorRoutes {
     }
 
     @Sendable func listEnvironments(_ request: Request, context: Context) async throws -> Response {
-        try JSONBodies.response(ListResponse(items: try await store.environments(tenant: try pathName("tenant", context))))
+        let page = try ListPage(request)
+        let prefix = try ListFilter.namePrefix(request)
+        let cloud = try ListFilter.value(request, "cloud", as: Cloud.self)
+        let mode = try ListFilter.value(request, "mode", as: EnvironmentMode.self)
+        let environments = try await store.environments(tenant: try pathName("tenant", context)).filter {
+            (prefix.map($0.name.hasPrefix) ?? true) && (cloud.map { [$0] } ?? Cloud.allCases).contains($0.cloud)
+                && (mode.map { [$0] } ?? EnvironmentMode.allCases).contains($0.mode)
+        }
+        return try JSONBodies.response(page.page(environments, key: \.name))
     }
 
     @Sendable func getEnvironment(_ request: Request, context: Context) async throws -> Response {
@@ -143,7 +154,14 @@ struct OperatorRoutes {
 
     @Sendable func listWorkspaces(_ request: Request, context: Context) async throws -> Response {
         let (tenant, environment) = (try pathName("tenant", context), try pathName("environment", context))
-        return try JSONBodies.response(ListResponse(items: try await store.workspaces(tenant: tenant, environment: environment)))
+        let page = try ListPage(request)
+        let prefix = try ListFilter.namePrefix(request)
+        let ready = try ListFilter.bool(request, "ready")
+        let workspaces = try await store.workspaces(tenant: tenant, environment: environment).filter { workspace in
+            (prefix.map(workspace.name.hasPrefix) ?? true)
+                && (ready.map { $0 == (workspace.status?.conditions[type: "Ready"]?.status == .true) } ?? true)
+        }
+        return try JSONBodies.response(page.page(workspaces, key: \.name))
     }
 
     @Sendable func getWorkspace(_ request: Request, context: Context) async throws -> Response {
@@ -190,7 +208,8 @@ struct OperatorRoutes {
             if let asked = filter.tenant, asked != visible { return try JSONBodies.response(ListResponse<StoredAlert>(items: [])) }
             filter.tenant = visible
         }
-        return try JSONBodies.response(ListResponse(items: try await store.alerts(filter)))
+        let page = try ListPage(request)
+        return try JSONBodies.response(page.page(try await store.alerts(filter)) { "\($0.tenant)/\($0.environment)/\($0.workspace)/\($0.fingerprint)" })
     }
 
     private func requireEnvironment(_ tenant: String, _ name: String) async throws -> SplitPlaneProtocol.Environment {

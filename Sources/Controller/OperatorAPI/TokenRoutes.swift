@@ -18,7 +18,14 @@ struct TokenRoutes {
     }
 
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
-        try JSONBodies.response(ListResponse(items: try await store.tokens()))
+        let page = try ListPage(request)
+        let role = try ListFilter.value(request, "role", as: APIRole.self)
+        let tenant = request.uri.queryParameters["tenant"].map(String.init)
+        if let tenant { try ResourceName.validate(tenant, field: "tenant") }
+        let tokens = try await store.tokens().filter { token in
+            (role.map { $0 == token.role } ?? true) && (tenant.map { $0 == token.tenant } ?? true)
+        }
+        return try JSONBodies.response(page.page(tokens, key: \.id))
     }
 
     @Sendable func create(_ request: Request, context: Context) async throws -> Response {

@@ -133,6 +133,8 @@ import Testing
         let report = await harness.report(workspace)
         #expect(report.components[0].state == "Degraded")
         #expect(report.components[0].message == "Deployment/web: \(message)")
+        #expect(report.components[0].conditions?[type: "Degraded"]?.status == .true)
+        #expect(report.components[0].conditions?[type: "Applied"]?.status == .true)
         #expect(report.conditions[type: "Degraded"]?.status == .true)
         #expect(report.conditions[type: "Degraded"]?.message.contains(message) == true)
         #expect(report.conditions[type: "Applied"]?.status == .true)

@@ -91,6 +91,7 @@ import Testing
                 (try await provider.token(groups: ["qbeast-sre"], issuer: "https://evil.example"), 401, "issuer"),
                 (try await stranger.token(groups: ["qbeast-sre"]), 401, "signature"),
                 (try await provider.token(groups: ["marketing"]), 403, "no API role maps"),
+                (try await Self.unsigned(from: provider.token(groups: ["qbeast-sre"])), 401, "signature"),
             ]
             for (token, status, words) in cases {
                 let response = try await api.request(.GET, "/v1/tenants", token: token)
@@ -98,6 +99,14 @@ import Testing
                 #expect(response.text.contains(words), "\(response.text)")
             }
         }
+    }
+
+    /// The same claims with `alg: none` and no signature.
+    static func unsigned(from token: String) -> String {
+        let payload = token.split(separator: ".")[1]
+        let header = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64EncodedString()
+            .replacingOccurrences(of: "=", with: "").replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        return "\(header).\(payload)."
     }
 
     @Test func rotatedProviderKeysAreFetchedAgain() async throws {
