@@ -41,7 +41,7 @@ extension PostgresClient {
     /// `BEGIN` … `COMMIT` on one pooled connection; rolls back and rethrows the closure's own error
     /// (PostgresNIO's `withTransaction` would wrap it, and `StoreError`s must reach the routes as they
     /// are). A transaction PostgreSQL aborted as a deadlock victim or for a serialization failure
-    /// (replicas writing the same rows in different orders) is run again, up to three times.
+    /// (replicas writing the same rows in different orders) is run again (up to five attempts, after a short random pause).
     func transaction<Result: Sendable>(_ logger: Logger, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         var attempt = 1
         while true {
@@ -57,8 +57,9 @@ extension PostgresClient {
                         throw error
                     }
                 }
-            } catch let error as PSQLError where attempt < 3 && ["40001", "40P01"].contains(error.serverInfo?[.sqlState] ?? "") {
+            } catch let error as PSQLError where attempt < 5 && ["40001", "40P01"].contains(error.serverInfo?[.sqlState] ?? "") {
                 attempt += 1
+                try await Task.sleep(for: .milliseconds(Int.random(in: 5...50) * attempt))
                 logger.debug("transaction retried", metadata: ["sqlState": "\(error.serverInfo?[.sqlState] ?? "")"])
             }
         }

@@ -12,11 +12,19 @@ extension PostgresStore {
     /// As `SQLiteStore.join`: a firing alert creates a missing group, first flushed after `group_wait`
     /// (at once if it has been active longer and the group never flushed); a resolved alert only
     /// updates groups it is already in.
-    static func join(_ db: PostgresConnection, _ alert: StoredAlert, _ assignments: [GroupAssignment], at now: Date, _ logger: Logger) async throws {
-        for assignment in assignments {
+    ///
+    /// Groups are visited in the order of their ids (alerts of one group in the order given), each
+    /// group's row locked first, so two replicas filing alerts into the same groups take the locks in
+    /// one order and cannot deadlock each other. Groups do not depend on one another, so the order
+    /// across groups changes nothing.
+    static func join(_ db: PostgresConnection, _ filings: [(StoredAlert, [GroupAssignment])], at now: Date, _ logger: Logger) async throws {
+        let pairs = filings.flatMap { alert, assignments in assignments.map { (alert, $0) } }
+            .enumerated().sorted { ($0.element.1.groupID, $0.offset) < ($1.element.1.groupID, $1.offset) }.map(\.element)
+        for (alert, assignment) in pairs {
             let waitedEnough = alert.startsAt.addingTimeInterval(assignment.groupWait.seconds) < now
             if alert.isFiring(at: now) {
                 let firstFlush = waitedEnough ? now.timeIntervalSince1970 : now.addingTimeInterval(assignment.groupWait.seconds).timeIntervalSince1970
+                // Locks the group's row whether it inserts or not (ON CONFLICT DO UPDATE locks even when its WHERE is false).
                 try await db.run("""
                     INSERT INTO alert_groups (id, route, receiver, group_labels, created_at, next_flush_at)
                     VALUES (\(assignment.groupID), \(assignment.route), \(assignment.receiver), \(try json(assignment.groupLabels)),
@@ -24,7 +32,7 @@ extension PostgresStore {
                     ON CONFLICT (id) DO UPDATE SET next_flush_at = LEAST(alert_groups.next_flush_at, \(now.timeIntervalSince1970))
                     WHERE alert_groups.has_flushed = false AND \(waitedEnough)
                     """, logger)
-            } else if try await !db.exists("SELECT 1 FROM alert_groups WHERE id = \(assignment.groupID)", logger) {
+            } else if try await !db.exists("SELECT 1 FROM alert_groups WHERE id = \(assignment.groupID) FOR UPDATE", logger) {
                 continue
             }
             try await db.run("""
@@ -57,7 +65,7 @@ extension PostgresStore {
                 }
             }
             try await db.run("DELETE FROM alert_groups WHERE id NOT IN (SELECT DISTINCT group_id FROM alert_group_members)", logger)
-            for alert in members { try await Self.join(db, alert, assign(alert), at: now, logger) }
+            try await Self.join(db, members.map { ($0, assign($0)) }, at: now, logger)
         }
     }
 

@@ -315,7 +315,11 @@ public final class PostgresStore: ControllerStore {
                 ON CONFLICT DO NOTHING RETURNING 1
                 """, logger)
             guard inserted > 0 else { return false }
-            for (alert, labels, annotations, assignments) in prepared {
+            // Alerts in the order of their fingerprints (a fingerprint twice keeps its order: the last
+            // wins), so concurrent batches lock alert rows in one order; then their groups.
+            let byFingerprint = prepared.enumerated()
+                .sorted { ($0.element.0.fingerprint, $0.offset) < ($1.element.0.fingerprint, $1.offset) }.map(\.element)
+            for (alert, labels, annotations, _) in byFingerprint {
                 try await db.run("""
                     INSERT INTO alerts (tenant, environment, fingerprint, workspace, state, labels, annotations, starts_at, ends_at, value, received_at)
                     VALUES (\(tenant), \(environment), \(alert.fingerprint), \(alert.workspace), \(alert.state.rawValue), \(labels), \(annotations),
@@ -325,8 +329,8 @@ public final class PostgresStore: ControllerStore {
                       annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
                       value = excluded.value, received_at = excluded.received_at
                     """, logger)
-                try await Self.join(db, alert, assignments, at: now, logger)
             }
+            try await Self.join(db, prepared.map { ($0.0, $0.3) }, at: now, logger)
             return true
         }
     }
