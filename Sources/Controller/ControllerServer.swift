@@ -142,8 +142,8 @@ extension ControllerServer {
 
 /// On graceful shutdown, answers every long poll at once instead of letting it run to its timeout.
 /// Feeds changes other replicas committed into the local notifier; subscribes again (after a second)
-/// when the connection is lost, not ready meanwhile. Long polls held across such a gap still end at
-/// their timeout, so an agent is at most one poll late.
+/// when the connection is lost, not ready meanwhile, and then wakes every held long poll, since
+/// changes made during the gap were not heard.
 struct StoreChangeFollower: Service {
     let feed: any StoreChangeFeed
     let notifier: DesiredStateNotifier
@@ -153,9 +153,16 @@ struct StoreChangeFollower: Service {
     func run() async throws {
         let (feed, notifier, readiness, logger) = (feed, notifier, readiness, logger)
         await cancelWhenGracefulShutdown {
+            var resubscribing = false
             while !Task.isCancelled {
+                let missedSome = resubscribing
+                resubscribing = true
                 do {
-                    try await feed.followChanges(listening: { readiness.set("store-changes", problem: nil) }) { change in
+                    try await feed.followChanges(listening: {
+                        readiness.set("store-changes", problem: nil)
+                        // Changes committed while the feed was down were not heard: every held poll looks again.
+                        if missedSome { Task { await notifier.wakeAll() } }
+                    }) { change in
                         switch change {
                         case .desiredState(let tenant, let environment, let revision):
                             await notifier.publish(.init(tenant: tenant, environment: environment), revision: revision)

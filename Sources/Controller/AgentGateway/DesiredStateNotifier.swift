@@ -36,6 +36,15 @@ public actor DesiredStateNotifier {
         for waiter in (waiters.removeValue(forKey: key) ?? [:]).values { waiter.continuation.resume() }
     }
 
+    /// Wakes every waiter (each answers with the state as it is then, and its agent polls again): the
+    /// other replicas' changes may have been missed while their feed was down.
+    public func wakeAll() {
+        for (_, keyWaiters) in waiters {
+            for waiter in keyWaiters.values { waiter.continuation.resume() }
+        }
+        waiters = [:]
+    }
+
     /// Wakes every waiter and makes later waits return at once: graceful shutdown answers long polls.
     public func shutdown() {
         shuttingDown = true

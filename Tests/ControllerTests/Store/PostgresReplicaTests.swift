@@ -285,3 +285,38 @@ extension PostgresReplicaTests {
         }
     }
 }
+
+extension PostgresReplicaTests {
+    /// The database drops the replicas' LISTEN connections: each subscribes again, wakes the polls it
+    /// held (a change may have gone unheard meanwhile), and changes reach it again afterwards.
+    @Test func aLostChangeFeedIsResubscribedAndHeldPollsLookAgain() async throws {
+        try await withReplicas { replicas in
+            _ = try await replicas.operatorA.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
+            _ = try await replicas.operatorA.request(.POST, "/v1/tenants/acme/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#)
+            let agent = TestHTTPClient(baseURL: replicas.b.agentURL, tls: try TLSConfigurations.agentClient(replicas.pki.agentTLS("acme-prod")))
+            let current = try await agent.request(.GET, "/agent/v1/desired?after=0", token: nil).decode(DesiredState.self)
+            async let held = agent.request(.GET, "/agent/v1/desired?after=\(current.revision)&timeout=60", token: nil)
+            try await eventually("long poll held by replica B") { await replicas.b.server.notifier.waiterCount == 1 }
+            let database = try PostgresURL(replicas.b.server.configuration.databasePath).database
+            let terminated = try await TestPostgres.shared().withConnection(database: "postgres") { connection in
+                try await connection.query("""
+                    SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(database) AND query LIKE 'LISTEN%'
+                    """, logger: Self.quiet).collect().count
+            }
+            #expect(terminated == 2, "one listening connection per replica")
+            let woken = try await held.decode(DesiredState.self)
+            #expect(woken.revision == current.revision, "the held poll answered after the feed came back")
+            try await eventually("both replicas listen again") {
+                replicas.a.server.readiness.problems == nil && replicas.b.server.readiness.problems == nil
+            }
+            async let next = agent.request(.GET, "/agent/v1/desired?after=\(current.revision)&timeout=60", token: nil)
+            try await eventually("long poll held by replica B again") { await replicas.b.server.notifier.waiterCount == 1 }
+            let started = ContinuousClock.now
+            _ = try await replicas.operatorA.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: #"{"spec":{"components":[]}}"#)
+            let answer = try await next.decode(DesiredState.self)
+            #expect(answer.revision > current.revision)
+            #expect(ContinuousClock.now - started < .seconds(1))
+            try await agent.shutdown()
+        }
+    }
+}
