@@ -185,6 +185,21 @@ public enum TestStoreKind: String, CaseIterable, Sendable, CustomStringConvertib
     case postgres
 
     public var description: String { rawValue }
+
+    /// A fresh database for a `TestController`: an SQLite file in `directory`, or a new database on
+    /// the shared `TestPostgres` (its URL). `drop` it when done.
+    public func freshDatabase(in directory: TemporaryDirectory) async throws -> String {
+        switch self {
+        case .sqlite: directory.path("controller.sqlite")
+        case .postgres: "\(try await TestPostgres.shared().createDatabase())"
+        }
+    }
+
+    /// Drops a database `freshDatabase` made on PostgreSQL (SQLite files go with their directory).
+    public static func drop(_ database: String) async {
+        guard PostgresURL.isPostgres(database), let url = try? PostgresURL(database) else { return }
+        await (try? await TestPostgres.shared())?.dropDatabase(url)
+    }
 }
 
 /// A store of either kind on a fresh database: an SQLite file in a temporary directory, or a database

@@ -6,25 +6,28 @@ import Testing
 /// The operator API against the real controller on loopback HTTPS.
 @Suite struct OperatorAPITests {
     /// Starts a controller with a fresh database and hands the test an operator client.
-    func withController(bodyLimit: Int? = nil, _ body: (TestHTTPClient, TestController) async throws -> Void) async throws {
+    func withController(_ kind: TestStoreKind = .sqlite, bodyLimit: Int? = nil, _ body: (TestHTTPClient, TestController) async throws -> Void) async throws {
         let pki = try TestPKI()
         let directory = try TemporaryDirectory()
         defer { pki.remove(); directory.remove() }
-        let controller = try await TestController.start(pki: pki, databasePath: directory.path("controller.sqlite"), bodyLimit: bodyLimit)
+        let database = try await kind.freshDatabase(in: directory)
+        let controller = try await TestController.start(pki: pki, databasePath: database, bodyLimit: bodyLimit)
         let client = try TestHTTPClient.operatorClient(controller, pki: pki)
         do {
             try await body(client, controller)
         } catch {
             try await client.shutdown()
             try await controller.stop()
+            await TestStoreKind.drop(database)
             throw error
         }
         try await client.shutdown()
         try await controller.stop()
+        await TestStoreKind.drop(database)
     }
 
-    @Test func refusesMissingAndWrongTokens() async throws {
-        try await withController { client, _ in
+    @Test(arguments: TestStoreKind.allCases) func refusesMissingAndWrongTokens(_ kind: TestStoreKind) async throws {
+        try await withController(kind) { client, _ in
             let missing = try await client.request(.GET, "/v1/tenants", token: nil)
             #expect(missing.status == 401)
             #expect(missing.headers["Content-Type"].first == "application/problem+json")
@@ -42,8 +45,8 @@ import Testing
         }
     }
 
-    @Test func badInputIsRefusedWithUsefulDetailAndNothingStored() async throws {
-        try await withController(bodyLimit: 4096) { client, _ in
+    @Test(arguments: TestStoreKind.allCases) func badInputIsRefusedWithUsefulDetailAndNothingStored(_ kind: TestStoreKind) async throws {
+        try await withController(kind, bodyLimit: 4096) { client, _ in
             let cases: [(String, Int, String)] = [
                 (#"{"name":"acme""#, 400, "not valid JSON"),
                 (#"{"name":"acme","colour":"blue"}"#, 400, "colour: unknown field"),
@@ -68,8 +71,8 @@ import Testing
         }
     }
 
-    @Test func tenantEnvironmentWorkspaceLifecycle() async throws {
-        try await withController { client, _ in
+    @Test(arguments: TestStoreKind.allCases) func tenantEnvironmentWorkspaceLifecycle(_ kind: TestStoreKind) async throws {
+        try await withController(kind) { client, _ in
             #expect(try await client.request(.POST, "/v1/tenants", json: #"{"name":"acme","displayName":"ACME"}"#).status == 201)
             let duplicate = try await client.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
             #expect(duplicate.status == 409)
@@ -111,8 +114,8 @@ import Testing
         }
     }
 
-    @Test func unknownRoutesAndBadPathNamesAnswerProblems() async throws {
-        try await withController { client, _ in
+    @Test(arguments: TestStoreKind.allCases) func unknownRoutesAndBadPathNamesAnswerProblems(_ kind: TestStoreKind) async throws {
+        try await withController(kind) { client, _ in
             let missing = try await client.request(.GET, "/v1/nothing-here")
             #expect(missing.status == 404)
             #expect(missing.headers["Content-Type"].first == "application/problem+json")

@@ -6,11 +6,12 @@ import Testing
 /// Every list pages with `limit` and an opaque `cursor`, and filters; pages are keyed on names, so a
 /// change between two pages neither repeats nor skips what stays.
 @Suite struct ListPaginationTests {
-    @Test func pagesFollowTheCursorToTheEnd() async throws {
+    @Test(arguments: TestStoreKind.allCases) func pagesFollowTheCursorToTheEnd(_ kind: TestStoreKind) async throws {
         let pki = try TestPKI()
         let directory = try TemporaryDirectory()
+        let database = try await kind.freshDatabase(in: directory)
         defer { pki.remove(); directory.remove() }
-        let controller = try await TestController.start(pki: pki, databasePath: directory.path("controller.sqlite"))
+        let controller = try await TestController.start(pki: pki, databasePath: database)
         let api = try TestHTTPClient.operatorClient(controller, pki: pki)
         for name in ["delta", "alpha", "echo", "charlie", "bravo"] {
             _ = try await api.request(.POST, "/v1/tenants", json: #"{"name":"\#(name)"}"#)
@@ -46,5 +47,6 @@ import Testing
         let viewers = try await api.request(.GET, "/v1/tokens?role=viewer").decode(ListResponse<APIToken>.self)
         #expect(viewers.items.map(\.name) == ["acme-viewer"])
         try await controller.stop()
+        await TestStoreKind.drop(database)
     }
 }
