@@ -19,11 +19,13 @@ import X509
         let directory: TemporaryDirectory
     }
 
-    func withFixture(clock: ManualTimeSource? = nil, lifetime: TimeInterval = 24 * 3600, _ body: (Fixture) async throws -> Void) async throws {
+    func withFixture(_ kind: TestStoreKind = .sqlite, clock: ManualTimeSource? = nil, lifetime: TimeInterval = 24 * 3600,
+                     _ body: (Fixture) async throws -> Void) async throws {
         let pki = try TestPKI()
         let directory = try TemporaryDirectory()
         defer { pki.remove(); directory.remove() }
-        let controller = try await TestController.start(pki: pki, databasePath: directory.path("controller.sqlite"),
+        let database = try await kind.freshDatabase(in: directory)
+        let controller = try await TestController.start(pki: pki, databasePath: database,
                                                         clock: clock ?? SystemTimeSource(), agentCertificateLifetime: lifetime)
         let api = try TestHTTPClient.operatorClient(controller, pki: pki)
         do {
@@ -34,10 +36,12 @@ import X509
             try await body(Fixture(pki: pki, controller: controller, api: api, directory: directory))
         } catch {
             try? await api.shutdown(); try? await controller.stop()
+            await TestStoreKind.drop(database)
             throw error
         }
         try await api.shutdown()
         try await controller.stop()
+        await TestStoreKind.drop(database)
     }
 
     func token(_ f: Fixture, environment: String = "prod", ttl: String? = nil) async throws -> EnrollmentToken {
@@ -60,8 +64,8 @@ import X509
         try await f.api.request(.GET, "/v1/tenants/acme/environments/\(environment)/certificates").decode(ListResponse<AgentCertificate>.self).items.count
     }
 
-    @Test func anAgentWithOnlyATokenAndTheCABundleEnrollsAndConnects() async throws {
-        try await withFixture { f in
+    @Test(arguments: TestStoreKind.allCases) func anAgentWithOnlyATokenAndTheCABundleEnrollsAndConnects(_ kind: TestStoreKind) async throws {
+        try await withFixture(kind) { f in
             let token = try await token(f)
             #expect(token.token.hasPrefix("qbe_") && token.token.count > 40)
             try token.token.write(toFile: f.directory.path("token"), atomically: true, encoding: .utf8)
@@ -90,8 +94,8 @@ import X509
         }
     }
 
-    @Test func refusalsAreClearAndIssueNothing() async throws {
-        try await withFixture { f in
+    @Test(arguments: TestStoreKind.allCases) func refusalsAreClearAndIssueNothing(_ kind: TestStoreKind) async throws {
+        try await withFixture(kind) { f in
             let used = try await token(f)
             #expect(try await enroll(f, token: used.token).status == 201)
             let replay = try await enroll(f, token: used.token)
@@ -123,9 +127,9 @@ import X509
         }
     }
 
-    @Test func expiredTokensAreRefused() async throws {
+    @Test(arguments: TestStoreKind.allCases) func expiredTokensAreRefused(_ kind: TestStoreKind) async throws {
         let clock = ManualTimeSource(now: Date())
-        try await withFixture(clock: clock) { f in
+        try await withFixture(kind, clock: clock) { f in
             let short = try await token(f, ttl: "1m")
             #expect(abs(short.expiresAt.timeIntervalSince(clock.now()) - 60) < 0.01)
             clock.advance(by: .seconds(61))
@@ -137,8 +141,8 @@ import X509
         }
     }
 
-    @Test func theAuditLogRecordsWhoDidWhatAndNeverTheToken() async throws {
-        try await withFixture { f in
+    @Test(arguments: TestStoreKind.allCases) func theAuditLogRecordsWhoDidWhatAndNeverTheToken(_ kind: TestStoreKind) async throws {
+        try await withFixture(kind) { f in
             let token = try await token(f)
             _ = try await enroll(f, token: token.token)
             _ = try await enroll(f, token: token.token)

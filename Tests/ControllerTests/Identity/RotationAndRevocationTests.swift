@@ -20,10 +20,12 @@ import X509
             trustDomain: pki.trustDomain, logger: Logger(label: "test"))
     }
 
-    func start(lifetime: TimeInterval = 24 * 3600) async throws -> (TestPKI, TemporaryDirectory, TestController, TestHTTPClient) {
+    /// On PostgreSQL the test's database stays until the test server goes (at the end of the process).
+    func start(_ kind: TestStoreKind = .sqlite, lifetime: TimeInterval = 24 * 3600) async throws -> (TestPKI, TemporaryDirectory, TestController, TestHTTPClient) {
         let pki = try TestPKI()
         let directory = try TemporaryDirectory()
-        let controller = try await TestController.start(pki: pki, databasePath: directory.path("controller.sqlite"), agentCertificateLifetime: lifetime)
+        let controller = try await TestController.start(pki: pki, databasePath: try await kind.freshDatabase(in: directory),
+                                                        agentCertificateLifetime: lifetime)
         let api = try TestHTTPClient.operatorClient(controller, pki: pki)
         _ = try await api.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
         _ = try await api.request(.POST, "/v1/tenants/acme/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#)
@@ -63,8 +65,8 @@ import X509
         try await controller.stop()
     }
 
-    @Test func revokingAnEnvironmentClosesItsLongPollWithinASecondAndRefusesItsCertificates() async throws {
-        let (pki, directory, controller, api) = try await start()
+    @Test(arguments: TestStoreKind.allCases) func revokingAnEnvironmentClosesItsLongPollWithinASecondAndRefusesItsCertificates(_ kind: TestStoreKind) async throws {
+        let (pki, directory, controller, api) = try await start(kind)
         defer { pki.remove(); directory.remove() }
         let tls = try await enrolled(controller, pki, api, state: directory.path("agent"), tokenFile: directory.path("token"))
         let agent = TestHTTPClient(baseURL: controller.agentURL, tls: try TLSConfigurations.agentClient(tls))
@@ -93,8 +95,8 @@ import X509
         try await controller.stop()
     }
 
-    @Test func revokingOneCertificateRefusesItAlone() async throws {
-        let (pki, directory, controller, api) = try await start()
+    @Test(arguments: TestStoreKind.allCases) func revokingOneCertificateRefusesItAlone(_ kind: TestStoreKind) async throws {
+        let (pki, directory, controller, api) = try await start(kind)
         defer { pki.remove(); directory.remove() }
         let first = try await enrolled(controller, pki, api, state: directory.path("a"), tokenFile: directory.path("ta"))
         let second = try await enrolled(controller, pki, api, state: directory.path("b"), tokenFile: directory.path("tb"))
