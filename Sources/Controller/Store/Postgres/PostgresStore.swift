@@ -17,14 +17,27 @@ public final class PostgresStore: ControllerStore {
     private let runTask: Task<Void, Never>
 
     /// Connects (the pool runs in a task of its own until `close()`), runs pending migrations and returns the store.
+    /// Gives up (throws) when the database does not answer within `startupTimeout`.
     public static func connect(_ url: PostgresURL, logger: Logger, replicaID: String = UUID().uuidString,
-                               leaseDuration: TimeInterval = 120, maximumConnections: Int = 20) async throws -> PostgresStore {
+                               leaseDuration: TimeInterval = 120, maximumConnections: Int = 20,
+                               startupTimeout: Duration = .seconds(30)) async throws -> PostgresStore {
         var configuration = try url.clientConfiguration()
         configuration.options.maximumConnections = maximumConnections
         let store = await PostgresStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger),
                                         logger: logger, replicaID: replicaID, leaseDuration: leaseDuration)
         do {
-            let applied = try await PostgresMigrations.migrate(store.client, logger: logger)
+            let applied = try await withThrowingTaskGroup(of: [String]?.self) { group in
+                group.addTask { try await PostgresMigrations.migrate(store.client, logger: logger) }
+                group.addTask {
+                    try await Task.sleep(for: startupTimeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let applied = try await group.next()! else {
+                    throw PostgresStoreError("no answer within \(startupTimeout)")
+                }
+                return applied
+            }
             if !applied.isEmpty { logger.info("database migrated", metadata: ["database": "\(url)", "applied": "\(applied)"]) }
         } catch {
             await store.close()
