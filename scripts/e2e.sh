@@ -67,6 +67,12 @@ check "qbctl uses the current context" env -u QBEAST_SERVER -u QBEAST_TOKEN -u Q
 check "qbctl config is written 0600" bash -c "[ \"\$(stat -c %a $RUN/qbctl/config.yaml)\" = 600 ]"
 check "qbctl: unknown context → exit 2, one line" exit_code 2 "$BIN/qbctl" tenant list --context nope
 unset QBCTL_CONFIG
+check "qbctl apply -f creates tenants, environments and workspaces" bash -c "$BIN/qbctl apply -f examples/fleet.yaml | grep -c created | grep -qx 3"
+check "qbctl apply -f again changes nothing" bash -c "$BIN/qbctl apply -f examples/fleet.yaml | grep -c unchanged | grep -qx 3"
+check "qbctl get workspaces shows the resolved workspace" bash -c "$BIN/qbctl get ws -t initech -e prod-eu | grep -q analytics"
+check "qbctl describe environment shows its registry and workspaces" bash -c "$BIN/qbctl describe env prod-eu -t initech | grep -q 'dkr.ecr' && $BIN/qbctl describe env prod-eu -t initech | grep -q analytics"
+check "qbctl delete workspace" qbctl delete workspace analytics -t initech -e prod-eu
+check "qbctl apply: an unknown kind fails alone, exit 1" bash -c "printf 'kind: Tenant\nname: hooli\n---\nkind: Cluster\nname: x\n' | $BIN/qbctl apply -f - ; [ \$? -eq 1 ] && $BIN/qbctl get tenant hooli >/dev/null"
 qbctl tenant create globex-e2e >/dev/null 2>&1
 qbctl token create support-acme --role viewer --tenant acme > "$RUN/viewer-token" 2>/dev/null
 check "qbctl token create prints the secret once" grep -q '^qbt_' "$RUN/viewer-token"

@@ -34,14 +34,14 @@ struct APIClient {
     }
 
     @discardableResult
-    func send(_ method: HTTPMethod, _ path: String, body: Data?) async throws -> Data {
+    func send(_ method: HTTPMethod, _ path: String, body: Data?, contentType: String = "application/json") async throws -> Data {
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         var request = HTTPClientRequest(url: server + path)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         request.headers.add(name: "Accept", value: "application/json")
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         let response: HTTPClientResponse
@@ -63,7 +63,7 @@ struct APIClient {
             case 401, 403: 4
             default: 1
             }
-            throw CLIError(message: "\(status) \(response.status.reasonPhrase): \(detail)", exitCode: code)
+            throw CLIError(message: "\(status) \(response.status.reasonPhrase): \(detail)", exitCode: code, status: status)
         }
         return data
     }

@@ -16,6 +16,9 @@ struct QBCtl: AsyncParsableCommand {
 
         Examples:
           qbctl config set-context prod --server https://controller.qbeast.io:8443 --ca ca.pem --token-file ~/.qbeast-token
+          qbctl apply -f fleet.yaml                         # Tenants, Environments, Workspaces; several per file
+          qbctl get workspaces -t acme -e prod-eu
+          qbctl describe workspace analytics -t acme -e prod-eu
           qbctl tenant create acme
           qbctl env create acme prod-eu --cloud aws --mode provided
           qbctl workspace apply -f workspace.yaml
@@ -29,7 +32,8 @@ struct QBCtl: AsyncParsableCommand {
           qbctl silence create -m tenant=acme -m severity=warning --duration 2h --comment "upgrade"
         """,
         subcommands: [TenantCommand.self, EnvironmentCommand.self, WorkspaceCommand.self, AlertsCommand.self, SilenceCommand.self,
-                      RoutingCommand.self, CertificateCommand.self, AuditCommand.self, TokenCommand.self, ConfigCommand.self, DevCertsCommand.self]
+                      RoutingCommand.self, CertificateCommand.self, AuditCommand.self, TokenCommand.self, ConfigCommand.self, DevCertsCommand.self,
+                      ApplyCommand.self, GetCommand.self, DescribeCommand.self, DeleteCommand.self]
     )
 
     /// ArgumentParser's own usage errors exit 64 with the usage text; scripts get exit 2 and one line,
@@ -104,6 +108,8 @@ func runCLI(_ body: () async throws -> Void) async throws {
 struct CLIError: Error {
     var message: String
     var exitCode: Int32
+    /// The HTTP status the controller answered, when it answered.
+    var status: Int? = nil
 
     static func usage(_ message: String) -> CLIError { CLIError(message: message, exitCode: 2) }
 }

@@ -248,29 +248,7 @@ struct WorkspaceCommand: AsyncParsableCommand {
                 let workspace = try await connection.client().get(
                     "/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/workspaces/\(try checked(name))", as: Workspace.self)
                 if connection.output.isStructured { return try Output.structured(workspace, connection.output) }
-                summary([workspace])
-                guard let status = workspace.status else {
-                    print("\nno status reported by the agent yet")
-                    return
-                }
-                print("\nCONDITIONS (reported \(Output.age(status.reportedAt)) ago)")
-                Output.table(["TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"], status.conditions.map {
-                    [$0.type, $0.status.rawValue, $0.reason, Output.age($0.lastTransitionTime), $0.message]
-                })
-                if !status.components.isEmpty {
-                    print("\nCOMPONENTS")
-                    Output.table(["NAME", "STATE", "APPLIED", "MESSAGE"], status.components.map {
-                        [$0.name, $0.state, $0.appliedHash.map { String($0.dropFirst(7).prefix(12)) } ?? "-", $0.message ?? ""]
-                    })
-                    // Every object that is not ready, with the API server's words: what a support engineer acts on.
-                    let blocked = status.components.flatMap { component in
-                        (component.objects ?? []).filter { $0.state != "Ready" }.map { [component.name, "\($0.kind)/\($0.name)", $0.state, $0.message ?? ""] }
-                    }
-                    if !blocked.isEmpty {
-                        print("\nOBJECTS NOT READY")
-                        Output.table(["COMPONENT", "OBJECT", "STATE", "MESSAGE"], blocked)
-                    }
-                }
+                describe(workspace)
             }
         }
     }
@@ -289,11 +267,39 @@ struct WorkspaceCommand: AsyncParsableCommand {
         }
     }
 
+    /// Generation, conditions, components and every object that is not ready.
+    static func describe(_ workspace: Workspace) {
+        summary([workspace])
+        guard let status = workspace.status else {
+            print("\nno status reported by the agent yet")
+            return
+        }
+        print("\nCONDITIONS (reported \(Output.age(status.reportedAt)) ago)")
+        Output.table(["TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"], status.conditions.map {
+            [$0.type, $0.status.rawValue, $0.reason, Output.age($0.lastTransitionTime), $0.message]
+        })
+        if !status.components.isEmpty {
+            print("\nCOMPONENTS")
+            Output.table(["NAME", "STATE", "APPLIED", "MESSAGE"], status.components.map {
+                [$0.name, $0.state, $0.appliedHash.map { String($0.dropFirst(7).prefix(12)) } ?? "-", $0.message ?? ""]
+            })
+            // Every object that is not ready, with the API server's words: what a support engineer acts on.
+            let blocked = status.components.flatMap { component in
+                (component.objects ?? []).filter { $0.state != "Ready" }.map { [component.name, "\($0.kind)/\($0.name)", $0.state, $0.message ?? ""] }
+            }
+            if !blocked.isEmpty {
+                print("\nOBJECTS NOT READY")
+                Output.table(["COMPONENT", "OBJECT", "STATE", "MESSAGE"], blocked)
+            }
+        }
+    }
+
     static func summary(_ workspaces: [Workspace]) {
-        Output.table(["TENANT", "ENVIRONMENT", "NAME", "GENERATION", "OBSERVED", "ACCEPTED", "COMPONENTS", "RULES"], workspaces.map { workspace in
+        Output.table(["TENANT", "ENVIRONMENT", "NAME", "GENERATION", "OBSERVED", "ACCEPTED", "READY", "COMPONENTS", "RULES"], workspaces.map { workspace in
             let accepted = workspace.status?.conditions[type: "Accepted"]?.status.rawValue ?? "-"
+            let ready = workspace.status?.conditions[type: "Ready"]?.status.rawValue ?? "-"
             return [workspace.tenant, workspace.environment, workspace.name, String(workspace.generation),
-                    workspace.status.map { String($0.observedGeneration) } ?? "-", accepted,
+                    workspace.status.map { String($0.observedGeneration) } ?? "-", accepted, ready,
                     String(workspace.spec.components.count), String(workspace.spec.ruleGroups.reduce(0) { $0 + $1.rules.count })]
         })
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import ServiceSupport
 import SplitPlaneProtocol
 
@@ -167,11 +168,13 @@ public actor ComponentInstaller {
                 }
             }
             let live = try await client.apply(item.object, at: path, fieldManager: OwnershipLabels.fieldManager, force: true)
+            Counter(label: "qbeast_agent_kubernetes_applies_total", dimensions: [("result", "applied")]).increment()
             let verdict = ObjectHealth.judge(live)
             return ObjectProgress(state: .init(verdict.state), message: verdict.message, isApplied: true,
                                   generation: live["metadata"]?["generation"]?.intValue)
         } catch {
             let attempts = (previous?.attempts ?? 0) + 1
+            Counter(label: "qbeast_agent_kubernetes_applies_total", dimensions: [("result", "failed")]).increment()
             let message = (error as? KubernetesAPIError)?.message ?? "\(error)"
             logger.warning("apply failed", metadata: ["workspace": "\(workspace)", "component": "\(component)", "object": "\(item.key)",
                                                      "error": "\(error)", "attempt": "\(attempts)"])
@@ -273,6 +276,7 @@ public actor ComponentInstaller {
                     continue
                 }
                 try await client.delete(path, uid: live["metadata"]?["uid"]?.stringValue)
+                Counter(label: "qbeast_agent_kubernetes_prunes_total").increment()
                 logger.info("pruned", metadata: ["workspace": "\(workspace)", "component": "\(component)", "object": "\(key)"])
             } catch let error as KubernetesAPIError where error.isNotFound || error.code == 409 {
                 continue  // gone already, or replaced by someone else since it was read

@@ -90,7 +90,7 @@ struct OperatorRoutes {
         guard let environment = try await store.environment(tenant: tenant, name: name) else {
             throw APIProblem(.notFound, "environment \"\(name)\" not found in tenant \"\(tenant)\"")
         }
-        return try JSONBodies.response(environment)
+        return try JSONBodies.response(environment, headers: EntityTags.header(EntityTags.environment(environment)))
     }
 
     /// `PATCH …/environments/{e}` (JSON merge patch of `registry` and `namespace`): every workspace is
@@ -100,13 +100,16 @@ struct OperatorRoutes {
         let patch = try await JSONBodies.decode(EnvironmentPatch.self, from: request, limit: bodyLimit,
                                                 contentTypes: ["application/merge-patch+json", "application/json"])
         let environment = try await requireEnvironment(tenant, name)
+        try EntityTags.checkEnvironment(request, current: environment)
         let settings: EnvironmentSettings
         do throws(ValidationError) {
             settings = try patch.applied(to: environment.settings, cloud: environment.cloud)
         } catch {
             throw APIProblem(.unprocessableContent, error.description)
         }
-        if settings == environment.settings { return try JSONBodies.response(environment) }
+        if settings == environment.settings {
+            return try JSONBodies.response(environment, headers: EntityTags.header(EntityTags.environment(environment)))
+        }
         var resolved: [ResolvedWorkspace] = []
         for workspace in try await store.workspaces(tenant: tenant, environment: name) {
             do throws(ComponentResolutionError) {
@@ -123,7 +126,7 @@ struct OperatorRoutes {
         if let revision = result.revision {
             await notifier.publish(.init(tenant: tenant, environment: name), revision: revision)
         }
-        return try JSONBodies.response(result.environment)
+        return try JSONBodies.response(result.environment, headers: EntityTags.header(EntityTags.environment(result.environment)))
     }
 
     @Sendable func deleteEnvironment(_ request: Request, context: Context) async throws -> Response {
@@ -139,17 +142,19 @@ struct OperatorRoutes {
     @Sendable func applyWorkspace(_ request: Request, context: Context) async throws -> Response {
         let (tenant, environment, name) = (try pathName("tenant", context), try pathName("environment", context),
                                            try pathName("workspace", context))
+        let precondition = try EntityTags.workspacePrecondition(request)
         let body = try await JSONBodies.decode(WorkspaceApply.self, from: request, limit: bodyLimit)
         try body.validate(tenant: tenant, environment: environment, name: name)
         // Resolved before anything is written: a component that does not resolve leaves the stored workspace as it was.
         let settings = try await requireEnvironment(tenant, environment).settings
         let components = try await resolver.resolve(body.spec, for: settings)
         let result = try await store.applyWorkspace(tenant: tenant, environment: environment, name: name, spec: body.spec,
-                                                    components: components, resolvedFor: settings, at: clock.now())
+                                                    components: components, resolvedFor: settings, precondition: precondition, at: clock.now())
         if let revision = result.revision {
             await notifier.publish(.init(tenant: tenant, environment: environment), revision: revision)
         }
-        return try JSONBodies.response(result.workspace, status: result.created ? .created : .ok)
+        return try JSONBodies.response(result.workspace, status: result.created ? .created : .ok,
+                                       headers: EntityTags.header(EntityTags.workspace(result.workspace)))
     }
 
     @Sendable func listWorkspaces(_ request: Request, context: Context) async throws -> Response {
@@ -170,13 +175,14 @@ struct OperatorRoutes {
         guard let workspace = try await store.workspace(tenant: tenant, environment: environment, name: name) else {
             throw APIProblem(.notFound, "workspace \"\(name)\" not found in \(tenant)/\(environment)")
         }
-        return try JSONBodies.response(workspace)
+        return try JSONBodies.response(workspace, headers: EntityTags.header(EntityTags.workspace(workspace)))
     }
 
     @Sendable func deleteWorkspace(_ request: Request, context: Context) async throws -> Response {
         let (tenant, environment, name) = (try pathName("tenant", context), try pathName("environment", context),
                                            try pathName("workspace", context))
-        let revision = try await store.deleteWorkspace(tenant: tenant, environment: environment, name: name)
+        let revision = try await store.deleteWorkspace(tenant: tenant, environment: environment, name: name,
+                                                       precondition: try EntityTags.workspacePrecondition(request))
         await notifier.publish(.init(tenant: tenant, environment: environment), revision: revision)
         return Response(status: .noContent)
     }

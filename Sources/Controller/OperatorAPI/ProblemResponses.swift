@@ -54,6 +54,7 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             switch error {
             case .notFound(let message): return try APIProblem(.notFound, message).response(from: request, context: context)
             case .conflict(let message): return try APIProblem(.conflict, message).response(from: request, context: context)
+            case .preconditionFailed(let message): return try APIProblem(.preconditionFailed, message).response(from: request, context: context)
             }
         } catch let error as HTTPError {
             let detail = error.body ?? Self.defaultDetail(error.status, request)

@@ -24,12 +24,13 @@ public protocol ControllerStore: AlertingStore, IdentityStore, TokenStore {
     /// Creates or replaces a workspace's spec and its components resolved for `settings`; the generation
     /// moves only when the spec or what it resolves to changes. Refuses (`conflict`) when the
     /// environment's settings are no longer `settings`.
+    /// `precondition` is checked in the same transaction (`preconditionFailed` when it does not hold).
     func applyWorkspace(tenant: String, environment: String, name: String, spec: WorkspaceSpec, components: [ResolvedComponent],
-                        resolvedFor settings: EnvironmentSettings, at now: Date) async throws -> WorkspaceApplyResult
+                        resolvedFor settings: EnvironmentSettings, precondition: GenerationPrecondition, at now: Date) async throws -> WorkspaceApplyResult
     func workspaces(tenant: String, environment: String) async throws -> [Workspace]
     func workspace(tenant: String, environment: String, name: String) async throws -> Workspace?
     /// Returns the new desired-state revision of the environment.
-    func deleteWorkspace(tenant: String, environment: String, name: String) async throws -> Int64
+    func deleteWorkspace(tenant: String, environment: String, name: String, precondition: GenerationPrecondition) async throws -> Int64
 
     /// The agent's view of its environment; nil when the environment does not exist.
     func desiredState(tenant: String, environment: String) async throws -> DesiredState?
@@ -40,6 +41,41 @@ public protocol ControllerStore: AlertingStore, IdentityStore, TokenStore {
     /// alert into the groups `assign` names, in the same transaction. Returns false for a duplicate.
     func recordAlertBatch(tenant: String, environment: String, batch: AlertBatch, at now: Date, assign: AlertAssigner) async throws -> Bool
     func alerts(_ filter: AlertFilter) async throws -> [StoredAlert]
+}
+
+extension ControllerStore {
+    public func applyWorkspace(tenant: String, environment: String, name: String, spec: WorkspaceSpec, components: [ResolvedComponent],
+                               resolvedFor settings: EnvironmentSettings, at now: Date) async throws -> WorkspaceApplyResult {
+        try await applyWorkspace(tenant: tenant, environment: environment, name: name, spec: spec, components: components,
+                                 resolvedFor: settings, precondition: .any, at: now)
+    }
+
+    public func deleteWorkspace(tenant: String, environment: String, name: String) async throws -> Int64 {
+        try await deleteWorkspace(tenant: tenant, environment: environment, name: name, precondition: .any)
+    }
+}
+
+/// What a write expects of the workspace it changes (from `If-Match` / `If-None-Match`).
+public enum GenerationPrecondition: Sendable, Equatable {
+    case any
+    /// `If-None-Match: *`: create only.
+    case absent
+    /// `If-Match: *`: it must exist.
+    case exists
+    /// `If-Match: "<generation>"`: it must still be at this generation.
+    case generation(Int64)
+
+    /// Why the precondition fails for a workspace at `current` (nil: absent), or nil when it holds.
+    func failure(_ what: String, current: Int64?) -> String? {
+        switch (self, current) {
+        case (.any, _), (.absent, nil), (.exists, _?): return nil
+        case (.absent, _?): return "\(what) already exists (If-None-Match: *)"
+        case (.exists, nil), (.generation, nil): return "\(what) does not exist, so If-Match cannot hold"
+        case (.generation(let expected), let actual?):
+            return expected == actual ? nil
+                : "\(what) is at generation \(actual), not \(expected): it changed since you read it; GET it again and reapply your change"
+        }
+    }
 }
 
 public struct WorkspaceApplyResult: Sendable {
@@ -84,10 +120,12 @@ public struct AlertFilter: Sendable, Equatable {
 public enum StoreError: Error, Equatable, CustomStringConvertible {
     case notFound(String)
     case conflict(String)
+    /// An `If-Match` / `If-None-Match` that does not hold (412).
+    case preconditionFailed(String)
 
     public var description: String {
         switch self {
-        case .notFound(let message), .conflict(let message): message
+        case .notFound(let message), .conflict(let message), .preconditionFailed(let message): message
         }
     }
 }

@@ -136,7 +136,7 @@ public final class SQLiteStore: ControllerStore {
     // MARK: Workspaces
 
     public func applyWorkspace(tenant: String, environment: String, name: String, spec: WorkspaceSpec, components: [ResolvedComponent],
-                               resolvedFor settings: EnvironmentSettings, at now: Date) async throws -> WorkspaceApplyResult {
+                               resolvedFor settings: EnvironmentSettings, precondition: GenerationPrecondition, at now: Date) async throws -> WorkspaceApplyResult {
         let specJSON = try Self.json(spec)
         let rows = try Self.prepare(components)
         return try await database.write { db in
@@ -144,6 +144,9 @@ public final class SQLiteStore: ControllerStore {
             try Self.requireSettings(db, tenant, environment, settings)
             let existing = try Row.fetchOne(db, sql: "SELECT * FROM workspaces WHERE tenant = ? AND environment = ? AND name = ?",
                                             arguments: [tenant, environment, name])
+            if let failure = precondition.failure("workspace \"\(name)\"", current: existing?["generation"]) {
+                throw StoreError.preconditionFailed(failure)
+            }
             if let existing, (existing["spec"] as String) == specJSON,
                try Self.storedHashes(db, tenant, environment, name) == components.map(\.hash) {
                 return WorkspaceApplyResult(workspace: try Self.workspace(existing), created: false, revision: nil)
@@ -184,8 +187,16 @@ public final class SQLiteStore: ControllerStore {
         }
     }
 
-    public func deleteWorkspace(tenant: String, environment: String, name: String) async throws -> Int64 {
+    public func deleteWorkspace(tenant: String, environment: String, name: String, precondition: GenerationPrecondition) async throws -> Int64 {
         try await database.write { db in
+            if precondition != .any {
+                let current = try Int64.fetchOne(db, sql: "SELECT generation FROM workspaces WHERE tenant = ? AND environment = ? AND name = ?",
+                                                 arguments: [tenant, environment, name])
+                // A workspace that does not exist is answered as not found below, whatever the precondition.
+                if current != nil, let failure = precondition.failure("workspace \"\(name)\"", current: current) {
+                    throw StoreError.preconditionFailed(failure)
+                }
+            }
             try db.execute(sql: "DELETE FROM workspaces WHERE tenant = ? AND environment = ? AND name = ?",
                            arguments: [tenant, environment, name])
             guard db.changesCount > 0 else {
