@@ -195,7 +195,8 @@ public final class PostgresStore: ControllerStore {
     // MARK: Workspaces
 
     public func applyWorkspace(tenant: String, environment: String, name: String, spec: WorkspaceSpec, components: [ResolvedComponent],
-                               resolvedFor settings: EnvironmentSettings, at now: Date) async throws -> WorkspaceApplyResult {
+                               resolvedFor settings: EnvironmentSettings, precondition: GenerationPrecondition,
+                               at now: Date) async throws -> WorkspaceApplyResult {
         let specJSON = try Self.json(spec)
         let rows = try Self.prepare(components)
         return try await client.transaction(logger) { db in
@@ -203,6 +204,9 @@ public final class PostgresStore: ControllerStore {
             try await Self.requireEnvironment(db, tenant, environment, logger, lock: true)
             try await Self.requireSettings(db, tenant, environment, settings, logger)
             let existing = try await db.one("SELECT * FROM workspaces WHERE tenant = \(tenant) AND environment = \(environment) AND name = \(name)", logger)
+            if let failure = precondition.failure("workspace \"\(name)\"", current: try existing?.get("generation", Int64.self)) {
+                throw StoreError.preconditionFailed(failure)
+            }
             if let existing, try existing.get("spec", String.self) == specJSON,
                try await Self.storedHashes(db, tenant, environment, name, logger) == components.map(\.hash) {
                 return WorkspaceApplyResult(workspace: try Self.workspace(existing), created: false, revision: nil)
@@ -242,9 +246,18 @@ public final class PostgresStore: ControllerStore {
         }
     }
 
-    public func deleteWorkspace(tenant: String, environment: String, name: String) async throws -> Int64 {
+    public func deleteWorkspace(tenant: String, environment: String, name: String, precondition: GenerationPrecondition) async throws -> Int64 {
         try await client.transaction(logger) { db in
             try await db.run("SELECT 1 FROM environments WHERE tenant = \(tenant) AND name = \(environment) FOR UPDATE", logger)
+            if precondition != .any {
+                let current = try await db.one("""
+                    SELECT generation FROM workspaces WHERE tenant = \(tenant) AND environment = \(environment) AND name = \(name)
+                    """, logger)?.get("generation", Int64.self)
+                // A workspace that does not exist is answered as not found below, whatever the precondition.
+                if current != nil, let failure = precondition.failure("workspace \"\(name)\"", current: current) {
+                    throw StoreError.preconditionFailed(failure)
+                }
+            }
             let deleted = try await db.run("DELETE FROM workspaces WHERE tenant = \(tenant) AND environment = \(environment) AND name = \(name) RETURNING 1",
                                            logger)
             guard deleted > 0 else {
