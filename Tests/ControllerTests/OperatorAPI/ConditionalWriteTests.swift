@@ -6,11 +6,12 @@ import Testing
 /// Two operators editing the same workspace: the second write, made on a stale read, is refused
 /// with 412 instead of silently undoing the first.
 @Suite struct ConditionalWriteTests {
-    @Test func ifMatchRefusesAWriteOnAStaleRead() async throws {
+    @Test(arguments: TestStoreKind.allCases) func ifMatchRefusesAWriteOnAStaleRead(_ kind: TestStoreKind) async throws {
         let pki = try TestPKI()
         let directory = try TemporaryDirectory()
         defer { pki.remove(); directory.remove() }
-        let controller = try await TestController.start(pki: pki, databasePath: directory.path("controller.sqlite"))
+        let database = try await kind.freshDatabase(in: directory)
+        let controller = try await TestController.start(pki: pki, databasePath: database)
         let api = try TestHTTPClient.operatorClient(controller, pki: pki)
         _ = try await api.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
         _ = try await api.request(.POST, "/v1/tenants/acme/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#)
@@ -54,5 +55,6 @@ import Testing
                                           contentType: "application/merge-patch+json", headers: ["If-Match": environmentTag])
         #expect(stale.status == 412)
         try await controller.stop()
+        await TestStoreKind.drop(database)
     }
 }

@@ -134,15 +134,17 @@ import Testing
             let current = try await agent.request(.GET, "/agent/v1/desired?after=0", token: nil).decode(DesiredState.self)
             async let next = agent.request(.GET, "/agent/v1/desired?after=\(current.revision)&timeout=60", token: nil)
             try await eventually("long poll held by replica B") { await replicas.b.server.notifier.waiterCount == 1 }
-            let started = ContinuousClock.now
             let applied = try await replicas.operatorA.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics",
                                                                json: #"{"spec":{"components":[]}}"#)
+            // Measured from the PUT's answer (the change committed by then), not from its start: the
+            // request itself (TLS, routing) takes its own time on a loaded machine.
+            let committed = ContinuousClock.now
             #expect(applied.status == 201)
             let answer = try await next.decode(DesiredState.self)
-            let waited = ContinuousClock.now - started
+            let waited = ContinuousClock.now - committed
             #expect(answer.revision > current.revision)
             #expect(answer.workspaces.map(\.name) == ["analytics"])
-            #expect(waited < .seconds(1), "woken through NOTIFY within a second (took \(waited))")
+            #expect(waited < .seconds(1), "woken through NOTIFY within a second of the commit (took \(waited))")
             try await agent.shutdown()
         }
     }
@@ -311,11 +313,11 @@ extension PostgresReplicaTests {
             }
             async let next = agent.request(.GET, "/agent/v1/desired?after=\(current.revision)&timeout=60", token: nil)
             try await eventually("long poll held by replica B again") { await replicas.b.server.notifier.waiterCount == 1 }
-            let started = ContinuousClock.now
             _ = try await replicas.operatorA.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: #"{"spec":{"components":[]}}"#)
+            let committed = ContinuousClock.now
             let answer = try await next.decode(DesiredState.self)
             #expect(answer.revision > current.revision)
-            #expect(ContinuousClock.now - started < .seconds(1))
+            #expect(ContinuousClock.now - committed < .seconds(1))
             try await agent.shutdown()
         }
     }

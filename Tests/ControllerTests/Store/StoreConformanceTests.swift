@@ -150,6 +150,34 @@ import Testing
         }
     }
 
+    @Test(arguments: kinds) func generationPreconditions(_ kind: TestStoreKind) async throws {
+        try await with(kind) { store in
+            _ = try await store.createTenant(TenantRequest(name: "acme"), at: now)
+            _ = try await store.createEnvironment(tenant: "acme", EnvironmentRequest(name: "prod", cloud: .aws, mode: .provided), at: now)
+            func apply(_ value: String, _ precondition: GenerationPrecondition) async throws -> WorkspaceApplyResult {
+                try await store.applyWorkspace(tenant: "acme", environment: "prod", name: "analytics", spec: spec(value), components: [try component("mcp", value)],
+                                               resolvedFor: EnvironmentSettings(), precondition: precondition, at: now)
+            }
+            await expectError(.preconditionFailed("workspace \"analytics\" does not exist, so If-Match cannot hold")) { _ = try await apply("1", .exists) }
+            #expect(try await apply("1", .absent).workspace.generation == 1)
+            await expectError(.preconditionFailed("workspace \"analytics\" already exists (If-None-Match: *)")) { _ = try await apply("1", .absent) }
+            #expect(try await apply("2", .generation(1)).workspace.generation == 2)
+            await expectError(.preconditionFailed(
+                "workspace \"analytics\" is at generation 2, not 1: it changed since you read it; GET it again and reapply your change")) {
+                _ = try await apply("3", .generation(1))
+            }
+            #expect(try await store.workspace(tenant: "acme", environment: "prod", name: "analytics")?.spec == spec("2"), "nothing written")
+            await expectError(.preconditionFailed(
+                "workspace \"analytics\" is at generation 2, not 1: it changed since you read it; GET it again and reapply your change")) {
+                _ = try await store.deleteWorkspace(tenant: "acme", environment: "prod", name: "analytics", precondition: .generation(1))
+            }
+            _ = try await store.deleteWorkspace(tenant: "acme", environment: "prod", name: "analytics", precondition: .generation(2))
+            await expectError(.notFound("workspace \"analytics\" not found in acme/prod")) {
+                _ = try await store.deleteWorkspace(tenant: "acme", environment: "prod", name: "analytics", precondition: .generation(2))
+            }
+        }
+    }
+
     @Test(arguments: kinds) func statusAndAlertBatches(_ kind: TestStoreKind) async throws {
         try await with(kind) { store in
             _ = try await store.createTenant(TenantRequest(name: "acme"), at: now)
