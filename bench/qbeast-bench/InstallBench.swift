@@ -100,13 +100,18 @@ enum InstallBench {
         process.arguments = ["--kubeconfig", work.path("bench-kubeconfig"), "--cache-dir", work.path("bench-kube-cache"),
                              "apply", "--server-side", "--field-manager", "bench", "-f", work.path("bench-objects.yaml")]
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        FileManager.default.createFile(atPath: work.path("bench-kubectl.err"), contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: work.path("bench-kubectl.err")))
         server.resetRequestLog()
         let started = ContinuousClock.now
         try process.run()
         process.waitUntilExit()
         let elapsed = ContinuousClock.now - started
-        guard process.terminationStatus == 0 else { return nil }
+        guard process.terminationStatus == 0 else {
+            let error = (try? String(contentsOfFile: work.path("bench-kubectl.err"), encoding: .utf8)) ?? ""
+            print("kubectl apply failed (exit \(process.terminationStatus)): \(error.split(separator: "\n").prefix(3).joined(separator: " | "))")
+            return nil
+        }
         let requests = server.requests
         return Figures(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
                        requests: requests.count, applies: requests.filter { $0.method == "PATCH" }.count)

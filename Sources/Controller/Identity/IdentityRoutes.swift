@@ -46,7 +46,10 @@ struct IdentityRoutes {
             throw APIProblem(.notFound, "environment \"\(environment)\" not found in tenant \"\(tenant)\"")
         }
         let page = try ListPage(request)
-        return try JSONBodies.response(page.page(try await store.certificates(tenant: tenant, environment: environment), key: \.serial))
+        // Newest first, as before pagination: the key counts down with issuance time, then the serial.
+        return try JSONBodies.response(page.page(try await store.certificates(tenant: tenant, environment: environment)) { certificate in
+            String(format: "%020lld-", Int64.max / 2 - Int64(certificate.notBefore.timeIntervalSince1970 * 1000)) + certificate.serial
+        })
     }
 
     @Sendable func revokeEnvironment(_ request: Request, context: Context) async throws -> Response {
