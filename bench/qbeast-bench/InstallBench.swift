@@ -85,8 +85,9 @@ enum InstallBench {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/kubectl") else { return nil }
         let objects = (0..<components).flatMap { manifests(component: $0, version: 1) }
         let encoder = JSONEncoder()
-        let documents = try objects.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
-        try documents.joined(separator: "\n---\n").write(toFile: work.path("bench-objects.yaml"), atomically: true, encoding: .utf8)
+        // One `List` document: kubectl reads a file that starts with `{` as JSON, not as a YAML stream.
+        let list: JSONValue = ["apiVersion": "v1", "kind": "List", "items": .array(objects)]
+        try encoder.encode(list).write(to: URL(fileURLWithPath: work.path("bench-objects.json")))
         try """
         apiVersion: v1
         kind: Config
@@ -98,7 +99,7 @@ enum InstallBench {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
         process.arguments = ["--kubeconfig", work.path("bench-kubeconfig"), "--cache-dir", work.path("bench-kube-cache"),
-                             "apply", "--server-side", "--field-manager", "bench", "-f", work.path("bench-objects.yaml")]
+                             "apply", "--server-side", "--validate=false", "--field-manager", "bench", "-f", work.path("bench-objects.json")]
         process.standardOutput = FileHandle.nullDevice
         FileManager.default.createFile(atPath: work.path("bench-kubectl.err"), contents: nil)
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: work.path("bench-kubectl.err")))

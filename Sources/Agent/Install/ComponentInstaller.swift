@@ -32,6 +32,9 @@ public actor ComponentInstaller {
     /// In-memory progress per workspace and component; the inventory on disk holds what must survive a restart.
     var progress: [String: [String: ComponentProgress]] = [:]
     private var agentRules: (rules: [PolicyRule]?, readAt: Date)?
+    /// Objects found in the namespace this pass, per collection path and name (their labels): one
+    /// list per kind instead of one read per object when checking that nothing foreign is taken over.
+    private var existing: [String: [String: JSONValue]] = [:]
     /// Conditions last reported per workspace and component, so transition times survive between reports.
     var reported: [String: [String: [Condition]]] = [:]
 
@@ -48,6 +51,8 @@ public actor ComponentInstaller {
 
     /// One reconcile pass over every desired workspace; workspaces no longer desired are uninstalled.
     public func reconcile(_ workspaces: [DesiredWorkspace]) async {
+        existing = [:]
+        defer { existing = [:] }
         for workspace in workspaces {
             var record = inventory.load(workspace.name)
             for (name, component) in record.components where !workspace.components.contains(where: { $0.name == name }) {
@@ -163,7 +168,7 @@ public actor ComponentInstaller {
         do {
             if previous?.isApplied != true {
                 // First apply of the object by this process: never take over one the agent did not create.
-                if let refusal = try await adoptionRefusal(path: path, key: item.key, workspace: workspace) {
+                if let refusal = try await adoptionRefusal(item, workspace: workspace) {
                     return ObjectProgress(state: .refused, message: refusal)
                 }
             }
@@ -183,13 +188,16 @@ public actor ComponentInstaller {
         }
     }
 
-    private func adoptionRefusal(path: String, key: ObjectKey, workspace: String) async throws -> String? {
-        let live: JSONValue
-        do {
-            live = try await client.get(path)
-        } catch let error as KubernetesAPIError where error.isNotFound {
-            return nil
+    private func adoptionRefusal(_ item: InstallPlan.Item, workspace: String) async throws -> String? {
+        let key = item.key
+        let collection = item.resource.path(namespace: namespace, name: nil)
+        if existing[collection] == nil {
+            let items = try await client.listMetadata(collection)
+            existing[collection] = Dictionary(items.compactMap { object in
+                object["metadata"]?["name"]?.stringValue.map { ($0, object) }
+            }, uniquingKeysWith: { first, _ in first })
         }
+        guard let live = existing[collection]?[key.name] else { return nil }
         if OwnershipLabels.owned(live, workspace: workspace) { return nil }
         if let other = live["metadata"]?["labels"]?[OwnershipLabels.workspace]?.stringValue,
            live["metadata"]?["labels"]?[OwnershipLabels.managedBy]?.stringValue == OwnershipLabels.managedByValue {

@@ -35,6 +35,13 @@ public final class KubernetesClient: Sendable {
         try await send(.GET, path, query: query)
     }
 
+    /// Names and labels of a collection's objects: metadata only where the server offers it
+    /// (`PartialObjectMetadataList`), so listing Secrets does not transfer their data.
+    public func listMetadata(_ path: String) async throws -> [JSONValue] {
+        let list = try await send(.GET, path, accept: "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json")
+        return list["items"]?.arrayValue ?? []
+    }
+
     /// Server-side apply: create-or-update the fields `object` names, owned by `fieldManager`.
     public func apply(_ object: JSONValue, at path: String, fieldManager: String, force: Bool) async throws -> JSONValue {
         let body = try JSONEncoder().encode(object)
@@ -53,13 +60,14 @@ public final class KubernetesClient: Sendable {
         _ = try await send(.DELETE, path, body: try JSONEncoder().encode(JSONValue.object(options)), contentType: "application/json")
     }
 
-    func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: Data? = nil, contentType: String? = nil) async throws -> JSONValue {
+    func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: Data? = nil, contentType: String? = nil,
+              accept: String = "application/json") async throws -> JSONValue {
         var components = URLComponents()
         components.percentEncodedPath = path
         if !query.isEmpty { components.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
         var request = HTTPClientRequest(url: connection.server + (components.string ?? path))
         request.method = method
-        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "Accept", value: accept)
         request.headers.add(name: "User-Agent", value: Self.userAgent)
         if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
         if let body { request.body = .bytes(ByteBuffer(data: body)) }
