@@ -45,6 +45,7 @@ enum FleetBench {
     struct Stat {
         var nanos: UInt64
         var polling: Int
+        var live: Int
         var connects: Int
         var failures: Int
         var status: Int
@@ -75,10 +76,15 @@ enum FleetBench {
                               state.revisions.indices.contains(index) else { continue }
                         state.revisions[index].append((revision, nanos))
                     case "stat":
-                        guard fields.count == 7, let nanos = UInt64(fields[1]) else { continue }
-                        func value(_ field: Substring) -> Int { Int(field.split(separator: "=").last ?? "") ?? 0 }
-                        state.stats.append(Stat(nanos: nanos, polling: value(fields[2]), connects: value(fields[3]), failures: value(fields[4]),
-                                                status: value(fields[5]), alerts: value(fields[6])))
+                        guard fields.count >= 2, let nanos = UInt64(fields[1]) else { continue }
+                        var values: [Substring: Int] = [:]
+                        for field in fields.dropFirst(2) {
+                            let pair = field.split(separator: "=")
+                            if pair.count == 2 { values[pair[0]] = Int(pair[1]) }
+                        }
+                        state.stats.append(Stat(nanos: nanos, polling: values["polling"] ?? 0, live: values["live"] ?? 0,
+                                                connects: values["connects"] ?? 0, failures: values["failures"] ?? 0,
+                                                status: values["status"] ?? 0, alerts: values["alerts"] ?? 0))
                     case "ready":
                         state.ready = true
                     default:
@@ -122,15 +128,15 @@ enum FleetBench {
     /// the soft limit to the hard one, and as root both to what the kernel allows (fs.nr_open).
     static func raiseFileLimit() -> rlim_t {
         var limit = rlimit()
-        getrlimit(RLIMIT_NOFILE, &limit)
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
         let kernel = (try? String(contentsOfFile: "/proc/sys/fs/nr_open", encoding: .utf8))
             .flatMap { rlim_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? limit.rlim_max
         var raised = rlimit(rlim_cur: max(kernel, limit.rlim_max), rlim_max: max(kernel, limit.rlim_max))
-        if setrlimit(RLIMIT_NOFILE, &raised) != 0 {
+        if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &raised) != 0 {
             limit.rlim_cur = limit.rlim_max
-            setrlimit(RLIMIT_NOFILE, &limit)
+            setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
         }
-        getrlimit(RLIMIT_NOFILE, &limit)
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
         return limit.rlim_cur
     }
 
@@ -172,7 +178,14 @@ enum FleetBench {
             if await condition() { return }
             try await Task.sleep(for: every)
         }
-        throw EventuallyTimeout(what: what)
+        throw BenchFailure("timed out waiting for \(what)")
+    }
+
+    /// The controller's own count of held long polls (recorded as each poll starts waiting).
+    static func controllerWaiting(metricsPort: Int) async -> Int? {
+        guard let text = try? await plainHTTP(.GET, "http://127.0.0.1:\(metricsPort)/metrics").text else { return nil }
+        return text.split(separator: "\n").first { $0.hasPrefix("qbeast_controller_long_polls_waiting") }
+            .flatMap { $0.split(separator: " ").last.flatMap { Double($0) } }.map { Int($0) }
     }
 
     // MARK: The run
@@ -248,9 +261,10 @@ enum FleetBench {
             pipe.fileHandleForReading.readabilityHandler = nil
         }
         try await waitFor("all \(count) agents long-polling", timeout: 120 + Double(count) / 20) {
-            output.lastStat?.polling == count
+            output.lastStat?.live == count
         }
         let connectSeconds = seconds(started, nanos())
+        print("fleet \(count): controller reports \(await controllerWaiting(metricsPort: ports.metrics).map(String.init) ?? "?") long polls waiting")
         print("fleet \(count): all \(count) agents long-polling \(String(format: "%.1f", connectSeconds)) s after the simulator started")
 
         // 5. Propagation: one workspace PUT per environment; for each, 2xx → that agent has the new revision.
@@ -293,7 +307,7 @@ enum FleetBench {
         let simRSS = statusKiB(pid: sim.processIdentifier, "VmRSS")
         let fds = openFiles(pid: controller.processIdentifier)
         let heartbeats = Double(stat1.status - stat0.status) / seconds(stat0.nanos, stat1.nanos)
-        if stat1.polling != count { print("fleet \(count): note: \(stat1.polling) of \(count) polling at the end of the steady window") }
+        if stat1.live != count { print("fleet \(count): note: \(stat1.live) of \(count) agents connected at the end of the steady window") }
 
         // 7. Resync: SIGTERM, restart on the same ports and database, until every agent long-polls again.
         let killed = nanos()
@@ -305,13 +319,15 @@ enum FleetBench {
         var allBack: UInt64?
         do {
             try await waitFor("all \(count) agents long-polling after the restart", timeout: 180 + Double(count) / 20, every: .milliseconds(50)) {
-                guard let stat = output.lastStat, stat.nanos > exited + 200_000_000, stat.polling == count else { return false }
+                guard let stat = output.lastStat, stat.nanos > exited + 200_000_000, stat.live == count else { return false }
                 allBack = stat.nanos
                 return true
             }
         } catch {
-            print("fleet \(count): \(error) (\(output.lastStat?.polling ?? 0) polling)")
+            print("fleet \(count): \(error) (\(output.lastStat?.live ?? 0) connected)")
         }
+        try await Task.sleep(for: .seconds(2))
+        print("fleet \(count): after the restart the controller reports \(await controllerWaiting(metricsPort: ports.metrics).map(String.init) ?? "?") long polls waiting")
         let resyncStats = output.state.withLock { $0.stats.filter { $0.nanos >= killed } }
         var peak = 0.0
         for (previous, next) in zip(resyncStats, resyncStats.dropFirst()) {

@@ -25,9 +25,10 @@ import Synchronization
 // across processes on this machine):
 //   ready <count> <nanos>               every client made
 //   rev <index> <revision> <nanos>      agent <index> received a new desired revision
-//   stat <nanos> polling=<n> connects=<c> failures=<f> status=<s> alerts=<a>
+//   stat <nanos> polling=<n> live=<l> connects=<c> failures=<f> status=<s> alerts=<a>
 //       once a second; polling: long polls sent and not yet answered (the agent is waiting on the
-//       controller); connects: requests started by an agent whose previous request failed
+//       controller); live: agents whose current long poll is sent or whose last one was answered
+//       (the moment between an answer and the next poll counts as connected); connects: requests started by an agent whose previous request failed
 //       (reconnection attempts, cumulative); failures, status, alerts: cumulative.
 
 func monotonicNanos() -> UInt64 {
@@ -44,14 +45,14 @@ func fail(_ message: String) -> Never {
 /// Raises the soft limit of open files to the hard one (as root, the hard one too).
 func raiseFileLimit(to wanted: rlim_t) -> rlim_t {
     var limit = rlimit()
-    getrlimit(RLIMIT_NOFILE, &limit)
+    getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
     if limit.rlim_max < wanted {
         var raised = rlimit(rlim_cur: wanted, rlim_max: wanted)
-        if setrlimit(RLIMIT_NOFILE, &raised) == 0 { return wanted }
+        if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &raised) == 0 { return wanted }
     }
     limit.rlim_cur = limit.rlim_max
-    setrlimit(RLIMIT_NOFILE, &limit)
-    getrlimit(RLIMIT_NOFILE, &limit)
+    setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+    getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
     return limit.rlim_cur
 }
 
@@ -69,11 +70,13 @@ let pki = URL(fileURLWithPath: pkiPath)
 let agentsDirectory = pki.appendingPathComponent("agents")
 let trustDomain = option("trust-domain") ?? "qbeast.bench"
 
-func agentFiles(_ index: Int) -> (certificate: URL, key: URL) {
+@Sendable func agentFiles(_ index: Int) -> (certificate: URL, key: URL) {
     (agentsDirectory.appendingPathComponent("\(index).pem"), agentsDirectory.appendingPathComponent("\(index)-key.pem"))
 }
 
 // MARK: prepare
+
+let prepareErrors = Mutex<[String]>([])
 
 func prepare() throws {
     let fm = FileManager.default
@@ -94,7 +97,6 @@ func prepare() throws {
     let missing = (0..<count).filter { !fm.fileExists(atPath: agentFiles($0).certificate.path) }
     let started = monotonicNanos()
     let now = Date()
-    let errors = Mutex<[String]>([])
     // Key generation and signing are CPU-bound and independent: one chunk per core at a time.
     let chunks = stride(from: 0, to: missing.count, by: 256).map { Array(missing[$0..<min($0 + 256, missing.count)]) }
     DispatchQueue.concurrentPerform(iterations: chunks.count) { chunk in
@@ -109,11 +111,11 @@ func prepare() throws {
                 // The certificate last: its presence marks the pair complete.
                 try certificate.pemString().write(to: files.certificate, atomically: true, encoding: .utf8)
             } catch {
-                errors.withLock { $0.append("agent \(index): \(error)") }
+                prepareErrors.withLock { $0.append("agent \(index): \(error)") }
             }
         }
     }
-    if let first = errors.withLock({ $0.first }) { fail(first) }
+    if let first = prepareErrors.withLock({ $0.first }) { fail(first) }
     let seconds = Double(monotonicNanos() - started) / 1e9
     print("prepared \(missing.count) new agent certificates in \(String(format: "%.2f", seconds)) s (\(count - missing.count) cached)")
 }
@@ -121,6 +123,7 @@ func prepare() throws {
 // MARK: run
 
 let polling = Atomic<Int>(0)
+let live = Atomic<Int>(0)
 let connects = Atomic<Int>(0)
 let failures = Atomic<Int>(0)
 let statusSent = Atomic<Int>(0)
@@ -178,6 +181,8 @@ struct AgentState {
     var workspaces: [(name: String, generation: Int64)] = []
     /// Whether the agent's last request failed: its next one is a reconnection attempt.
     var down = false
+    /// Whether its current long poll has been sent, or its last one answered (not failed).
+    var live = false
 }
 
 final class SimAgent: Sendable {
@@ -216,6 +221,14 @@ final class SimAgent: Sendable {
         }
     }
 
+    func setLive(_ value: Bool) {
+        let changed = state.withLock { state in
+            defer { state.live = value }
+            return state.live != value
+        }
+        if changed { live.add(value ? 1 : -1, ordering: .relaxed) }
+    }
+
     /// The agent's desired-state loop: long poll, note a new revision, poll again.
     func follow() async {
         var attempt = 0
@@ -223,8 +236,9 @@ final class SimAgent: Sendable {
             let after = state.withLock { $0.revision }
             let counted = Flag()
             do {
-                let response = try await send(.GET, "/agent/v1/desired?after=\(after)&timeout=30", deadline: .seconds(60)) {
+                let response = try await send(.GET, "/agent/v1/desired?after=\(after)&timeout=30", deadline: .seconds(60)) { [self] in
                     if !counted.value.exchange(true, ordering: .relaxed) { polling.add(1, ordering: .relaxed) }
+                    setLive(true)
                 }
                 if counted.value.exchange(false, ordering: .relaxed) { polling.subtract(1, ordering: .relaxed) }
                 attempt = 0
@@ -237,6 +251,7 @@ final class SimAgent: Sendable {
                 }
             } catch {
                 if counted.value.exchange(false, ordering: .relaxed) { polling.subtract(1, ordering: .relaxed) }
+                setLive(false)
                 try? await Task.sleep(for: policy.delay(attempt: attempt))
                 attempt += 1
             }
@@ -324,14 +339,13 @@ func run() async throws {
         configuration.decompression = .disabled
         agents.append(SimAgent(index: index, client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration), base: url))
     }
-    print("ready \(count) \(monotonicNanos())")
-    fflush(stdout)
+    FileHandle.standardOutput.write(Data("ready \(count) \(monotonicNanos())\n".utf8))
 
     await withTaskGroup(of: Void.self) { group in
         group.addTask {
             while true {
                 try? await Task.sleep(for: .seconds(1))
-                emit("stat \(monotonicNanos()) polling=\(polling.load(ordering: .relaxed)) connects=\(connects.load(ordering: .relaxed)) "
+                emit("stat \(monotonicNanos()) polling=\(polling.load(ordering: .relaxed)) live=\(live.load(ordering: .relaxed)) connects=\(connects.load(ordering: .relaxed)) "
                      + "failures=\(failures.load(ordering: .relaxed)) status=\(statusSent.load(ordering: .relaxed)) alerts=\(alertsSent.load(ordering: .relaxed))")
             }
         }
