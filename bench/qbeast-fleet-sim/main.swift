@@ -109,7 +109,7 @@ func prepare() throws {
                 let files = agentFiles(index)
                 try key.pemRepresentation.write(to: files.key, atomically: false, encoding: .utf8)
                 // The certificate last: its presence marks the pair complete.
-                try certificate.pemString().write(to: files.certificate, atomically: true, encoding: .utf8)
+                try certificate.pemString().write(to: files.certificate, atomically: false, encoding: .utf8)
             } catch {
                 prepareErrors.withLock { $0.append("agent \(index): \(error)") }
             }
