@@ -38,6 +38,8 @@ enum FleetBench {
         var peakConnectRate: Double
         var reconnectAttempts: Int
         var failures: Int
+        var tcpOpens: Int
+        var peakTCPOpenRate: Double
     }
 
     // MARK: The simulator's stdout
@@ -120,6 +122,15 @@ enum FleetBench {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
         return status.split(separator: "\n").first { $0.hasPrefix("\(field):") }
             .flatMap { Int($0.split(whereSeparator: \.isWhitespace)[1]) } ?? 0
+    }
+
+    /// TCP connection attempts made on this machine so far (`Tcp: ActiveOpens` of /proc/net/snmp;
+    /// machine-wide, so other work on the machine adds a little).
+    static func tcpActiveOpens() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/net/snmp", encoding: .utf8) else { return 0 }
+        let lines = text.split(separator: "\n").filter { $0.hasPrefix("Tcp:") }.map { $0.split(separator: " ") }
+        guard lines.count == 2, let column = lines[0].firstIndex(of: "ActiveOpens") else { return 0 }
+        return Int(lines[1][column]) ?? 0
     }
 
     static func openFiles(pid: Int32) -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0 }
@@ -253,7 +264,8 @@ enum FleetBench {
         }
         started = nanos()
         let sim = try spawn(simulator, ["run", "--url", "https://127.0.0.1:\(ports.agent)", "--pki", pki, "--count", "\(count)"]
-                                + (environment["FLEET_HTTP1"] == "1" ? ["--http1"] : []),
+                                + (environment["FLEET_HTTP1"] == "1" ? ["--http1"] : [])
+                                + (environment["FLEET_AHC_CONNECT_RETRY"] == "1" ? ["--ahc-connect-retry"] : []),
                             log: work.path("sim-\(count).log"), stdout: pipe)
         defer {
             if sim.isRunning { sim.terminate(); sim.waitUntilExit() }
@@ -261,7 +273,7 @@ enum FleetBench {
             pipe.fileHandleForReading.readabilityHandler = nil
         }
         try await waitFor("all \(count) agents long-polling", timeout: 120 + Double(count) / 20) {
-            output.lastStat?.live == count
+            output.lastStat?.live == count && output.state.withLock { $0.revisions.allSatisfy { !$0.isEmpty } }
         }
         let connectSeconds = seconds(started, nanos())
         print("fleet \(count): controller reports \(await controllerWaiting(metricsPort: ports.metrics).map(String.init) ?? "?") long polls waiting")
@@ -310,6 +322,13 @@ enum FleetBench {
         if stat1.live != count { print("fleet \(count): note: \(stat1.live) of \(count) agents connected at the end of the steady window") }
 
         // 7. Resync: SIGTERM, restart on the same ports and database, until every agent long-polls again.
+        let opens = Locked<[(UInt64, Int)]>([])
+        let sampler = Task {
+            while !Task.isCancelled {
+                opens.value.withLock { $0.append((nanos(), tcpActiveOpens())) }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
         let killed = nanos()
         controller.terminate()
         controller.waitUntilExit()
@@ -328,6 +347,19 @@ enum FleetBench {
         }
         try await Task.sleep(for: .seconds(2))
         print("fleet \(count): after the restart the controller reports \(await controllerWaiting(metricsPort: ports.metrics).map(String.init) ?? "?") long polls waiting")
+        sampler.cancel()
+        let openSamples = opens.value.withLock { $0 }
+        var peakOpens = 0.0
+        for (index, sample) in openSamples.enumerated() {
+            // Attempts within the following second.
+            guard let later = openSamples[index...].last(where: { $0.0 <= sample.0 + 1_000_000_000 }), later.0 > sample.0 else { continue }
+            if later.0 - sample.0 >= 900_000_000 { peakOpens = max(peakOpens, Double(later.1 - sample.1) / seconds(sample.0, later.0)) }
+        }
+        let tcpOpens = (openSamples.last?.1 ?? 0) - (openSamples.first?.1 ?? 0)
+        if let dump = environment["FLEET_DUMP"] {
+            let lines = output.state.withLock { $0.stats.map { "\($0.nanos) polling=\($0.polling) live=\($0.live) connects=\($0.connects) failures=\($0.failures) status=\($0.status) alerts=\($0.alerts)" } }
+            try? ("killed=\(killed) exited=\(exited) ready=\(ready)\n" + lines.joined(separator: "\n") + "\n").write(toFile: "\(dump)-\(count).txt", atomically: false, encoding: .utf8)
+        }
         let resyncStats = output.state.withLock { $0.stats.filter { $0.nanos >= killed } }
         var peak = 0.0
         for (previous, next) in zip(resyncStats, resyncStats.dropFirst()) {
@@ -348,7 +380,7 @@ enum FleetBench {
                        heartbeatsPerSecond: heartbeats, controllerFDs: fds, shutdownSeconds: seconds(killed, exited),
                        restartReadySeconds: seconds(exited, ready), resyncSeconds: allBack.map { seconds(ready, $0) },
                        resyncFromKillSeconds: allBack.map { seconds(killed, $0) }, peakConnectRate: peak, reconnectAttempts: attempts,
-                       failures: failures)
+                       failures: failures, tcpOpens: tcpOpens, peakTCPOpenRate: peakOpens)
     }
 
     static func report(_ figures: Figures) {
@@ -366,7 +398,8 @@ enum FleetBench {
         print("fleet \(n): restart: SIGTERM → exit \(String(format: "%.1f", figures.shutdownSeconds)) s, start → ready \(String(format: "%.1f", figures.restartReadySeconds)) s, "
               + "ready → all \(n) long-polling \(figures.resyncSeconds.map { String(format: "%.1f s", $0) } ?? "not reached") "
               + "(\(figures.resyncFromKillSeconds.map { String(format: "%.1f s", $0) } ?? "–") from SIGTERM); "
-              + "reconnection attempts \(figures.reconnectAttempts) (peak \(String(format: "%.0f", figures.peakConnectRate))/s), failed requests \(figures.failures)")
+              + "requests retried by agents \(figures.reconnectAttempts) (peak \(String(format: "%.0f", figures.peakConnectRate))/s), failed requests \(figures.failures); "
+              + "TCP connection attempts \(figures.tcpOpens) (peak \(String(format: "%.0f", figures.peakTCPOpenRate))/s over 1 s)")
     }
 }
 

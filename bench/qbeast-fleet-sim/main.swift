@@ -15,7 +15,7 @@ import Synchronization
 //       Makes (once) a CA and server certificate in DIR and N agent certificates (ECDSA P-256) in
 //       DIR/agents, each for spiffe://D/tenant/f<i>/environment/prod; kept for reuse by later runs.
 //   qbeast-fleet-sim run --url https://127.0.0.1:PORT --pki DIR --count N [--heartbeat 30]
-//                        [--alert-every 600] [--http1]
+//                        [--alert-every 600] [--http1] [--ahc-connect-retry]
 //       N agents, each with its own certificate and its own HTTPClient (so its own connection), doing
 //       what the real agent does on the wire: desired-state long polls, status heartbeats every
 //       30 s (random phase, ±10 % jitter), an occasional alert batch; failures retried with the
@@ -27,8 +27,8 @@ import Synchronization
 //   rev <index> <revision> <nanos>      agent <index> received a new desired revision
 //   stat <nanos> polling=<n> live=<l> connects=<c> failures=<f> status=<s> alerts=<a>
 //       once a second; polling: long polls sent and not yet answered (the agent is waiting on the
-//       controller); live: agents whose current long poll is sent or whose last one was answered
-//       (the moment between an answer and the next poll counts as connected); connects: requests started by an agent whose previous request failed
+//       controller); live: agents whose current long poll is sent, or whose last one was answered
+//       less than a second ago (the moment between an answer and the next poll); connects: requests started by an agent whose previous request failed
 //       (reconnection attempts, cumulative); failures, status, alerts: cumulative.
 
 func monotonicNanos() -> UInt64 {
@@ -123,7 +123,6 @@ func prepare() throws {
 // MARK: run
 
 let polling = Atomic<Int>(0)
-let live = Atomic<Int>(0)
 let connects = Atomic<Int>(0)
 let failures = Atomic<Int>(0)
 let statusSent = Atomic<Int>(0)
@@ -181,8 +180,10 @@ struct AgentState {
     var workspaces: [(name: String, generation: Int64)] = []
     /// Whether the agent's last request failed: its next one is a reconnection attempt.
     var down = false
-    /// Whether its current long poll has been sent, or its last one answered (not failed).
-    var live = false
+    /// When its last long poll was answered (0 while one is sent and waiting, or after a failure).
+    var answeredAt: UInt64 = 0
+    /// Whether its current long poll has been sent and not yet answered.
+    var waiting = false
 }
 
 final class SimAgent: Sendable {
@@ -221,12 +222,10 @@ final class SimAgent: Sendable {
         }
     }
 
-    func setLive(_ value: Bool) {
-        let changed = state.withLock { state in
-            defer { state.live = value }
-            return state.live != value
-        }
-        if changed { live.add(value ? 1 : -1, ordering: .relaxed) }
+    /// Connected: a long poll is sent and waiting, or the last one was answered under a second ago
+    /// (the moment between an answer and the next poll).
+    func connected(at now: UInt64) -> Bool {
+        state.withLock { $0.waiting || ($0.answeredAt > 0 && now - $0.answeredAt < 1_000_000_000) }
     }
 
     /// The agent's desired-state loop: long poll, note a new revision, poll again.
@@ -238,8 +237,10 @@ final class SimAgent: Sendable {
             do {
                 let response = try await send(.GET, "/agent/v1/desired?after=\(after)&timeout=30", deadline: .seconds(60)) { [self] in
                     if !counted.value.exchange(true, ordering: .relaxed) { polling.add(1, ordering: .relaxed) }
-                    setLive(true)
+                    state.withLock { $0.waiting = true; $0.answeredAt = 0 }
                 }
+                let answered = monotonicNanos()
+                state.withLock { $0.waiting = false; $0.answeredAt = answered }
                 if counted.value.exchange(false, ordering: .relaxed) { polling.subtract(1, ordering: .relaxed) }
                 attempt = 0
                 guard let revision = response.revision else { throw SimError(description: "no Qbeast-Revision header") }
@@ -251,7 +252,7 @@ final class SimAgent: Sendable {
                 }
             } catch {
                 if counted.value.exchange(false, ordering: .relaxed) { polling.subtract(1, ordering: .relaxed) }
-                setLive(false)
+                state.withLock { $0.waiting = false; $0.answeredAt = 0 }
                 try? await Task.sleep(for: policy.delay(attempt: attempt))
                 attempt += 1
             }
@@ -337,15 +338,22 @@ func run() async throws {
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(10)))
         configuration.httpVersion = flag("http1") ? .http1Only : .automatic
         configuration.decompression = .disabled
+        // AsyncHTTPClient's own connection retry (100 ms × 1.25ⁿ, 3 % jitter) off, as in the agent's
+        // ControllerClient: a failed connection reaches the RetryPolicy at once. `--ahc-connect-retry`
+        // turns it back on (the agent before that fix).
+        configuration.connectionPool.retryConnectionEstablishment = flag("ahc-connect-retry")
         agents.append(SimAgent(index: index, client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration), base: url))
     }
     FileHandle.standardOutput.write(Data("ready \(count) \(monotonicNanos())\n".utf8))
 
+    let fleet = agents
     await withTaskGroup(of: Void.self) { group in
         group.addTask {
             while true {
                 try? await Task.sleep(for: .seconds(1))
-                emit("stat \(monotonicNanos()) polling=\(polling.load(ordering: .relaxed)) live=\(live.load(ordering: .relaxed)) connects=\(connects.load(ordering: .relaxed)) "
+                let now = monotonicNanos()
+                let live = fleet.reduce(0) { $0 + ($1.connected(at: now) ? 1 : 0) }
+                emit("stat \(now) polling=\(polling.load(ordering: .relaxed)) live=\(live) connects=\(connects.load(ordering: .relaxed)) "
                      + "failures=\(failures.load(ordering: .relaxed)) status=\(statusSent.load(ordering: .relaxed)) alerts=\(alertsSent.load(ordering: .relaxed))")
             }
         }
@@ -355,7 +363,7 @@ func run() async throws {
                 flushOutput()
             }
         }
-        for agent in agents {
+        for agent in fleet {
             group.addTask { await agent.follow() }
             group.addTask { await agent.heartbeat(interval: heartbeat) }
             if alertEvery > 0 { group.addTask { await agent.alerts(every: alertEvery) } }
