@@ -183,9 +183,15 @@ enum FleetBench {
         }
     }
 
+    /// The simulator: a wait fails at once when it has exited.
+    static let watched = Locked<Process?>(nil)
+
     static func waitFor(_ what: String, timeout: Double, every: Duration = .milliseconds(100), _ condition: () async -> Bool) async throws {
         let deadline = nanos() + UInt64(timeout * 1e9)
         while nanos() < deadline {
+            if let process = watched.value.withLock({ $0 }), !process.isRunning {
+                throw BenchFailure("\(process.executableURL?.lastPathComponent ?? "a process") exited while waiting for \(what)")
+            }
             if await condition() { return }
             try await Task.sleep(for: every)
         }
@@ -267,7 +273,9 @@ enum FleetBench {
                                 + (environment["FLEET_HTTP1"] == "1" ? ["--http1"] : [])
                                 + (environment["FLEET_AHC_CONNECT_RETRY"] == "1" ? ["--ahc-connect-retry"] : []),
                             log: work.path("sim-\(count).log"), stdout: pipe)
+        watched.value.withLock { $0 = sim }
         defer {
+            watched.value.withLock { $0 = nil }
             if sim.isRunning { sim.terminate(); sim.waitUntilExit() }
             if controller.isRunning { controller.terminate(); controller.waitUntilExit() }
             pipe.fileHandleForReading.readabilityHandler = nil

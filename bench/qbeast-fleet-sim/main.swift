@@ -225,7 +225,7 @@ final class SimAgent: Sendable {
     /// Connected: a long poll is sent and waiting, or the last one was answered under a second ago
     /// (the moment between an answer and the next poll).
     func connected(at now: UInt64) -> Bool {
-        state.withLock { $0.waiting || ($0.answeredAt > 0 && now - $0.answeredAt < 1_000_000_000) }
+        state.withLock { $0.waiting || ($0.answeredAt > 0 && $0.answeredAt + 1_000_000_000 > now) }
     }
 
     /// The agent's desired-state loop: long poll, note a new revision, poll again.
