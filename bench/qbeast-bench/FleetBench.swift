@@ -35,6 +35,8 @@ enum FleetBench {
         var restartReadySeconds: Double
         var resyncSeconds: Double?
         var resyncFromKillSeconds: Double?
+        var resyncServerSeconds: Double?
+        var connectServerSeconds: Double
         var peakConnectRate: Double
         var reconnectAttempts: Int
         var failures: Int
@@ -284,8 +286,13 @@ enum FleetBench {
             output.lastStat?.live == count && output.state.withLock { $0.revisions.allSatisfy { !$0.isEmpty } }
         }
         let connectSeconds = seconds(started, nanos())
-        print("fleet \(count): controller reports \(await controllerWaiting(metricsPort: ports.metrics).map(String.init) ?? "?") long polls waiting")
-        print("fleet \(count): all \(count) agents long-polling \(String(format: "%.1f", connectSeconds)) s after the simulator started")
+        // The controller's side: its gauge reaches N when a poll starts waiting beside N - 1 others.
+        try await waitFor("the controller holding \(count) long polls", timeout: 120 + Double(count) / 20, every: .milliseconds(250)) {
+            (await controllerWaiting(metricsPort: ports.metrics) ?? 0) >= count
+        }
+        let connectServerSeconds = seconds(started, nanos())
+        print("fleet \(count): all \(count) agents long-polling \(String(format: "%.1f", connectSeconds)) s after the simulator started "
+              + "(the agents' view), \(String(format: "%.1f", connectServerSeconds)) s (the controller holding all \(count) polls)")
 
         // 5. Propagation: one workspace PUT per environment; for each, 2xx → that agent has the new revision.
         let baseline = output.state.withLock { $0.revisions.map { $0.last?.revision ?? 0 } }
@@ -353,8 +360,16 @@ enum FleetBench {
         } catch {
             print("fleet \(count): \(error) (\(output.lastStat?.live ?? 0) connected)")
         }
-        try await Task.sleep(for: .seconds(2))
-        print("fleet \(count): after the restart the controller reports \(await controllerWaiting(metricsPort: ports.metrics).map(String.init) ?? "?") long polls waiting")
+        var serverBack: UInt64?
+        do {
+            try await waitFor("the restarted controller holding \(count) long polls", timeout: 120, every: .milliseconds(250)) {
+                guard (await controllerWaiting(metricsPort: ports.metrics) ?? 0) >= count else { return false }
+                serverBack = nanos()
+                return true
+            }
+        } catch {
+            print("fleet \(count): \(error) (\(await controllerWaiting(metricsPort: ports.metrics) ?? 0))")
+        }
         sampler.cancel()
         let openSamples = opens.value.withLock { $0 }
         var peakOpens = 0.0
@@ -387,7 +402,8 @@ enum FleetBench {
                        controllerRSSKiB: rss, controllerHWMKiB: hwm, controllerCPU: controllerCPU, simRSSKiB: simRSS, simCPU: simCPU,
                        heartbeatsPerSecond: heartbeats, controllerFDs: fds, shutdownSeconds: seconds(killed, exited),
                        restartReadySeconds: seconds(exited, ready), resyncSeconds: allBack.map { seconds(ready, $0) },
-                       resyncFromKillSeconds: allBack.map { seconds(killed, $0) }, peakConnectRate: peak, reconnectAttempts: attempts,
+                       resyncFromKillSeconds: allBack.map { seconds(killed, $0) },
+                       resyncServerSeconds: serverBack.map { seconds(ready, $0) }, connectServerSeconds: connectServerSeconds, peakConnectRate: peak, reconnectAttempts: attempts,
                        failures: failures, tcpOpens: tcpOpens, peakTCPOpenRate: peakOpens)
     }
 
@@ -405,7 +421,8 @@ enum FleetBench {
         print("fleet \(n): simulator VmRSS \(figures.simRSSKiB / 1024) MiB (\(figures.simRSSKiB / n) KiB per agent), CPU \(String(format: "%.1f", figures.simCPU * 100)) %")
         print("fleet \(n): restart: SIGTERM → exit \(String(format: "%.1f", figures.shutdownSeconds)) s, start → ready \(String(format: "%.1f", figures.restartReadySeconds)) s, "
               + "ready → all \(n) long-polling \(figures.resyncSeconds.map { String(format: "%.1f s", $0) } ?? "not reached") "
-              + "(\(figures.resyncFromKillSeconds.map { String(format: "%.1f s", $0) } ?? "–") from SIGTERM); "
+              + "(\(figures.resyncFromKillSeconds.map { String(format: "%.1f s", $0) } ?? "–") from SIGTERM), the controller holding all "
+              + "\(figures.resyncServerSeconds.map { String(format: "%.1f s", $0) } ?? "not reached") after ready; "
               + "requests retried by agents \(figures.reconnectAttempts) (peak \(String(format: "%.0f", figures.peakConnectRate))/s), failed requests \(figures.failures); "
               + "TCP connection attempts \(figures.tcpOpens) (peak \(String(format: "%.0f", figures.peakTCPOpenRate))/s over 1 s)")
     }
