@@ -344,6 +344,9 @@ enum FleetBench {
                 try? await Task.sleep(for: .milliseconds(100))
             }
         }
+        // The bench's own operator connection goes first: an idle HTTP/2 client connection holds the
+        // controller's graceful shutdown for ~5 s (Hummingbird waits for it), which is not the agents' doing.
+        try await api.shutdown()
         let killed = nanos()
         controller.terminate()
         controller.waitUntilExit()
@@ -395,7 +398,6 @@ enum FleetBench {
         sim.waitUntilExit()
         controller.terminate()
         controller.waitUntilExit()
-        try await api.shutdown()
 
         return Figures(agents: count, prepareSeconds: prepareSeconds, prepareNote: prepareNote, createSeconds: createSeconds, connectSeconds: connectSeconds,
                        idleRSSKiB: idleRSS, rolloutSeconds: rolloutSeconds, propagation: propagation, steadySeconds: window,
