@@ -161,6 +161,17 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")],
             path: "bench/qbeast-bench"
         ),
+        // `make bench` fleet section: N simulated agents, each with its own certificate, against a real controller.
+        .executableTarget(
+            name: "qbeast-fleet-sim",
+            dependencies: ["Agent", "SplitPlaneTLS", "SplitPlaneProtocol",
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "Crypto", package: "swift-crypto")],
+            path: "bench/qbeast-fleet-sim"
+        ),
         .testTarget(name: "SplitPlaneProtocolTests", dependencies: ["SplitPlaneProtocol"]),
         .testTarget(name: "AlertTemplatesTests", dependencies: ["AlertTemplates"]),
         .testTarget(name: "SplitPlaneTLSTests", dependencies: ["SplitPlaneTLS", "SplitPlaneTesting"]),

@@ -14,15 +14,17 @@ import SplitPlaneTesting
 //   3. Controller alert intake and routing vs Alertmanager 0.25 (AlertRoutingBench).
 //   4. Agent converging 20 components × 10 objects on the test Kubernetes API server, beside
 //      `kubectl apply --server-side` of the same objects (InstallBench).
+//   5. Fleet load: the real controller process against FLEET_AGENTS (default 1000, comma-separated
+//      for several runs) simulated agents with distinct certificates (FleetBench, qbeast-fleet-sim).
 //
-// BENCH_ONLY=rules,memory,alerting,install picks sections (default: all).
+// BENCH_ONLY=rules,memory,alerting,install,fleet picks sections (default: all).
 
 let environment = ProcessInfo.processInfo.environment
 let concurrency = Int(environment["BENCH_CONCURRENCY"] ?? "") ?? 4
 let memorySeconds = Int(environment["BENCH_MEMORY_SECONDS"] ?? "") ?? 300
 let binDirectory = environment["BENCH_BIN"] ?? ".build/release"
 let logger = Logger(label: "bench")
-let sections = Set((environment["BENCH_ONLY"] ?? "rules,memory,alerting,install").split(separator: ",").map(String.init))
+let sections = Set((environment["BENCH_ONLY"] ?? "rules,memory,alerting,install,fleet").split(separator: ",").map(String.init))
 
 func rulesYAML(count: Int, interval: String) -> String {
     var text = "groups:\n  - name: bench\n    interval: \(interval)\n    concurrency: \(concurrency)\n    rules:\n"
@@ -123,7 +125,19 @@ if sections.contains("install") {
           + "the other \(InstallBench.components - 1) components re-applied: \(change.applies > InstallBench.objectsPerComponent ? "yes ✘" : "none")")
 }
 
-if sections.isSubset(of: ["alerting", "install"]) { exit(0) }
+// MARK: 5. Fleet load
+
+if sections.contains("fleet") {
+    let limit = FleetBench.raiseFileLimit()
+    print("fleet: open-file limit \(limit) (inherited by the controller and the simulator); ephemeral ports "
+          + ((try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
+              .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\t", with: "–") ?? "?"))
+    for count in (environment["FLEET_AGENTS"] ?? "1000").split(separator: ",").compactMap({ Int($0) }) {
+        FleetBench.report(try await FleetBench.run(agents: count, work: work, binDirectory: binDirectory))
+    }
+}
+
+if sections.isSubset(of: ["alerting", "install", "fleet"]) { exit(0) }
 
 // MARK: 1. Evaluation round time
 

@@ -16,6 +16,10 @@ public actor DesiredStateNotifier {
     private var latest: [Key: Int64] = [:]
     private var waiters: [Key: [UUID: (after: Int64, continuation: CheckedContinuation<Void, Never>)]] = [:]
     private var shuttingDown = false
+    /// Kept alongside `waiters`: each long poll reads it for its gauge, and summing over every
+    /// environment there made each poll cost O(environments) (~3 % of the controller's CPU with
+    /// 10,000 agents connected, make bench fleet).
+    public private(set) var waiterCount = 0
 
     public init() {}
 
@@ -25,6 +29,7 @@ public actor DesiredStateNotifier {
         guard var keyWaiters = waiters[key] else { return }
         for (id, waiter) in keyWaiters where waiter.after < revision {
             keyWaiters[id] = nil
+            waiterCount -= 1
             waiter.continuation.resume()
         }
         waiters[key] = keyWaiters.isEmpty ? nil : keyWaiters
@@ -33,7 +38,10 @@ public actor DesiredStateNotifier {
     /// Wakes every waiter of `key` whatever its revision: the environment's certificates were revoked,
     /// and each held poll must re-check its caller.
     public func interrupt(_ key: Key) {
-        for waiter in (waiters.removeValue(forKey: key) ?? [:]).values { waiter.continuation.resume() }
+        for waiter in (waiters.removeValue(forKey: key) ?? [:]).values {
+            waiterCount -= 1
+            waiter.continuation.resume()
+        }
     }
 
     /// Wakes every waiter (each answers with the state as it is then, and its agent polls again): the
@@ -52,9 +60,8 @@ public actor DesiredStateNotifier {
             for waiter in keyWaiters.values { waiter.continuation.resume() }
         }
         waiters = [:]
+        waiterCount = 0
     }
-
-    public var waiterCount: Int { waiters.values.reduce(0) { $0 + $1.count } }
 
     /// Returns when `key` passes `revision`, on shutdown, or when the calling task is cancelled.
     public func wait(_ key: Key, after revision: Int64) async {
@@ -65,6 +72,7 @@ public actor DesiredStateNotifier {
                     continuation.resume()
                 } else {
                     waiters[key, default: [:]][id] = (revision, continuation)
+                    waiterCount += 1
                 }
             }
         } onCancel: {
@@ -74,6 +82,7 @@ public actor DesiredStateNotifier {
 
     private func cancel(_ key: Key, _ id: UUID) {
         if let waiter = waiters[key]?.removeValue(forKey: id) {
+            waiterCount -= 1
             waiter.continuation.resume()
         }
         if waiters[key]?.isEmpty == true { waiters[key] = nil }
