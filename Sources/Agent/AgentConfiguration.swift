@@ -4,8 +4,14 @@ import SplitPlaneTLS
 
 /// What `qbeast-agent run` is told. The agent has no inbound API: it only dials the controller.
 public struct AgentConfiguration: Sendable {
-    /// Base URL of the controller's agent gateway, e.g. `https://controller.qbeast.io:8444`.
-    public var controllerURL: String
+    /// Base URLs of the controller's agent gateway, e.g. `https://controller.qbeast.io:8444`: one, or
+    /// one per replica. The agent talks to one at a time and moves to the next when it cannot reach it.
+    public var controllerURLs: [String]
+    /// The first of `controllerURLs` (the only one, for a single controller).
+    public var controllerURL: String {
+        get { controllerURLs.first ?? "" }
+        set { if controllerURLs.isEmpty { controllerURLs = [newValue] } else { controllerURLs[0] = newValue } }
+    }
     /// The agent's certificate, key (never sent anywhere) and the CA bundle it trusts the controller with.
     public var tls: TLSFiles
     /// Small directory of durable state (instance id, outbox, last desired state); a PVC in the chart.
@@ -40,7 +46,11 @@ public struct AgentConfiguration: Sendable {
     public var renewCertificates = true
 
     public init(controllerURL: String, tls: TLSFiles, stateDirectory: String) {
-        self.controllerURL = controllerURL
+        self.init(controllerURLs: [controllerURL], tls: tls, stateDirectory: stateDirectory)
+    }
+
+    public init(controllerURLs: [String], tls: TLSFiles, stateDirectory: String) {
+        self.controllerURLs = controllerURLs
         self.tls = tls
         self.stateDirectory = stateDirectory
     }

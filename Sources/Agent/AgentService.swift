@@ -15,7 +15,7 @@ public final class AgentService: Service, Sendable {
     public let configuration: AgentConfiguration
     public let outbox: AlertOutbox
     public let readiness: Readiness
-    let client: ControllerClient
+    public let client: ControllerClient
     let state: AgentState
     let clock: any TimeSource
     let logger: Logger
@@ -69,7 +69,7 @@ public final class AgentService: Service, Sendable {
     public var reportedStatuses: [WorkspaceStatus] { get async { await state.statuses } }
 
     public func run() async throws {
-        logger.info("agent starting", metadata: ["controller": "\(configuration.controllerURL)", "instance": "\(outbox.instance)"])
+        logger.info("agent starting", metadata: ["controller": "\(configuration.controllerURLs.joined(separator: ","))", "instance": "\(outbox.instance)"])
         // Graceful shutdown cancels the loops; everything they own is already on disk.
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in

@@ -9,18 +9,19 @@ import SplitPlaneTLS
 import Synchronization
 
 /// The agent's only network peer: the controller's agent gateway over mutual TLS. Every call is
-/// outbound; the agent never listens for the controller.
+/// outbound; the agent never listens for the controller. With several controller replicas it talks
+/// to one at a time and moves on to the next when a request cannot reach it (see `ControllerURLs`).
 public final class ControllerClient: ComponentSource, Sendable {
     /// Replaced when the certificate is renewed; requests already running finish on the old one.
     private let current: Mutex<HTTPClient>
     private let retired = Mutex<[HTTPClient]>([])
-    private let baseURL: String
+    public let urls: ControllerURLs
 
     private var http: HTTPClient { current.withLock { $0 } }
 
     public init(configuration: AgentConfiguration) throws {
         current = Mutex(try Self.client(configuration.tls))
-        baseURL = configuration.controllerURL.hasSuffix("/") ? String(configuration.controllerURL.dropLast()) : configuration.controllerURL
+        urls = ControllerURLs(configuration.controllerURLs)
     }
 
     private static func client(_ tls: TLSFiles) throws -> HTTPClient {
@@ -64,7 +65,7 @@ public final class ControllerClient: ComponentSource, Sendable {
 
     /// `POST /agent/v1/certificate`: a certificate for a new key, over the current connection.
     public func renew(csr: String) async throws -> IssuedCertificate {
-        var request = HTTPClientRequest(url: "\(baseURL)/agent/v1/certificate")
+        var request = HTTPClientRequest(url: "/agent/v1/certificate")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(data: try StrictJSON.encode(RenewalRequest(csr: csr))))
@@ -74,14 +75,14 @@ public final class ControllerClient: ComponentSource, Sendable {
     /// Long poll: returns as soon as the environment's revision passes `after`, or unchanged after `timeout`.
     public func desiredState(after revision: Int64, timeout: Duration) async throws -> DesiredState {
         let seconds = timeout.components.seconds
-        let request = HTTPClientRequest(url: "\(baseURL)/agent/v1/desired?after=\(revision)&timeout=\(seconds)")
+        let request = HTTPClientRequest(url: "/agent/v1/desired?after=\(revision)&timeout=\(seconds)")
         // The controller holds the request for up to `timeout`; allow transfer time on top.
         let body = try await send(request, deadline: timeout + .seconds(30), kind: nil)
         return try StrictJSON.decoder().decode(DesiredState.self, from: body)
     }
 
     public func putStatus(_ report: StatusReport) async throws {
-        var request = HTTPClientRequest(url: "\(baseURL)/agent/v1/status")
+        var request = HTTPClientRequest(url: "/agent/v1/status")
         request.method = .PUT
         let data = try StrictJSON.encode(report)
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -90,7 +91,7 @@ public final class ControllerClient: ComponentSource, Sendable {
     }
 
     public func postAlerts(_ batch: AlertBatch) async throws -> Bool {
-        var request = HTTPClientRequest(url: "\(baseURL)/agent/v1/alerts")
+        var request = HTTPClientRequest(url: "/agent/v1/alerts")
         request.method = .POST
         let data = try StrictJSON.encode(batch)
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -109,16 +110,29 @@ public final class ControllerClient: ComponentSource, Sendable {
         guard ComponentCache.isContentHash(hash) else {
             throw ControllerClientError.unexpectedAnswer("component hash \"\(hash.prefix(80))\" is not sha256:<64 hex>")
         }
-        let body = try await send(HTTPClientRequest(url: "\(baseURL)/agent/v1/components/\(hash)"), deadline: .seconds(60), kind: nil)
+        let body = try await send(HTTPClientRequest(url: "/agent/v1/components/\(hash)"), deadline: .seconds(60), kind: nil)
         let component = try StrictJSON.decoder().decode(ResolvedComponent.self, from: body)
         guard component.hash == hash else { throw ControllerClientError.unexpectedAnswer("asked for component \(hash), received \(component.hash)") }
         try component.verify()
         return component
     }
 
+    /// Sends `request` (its URL a path) to the current controller URL. When no answer comes back — the
+    /// connection is refused or drops, or the deadline passes — the next request goes to the next URL;
+    /// an HTTP answer, even an error, keeps the agent where it is. The caller's retry loop resends.
     private func send(_ request: HTTPClientRequest, deadline: Duration, kind: (String, Int)?) async throws -> Data {
-        let response = try await http.execute(request, timeout: .seconds(deadline.components.seconds))
-        let body = try await response.body.collect(upTo: 64 << 20)
+        var request = request
+        let (index, baseURL) = urls.current
+        request.url = baseURL + request.url
+        let response: HTTPClientResponse
+        let body: ByteBuffer
+        do {
+            response = try await http.execute(request, timeout: .seconds(deadline.components.seconds))
+            body = try await response.body.collect(upTo: 64 << 20)
+        } catch {
+            urls.unreachable(index)
+            throw error
+        }
         if let (kind, bytes) = kind {
             // What left the environment, per message kind: the figure a customer's audit asks for.
             Counter(label: "qbeast_agent_bytes_sent_total", dimensions: [("kind", kind)]).increment(by: Int64(bytes))
@@ -129,6 +143,30 @@ public final class ControllerClient: ComponentSource, Sendable {
                                                 detail: problem?.detail ?? String(buffer: body).prefix(300).description)
         }
         return Data(buffer: body)
+    }
+}
+
+/// The controller URLs an agent may use (one per replica, or just one) and the one it uses now. A
+/// request that gets no answer moves the agent on to the next URL, round the list.
+public final class ControllerURLs: Sendable {
+    public let all: [String]
+    private let index = Mutex(0)
+
+    public init(_ urls: [String]) {
+        all = urls.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        precondition(!all.isEmpty, "at least one controller URL")
+    }
+
+    /// The URL requests go to now, with its position (to hand back to `unreachable`).
+    public var current: (index: Int, url: String) {
+        index.withLock { ($0, all[$0]) }
+    }
+
+    /// A request to `all[failed]` got no answer: move on to the next URL — unless another request
+    /// failing on the same URL has already done so, so that several loops failing at once on one
+    /// dead replica move the agent one step, not one step each.
+    public func unreachable(_ failed: Int) {
+        index.withLock { if $0 == failed { $0 = (failed + 1) % all.count } }
     }
 }
 

@@ -22,7 +22,15 @@ public final class TestAgent: Sendable {
     public static func start(tls: TLSFiles, controllerURL: String, stateDirectory: String,
                              heartbeat: Duration = .seconds(30), outboxMaxBatches: Int = 10_000,
                              metricsStoreURL: String? = nil, kubernetes: KubernetesConnection? = nil) throws -> TestAgent {
-        var configuration = AgentConfiguration(controllerURL: controllerURL, tls: tls, stateDirectory: stateDirectory)
+        try start(tls: tls, controllerURLs: [controllerURL], stateDirectory: stateDirectory, heartbeat: heartbeat,
+                  outboxMaxBatches: outboxMaxBatches, metricsStoreURL: metricsStoreURL, kubernetes: kubernetes)
+    }
+
+    /// An agent given several controller URLs (replicas), which it fails over along.
+    public static func start(tls: TLSFiles, controllerURLs: [String], stateDirectory: String,
+                             heartbeat: Duration = .seconds(30), outboxMaxBatches: Int = 10_000,
+                             metricsStoreURL: String? = nil, kubernetes: KubernetesConnection? = nil) throws -> TestAgent {
+        var configuration = AgentConfiguration(controllerURLs: controllerURLs, tls: tls, stateDirectory: stateDirectory)
         configuration.pollTimeout = .seconds(30)
         configuration.heartbeatInterval = heartbeat
         configuration.outboxMaxBatches = outboxMaxBatches

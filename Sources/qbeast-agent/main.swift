@@ -27,7 +27,7 @@ struct Run: AsyncParsableCommand {
     )
 
     @Option(help: "YAML configuration file.") var config: String?
-    @Option(help: "Controller agent-gateway URL, e.g. https://localhost:8444.") var controllerUrl: String?
+    @Option(help: "Controller agent-gateway URL, e.g. https://localhost:8444; for replicas a comma-separated list, used in turn when one is unreachable.") var controllerUrl: String?
     @Option(help: "PEM client certificate (its SPIFFE ID names tenant and environment).") var tlsCert: String?
     @Option(help: "PEM private key of the client certificate; it never leaves this machine.") var tlsKey: String?
     @Option(help: "PEM CA bundle the controller's certificate must chain to.") var caBundle: String?
@@ -91,13 +91,18 @@ struct Run: AsyncParsableCommand {
             guard let value = parseDuration(text), value > .zero else { throw ConfigurationError(setting: key, reason: "\"\(text)\" is not a positive duration") }
             return value
         }
-        let url = try required(flags.controllerUrl, "controllerUrl", "controller-url")
-        guard url.hasPrefix("https://") else { throw ConfigurationError(setting: "controllerUrl", reason: "must be an https:// URL") }
+        // One URL, or a comma-separated list (one per controller replica) the agent fails over along.
+        let urls = try required(flags.controllerUrl, "controllerUrl", "controller-url")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !urls.isEmpty else { throw ConfigurationError(setting: "controllerUrl", reason: "no URL given") }
+        for url in urls where !url.hasPrefix("https://") {
+            throw ConfigurationError(setting: "controllerUrl", reason: "\"\(url)\" must be an https:// URL")
+        }
         // The certificate comes later (configured files, the state directory, or enrollment); the CA
         // bundle is what the controller is trusted with until then.
         let caBundle = try required(flags.caBundle, "caBundle", "ca-bundle")
         var configuration = AgentConfiguration(
-            controllerURL: url, tls: TLSFiles(certificate: "", privateKey: "", trustBundle: caBundle),
+            controllerURLs: urls, tls: TLSFiles(certificate: "", privateKey: "", trustBundle: caBundle),
             stateDirectory: layers.string(flags.stateDir, key: "stateDir") ?? ".data/agent"
         )
         if let text = layers.string(flags.metricsListen, key: "metricsListen") {

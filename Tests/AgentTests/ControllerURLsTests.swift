@@ -1,0 +1,48 @@
+import Agent
+import Foundation
+import ServiceSupport
+import SplitPlaneProtocol
+import SplitPlaneTesting
+import Testing
+
+/// An agent given several controller URLs (one per replica) uses one and moves on when it gets no answer.
+@Suite struct ControllerURLsTests {
+    @Test func failuresOnOneURLMoveTheAgentOneStepRoundTheList() {
+        let urls = ControllerURLs(["https://a:8444/", "https://b:8444", "https://c:8444"])
+        #expect(urls.all == ["https://a:8444", "https://b:8444", "https://c:8444"])
+        #expect(urls.current.index == 0 && urls.current.url == "https://a:8444")
+        // Three loops failing on the same dead replica at once: one step, not three.
+        for _ in 0..<3 { urls.unreachable(0) }
+        #expect(urls.current.index == 1 && urls.current.url == "https://b:8444")
+        urls.unreachable(1)
+        urls.unreachable(2)
+        #expect(urls.current.index == 0, "round the list")
+    }
+
+    @Test func anUnreachableControllerIsSkippedButAnHTTPErrorIsNot() async throws {
+        let pki = try TestPKI()
+        let directory = try TemporaryDirectory()
+        defer { pki.remove(); directory.remove() }
+        let controller = try await TestController.start(pki: pki, databasePath: directory.path("controller.sqlite"))
+        let api = try TestHTTPClient.operatorClient(controller, pki: pki)
+        _ = try await api.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
+        _ = try await api.request(.POST, "/v1/tenants/acme/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#)
+        let dead = "https://localhost:\(try freeLoopbackPort())"
+
+        let client = try ControllerClient(configuration: AgentConfiguration(controllerURLs: [dead, controller.agentURL], tls: pki.agentTLS("acme-prod"),
+                                                                            stateDirectory: directory.path("a")))
+        await #expect(throws: (any Error).self) { try await client.desiredState(after: 0, timeout: .seconds(1)) }
+        #expect(client.urls.current.index == 1, "moved on from the refused connection")
+        #expect(try await client.desiredState(after: 0, timeout: .seconds(1)).revision >= 0)
+        try await client.shutdown()
+
+        // An environment the controller does not know: 403, an answer — the agent stays where it is.
+        let refused = try ControllerClient(configuration: AgentConfiguration(controllerURLs: [controller.agentURL, dead],
+                                                                             tls: pki.agentTLS("acme-unregistered"), stateDirectory: directory.path("b")))
+        await #expect(throws: ControllerClientError.self) { try await refused.desiredState(after: 0, timeout: .seconds(1)) }
+        #expect(refused.urls.current.index == 0)
+        try await refused.shutdown()
+        try await api.shutdown()
+        try await controller.stop()
+    }
+}

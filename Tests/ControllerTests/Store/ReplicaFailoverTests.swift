@@ -1,0 +1,308 @@
+import Agent
+import AsyncHTTPClient
+import Controller
+import Crypto
+import Foundation
+import ServiceSupport
+import SplitPlaneProtocol
+import SplitPlaneTLS
+import SplitPlaneTesting
+import Synchronization
+import Testing
+import X509
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue #8: a replica killed mid-work loses nothing. Three real `qbeast-controller` processes on one
+/// PostgreSQL database, agents (in process) spread over them, and one replica killed with SIGKILL in
+/// the middle of an alert storm: its agents go on through another replica, every alert is stored, and
+/// every alert group is notified — once, except for notifications the victim had sent but not yet
+/// recorded when it died, which are sent again when their lease runs out (a known issue, see below).
+@Suite struct ReplicaFailoverTests {
+    /// A `qbeast-controller serve` child process on loopback ports of its own.
+    final class ControllerProcess: @unchecked Sendable {
+        let name: String
+        let process: Process
+        let operatorPort: Int
+        let agentPort: Int
+        let metricsPort: Int
+        let log: String
+
+        var agentURL: String { "https://localhost:\(agentPort)" }
+        var operatorURL: String { "https://localhost:\(operatorPort)" }
+
+        init(name: String, process: Process, operatorPort: Int, agentPort: Int, metricsPort: Int, log: String) {
+            self.name = name
+            self.process = process
+            self.operatorPort = operatorPort
+            self.agentPort = agentPort
+            self.metricsPort = metricsPort
+            self.log = log
+        }
+
+        func kill9() {
+            guard process.isRunning else { return }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+
+        var logTail: String {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            return "--- \(name) (\(log)) ---\n" + text.split(separator: "\n").suffix(30).joined(separator: "\n")
+        }
+    }
+
+    /// The `qbeast-controller` executable of this build: `QBEAST_CONTROLLER_BIN`, or next to the test
+    /// bundle (`swift test` builds every product into the same directory), or `swift build --show-bin-path`.
+    static func controllerBinary() throws -> String {
+        if let path = ProcessInfo.processInfo.environment["QBEAST_CONTROLLER_BIN"] { return path }
+        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("qbeast-controller").path
+        if FileManager.default.isExecutableFile(atPath: besideTests) { return besideTests }
+        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let swift = Process()
+        swift.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        swift.arguments = ["swift", "build", "--show-bin-path"]
+        swift.currentDirectoryURL = package
+        let output = Pipe()
+        swift.standardOutput = output
+        swift.standardError = FileHandle.nullDevice
+        try swift.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        swift.waitUntilExit()
+        let path = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) + "/qbeast-controller"
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw TestServerError.notInstalled("qbeast-controller executable (swift build first; looked at \(besideTests) and \(path))")
+        }
+        return path
+    }
+
+    /// Starts a replica as scripts/lib.sh `start_controller` does: the PKI's CA and server certificate,
+    /// ports of its own, the shared database and routing file.
+    static func startController(_ name: String, binary: String, pki: TestPKI, database: String, routing: String,
+                                directory: TemporaryDirectory) throws -> ControllerProcess {
+        let (operatorPort, agentPort, metricsPort, enrollPort) = (try freeLoopbackPort(), try freeLoopbackPort(), try freeLoopbackPort(),
+                                                                  try freeLoopbackPort())
+        let tokenFile = directory.path("admin-token")
+        if !FileManager.default.fileExists(atPath: tokenFile) {
+            try TestController.adminToken.write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        }
+        let log = directory.path("\(name).log")
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [
+            "serve",
+            "--operator-listen", "127.0.0.1:\(operatorPort)", "--agent-listen", "127.0.0.1:\(agentPort)",
+            "--metrics-listen", "127.0.0.1:\(metricsPort)", "--enroll-listen", "127.0.0.1:\(enrollPort)",
+            "--ca-cert", pki.file("ca.pem").path, "--ca-key", pki.file("ca-key.pem").path,
+            "--tls-cert", pki.file("controller.pem").path, "--tls-key", pki.file("controller-key.pem").path,
+            "--client-ca", pki.caBundle, "--trust-domain", pki.trustDomain,
+            "--data-dir", directory.path("data-\(name)"), "--database", database,
+            "--admin-token-file", tokenFile, "--routing-config", routing,
+        ]
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        try? handle.close()
+        return ControllerProcess(name: name, process: process, operatorPort: operatorPort, agentPort: agentPort, metricsPort: metricsPort, log: log)
+    }
+
+    /// An agent certificate for `acme/<environment>`, written into the PKI's directory as `agent-acme-<environment>.pem`.
+    static func issueAgent(_ pki: TestPKI, environment: String) throws -> TLSFiles {
+        let ca = try CertificateAuthority.load(certificatePEM: String(contentsOf: pki.file("ca.pem"), encoding: .utf8),
+                                               privateKeyPEM: String(contentsOf: pki.file("ca-key.pem"), encoding: .utf8))
+        let key = P256.Signing.PrivateKey()
+        let now = Date()
+        let certificate = try ca.issueAgentCertificate(identity: SPIFFEIdentity(trustDomain: pki.trustDomain, tenant: "acme", environment: environment),
+                                                       publicKey: key.publicKey, notBefore: now.addingTimeInterval(-60),
+                                                       notAfter: now.addingTimeInterval(3600))
+        try key.pemRepresentation.write(to: pki.file("agent-acme-\(environment)-key.pem"), atomically: false, encoding: .utf8)
+        try certificate.serializeAsPEM().pemString.write(to: pki.file("agent-acme-\(environment).pem"), atomically: false, encoding: .utf8)
+        return pki.agentTLS("acme-\(environment)")
+    }
+
+    static func alertName(_ message: WebhookTestServer.Received) -> String? {
+        message.json?["groupLabels"]?["alertname"]?.stringValue
+    }
+
+    @Test func aReplicaKilledDuringAnAlertStormLosesNothingAndRepeatsOnlyItsInFlightSends() async throws {
+        let postgres = try await TestPostgres.shared()
+        let binary = try Self.controllerBinary()
+        let url = try await postgres.createDatabase()
+        let pki = try TestPKI()
+        let directory = try TemporaryDirectory()
+        let receiver = try await WebhookTestServer.start()
+        let routing = directory.path("routing.yaml")
+        try """
+        route:
+          receiver: hook
+          group_by: [alertname]
+          group_wait: 1s
+          group_interval: 1h
+          repeat_interval: 1h
+        receivers:
+          - name: hook
+            webhook_configs:
+              - url: \(receiver.url("/hook"))
+        """.write(toFile: routing, atomically: true, encoding: .utf8)
+
+        var replicas: [ControllerProcess] = []
+        var agents: [TestAgent] = []
+        var operatorClient: TestHTTPClient?
+        let plain = HTTPClient(eventLoopGroupProvider: .singleton)
+        defer {
+            // Every path: no controller process outlives the test.
+            for replica in replicas { replica.kill9() }
+            pki.remove()
+        }
+        do {
+            for index in 0..<3 {
+                replicas.append(try Self.startController("replica\(index)", binary: binary, pki: pki, database: "\(url)", routing: routing,
+                                                         directory: directory))
+            }
+            for replica in replicas {
+                try await eventually(timeout: .seconds(60), "\(replica.name) /readyz") {
+                    guard replica.process.isRunning else { throw TestServerError.failed("\(replica.name) exited") }
+                    let answer = try? await plain.execute(HTTPClientRequest(url: "http://127.0.0.1:\(replica.metricsPort)/readyz"), timeout: .seconds(2))
+                    return answer?.status == .ok
+                }
+            }
+            let (victim, survivor) = (replicas[0], replicas[2])
+            let operatorTLS = try TLSConfigurations.operatorClient(trustBundle: pki.caBundle)
+            let api = TestHTTPClient(baseURL: survivor.operatorURL, tls: operatorTLS)
+            operatorClient = api
+
+            // Six environments, two agents starting on each replica (each agent's URL list rotated).
+            let environments = (0..<6).map { "e\($0)" }
+            #expect(try await api.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#).status == 201)
+            for environment in environments {
+                let created = try await api.request(.POST, "/v1/tenants/acme/environments",
+                                                    json: #"{"name":"\#(environment)","cloud":"aws","mode":"provided"}"#)
+                #expect(created.status == 201)
+            }
+            for (index, environment) in environments.enumerated() {
+                let urls = (0..<3).map { replicas[(index + $0) % 3].agentURL }
+                agents.append(try TestAgent.start(tls: try Self.issueAgent(pki, environment: environment), controllerURLs: urls,
+                                                  stateDirectory: directory.path("agent-\(environment)")))
+            }
+            for agent in agents {
+                try await eventually(timeout: .seconds(30), "every agent connected") { await agent.service.desired != nil }
+            }
+            let fleet = agents
+            let onVictim = fleet.indices.filter { agents[$0].service.client.urls.current.url == victim.agentURL }
+            #expect(onVictim == [0, 3])
+
+            // The storm: each agent enqueues 60 alerts (distinct names), one batch each, paced over a
+            // second and a half. The victim dies once notifications are flowing and its agents' alerts
+            // are being stored, the storm still going.
+            let perAgent = 60
+            @Sendable func name(_ agent: Int, _ index: Int) -> String { "Storm-\(environments[agent])-\(index)" }
+            let enqueued = Counter()
+            let storm = Task {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for (index, agent) in fleet.enumerated() {
+                        group.addTask {
+                            for n in 0..<perAgent {
+                                try await agent.service.outbox.enqueue([AgentAlert(
+                                    workspace: "analytics", state: .firing, labels: ["alertname": name(index, n), "severity": "critical"],
+                                    annotations: [:], startsAt: Date())])
+                                enqueued.add()
+                                try await Task.sleep(for: .milliseconds(25))
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            @Sendable func storedNames() async throws -> Set<String> {
+                let answer = try await api.request(.GET, "/v1/alerts?tenant=acme")
+                guard answer.status == 200 else { return [] }
+                return Set(try answer.decode(ListResponse<StoredAlert>.self).items.compactMap { $0.labels["alertname"] })
+            }
+            try await eventually(timeout: .seconds(30), "notifications flowing and the victim's agents' alerts stored") {
+                guard !receiver.received.isEmpty else { return false }
+                return try await storedNames().contains { $0.hasPrefix("Storm-e0-") || $0.hasPrefix("Storm-e3-") }
+            }
+            victim.kill9()
+            let killedAt = Date()
+            let (enqueuedAtKill, notifiedAtKill) = (enqueued.value, receiver.received.count)
+            let storedAtKill = try await storedNames()
+            try await storm.value
+            let expected = Set(fleet.indices.flatMap { agent in (0..<perAgent).map { name(agent, $0) } })
+            // A notification the victim had claimed but not sent waits out its lease (120 s) first.
+            try await eventually(timeout: .seconds(240), "every alert stored") { try await storedNames() == expected }
+            for index in onVictim {
+                #expect(fleet[index].service.client.urls.current.url != victim.agentURL, "agent \(index) moved to another replica")
+                #expect(await fleet[index].service.outbox.count == 0)
+            }
+            try await eventually(timeout: .seconds(240), "a notification for every alert group") {
+                Set(receiver.received.filter { $0.path == "/hook" }.compactMap(Self.alertName)).isSuperset(of: expected)
+            }
+            // Every notification recorded as sent: none is left for a lease to run out and be sent again.
+            try await eventually(timeout: .seconds(240), "every notification recorded as sent") {
+                let answer = try await api.request(.GET, "/v1/notifications?limit=1000")
+                guard answer.status == 200 else { return false }
+                let records = try answer.decode(ListResponse<NotificationRecord>.self).items
+                return records.count >= expected.count && records.allSatisfy { $0.state == .sent }
+            }
+            // The survivors keep flushing and delivering a little longer: nothing more arrives.
+            try await Task.sleep(for: .seconds(3))
+            let hooks = receiver.received.filter { $0.path == "/hook" }
+            let sent = hooks.compactMap(Self.alertName)
+            let counts = Dictionary(sent.map { ($0, 1) }, uniquingKeysWith: +)
+            let twice = counts.filter { $0.value > 1 }
+            #expect(Set(sent) == expected)
+            // Delivery is at least once: a replica killed after a webhook accepted a notification but
+            // before it recorded it as sent leaves the claim to run out (the 120 s lease), and another
+            // replica sends it again. Nothing else may arrive twice: only groups the receiver had
+            // already got when the victim died (its sends, up to 16 in parallel), each at most twice.
+            let firstReceipt = Dictionary(hooks.compactMap { message in Self.alertName(message).map { ($0, message.receivedAt) } },
+                                          uniquingKeysWith: min)
+            let unexplained = twice.keys.filter { (firstReceipt[$0] ?? .distantFuture) > killedAt.addingTimeInterval(1) }
+            #expect(unexplained.isEmpty, "notified twice though not in flight when the replica died: \(unexplained.sorted())")
+            #expect(twice.count <= 16 && twice.values.allSatisfy { $0 == 2 }, "\(twice)")
+            #expect(sent.count == expected.count + twice.count, "\(sent.count) messages for \(expected.count) groups")
+            withKnownIssue("""
+                A replica killed between a webhook's 2xx and recording the notification as sent: the notification is \
+                sent again by another replica once its lease runs out (at-least-once delivery)
+                """, isIntermittent: true) {
+                #expect(twice.isEmpty, "notified more than once: \(twice.sorted { $0.key < $1.key })")
+            }
+            let records = try await api.request(.GET, "/v1/notifications?limit=1000").decode(ListResponse<NotificationRecord>.self).items
+            #expect(records.count == expected.count, "one notification per group")
+            print("replica failover: when \(victim.name) was killed \(enqueuedAtKill) of \(expected.count) alerts were enqueued, "
+                  + "\(storedAtKill.count) stored, \(notifiedAtKill) notified; "
+                  + "\(records.filter { $0.attempts > 1 }.count) notifications needed more than one attempt, "
+                  + "\(twice.count) notified twice, "
+                  + "\(records.filter { ($0.sentAt ?? $0.createdAt).timeIntervalSince($0.createdAt) > 60 }.count) were taken over after a lease ran out")
+            for replica in replicas.dropFirst() { #expect(replica.process.isRunning, "\(replica.name) still running") }
+        } catch {
+            let logs = replicas.map(\.logTail).joined(separator: "\n")
+            Issue.record("\(error)\n\(logs)")
+            for agent in agents { try? await agent.stop() }
+            try? await operatorClient?.shutdown()
+            try? await plain.shutdown()
+            try? await receiver.stop()
+            await postgres.dropDatabase(url)
+            directory.remove()
+            throw error
+        }
+        for agent in agents { try await agent.stop() }
+        try await operatorClient?.shutdown()
+        try await plain.shutdown()
+        try await receiver.stop()
+        for replica in replicas { replica.kill9() }
+        await postgres.dropDatabase(url)
+        directory.remove()
+    }
+}
+
+/// A count shared between the storm's tasks and the test.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func add() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
+}
