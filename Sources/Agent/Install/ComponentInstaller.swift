@@ -35,6 +35,8 @@ public actor ComponentInstaller {
     /// Objects found in the namespace this pass, per collection path and name (their labels): one
     /// list per kind instead of one read per object when checking that nothing foreign is taken over.
     private var existing: [String: [String: JSONValue]] = [:]
+    /// The workspace's own objects per collection, listed once per pass for the health read-back.
+    private var live: [String: [String: JSONValue]] = [:]
     /// Conditions last reported per workspace and component, so transition times survive between reports.
     var reported: [String: [String: [Condition]]] = [:]
 
@@ -52,7 +54,11 @@ public actor ComponentInstaller {
     /// One reconcile pass over every desired workspace; workspaces no longer desired are uninstalled.
     public func reconcile(_ workspaces: [DesiredWorkspace]) async {
         existing = [:]
-        defer { existing = [:] }
+        live = [:]
+        defer {
+            existing = [:]
+            live = [:]
+        }
         for workspace in workspaces {
             var record = inventory.load(workspace.name)
             for (name, component) in record.components where !workspace.components.contains(where: { $0.name == name }) {
@@ -213,7 +219,11 @@ public actor ComponentInstaller {
         var missing: [ObjectKey] = []
         for item in plan.items where !skipping.contains(item.key) && state.objects[item.key]?.isApplied != false {
             do {
-                let live = try await client.get(item.resource.path(namespace: namespace, name: item.key.name))
+                // An object missing from the list was deleted, or lost the agent's labels: either way it is applied again.
+                guard let live = try await liveObjects(item.resource, workspace: plan.workspace)[item.key.name] else {
+                    missing.append(item.key)
+                    continue
+                }
                 let generation = live["metadata"]?["generation"]?.intValue
                 if let applied = state.objects[item.key]?.generation, let generation, generation != applied {
                     missing.append(item.key)
@@ -231,12 +241,31 @@ public actor ComponentInstaller {
         return missing
     }
 
+    /// The workspace's objects of one resource in the namespace, by name: one labelled list per pass
+    /// instead of one read per object.
+    private func liveObjects(_ resource: APIResource, workspace: String) async throws -> [String: JSONValue] {
+        let collection = resource.path(namespace: namespace, name: nil)
+        if let cached = live[collection] { return cached }
+        let selector = "\(OwnershipLabels.managedBy)=\(OwnershipLabels.managedByValue),\(OwnershipLabels.workspace)=\(workspace)"
+        let list = try await client.get(collection, query: [("labelSelector", selector)])
+        let byName = Dictionary((list["items"]?.arrayValue ?? []).compactMap { object in
+            object["metadata"]?["name"]?.stringValue.map { ($0, object) }
+        }, uniquingKeysWith: { first, _ in first })
+        live[collection] = byName
+        return byName
+    }
+
     /// A Service that selects pods is ready once it has a ready endpoint; the Endpoints object is
     /// the endpoints controller's, so a cluster that publishes none says nothing either way.
     private func serviceEndpoints(_ service: JSONValue, _ verdict: ObjectHealth.Verdict) async -> ObjectHealth.Verdict {
+        let collection = "/api/v1/namespaces/\(namespace)/endpoints"
+        if live[collection] == nil, let list = try? await client.get(collection) {
+            live[collection] = Dictionary((list["items"]?.arrayValue ?? []).compactMap { object in
+                object["metadata"]?["name"]?.stringValue.map { ($0, object) }
+            }, uniquingKeysWith: { first, _ in first })
+        }
         guard service["spec"]?["selector"]?.objectValue?.isEmpty == false, service["spec"]?["type"]?.stringValue != "ExternalName",
-              let name = service["metadata"]?["name"]?.stringValue,
-              let endpoints = try? await client.get("/api/v1/namespaces/\(namespace)/endpoints/\(name)") else { return verdict }
+              let name = service["metadata"]?["name"]?.stringValue, let endpoints = live[collection]?[name] else { return verdict }
         let ready = (endpoints["subsets"]?.arrayValue ?? []).contains { ($0["addresses"]?.arrayValue ?? []).isEmpty == false }
         return ready ? verdict : ObjectHealth.Verdict(state: .progressing, message: "service has no ready endpoints")
     }

@@ -11,6 +11,7 @@ struct InstallPlan: Sendable {
     }
 
     var hash: String
+    var workspace: String
     var items: [Item] = []
     /// Per-object reasons the component may not be applied at all (confinement, unknown kinds).
     var refusals: [ObjectKey: String] = [:]
@@ -43,7 +44,7 @@ struct InstallPlan: Sendable {
 
     static func make(_ component: ResolvedComponent, discovery: APIDiscovery, confinement: NamespaceConfinement,
                      workspace: String) async throws -> InstallPlan {
-        var plan = InstallPlan(hash: component.hash)
+        var plan = InstallPlan(hash: component.hash, workspace: workspace)
         var seen = Set<ObjectKey>()
         for (index, manifest) in component.manifests.enumerated() {
             guard let key = ObjectKey(manifest) else {
