@@ -23,7 +23,10 @@ demo: build certs
 
 test: deps certs tools
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
-	swift test --skip-build $(SWIFT_BUILD_FLAGS)
+	swift test --skip-build $(SWIFT_BUILD_FLAGS) --skip ReplicaFailoverTests
+	# Three controller processes and PostgreSQL under an alert storm: run alone, so their load does not
+	# skew the timing of the conformance tests beside them.
+	swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter ReplicaFailoverTests
 	@scripts/e2e.sh
 	@python3 scripts/check-openapi.py
 	@scripts/check-api.sh

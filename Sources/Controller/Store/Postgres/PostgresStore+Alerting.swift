@@ -199,7 +199,7 @@ extension PostgresStore {
 
     /// Records the outcome and releases the claim.
     public func recordDelivery(id: Int64, _ outcome: DeliveryOutcome, at now: Date) async throws {
-        try await client.transaction(logger) { db in
+        _ = try await client.transaction(logger) { db in
             switch outcome {
             case .sent:
                 try await db.run("""
@@ -246,7 +246,7 @@ extension PostgresStore {
     // MARK: Silences
 
     public func createSilence(_ silence: Silence) async throws {
-        try await client.transaction(logger) { db in
+        _ = try await client.transaction(logger) { db in
             try await db.run("""
                 INSERT INTO silences (id, matchers, starts_at, ends_at, created_by, comment, created_at)
                 VALUES (\(silence.id), \(try Self.json(silence.matchers)), \(silence.startsAt.timeIntervalSince1970), \(silence.endsAt.timeIntervalSince1970),

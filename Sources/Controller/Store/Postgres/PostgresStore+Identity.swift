@@ -31,7 +31,7 @@ extension PostgresStore {
     }
 
     public func recordCertificate(_ certificate: AgentCertificate, at now: Date) async throws {
-        try await client.withConnection { db in
+        _ = try await client.withConnection { db in
             try await db.run("""
                 INSERT INTO certificates (serial, tenant, environment, method, not_before, not_after, issued_at)
                 VALUES (\(certificate.serial), \(certificate.tenant), \(certificate.environment), \(certificate.method),
@@ -115,7 +115,7 @@ extension PostgresStore {
     }
 
     public func audit(_ entry: AuditEntry) async throws {
-        try await client.withConnection { db in
+        _ = try await client.withConnection { db in
             try await db.run("""
                 INSERT INTO audit_log (at, actor, action, target, result, address, detail)
                 VALUES (\(entry.at.timeIntervalSince1970), \(entry.actor), \(entry.action), \(entry.target), \(entry.result), \(entry.address), \(entry.detail))
