@@ -19,15 +19,7 @@ import Testing
         let key = P256.Signing.PrivateKey()
         let kid = "cluster-key-1"
 
-        var jwks: JSONValue {
-            let raw = key.publicKey.x963Representation
-            func b64(_ data: Data) -> String {
-                data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-                    .replacingOccurrences(of: "=", with: "")
-            }
-            return ["keys": [["kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": .string(kid),
-                              "x": .string(b64(raw.subdata(in: 1..<33))), "y": .string(b64(raw.subdata(in: 33..<65)))]]]
-        }
+        var jwks: JSONValue { TestJWKS.document(for: key, kid: kid) }
 
         struct Claims: JWTPayload {
             var iss: IssuerClaim
