@@ -18,6 +18,8 @@ public final class WebhookTestServer: Sendable {
         public var body: Data
         public var json: JSONValue?
         public var receivedAt: Date
+        /// The `Idempotency-Key` header, by which a receiver can drop a repeat.
+        public var idempotencyKey: String?
     }
 
     public struct Answer: Sendable {
@@ -60,7 +62,8 @@ public final class WebhookTestServer: Sendable {
             if (200..<300).contains(answer.status) {
                 let json = (try? JSONSerialization.jsonObject(with: body)).map(jsonValue)
                 state.received.withLock {
-                    $0.append(Received(path: request.uri.path, contentType: request.headers[.contentType], body: body, json: json, receivedAt: Date()))
+                    $0.append(Received(path: request.uri.path, contentType: request.headers[.contentType], body: body, json: json, receivedAt: Date(),
+                                             idempotencyKey: request.headers[HTTPField.Name("Idempotency-Key")!]))
                 }
             }
             var headers = HTTPFields()

@@ -10,8 +10,10 @@ import SplitPlaneProtocol
 import Synchronization
 
 /// Sends recorded notifications: retries with exponential backoff, honours `Retry-After` on 429,
-/// spaces Slack messages to one channel at least a second apart, and records every outcome. A
-/// notification is recorded before it is sent, so a restart resends at most the one in flight.
+/// spaces Slack messages to one channel at least a second apart, and records every outcome. Each
+/// attempt is written down before its request goes out, so whoever takes over an attempt whose
+/// answer was never recorded (after a crash or a timeout) knows the receiver may have it: a Slack
+/// app's channel is asked, other receivers get the same `Idempotency-Key` again.
 public final class NotificationDelivery: Service, Sendable {
     let store: any ControllerStore
     let configSource: RoutingConfigSource
@@ -20,8 +22,10 @@ public final class NotificationDelivery: Service, Sendable {
     let http: HTTPClient
     let wake = WakeSignal()
     let idlePoll: Duration
+    /// Each request's whole time; it must stay well inside a PostgreSQL lease (30 s).
+    let requestTimeout: TimeAmount
     /// Earliest time the next message may go to each Slack channel.
-    private let channelFreeAt = Mutex<[String: Date]>([:])
+    let channelFreeAt = Mutex<[String: Date]>([:])
 
     static let slackSpacing: TimeInterval = 1
     static let maxBackoff: TimeInterval = 300
@@ -29,13 +33,14 @@ public final class NotificationDelivery: Service, Sendable {
     static let giveUpAfter: TimeInterval = 24 * 3600
 
     public init(store: any ControllerStore, configSource: RoutingConfigSource, clock: any TimeSource, logger: Logger,
-                http: HTTPClient = .shared, idlePoll: Duration = .seconds(1)) {
+                http: HTTPClient = .shared, idlePoll: Duration = .seconds(1), requestTimeout: TimeAmount = .seconds(10)) {
         self.store = store
         self.configSource = configSource
         self.clock = clock
         self.logger = logger
         self.http = http
         self.idlePoll = idlePoll
+        self.requestTimeout = requestTimeout
     }
 
     public func notificationsRecorded() { wake.signal() }
@@ -59,24 +64,40 @@ public final class NotificationDelivery: Service, Sendable {
             if lanes[lane] == nil { order.append(lane) }
             lanes[lane, default: []].append(notification)
         }
+        await withTaskGroup(of: Void.self) { renewal in
+            // A long round (a Slack channel's queue goes a message a second) outlives one lease.
+            renewal.addTask {
+                while (try? await Task.sleep(for: Self.leaseRenewal)) != nil {
+                    do { try await self.store.renewDeliveryLeases(at: self.clock.now()) } catch {
+                        self.logger.warning("cannot renew delivery leases", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+            await sendLanes(order.map { lanes[$0] ?? [] }, config: config)
+            renewal.cancelAll()
+        }
+        return due.count
+    }
+
+    private func sendLanes(_ lanes: [[PendingNotification]], config: RoutingConfig) async {
         await withTaskGroup(of: Void.self) { group in
             var running = 0
-            for lane in order {
+            for queue in lanes {
                 if running == Self.parallelSends {
                     await group.next()
                     running -= 1
                 }
-                let queue = lanes[lane] ?? []
                 group.addTask {
                     for notification in queue { await self.deliver(notification, config: config) }
                 }
                 running += 1
             }
         }
-        return due.count
     }
 
     static let parallelSends = 16
+    /// How often a delivery round renews its leases (PostgreSQL leases last 30 s).
+    static let leaseRenewal: Duration = .seconds(10)
 
     private func deliver(_ notification: PendingNotification, config: RoutingConfig) async {
         let now = clock.now()
@@ -85,7 +106,20 @@ public final class NotificationDelivery: Service, Sendable {
         if let integration {
             if let channel = channelKey(integration), let freeAt = channelFreeAt.withLock({ $0[channel] }), freeAt > now {
                 outcome = .deferred(until: freeAt)
+            } else if let earlier = await earlierAttempt(notification, integration: integration, at: now) {
+                outcome = earlier
             } else {
+                do {
+                    guard try await store.beginDeliveryAttempt(id: notification.id, at: now) else {
+                        logger.warning("notification taken over by another replica; not sent from here",
+                                       metadata: ["notification": "\(notification.id)", "group": "\(notification.content.groupID)"])
+                        return
+                    }
+                } catch {
+                    // Unrecorded, the attempt must not happen: nobody could tell later that it did.
+                    logger.error("cannot record a delivery attempt; not sent", metadata: ["notification": "\(notification.id)", "error": "\(error)"])
+                    return
+                }
                 outcome = await attempt(notification, integration: integration, at: now)
             }
         } else {
@@ -102,7 +136,7 @@ public final class NotificationDelivery: Service, Sendable {
             Counter(label: "qbeast_controller_notifications_total", dimensions: [("integration", kind), ("result", "sent")]).increment()
         case .deferred:
             break
-        case .retry(_, let error):
+        case .retry(_, let error), .outcomeUnknown(_, let error):
             Counter(label: "qbeast_controller_notifications_total", dimensions: [("integration", kind), ("result", "retry")]).increment()
             logger.warning("notification will be retried", metadata: ["integration": "\(notification.integration)", "group": "\(notification.content.groupID)",
                                                                      "attempt": "\(notification.attempts + 1)", "error": "\(error)"])
@@ -113,55 +147,47 @@ public final class NotificationDelivery: Service, Sendable {
         }
     }
 
-    private func attempt(_ notification: PendingNotification, integration: ReceiverConfig.Integration, at now: Date) async -> DeliveryOutcome {
-        let body: JSONValue = switch integration.kind {
-        case .slack: SlackMessage.render(notification.content)
-        case .webhook: AlertmanagerPayloads.webhook(notification.content, maxAlerts: integration.maxAlerts)
-        case .alertmanager: AlertmanagerPayloads.forward(notification.content)
+    /// An earlier attempt went out and its answer was never recorded (its replica died, or the
+    /// request timed out): the receiver may have the notification. A Slack app's channel is asked
+    /// (`.sent` when the message is there, nothing when it is not, so it is posted now); other
+    /// receivers get it again with the same `Idempotency-Key`, which is all they can be given.
+    private func earlierAttempt(_ notification: PendingNotification, integration: ReceiverConfig.Integration, at now: Date) async -> DeliveryOutcome? {
+        guard let since = notification.unrecordedAttemptAt else { return nil }
+        let metadata: Logger.Metadata = ["integration": "\(notification.integration)", "group": "\(notification.content.groupID)",
+                                         "notification": "\(notification.id)", "key": "\(notification.deliveryKey)"]
+        guard let slack = SlackWebAPI(integration, http: http) else {
+            Counter(label: "qbeast_controller_notifications_unanswered_total", dimensions: [("integration", integration.kind.rawValue), ("resolution", "resent")]).increment()
+            logger.warning("sending again a notification whose earlier attempt went unanswered; the receiver can drop the repeat by its Idempotency-Key",
+                           metadata: metadata)
+            return nil
         }
-        var url = integration.url.url
-        if integration.kind == .alertmanager { url = url.appendingPathComponent("api/v2/alerts") }
-        var request = HTTPClientRequest(url: url.absoluteString)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "qbeast-controller")
-        let status: UInt
-        let retryAfter: String?
-        let detail: String
         do {
-            request.body = .bytes(ByteBuffer(data: try StrictJSON.encode(body)))
-            let response = try await http.execute(request, timeout: .seconds(10))
-            status = response.status.code
-            retryAfter = response.headers.first(name: "Retry-After")
-            detail = String(buffer: try await response.body.collect(upTo: 4096)).prefix(200).trimmingCharacters(in: .whitespacesAndNewlines)
-        } catch {
-            // Transport errors name the peer's address at most, never the URL (Slack's carries its secret).
-            return retry(notification, after: backoff(notification.attempts), error: "request failed: \(String(describing: error).prefix(200))", at: now)
-        }
-        if let channel = channelKey(integration) {
-            channelFreeAt.withLock { $0[channel] = now.addingTimeInterval(Self.slackSpacing) }
-        }
-        switch status {
-        case 200..<300:
-            return .sent
-        case 429:
-            let wait = retryAfter.flatMap { Self.parseRetryAfter($0, now: now) } ?? backoff(notification.attempts)
-            if let channel = channelKey(integration) {
-                channelFreeAt.withLock { $0[channel] = now.addingTimeInterval(wait) }
+            guard try await slack.containsMessage(key: notification.deliveryKey, since: since, timeout: requestTimeout) else {
+                Counter(label: "qbeast_controller_notifications_unanswered_total", dimensions: [("integration", "slack"), ("resolution", "not_found")]).increment()
+                logger.info("an unanswered attempt did not reach the Slack channel; posting it", metadata: metadata)
+                return nil
             }
-            return retry(notification, after: wait, error: "HTTP 429 (rate limited; retry after \(Int(wait.rounded(.up)))s)", at: now)
-        case 400..<500:
-            return .failed("HTTP \(status)\(detail.isEmpty ? "" : ": \(detail)")")
-        default:
-            return retry(notification, after: backoff(notification.attempts), error: "HTTP \(status)\(detail.isEmpty ? "" : ": \(detail)")", at: now)
+            Counter(label: "qbeast_controller_notifications_unanswered_total", dimensions: [("integration", "slack"), ("resolution", "found")]).increment()
+            logger.info("an unanswered attempt had reached the Slack channel; recorded as sent, not posted again", metadata: metadata)
+            return .sent
+        } catch {
+            return outcomeUnknown(notification, after: backoff(notification.attempts),
+                                  error: "cannot ask Slack whether an unanswered attempt was posted: \(String(describing: error).prefix(200))", at: now)
         }
     }
 
-    private func retry(_ notification: PendingNotification, after seconds: TimeInterval, error: String, at now: Date) -> DeliveryOutcome {
+    func retry(_ notification: PendingNotification, after seconds: TimeInterval, error: String, at now: Date) -> DeliveryOutcome {
         if now.timeIntervalSince(notification.content.createdAt) + seconds > Self.giveUpAfter {
             return .failed("gave up after \(notification.attempts + 1) attempts: \(error)")
         }
         return .retry(at: now.addingTimeInterval(seconds), error: error)
+    }
+
+    func outcomeUnknown(_ notification: PendingNotification, after seconds: TimeInterval, error: String, at now: Date) -> DeliveryOutcome {
+        if now.timeIntervalSince(notification.content.createdAt) + seconds > Self.giveUpAfter {
+            return .failed("gave up after \(notification.attempts + 1) attempts: \(error)")
+        }
+        return .outcomeUnknown(retryAt: now.addingTimeInterval(seconds), error: error)
     }
 
     /// 1 s, 2 s, 4 s, … up to five minutes.
@@ -169,7 +195,7 @@ public final class NotificationDelivery: Service, Sendable {
         min(Self.maxBackoff, pow(2, Double(min(attempts, 16))))
     }
 
-    private func channelKey(_ integration: ReceiverConfig.Integration) -> String? {
+    func channelKey(_ integration: ReceiverConfig.Integration) -> String? {
         integration.kind == .slack ? (integration.channel ?? integration.url.url.absoluteString) : nil
     }
 

@@ -23,6 +23,14 @@ public protocol AlertingStore: Sendable {
 
     func dueNotifications(at now: Date, limit: Int) async throws -> [PendingNotification]
     func nextNotificationAttempt() async throws -> Date?
+    /// Writes down that a request is about to go out, before it does: if the process dies before
+    /// `recordDelivery`, whoever takes the notification over knows the receiver may already have it.
+    /// False when the notification is no longer this process's to send (sent meanwhile, or its lease
+    /// taken over by another replica): then nothing may be sent.
+    func beginDeliveryAttempt(id: Int64, at now: Date) async throws -> Bool
+    /// Extends the leases this process holds on the notifications it claimed and has not recorded
+    /// yet (a long delivery round outlives one lease); a no-op for a single-process store.
+    func renewDeliveryLeases(at now: Date) async throws
     func recordDelivery(id: Int64, _ outcome: DeliveryOutcome, at now: Date) async throws
     func notifications(groupID: String?, limit: Int) async throws -> [NotificationRecord]
 
@@ -38,11 +46,26 @@ public struct PendingNotification: Sendable {
     public var integration: String
     public var content: NotificationContent
     public var attempts: Int
+    /// When an attempt began whose outcome was never learned (its process died, or the request
+    /// timed out): the receiver may already have this notification.
+    public var unrecordedAttemptAt: Date?
+
+    public init(id: Int64, integration: String, content: NotificationContent, attempts: Int, unrecordedAttemptAt: Date? = nil) {
+        self.id = id
+        self.integration = integration
+        self.content = content
+        self.attempts = attempts
+        self.unrecordedAttemptAt = unrecordedAttemptAt
+    }
 }
 
 public enum DeliveryOutcome: Sendable, Equatable {
     case sent
     case retry(at: Date, error: String)
+    /// Whether the receiver got it is not known (the request timed out or lost its connection, or
+    /// asking the receiver about an earlier such attempt failed). Retried like `retry`, and the
+    /// earliest unanswered attempt stays marked, so the next one first asks the receiver where it can.
+    case outcomeUnknown(retryAt: Date, error: String)
     /// Not attempted (the channel's rate limit): tried again then, without counting an attempt.
     case deferred(until: Date)
     case failed(String)

@@ -210,6 +210,10 @@ enum SQLiteMigrations {
                 }
             }
         }
+        // A request that went out without its answer being recorded: the receiver may have it.
+        migrator.registerMigration("v6-delivery-attempts") { db in
+            try db.execute(sql: "ALTER TABLE notifications ADD COLUMN attempt_started_at REAL")
+        }
         return migrator
     }
 }

@@ -133,11 +133,13 @@ extension SQLiteStore {
     public func dueNotifications(at now: Date, limit: Int) async throws -> [PendingNotification] {
         try await database.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT id, integration, content, attempts FROM notifications
+                SELECT id, integration, content, attempts, attempt_started_at FROM notifications
                 WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
                 """, arguments: [now.timeIntervalSince1970, limit]).map { row in
-                PendingNotification(id: row["id"], integration: row["integration"],
-                                    content: try Self.decode(NotificationContent.self, row["content"]), attempts: row["attempts"])
+                let started: Double? = row["attempt_started_at"]
+                return PendingNotification(id: row["id"], integration: row["integration"],
+                                           content: try Self.decode(NotificationContent.self, row["content"]), attempts: row["attempts"],
+                                           unrecordedAttemptAt: started.map(Self.date))
             }
         }
     }
@@ -148,21 +150,43 @@ extension SQLiteStore {
         }
     }
 
+    /// Keeps the earliest unanswered attempt: the receiver may have had it since then.
+    public func beginDeliveryAttempt(id: Int64, at now: Date) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE notifications SET attempt_started_at = COALESCE(attempt_started_at, ?) WHERE id = ? AND state = 'pending'",
+                           arguments: [now.timeIntervalSince1970, id])
+            return db.changesCount > 0
+        }
+    }
+
+    /// One process delivers from an SQLite store: nobody else can take a notification over.
+    public func renewDeliveryLeases(at now: Date) async throws {}
+
+    /// A definite answer clears the unrecorded-attempt mark; `outcomeUnknown` and `deferred` keep it.
     public func recordDelivery(id: Int64, _ outcome: DeliveryOutcome, at now: Date) async throws {
         try await database.write { db in
             switch outcome {
             case .sent:
-                try db.execute(sql: "UPDATE notifications SET state = 'sent', attempts = attempts + 1, sent_at = ?, next_attempt_at = NULL, last_error = NULL WHERE id = ? AND state = 'pending'",
-                               arguments: [now.timeIntervalSince1970, id])
+                try db.execute(sql: """
+                    UPDATE notifications SET state = 'sent', attempts = attempts + 1, sent_at = ?, next_attempt_at = NULL, last_error = NULL,
+                    attempt_started_at = NULL WHERE id = ? AND state = 'pending'
+                    """, arguments: [now.timeIntervalSince1970, id])
             case .retry(let at, let error):
+                try db.execute(sql: """
+                    UPDATE notifications SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, attempt_started_at = NULL
+                    WHERE id = ? AND state = 'pending'
+                    """, arguments: [at.timeIntervalSince1970, error, id])
+            case .outcomeUnknown(let at, let error):
                 try db.execute(sql: "UPDATE notifications SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ? AND state = 'pending'",
                                arguments: [at.timeIntervalSince1970, error, id])
             case .deferred(let until):
                 try db.execute(sql: "UPDATE notifications SET next_attempt_at = ? WHERE id = ? AND state = 'pending'",
                                arguments: [until.timeIntervalSince1970, id])
             case .failed(let error):
-                try db.execute(sql: "UPDATE notifications SET state = 'failed', attempts = attempts + 1, next_attempt_at = NULL, last_error = ? WHERE id = ? AND state = 'pending'",
-                               arguments: [error, id])
+                try db.execute(sql: """
+                    UPDATE notifications SET state = 'failed', attempts = attempts + 1, next_attempt_at = NULL, last_error = ?,
+                    attempt_started_at = NULL WHERE id = ? AND state = 'pending'
+                    """, arguments: [error, id])
             }
         }
     }

@@ -14,6 +14,9 @@ final class AlertingHarness: Sendable {
     let directory: TemporaryDirectory
     let clock: ManualTimeSource
     let receiver: WebhookTestServer
+    /// Slack's Web API, for the `slackapp` receiver (an app token instead of an incoming webhook).
+    let slackAPI: SlackAPITestServer
+    let requestTimeout: Duration
     let routingPath: String
     let environment: [String: String]
     // The "process": replaced by `restart()`, as after kill -9 (every write was a committed transaction).
@@ -28,12 +31,16 @@ final class AlertingHarness: Sendable {
     var delivery: NotificationDelivery { process.withLock { $0!.delivery } }
 
     /// `routes` is the YAML under `route:`; receivers `slack` (Slack webhook), `hook` (Alertmanager
-    /// webhook) and `none` are declared, all pointing at the local receiver.
-    static func start(routes: String, inhibitRules: String = "", store kind: TestStoreKind = .sqlite) async throws -> AlertingHarness {
+    /// webhook) and `none` are declared, all pointing at the local receiver, and `slackapp` (Slack's
+    /// Web API with a bot token) at the Slack API test server.
+    static func start(routes: String, inhibitRules: String = "", store kind: TestStoreKind = .sqlite,
+                      requestTimeout: Duration = .seconds(10)) async throws -> AlertingHarness {
         let directory = try TemporaryDirectory()
         let postgres = kind == .postgres ? try await TestPostgres.shared().createDatabase() : nil
         let receiver = try await WebhookTestServer.start()
-        let environment = ["TEST_SLACK_WEBHOOK": receiver.url("/services/T000/B000/slack-secret")]
+        let clock = ManualTimeSource()
+        let slackAPI = try await SlackAPITestServer.start(now: { clock.now() })
+        let environment = ["TEST_SLACK_WEBHOOK": receiver.url("/services/T000/B000/slack-secret"), "TEST_SLACK_TOKEN": slackAPI.token]
         let routingPath = directory.path("routing.yaml")
         try """
         route:
@@ -46,12 +53,16 @@ final class AlertingHarness: Sendable {
           - name: hook
             webhook_configs:
               - url: \(receiver.url("/hook"))
+          - name: slackapp
+            slack_configs:
+              - app_token_env: TEST_SLACK_TOKEN
+                app_url: \(slackAPI.postMessageURL)
+                channel: C0TESTCHAN1
           - name: none
         \(inhibitRules)
         """.write(toFile: routingPath, atomically: true, encoding: .utf8)
-        let clock = ManualTimeSource()
-        let harness = AlertingHarness(directory: directory, clock: clock, receiver: receiver, routingPath: routingPath, environment: environment,
-                                      kind: kind, postgres: postgres)
+        let harness = AlertingHarness(directory: directory, clock: clock, receiver: receiver, slackAPI: slackAPI, requestTimeout: requestTimeout,
+                                      routingPath: routingPath, environment: environment, kind: kind, postgres: postgres)
         try await harness.open()
         _ = try await harness.store.createTenant(TenantRequest(name: "acme"), at: clock.now())
         _ = try await harness.store.createEnvironment(tenant: "acme", EnvironmentRequest(name: "prod", cloud: .aws, mode: .provided), at: clock.now())
@@ -59,8 +70,10 @@ final class AlertingHarness: Sendable {
         return harness
     }
 
-    private init(directory: TemporaryDirectory, clock: ManualTimeSource, receiver: WebhookTestServer, routingPath: String,
-                 environment: [String: String], kind: TestStoreKind, postgres: PostgresURL?) {
+    private init(directory: TemporaryDirectory, clock: ManualTimeSource, receiver: WebhookTestServer, slackAPI: SlackAPITestServer,
+                 requestTimeout: Duration, routingPath: String, environment: [String: String], kind: TestStoreKind, postgres: PostgresURL?) {
+        self.slackAPI = slackAPI
+        self.requestTimeout = requestTimeout
         self.kind = kind
         self.postgres = postgres
         self.directory = directory
@@ -85,7 +98,9 @@ final class AlertingHarness: Sendable {
         var logger = Logger(label: "alerting-test")
         logger.logLevel = .critical
         let fresh = (store, AlertDispatcher(store: store, configSource: source, clock: clock, logger: logger),
-                     NotificationDelivery(store: store, configSource: source, clock: clock, logger: logger))
+                     NotificationDelivery(store: store, configSource: source, clock: clock, logger: logger,
+                                          requestTimeout: .nanoseconds(Int64(requestTimeout.components.seconds * 1_000_000_000
+                                                                              + requestTimeout.components.attoseconds / 1_000_000_000))))
         process.withLock { $0 = fresh }
     }
 
@@ -144,6 +159,7 @@ final class AlertingHarness: Sendable {
 
     func stop() async throws {
         try await receiver.stop()
+        try await slackAPI.stop()
         for store in opened.withLock({ stores in defer { stores = [] }; return stores }) { await store.close() }
         if let postgres { await (try? await TestPostgres.shared())?.dropDatabase(postgres) }
         directory.remove()

@@ -95,6 +95,39 @@ import Testing
         #expect("\(integration.url)" == "<webhook_url_env: SLACK_URL>")
     }
 
+    @Test func slackAppTokensComeOnlyFromAFileOrTheEnvironmentWithAChannelIDAndAreNeverShown() throws {
+        func parse(_ receiver: String, environment: [String: String] = ["SLACK_TOKEN": "xoxb-1-secret"]) throws -> RoutingConfig {
+            try RoutingConfig.parse(yaml: "route:\n  receiver: s\nreceivers:\n  - name: s\n    slack_configs:\n      - \(receiver)\n",
+                                    environment: environment)
+        }
+        func error(_ receiver: String, environment: [String: String] = ["SLACK_TOKEN": "xoxb-1-secret"]) -> String {
+            do {
+                _ = try parse(receiver, environment: environment)
+                return "no error"
+            } catch {
+                return "\(error)"
+            }
+        }
+        let config = try parse("{app_token_env: SLACK_TOKEN, channel: C0123ABCDEF}")
+        let integration = try #require(config.receivers.first?.integrations.first)
+        #expect(integration.url.url.absoluteString == "https://slack.com/api/chat.postMessage" && integration.channel == "C0123ABCDEF")
+        #expect(integration.appToken?.value == "xoxb-1-secret" && "\(integration.appToken!)" == "<app_token_env: SLACK_TOKEN>")
+        #expect(!"\(config)".contains("xoxb-1-secret"), "the token is never shown")
+        #expect(error("{app_token_env: SLACK_TOKEN, channel: \"#alerts\"}").contains("`channel` must be the channel's ID (such as C0123ABCDEF"))
+        #expect(error("{app_token_env: SLACK_TOKEN}").contains("`channel` must be the channel's ID"))
+        #expect(error("{app_token_env: SLACK_TOKEN, webhook_url_env: SLACK_TOKEN, channel: C0123ABCDEF}")
+            .contains("set either an incoming webhook (`webhook_url_file`/`webhook_url_env`) or an app token"))
+        #expect(error("{app_token: xoxb-inline, channel: C0123ABCDEF}") == "line 6: receivers[0].slack_configs[0].app_token: unknown field")
+        #expect(error("{app_token_env: NOPE, channel: C0123ABCDEF}").hasSuffix("environment variable NOPE is not set"))
+        #expect(error("{app_token_file: /nonexistent/token, channel: C0123ABCDEF}").hasSuffix("cannot read /nonexistent/token"))
+        #expect(error("{webhook_url_env: SLACK_TOKEN, app_url: https://slack.example/api/chat.postMessage}")
+            .contains("`app_url` needs an app token"))
+        #expect(error("{app_token_env: SLACK_TOKEN, channel: C0123ABCDEF, app_url: https://slack.example/hooks}")
+            .contains("expected the http(s) URL of Slack's chat.postMessage method"))
+        #expect(error("{app_token_env: SLACK_TOKEN, channel: C0123ABCDEF}", environment: ["SLACK_TOKEN": "xoxb with space"])
+            .hasSuffix("the token from SLACK_TOKEN is empty or contains whitespace"))
+    }
+
     @Test func routeExtensionsAndInhibitRules() throws {
         let config = try RoutingConfig.parse(yaml: """
             route:

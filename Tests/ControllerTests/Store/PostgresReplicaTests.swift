@@ -38,7 +38,7 @@ import Testing
                 try await connection.query("SELECT version FROM schema_migrations ORDER BY version", logger: Self.quiet)
                     .collect().map { try $0.decode(String.self) }
             }
-            #expect(versions == ["v1-schema", "v2-notification-leases"])
+            #expect(versions == ["v1-schema", "v2-notification-leases", "v3-delivery-attempts"])
             _ = try await stores[0].createTenant(TenantRequest(name: "acme"), at: Date())
             #expect(try await stores[3].tenants().map(\.name) == ["acme"])
             for store in stores { await store.close() }
@@ -82,9 +82,19 @@ import Testing
             #expect(try await other.dueNotifications(at: clock.now().addingTimeInterval(59), limit: 10).isEmpty, "the lease holds")
             #expect(try await other.nextNotificationAttempt() == clock.now().addingTimeInterval(60))
             // The holder dies without recording an outcome: once the lease runs out the other takes it over.
-            let takenOver = try await other.dueNotifications(at: clock.now().addingTimeInterval(60), limit: 10)
+            // The holder wrote down its attempt (which renews the lease) before its request went out, then went quiet.
+            #expect(try await holder.beginDeliveryAttempt(id: claims.0.first?.id ?? claims.1[0].id, at: clock.now().addingTimeInterval(10)))
+            #expect(try await other.dueNotifications(at: clock.now().addingTimeInterval(60), limit: 10).isEmpty, "the attempt renewed the lease")
+            let takenOver = try await other.dueNotifications(at: clock.now().addingTimeInterval(70), limit: 10)
             #expect(takenOver.count == 1)
-            try await other.recordDelivery(id: takenOver[0].id, .sent, at: clock.now().addingTimeInterval(61))
+            #expect(takenOver.first?.unrecordedAttemptAt == clock.now().addingTimeInterval(10), "the taker knows the receiver may have it")
+            // The fence: the old holder, back, may no longer send; nor may it renew what it lost.
+            try await holder.renewDeliveryLeases(at: clock.now().addingTimeInterval(71))
+            #expect(try await holder.beginDeliveryAttempt(id: takenOver[0].id, at: clock.now().addingTimeInterval(71)) == false)
+            #expect(try await other.beginDeliveryAttempt(id: takenOver[0].id, at: clock.now().addingTimeInterval(71)))
+            try await other.renewDeliveryLeases(at: clock.now().addingTimeInterval(120))
+            #expect(try await holder.dueNotifications(at: clock.now().addingTimeInterval(179), limit: 10).isEmpty, "renewed until 180 s")
+            try await other.recordDelivery(id: takenOver[0].id, .sent, at: clock.now().addingTimeInterval(121))
             #expect(try await holder.dueNotifications(at: clock.now().addingTimeInterval(600), limit: 10).isEmpty)
             #expect(try await a.notifications(groupID: nil, limit: 10).map(\.state) == [.sent])
             #expect(try await a.nextNotificationAttempt() == nil)

@@ -15,9 +15,14 @@ public struct ReceiverConfig: Sendable, Equatable {
         public var id: String
         public var url: SecretURL
         /// Slack: the channel the webhook posts to; messages to one channel are spaced one second apart.
+        /// With an app token, the channel's ID (`C…`), as `conversations.history` needs it.
         public var channel: String?
         /// Webhook: most alerts in one payload (0 = all), as Alertmanager's `max_alerts`.
         public var maxAlerts: Int
+        /// Slack: a bot token posts through the Web API (`url` is then `chat.postMessage`) instead of
+        /// an incoming webhook, which lets a replica ask the channel whether a message whose answer
+        /// it never got was posted.
+        public var appToken: SecretToken? = nil
     }
 
     static func parse(_ node: Node, path: String, environment: [String: String]) throws(RoutingConfigError) -> ReceiverConfig {
@@ -41,11 +46,36 @@ public struct ReceiverConfig: Sendable, Equatable {
                                     environment: [String: String]) throws(RoutingConfigError) -> Integration {
         switch kind {
         case .slack:
-            // The incoming-webhook URL is a credential: only from a file or the environment, never inline.
-            let mapping = try ConfigNodes.mapping(node, path, allowed: ["webhook_url_file", "webhook_url_env", "channel"])
-            let url = try secretURL(mapping, path: path, fileKey: "webhook_url_file", envKey: "webhook_url_env", inlineKey: nil, environment: environment)
-            return Integration(kind: kind, id: id, url: url, channel: try mapping["channel"].map { n throws(RoutingConfigError) in try ConfigNodes.string(n, "\(path).channel") },
-                               maxAlerts: 0)
+            // The incoming-webhook URL and the app token are credentials: only from a file or the
+            // environment, never inline.
+            let mapping = try ConfigNodes.mapping(node, path, allowed: ["webhook_url_file", "webhook_url_env", "app_token_file", "app_token_env",
+                                                                        "app_url", "channel"])
+            let channel = try mapping["channel"].map { n throws(RoutingConfigError) in try ConfigNodes.string(n, "\(path).channel") }
+            let webhook = mapping["webhook_url_file"] != nil || mapping["webhook_url_env"] != nil
+            let app = mapping["app_token_file"] != nil || mapping["app_token_env"] != nil
+            if webhook && app {
+                throw ConfigNodes.at(node, path, "set either an incoming webhook (`webhook_url_file`/`webhook_url_env`) or an app token (`app_token_file`/`app_token_env`), not both")
+            }
+            guard app else {
+                if let appURL = mapping["app_url"] { throw ConfigNodes.at(appURL, "\(path).app_url", "`app_url` needs an app token (`app_token_file` or `app_token_env`)") }
+                let url = try secretURL(mapping, path: path, fileKey: "webhook_url_file", envKey: "webhook_url_env", inlineKey: nil, environment: environment)
+                return Integration(kind: kind, id: id, url: url, channel: channel, maxAlerts: 0)
+            }
+            guard let channel, SlackChannelID.isValid(channel) else {
+                throw ConfigNodes.at(mapping["channel"] ?? node, "\(path).channel",
+                                     "with an app token, `channel` must be the channel's ID (such as C0123ABCDEF; in Slack: channel details → About), not its name")
+            }
+            let token = try secretToken(mapping, path: path, fileKey: "app_token_file", envKey: "app_token_env", environment: environment)
+            var url = SecretURL(url: URL(string: "https://slack.com/api/chat.postMessage")!, redacted: "https://slack.com/api/chat.postMessage")
+            if let node = mapping["app_url"] {
+                let text = try ConfigNodes.string(node, "\(path).app_url")
+                guard let parsed = URL(string: text), let scheme = parsed.scheme, ["http", "https"].contains(scheme), parsed.host != nil,
+                      parsed.lastPathComponent == "chat.postMessage" else {
+                    throw ConfigNodes.at(node, "\(path).app_url", "expected the http(s) URL of Slack's chat.postMessage method")
+                }
+                url = SecretURL(url: parsed, redacted: Self.withoutCredentials(parsed))
+            }
+            return Integration(kind: kind, id: id, url: url, channel: channel, maxAlerts: 0, appToken: token)
         case .webhook, .alertmanager:
             var allowed: Set<String> = ["url", "url_file"]
             if kind == .webhook { allowed.insert("max_alerts") }
@@ -58,6 +88,34 @@ public struct ReceiverConfig: Sendable, Equatable {
             }
             return Integration(kind: kind, id: id, url: url, channel: nil, maxAlerts: maxAlerts)
         }
+    }
+
+    private static func secretToken(_ mapping: Node.Mapping, path: String, fileKey: String, envKey: String,
+                                    environment: [String: String]) throws(RoutingConfigError) -> SecretToken {
+        guard let (key, node) = [fileKey, envKey].lazy.compactMap({ key in mapping[key].map { (key, $0) } }).first else {
+            throw RoutingConfigError("\(path): set one of `\(fileKey)`, `\(envKey)`")
+        }
+        if mapping[fileKey] != nil && mapping[envKey] != nil {
+            throw RoutingConfigError("\(path): set exactly one of `\(fileKey)`, `\(envKey)`")
+        }
+        let source = try ConfigNodes.string(node, "\(path).\(key)")
+        let text: String
+        if key == fileKey {
+            guard let contents = try? String(contentsOfFile: source, encoding: .utf8) else {
+                throw ConfigNodes.at(node, "\(path).\(key)", "cannot read \(source)")
+            }
+            text = contents.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else {
+            guard let value = environment[source], !value.isEmpty else {
+                throw ConfigNodes.at(node, "\(path).\(key)", "environment variable \(source) is not set")
+            }
+            text = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        // Said without the value: Slack's bot tokens start `xoxb-`; anything else is a mistake worth naming.
+        guard !text.isEmpty, !text.contains(where: \.isWhitespace) else {
+            throw ConfigNodes.at(node, "\(path).\(key)", "the token from \(source) is empty or contains whitespace")
+        }
+        return SecretToken(value: text, redacted: "<\(key): \(source)>")
     }
 
     private static func secretURL(_ mapping: Node.Mapping, path: String, fileKey: String, envKey: String?, inlineKey: String?,
@@ -98,6 +156,21 @@ extension ReceiverConfig {
         components.password = nil
         if components.query != nil { components.query = "…" }
         return components.string ?? "<url>"
+    }
+}
+
+/// A bearer token: printing it shows where it came from, never the token.
+public struct SecretToken: Sendable, Equatable, CustomStringConvertible {
+    public let value: String
+    public let redacted: String
+    public var description: String { redacted }
+}
+
+/// Slack conversation IDs: `C…` (channels), `G…` (private, older), `D…` (direct messages).
+enum SlackChannelID {
+    static func isValid(_ text: String) -> Bool {
+        guard let first = text.first, "CGD".contains(first), (9...20).contains(text.count) else { return false }
+        return text.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber) }
     }
 }
 

@@ -225,6 +225,10 @@ enum PostgresMigrations {
             #"ALTER TABLE notifications ADD COLUMN claimed_by TEXT COLLATE "C""#,
             "ALTER TABLE notifications ADD COLUMN lease_until DOUBLE PRECISION",
         ]),
+        // A request that went out without its answer being recorded: the receiver may have it.
+        ("v3-delivery-attempts", [
+            "ALTER TABLE notifications ADD COLUMN attempt_started_at DOUBLE PRECISION",
+        ]),
     ]
 
     /// Applies what is pending; returns the versions this call applied.

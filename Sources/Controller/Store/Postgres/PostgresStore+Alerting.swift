@@ -168,7 +168,7 @@ extension PostgresStore {
     /// Claims the due notifications no other replica holds a live lease on (`FOR UPDATE SKIP LOCKED`
     /// so concurrent claims never block on or take each other's rows) for `leaseDuration`. A
     /// notification is sent by the replica that claimed it; one whose replica died is claimed again
-    /// once its lease has run out.
+    /// once its lease has run out, with the mark of the attempt that replica may have made.
     public func dueNotifications(at now: Date, limit: Int) async throws -> [PendingNotification] {
         let at = now.timeIntervalSince1970
         return try await client.transaction(logger) { db in
@@ -178,11 +178,12 @@ extension PostgresStore {
                     SELECT id FROM notifications
                     WHERE state = 'pending' AND next_attempt_at <= \(at) AND (lease_until IS NULL OR lease_until <= \(at))
                     ORDER BY next_attempt_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
-                RETURNING id, integration, content, attempts, next_attempt_at
+                RETURNING id, integration, content, attempts, next_attempt_at, attempt_started_at
                 """, logger).map { row in
                 (try row.get("next_attempt_at", Double.self),
                  PendingNotification(id: try row.get("id"), integration: try row.get("integration"),
-                                     content: try Self.decode(NotificationContent.self, try row.get("content")), attempts: try row.get("attempts", Int.self)))
+                                     content: try Self.decode(NotificationContent.self, try row.get("content")), attempts: try row.get("attempts", Int.self),
+                                     unrecordedAttemptAt: try row.optionalDate("attempt_started_at")))
             }.sorted { ($0.0, $0.1.id) < ($1.0, $1.1.id) }.map(\.1)
         }
     }
@@ -197,16 +198,43 @@ extension PostgresStore {
         }
     }
 
-    /// Records the outcome and releases the claim.
+    /// The fence before a send: only while this replica still holds the claim, and the lease is
+    /// renewed so the request's whole timeout fits inside it.
+    public func beginDeliveryAttempt(id: Int64, at now: Date) async throws -> Bool {
+        let at = now.timeIntervalSince1970
+        return try await client.withConnection { db in
+            try await db.run("""
+                UPDATE notifications SET attempt_started_at = COALESCE(attempt_started_at, \(at)), lease_until = \(at + leaseDuration)
+                WHERE id = \(id) AND state = 'pending' AND claimed_by = \(replicaID) RETURNING 1
+                """, logger) == 1
+        }
+    }
+
+    public func renewDeliveryLeases(at now: Date) async throws {
+        _ = try await client.withConnection { db in
+            try await db.run("""
+                UPDATE notifications SET lease_until = \(now.timeIntervalSince1970 + leaseDuration)
+                WHERE claimed_by = \(replicaID) AND state = 'pending' AND lease_until > \(now.timeIntervalSince1970)
+                """, logger)
+        }
+    }
+
+    /// Records the outcome and releases the claim. A definite answer clears the unrecorded-attempt
+    /// mark; `outcomeUnknown` and `deferred` keep it.
     public func recordDelivery(id: Int64, _ outcome: DeliveryOutcome, at now: Date) async throws {
         _ = try await client.transaction(logger) { db in
             switch outcome {
             case .sent:
                 try await db.run("""
                     UPDATE notifications SET state = 'sent', attempts = attempts + 1, sent_at = \(now.timeIntervalSince1970), next_attempt_at = NULL,
-                    last_error = NULL, claimed_by = NULL, lease_until = NULL WHERE id = \(id) AND state = 'pending'
+                    last_error = NULL, attempt_started_at = NULL, claimed_by = NULL, lease_until = NULL WHERE id = \(id) AND state = 'pending'
                     """, logger)
             case .retry(let at, let error):
+                try await db.run("""
+                    UPDATE notifications SET attempts = attempts + 1, next_attempt_at = \(at.timeIntervalSince1970), last_error = \(error),
+                    attempt_started_at = NULL, claimed_by = NULL, lease_until = NULL WHERE id = \(id) AND state = 'pending'
+                    """, logger)
+            case .outcomeUnknown(let at, let error):
                 try await db.run("""
                     UPDATE notifications SET attempts = attempts + 1, next_attempt_at = \(at.timeIntervalSince1970), last_error = \(error),
                     claimed_by = NULL, lease_until = NULL WHERE id = \(id) AND state = 'pending'
@@ -219,7 +247,7 @@ extension PostgresStore {
             case .failed(let error):
                 try await db.run("""
                     UPDATE notifications SET state = 'failed', attempts = attempts + 1, next_attempt_at = NULL, last_error = \(error),
-                    claimed_by = NULL, lease_until = NULL WHERE id = \(id) AND state = 'pending'
+                    attempt_started_at = NULL, claimed_by = NULL, lease_until = NULL WHERE id = \(id) AND state = 'pending'
                     """, logger)
             }
         }

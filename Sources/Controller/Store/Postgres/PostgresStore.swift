@@ -12,14 +12,16 @@ public final class PostgresStore: ControllerStore {
     let logger: Logger
     /// Who claims notifications in the shared outbox (one per process).
     let replicaID: String
-    /// How long a claimed notification stays with its replica before another may take it over.
+    /// How long a claimed notification stays with its replica before another may take it over. The
+    /// replica renews it while its delivery round runs and at each send, so it only has to outlast
+    /// one request's timeout (10 s).
     let leaseDuration: TimeInterval
     private let runTask: Task<Void, Never>
 
     /// Connects (the pool runs in a task of its own until `close()`), runs pending migrations and returns the store.
     /// Gives up (throws) when the database does not answer within `startupTimeout`.
     public static func connect(_ url: PostgresURL, logger: Logger, replicaID: String = UUID().uuidString,
-                               leaseDuration: TimeInterval = 120, maximumConnections: Int = 20,
+                               leaseDuration: TimeInterval = 30, maximumConnections: Int = 20,
                                startupTimeout: Duration = .seconds(30)) async throws -> PostgresStore {
         var configuration = try url.clientConfiguration()
         configuration.options.maximumConnections = maximumConnections

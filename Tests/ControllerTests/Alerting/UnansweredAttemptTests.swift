@@ -1,0 +1,159 @@
+import AsyncHTTPClient
+import Controller
+import Foundation
+import NIOCore
+import SplitPlaneProtocol
+import SplitPlaneTesting
+import Testing
+
+/// Slack through its Web API (an app's bot token), and what happens to an attempt whose answer never
+/// came back — the replica died between the request and recording it, or the request timed out. A
+/// Slack app's channel is asked whether the message is there before anything is posted again; other
+/// receivers get it again with the same `Idempotency-Key`.
+@Suite struct UnansweredAttemptTests {
+    static let appRoutes = """
+    receiver: slackapp
+    group_wait: 0s
+    group_interval: 1m
+    repeat_interval: 15m
+    """
+
+    @Test func slackAppsGetChatPostMessageWithTheDeliveryKeyInTheMetadata() async throws {
+        let h = try await AlertingHarness.start(routes: Self.appRoutes)
+        defer { Task { try? await h.stop() } }
+        try await h.send([h.firing("BackendDown", summary: "Backend is down")])
+        let pending = try #require(try await h.pendingAfterFlush().first)
+        try await h.step()
+        let message = try #require(h.slackAPI.messages.first)
+        #expect(h.slackAPI.messages.count == 1 && message.channel == "C0TESTCHAN1")
+        #expect(message.text.contains("BackendDown") && message.json["blocks"]?.arrayValue?.isEmpty == false)
+        #expect(message.metadata?["event_type"]?.stringValue == "qbeast_notification")
+        #expect(message.metadata?["event_payload"]?["delivery_key"]?.stringValue == pending.deliveryKey)
+        #expect(try await h.store.notifications(groupID: nil, limit: 10).map(\.state) == [.sent])
+        #expect(h.slackAPI.historyCalls == 0, "nothing to ask about when the answer came back")
+    }
+
+    @Test func slackAPIRefusalsFailAndItsTransientErrorsAreRetried() async throws {
+        let h = try await AlertingHarness.start(routes: Self.appRoutes)
+        defer { Task { try? await h.stop() } }
+        h.slackAPI.script([.error("internal_error"), .rateLimited(retryAfter: 5), .error("not_in_channel")])
+        try await h.send([h.firing("A")])
+        try await h.step()
+        var record = try #require(try await h.store.notifications(groupID: nil, limit: 10).first)
+        #expect(record.state == .pending && record.lastError == "Slack API error: internal_error")
+        try await h.step(by: .seconds(1))
+        record = try #require(try await h.store.notifications(groupID: nil, limit: 10).first)
+        #expect(record.lastError == "HTTP 429 (rate limited; retry after 5s)")
+        try await h.step(by: .seconds(4))
+        #expect(try await h.store.notifications(groupID: nil, limit: 10).first?.attempts == 2, "Retry-After: 5 is honoured")
+        try await h.step(by: .seconds(1))
+        record = try #require(try await h.store.notifications(groupID: nil, limit: 10).first)
+        #expect(record.state == .failed && record.lastError == "Slack API error: not_in_channel" && record.attempts == 3)
+        #expect(h.slackAPI.messages.isEmpty)
+    }
+
+    @Test func aTimedOutPostIsLookedUpInsteadOfPostedAgain() async throws {
+        let h = try await AlertingHarness.start(routes: Self.appRoutes, requestTimeout: .milliseconds(500))
+        defer { Task { try? await h.stop() } }
+        h.slackAPI.script([.postThenStall(seconds: 2)])
+        try await h.send([h.firing("BackendDown")])
+        try await h.step()
+        var record = try #require(try await h.store.notifications(groupID: nil, limit: 10).first)
+        #expect(record.state == .pending && record.attempts == 1 && record.lastError?.hasPrefix("request failed") == true)
+        #expect(h.slackAPI.messages.count == 1, "Slack posted it; the answer was lost")
+        try await h.step(by: .seconds(1))
+        record = try #require(try await h.store.notifications(groupID: nil, limit: 10).first)
+        #expect(record.state == .sent)
+        #expect(h.slackAPI.messages.count == 1, "found in the channel's history, not posted again")
+        #expect(h.slackAPI.historyCalls == 1)
+    }
+
+    @Test(arguments: TestStoreKind.allCases) func aCrashAfterSlackPostedIsFoundAfterTheTakeOver(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.appRoutes, store: kind)
+        defer { Task { try? await h.stop() } }
+        try await h.send([h.firing("BackendDown")])
+        // The process claims it, writes down its attempt, Slack posts it, and the process dies.
+        let claimed = try await h.beginAttemptAndDie(post: true)
+        #expect(h.slackAPI.messages.count == 1)
+        try await h.restart()
+        try await h.step(by: h.takeOverDelay)
+        #expect(try await h.store.notifications(groupID: nil, limit: 10).map(\.state) == [.sent])
+        #expect(h.slackAPI.messages.count == 1, "not posted a second time")
+        #expect(h.slackAPI.messages[0].metadata?["event_payload"]?["delivery_key"]?.stringValue == claimed.deliveryKey)
+        try await h.run(3, every: .seconds(10))
+        #expect(h.slackAPI.messages.count == 1)
+    }
+
+    @Test(arguments: TestStoreKind.allCases) func aCrashBeforeTheRequestLeftIsPostedOnceAfterTheTakeOver(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.appRoutes, store: kind)
+        defer { Task { try? await h.stop() } }
+        try await h.send([h.firing("BackendDown")])
+        _ = try await h.beginAttemptAndDie(post: false)
+        try await h.restart()
+        try await h.step(by: h.takeOverDelay)
+        #expect(h.slackAPI.messages.count == 1 && h.slackAPI.historyCalls == 1)
+        #expect(try await h.store.notifications(groupID: nil, limit: 10).map(\.state) == [.sent])
+    }
+
+    @Test func whenSlackCannotBeAskedNothingIsPostedUntilItCan() async throws {
+        let h = try await AlertingHarness.start(routes: Self.appRoutes)
+        defer { Task { try? await h.stop() } }
+        try await h.send([h.firing("BackendDown")])
+        _ = try await h.beginAttemptAndDie(post: false)
+        try await h.restart()
+        h.slackAPI.failHistory(["ratelimited"])
+        try await h.step()
+        var record = try #require(try await h.store.notifications(groupID: nil, limit: 10).first)
+        #expect(record.state == .pending && record.lastError?.contains("cannot ask Slack whether an unanswered attempt was posted") == true)
+        #expect(h.slackAPI.messages.isEmpty)
+        try await h.step(by: .seconds(1))
+        record = try #require(try await h.store.notifications(groupID: nil, limit: 10).first)
+        #expect(record.state == .sent && h.slackAPI.messages.count == 1 && h.slackAPI.historyCalls == 2)
+    }
+
+    @Test func webhooksGetTheSameIdempotencyKeyOnEveryAttempt() async throws {
+        let h = try await AlertingHarness.start(routes: "receiver: hook\ngroup_wait: 0s")
+        defer { Task { try? await h.stop() } }
+        try await h.send([h.firing("BackendDown")])
+        let claimed = try await h.beginAttemptAndDie(post: false)
+        try await h.restart()
+        h.receiver.script([.init(status: 503)])
+        try await h.step()
+        try await h.step(by: .seconds(1))
+        #expect(h.hook.count == 1)
+        #expect(h.receiver.received.first?.idempotencyKey == claimed.deliveryKey)
+        #expect(try await h.store.notifications(groupID: nil, limit: 10).map(\.state) == [.sent])
+    }
+}
+
+extension AlertingHarness {
+    /// Flushes due groups and returns what is then due for delivery (SQLite: read only).
+    func pendingAfterFlush() async throws -> [PendingNotification] {
+        try await dispatcher.flushDue()
+        return kind == .sqlite ? try await store.dueNotifications(at: clock.now(), limit: 10) : []
+    }
+
+    /// What a process that dies mid-send leaves behind: the notification claimed and its attempt
+    /// written down; with `post`, the message already in the Slack channel (sent as the dead process
+    /// would have, through Slack's API).
+    func beginAttemptAndDie(post: Bool) async throws -> PendingNotification {
+        try await dispatcher.flushDue()
+        let claimed = try #require(try await store.dueNotifications(at: clock.now(), limit: 10).first)
+        #expect(try await store.beginDeliveryAttempt(id: claimed.id, at: clock.now()))
+        if post {
+            var request = HTTPClientRequest(url: slackAPI.postMessageURL)
+            request.method = .POST
+            request.headers.add(name: "Authorization", value: "Bearer \(slackAPI.token)")
+            request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+            let body: JSONValue = ["channel": "C0TESTCHAN1", "text": "posted by the process that died",
+                                   "metadata": ["event_type": "qbeast_notification", "event_payload": ["delivery_key": .string(claimed.deliveryKey)]]]
+            request.body = .bytes(ByteBuffer(data: try StrictJSON.encode(body)))
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+            #expect(response.status == .ok)
+        }
+        return claimed
+    }
+
+    /// How long a notification the dead process claimed stays out of reach: a PostgreSQL lease.
+    var takeOverDelay: Duration { kind == .postgres ? .seconds(31) : .zero }
+}
