@@ -32,6 +32,7 @@ public final class SlackAPITestServer: Sendable {
         let postScript = Mutex<[Script]>([])
         let historyErrors = Mutex<[String]>([])
         let historyCalls = Mutex(0)
+        let stallEvery = Mutex<Double?>(nil)
         let sequence = Mutex(0)
     }
 
@@ -48,6 +49,8 @@ public final class SlackAPITestServer: Sendable {
     public var historyCalls: Int { state.historyCalls.withLock { $0 } }
 
     public func script(_ answers: [Script]) { state.postScript.withLock { $0 += answers } }
+    /// While set, every post is made and then answered this many seconds late (nil: on time again).
+    public func stallAnswers(seconds: Double?) { state.stallEvery.withLock { $0 = seconds } }
     /// The next `conversations.history` calls answer `{"ok": false, "error": <each>}`.
     public func failHistory(_ errors: [String]) { state.historyErrors.withLock { $0 += errors } }
 
@@ -87,7 +90,7 @@ public final class SlackAPITestServer: Sendable {
         case .rateLimited(let seconds)?:
             return answer(["ok": false, "error": "ratelimited"], status: .tooManyRequests, headers: ["Retry-After": "\(seconds)"])
         case .postThenStall(let seconds)?: stall = seconds
-        case nil: break
+        case nil: stall = state.stallEvery.withLock { $0 }
         }
         let sequence = state.sequence.withLock { $0 += 1; return $0 }
         let ts = String(format: "%.0f.%06d", now.timeIntervalSince1970.rounded(.down), sequence)
