@@ -1,4 +1,6 @@
+import Foundation
 import Controller
+import SplitPlaneTesting
 import Testing
 
 @Suite struct LabelMatcherTests {
@@ -126,6 +128,17 @@ import Testing
             .contains("expected the http(s) URL of Slack's chat.postMessage method"))
         #expect(error("{app_token_env: SLACK_TOKEN, channel: C0123ABCDEF}", environment: ["SLACK_TOKEN": "xoxb with space"])
             .hasSuffix("the token from SLACK_TOKEN is empty or contains whitespace"))
+    }
+
+    @Test func theExampleRoutingFileParses() throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples/routing.yaml")
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try "xoxb-example".write(toFile: directory.path("bot-token"), atomically: true, encoding: .utf8)
+        let yaml = try String(contentsOf: example, encoding: .utf8).replacingOccurrences(of: "/etc/qbeast/slack/bot-token", with: directory.path("bot-token"))
+        let config = try RoutingConfig.parse(yaml: yaml, environment: ["QBEAST_SLACK_TEAM_WEBHOOK": "https://hooks.slack.com/services/T/B/x"])
+        #expect(config.receivers.first { $0.name == "oncall-slack" }?.integrations.first?.appToken != nil)
     }
 
     @Test func routeExtensionsAndInhibitRules() throws {
