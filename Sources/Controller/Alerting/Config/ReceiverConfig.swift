@@ -92,26 +92,8 @@ public struct ReceiverConfig: Sendable, Equatable {
 
     private static func secretToken(_ mapping: Node.Mapping, path: String, fileKey: String, envKey: String,
                                     environment: [String: String]) throws(RoutingConfigError) -> SecretToken {
-        guard let (key, node) = [fileKey, envKey].lazy.compactMap({ key in mapping[key].map { (key, $0) } }).first else {
-            throw RoutingConfigError("\(path): set one of `\(fileKey)`, `\(envKey)`")
-        }
-        if mapping[fileKey] != nil && mapping[envKey] != nil {
-            throw RoutingConfigError("\(path): set exactly one of `\(fileKey)`, `\(envKey)`")
-        }
-        let source = try ConfigNodes.string(node, "\(path).\(key)")
-        let text: String
-        if key == fileKey {
-            guard let contents = try? String(contentsOfFile: source, encoding: .utf8) else {
-                throw ConfigNodes.at(node, "\(path).\(key)", "cannot read \(source)")
-            }
-            text = contents.trimmingCharacters(in: .whitespacesAndNewlines)
-        } else {
-            guard let value = environment[source], !value.isEmpty else {
-                throw ConfigNodes.at(node, "\(path).\(key)", "environment variable \(source) is not set")
-            }
-            text = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        // Said without the value: Slack's bot tokens start `xoxb-`; anything else is a mistake worth naming.
+        let (key, node, source, text) = try secretText(mapping, path: path, fileKey: fileKey, envKey: envKey, inlineKey: nil, environment: environment)
+        // Said without the value: a token is one word.
         guard !text.isEmpty, !text.contains(where: \.isWhitespace) else {
             throw ConfigNodes.at(node, "\(path).\(key)", "the token from \(source) is empty or contains whitespace")
         }
@@ -120,31 +102,38 @@ public struct ReceiverConfig: Sendable, Equatable {
 
     private static func secretURL(_ mapping: Node.Mapping, path: String, fileKey: String, envKey: String?, inlineKey: String?,
                                   environment: [String: String]) throws(RoutingConfigError) -> SecretURL {
+        let (key, node, source, text) = try secretText(mapping, path: path, fileKey: fileKey, envKey: envKey, inlineKey: inlineKey,
+                                                       environment: environment)
+        guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+            // The value may be a credential: say where it came from, never what it is.
+            throw ConfigNodes.at(node, "\(path).\(key)", "the URL from \(key == inlineKey ? "this field" : source) is not an http(s) URL")
+        }
+        return SecretURL(url: url, redacted: key == inlineKey ? Self.withoutCredentials(url) : "<\(key): \(source)>")
+    }
+
+    /// Exactly one of the keys, and the text it gives: a file's contents, an environment variable's
+    /// value (both trimmed), or the field itself. Returns the key, its node, the source and the text.
+    private static func secretText(_ mapping: Node.Mapping, path: String, fileKey: String, envKey: String?, inlineKey: String?,
+                                   environment: [String: String]) throws(RoutingConfigError) -> (String, Node, String, String) {
         let keys = [inlineKey, fileKey, envKey].compactMap { $0 }
         let given = keys.filter { mapping[$0] != nil }
         guard given.count == 1, let key = given.first, let node = mapping[key] else {
             throw RoutingConfigError("\(path): set exactly one of \(keys.map { "`\($0)`" }.joined(separator: ", "))")
         }
         let source = try ConfigNodes.string(node, "\(path).\(key)")
-        let text: String
         if key == fileKey {
             guard let contents = try? String(contentsOfFile: source, encoding: .utf8) else {
                 throw ConfigNodes.at(node, "\(path).\(key)", "cannot read \(source)")
             }
-            text = contents.trimmingCharacters(in: .whitespacesAndNewlines)
-        } else if key == envKey {
+            return (key, node, source, contents.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        if key == envKey {
             guard let value = environment[source], !value.isEmpty else {
                 throw ConfigNodes.at(node, "\(path).\(key)", "environment variable \(source) is not set")
             }
-            text = value
-        } else {
-            text = source
+            return (key, node, source, value.trimmingCharacters(in: .whitespacesAndNewlines))
         }
-        guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-            // The value may be a credential: say where it came from, never what it is.
-            throw ConfigNodes.at(node, "\(path).\(key)", "the URL from \(key == inlineKey ? "this field" : source) is not an http(s) URL")
-        }
-        return SecretURL(url: url, redacted: key == inlineKey ? Self.withoutCredentials(url) : "<\(key): \(source)>")
+        return (key, node, source, source)
     }
 }
 
