@@ -16,7 +16,11 @@ enum AlertRoutingBench {
     struct Figures {
         var acceptSeconds: Double
         var deliveredSeconds: Double
+        /// Sorted.
         var latencies: [Double]
+        /// The first sample, taken right after the storm, and the slowest of the others.
+        var firstLatency: Double
+        var laterLatencyMax: Double
     }
 
     static let alertCount = 10_000
@@ -91,7 +95,8 @@ enum AlertRoutingBench {
             latencies.append(Date().timeIntervalSince(sent))
         }
         print("bench: \(name): \(alertCount) alerts accepted in \(String(format: "%.2f", accepted)) s, all delivered after \(String(format: "%.2f", delivered)) s")
-        return Figures(acceptSeconds: accepted, deliveredSeconds: delivered, latencies: latencies.sorted())
+        return Figures(acceptSeconds: accepted, deliveredSeconds: delivered, latencies: latencies.sorted(), firstLatency: latencies[0],
+                       laterLatencyMax: latencies.dropFirst().max() ?? 0)
     }
 
     static func run(work: TemporaryDirectory) async throws -> (ours: Figures, alertmanager: Figures) {
