@@ -2,6 +2,7 @@ import Hummingbird
 import HummingbirdTLS
 import NIOSSL
 import Logging
+import ServiceSupport
 import ServiceLifecycle
 
 /// A Hummingbird router served on a free 127.0.0.1 port for a test; `start` returns once it accepts
@@ -17,7 +18,7 @@ struct LoopbackServer: Sendable {
         logger.logLevel = .error
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in ports.continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let group = ServiceGroup(services: [app], logger: logger)
+        let group = ServiceGroup(configuration: .bounded([app], limit: .seconds(10), logger: logger))
         let task = Task { try await group.run() }
         var iterator = ports.stream.makeAsyncIterator()
         return LoopbackServer(port: await iterator.next() ?? 0, group: group, task: task)
@@ -31,7 +32,7 @@ struct LoopbackServer: Sendable {
         let app = Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls),
                               configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
                               onServerRunning: { channel in ports.continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let group = ServiceGroup(services: [app], logger: logger)
+        let group = ServiceGroup(configuration: .bounded([app], limit: .seconds(10), logger: logger))
         let task = Task { try await group.run() }
         var iterator = ports.stream.makeAsyncIterator()
         return LoopbackServer(port: await iterator.next() ?? 0, group: group, task: task)

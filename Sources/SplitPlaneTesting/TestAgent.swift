@@ -41,7 +41,7 @@ public final class TestAgent: Sendable {
         var logger = Logger(label: "test-agent")
         logger.logLevel = .critical
         let service = try AgentService(configuration: configuration, logger: logger)
-        let group = ServiceGroup(services: [service], logger: logger)
+        let group = ServiceGroup(configuration: .bounded([service], limit: .seconds(10), logger: logger))
         return TestAgent(service: service, group: group, task: Task { try await group.run() })
     }
 

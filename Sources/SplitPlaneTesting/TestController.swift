@@ -51,7 +51,8 @@ public final class TestController: Sendable {
         let opened = try await OpenedStore.open(databasePath, logger: logger)
         let server = try ControllerServer(configuration: configuration, store: opened.store, clock: clock, logger: logger)
         try await server.oidc?.load()
-        let group = ServiceGroup(services: try server.services(), logger: logger)
+        // A shutdown stuck in some service fails over to cancellation instead of hanging the test run.
+        let group = ServiceGroup(configuration: .bounded(try server.services(), limit: .seconds(10), logger: logger))
         let task = Task { try await group.run() }
         async let operatorPort = server.boundPorts.port(.operatorAPI)
         async let agentPort = server.boundPorts.port(.agentGateway)

@@ -67,11 +67,7 @@ struct Run: AsyncParsableCommand {
             let agent = try AgentService(configuration: configuration, logger: logger)
             let operations = OperationsEndpoints.application(host: configuration.metricsListen.host, port: configuration.metricsListen.port,
                                                              registry: registry, readiness: agent.readiness, logger: logger)
-            let group = ServiceGroup(configuration: .init(
-                services: [.init(service: operations), .init(service: agent)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            ))
+            let group = ServiceGroup(configuration: .bounded([operations, agent], signals: [.sigterm, .sigint], limit: .seconds(20), logger: logger))
             try await group.run()
         } catch {
             logger.critical("agent failed", metadata: ["error": "\(error)"])

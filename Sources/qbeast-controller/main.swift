@@ -73,12 +73,9 @@ struct Serve: AsyncParsableCommand {
             let opened = try await OpenedStore.open(configuration.databasePath, logger: logger)
             let server = try ControllerServer(configuration: configuration, store: opened.store, logger: logger)
             try await server.oidc?.load()
-            let group = ServiceGroup(configuration: .init(
-                services: (try server.services(metricsRegistry: registry) + [ReloadOnHangup(dispatcher: server.dispatcher, logger: logger)])
-                    .map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            ))
+            let group = ServiceGroup(configuration: .bounded(
+                try server.services(metricsRegistry: registry) + [ReloadOnHangup(dispatcher: server.dispatcher, logger: logger)],
+                signals: [.sigterm, .sigint], limit: .seconds(20), logger: logger))
             logger.info("controller starting", metadata: [
                 "operatorListen": "\(configuration.operatorListen)", "agentListen": "\(configuration.agentListen)",
                 "metricsListen": "\(configuration.metricsListen)", "database": "\(opened.description)",

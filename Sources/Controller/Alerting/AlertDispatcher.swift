@@ -65,10 +65,8 @@ public final class AlertDispatcher: Service, Sendable {
         guard !due.isEmpty else { return 0 }
         let config = configSource.config
         let mutes = try await AlertMutes.load(store: store, config: config, at: now)
-        for id in due {
-            try await store.flushAlertGroup(id: id, at: now) { snapshot in
-                Self.plan(snapshot, config: config, mutes: mutes, at: now)
-            }
+        try await store.flushAlertGroups(ids: due, at: now) { snapshot in
+            Self.plan(snapshot, config: config, mutes: mutes, at: now)
         }
         Counter(label: "qbeast_controller_alert_group_flushes_total").increment(by: Int64(due.count))
         onFlushed()

@@ -15,6 +15,9 @@ public protocol AlertingStore: Sendable {
     func nextAlertGroupFlush() async throws -> Date?
     /// Reads the group, lets `plan` decide, and writes the outcome, in one transaction.
     func flushAlertGroup(id: String, at now: Date, plan: @Sendable (AlertGroupSnapshot) -> AlertGroupFlush) async throws
+    /// The same for a round of due groups. A store may write them in one transaction (SQLite: one
+    /// durable commit instead of one per group); each group is still read and planned on its own.
+    func flushAlertGroups(ids: [String], at now: Date, plan: @Sendable (AlertGroupSnapshot) -> AlertGroupFlush) async throws
     func alertGroups(tenant: String?, at now: Date) async throws -> [AlertGroup]
     /// The group with its alerts.
     func alertGroup(id: String, at now: Date) async throws -> AlertGroup?
@@ -39,6 +42,13 @@ public protocol AlertingStore: Sendable {
     func silences(at now: Date) async throws -> [Silence]
     /// Ends the silence now; `StoreError.notFound` for an unknown one, `.conflict` if already expired.
     func expireSilence(id: String, at now: Date) async throws -> Silence
+}
+
+extension AlertingStore {
+    /// One transaction per group (PostgreSQL: each holds its group's row lock only while it flushes).
+    public func flushAlertGroups(ids: [String], at now: Date, plan: @Sendable (AlertGroupSnapshot) -> AlertGroupFlush) async throws {
+        for id in ids { try await flushAlertGroup(id: id, at: now, plan: plan) }
+    }
 }
 
 public struct PendingNotification: Sendable {

@@ -65,38 +65,48 @@ extension SQLiteStore {
     }
 
     public func flushAlertGroup(id: String, at now: Date, plan: @Sendable (AlertGroupSnapshot) -> AlertGroupFlush) async throws {
+        try await database.write { db in try Self.flush(db, groupID: id, at: now, plan: plan) }
+    }
+
+    /// A whole round in one transaction: one durable commit, where a commit per group made a round of
+    /// a hundred unchanged groups hold the write lock (and an arriving alert) for a hundred fsyncs.
+    public func flushAlertGroups(ids: [String], at now: Date, plan: @Sendable (AlertGroupSnapshot) -> AlertGroupFlush) async throws {
+        guard !ids.isEmpty else { return }
         try await database.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM alert_groups WHERE id = ?", arguments: [id]) else { return }
-            let snapshot = try Self.snapshot(db, row)
-            let flush = plan(snapshot)
-            for notification in flush.notifications {
-                // An older message for the same group and integration that has not gone out yet is
-                // stale now: the new one says everything it would have said.
-                try db.execute(sql: "UPDATE notifications SET state = 'superseded', next_attempt_at = NULL WHERE group_id = ? AND integration = ? AND state = 'pending'",
-                               arguments: [id, notification.integration])
-                let content = notification.content
-                try db.execute(sql: """
-                    INSERT INTO notifications (group_id, receiver, integration, firing, resolved, alerts_hash, content, state, created_at, next_attempt_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
-                    """, arguments: [id, content.receiver, notification.integration, content.firing.count, content.resolved.count,
-                                     content.alertsHash, try Self.json(content), now.timeIntervalSince1970, now.timeIntervalSince1970])
-            }
-            if let notified = flush.notified {
-                try db.execute(sql: "UPDATE alert_groups SET last_notified_at = ?, notified_firing = ?, notified_resolved = ? WHERE id = ?",
-                               arguments: [notified.at.timeIntervalSince1970, try Self.json(notified.firing.sorted()),
-                                           try Self.json(notified.resolved.sorted()), id])
-            }
-            let ack = flush.acknowledgement
+            for id in ids { try Self.flush(db, groupID: id, at: now, plan: plan) }
+        }
+    }
+
+    private static func flush(_ db: Database, groupID id: String, at now: Date, plan: (AlertGroupSnapshot) -> AlertGroupFlush) throws {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM alert_groups WHERE id = ?", arguments: [id]) else { return }
+        let flush = plan(try Self.snapshot(db, row))
+        for notification in flush.notifications {
+            // An older message for the same group and integration that has not gone out yet is
+            // stale now: the new one says everything it would have said.
+            try db.execute(sql: "UPDATE notifications SET state = 'superseded', next_attempt_at = NULL WHERE group_id = ? AND integration = ? AND state = 'pending'",
+                           arguments: [id, notification.integration])
+            let content = notification.content
             try db.execute(sql: """
-                UPDATE alert_groups SET next_flush_at = ?, has_flushed = 1, ack_by = ?, ack_at = ?, ack_via = ?, ack_comment = ? WHERE id = ?
-                """, arguments: [flush.nextFlushAt.timeIntervalSince1970, ack?.by, ack?.at.timeIntervalSince1970, ack?.via, ack?.comment, id])
-            for alert in flush.removeAlerts {
-                try db.execute(sql: "DELETE FROM alert_group_members WHERE group_id = ? AND tenant = ? AND environment = ? AND fingerprint = ?",
-                               arguments: [id, alert.tenant, alert.environment, alert.fingerprint])
-            }
-            if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM alert_group_members WHERE group_id = ?", arguments: [id]) == 0 {
-                try db.execute(sql: "DELETE FROM alert_groups WHERE id = ?", arguments: [id])
-            }
+                INSERT INTO notifications (group_id, receiver, integration, firing, resolved, alerts_hash, content, state, created_at, next_attempt_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+                """, arguments: [id, content.receiver, notification.integration, content.firing.count, content.resolved.count,
+                                 content.alertsHash, try Self.json(content), now.timeIntervalSince1970, now.timeIntervalSince1970])
+        }
+        if let notified = flush.notified {
+            try db.execute(sql: "UPDATE alert_groups SET last_notified_at = ?, notified_firing = ?, notified_resolved = ? WHERE id = ?",
+                           arguments: [notified.at.timeIntervalSince1970, try Self.json(notified.firing.sorted()),
+                                       try Self.json(notified.resolved.sorted()), id])
+        }
+        let ack = flush.acknowledgement
+        try db.execute(sql: """
+            UPDATE alert_groups SET next_flush_at = ?, has_flushed = 1, ack_by = ?, ack_at = ?, ack_via = ?, ack_comment = ? WHERE id = ?
+            """, arguments: [flush.nextFlushAt.timeIntervalSince1970, ack?.by, ack?.at.timeIntervalSince1970, ack?.via, ack?.comment, id])
+        for alert in flush.removeAlerts {
+            try db.execute(sql: "DELETE FROM alert_group_members WHERE group_id = ? AND tenant = ? AND environment = ? AND fingerprint = ?",
+                           arguments: [id, alert.tenant, alert.environment, alert.fingerprint])
+        }
+        if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM alert_group_members WHERE group_id = ?", arguments: [id]) == 0 {
+            try db.execute(sql: "DELETE FROM alert_groups WHERE id = ?", arguments: [id])
         }
     }
 

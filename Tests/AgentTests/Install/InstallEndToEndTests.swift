@@ -7,7 +7,7 @@ import Testing
 /// The whole path: an operator PUTs a workspace, the controller resolves it (images pointed at the
 /// environment's registry), the agent fetches it over mutual TLS, applies it through the test
 /// Kubernetes API server (over TLS, with the service-account token), and the operator reads the result.
-@Suite struct InstallEndToEndTests {
+@Suite(.timeLimit(.minutes(2))) struct InstallEndToEndTests {
     @Test func workspaceBecomesObjectsAndStatusComesBack() async throws {
         let pki = try TestPKI()
         let directory = try TemporaryDirectory()
