@@ -68,14 +68,19 @@ extension SQLiteStore {
         try await database.write { db in try Self.flush(db, groupID: id, at: now, plan: plan) }
     }
 
-    /// A whole round in one transaction: one durable commit, where a commit per group made a round of
-    /// a hundred unchanged groups hold the write lock (and an arriving alert) for a hundred fsyncs.
+    /// A round in transactions of `flushBatch` groups: a commit per group made a round of a hundred
+    /// unchanged groups cost a hundred fsyncs (and an arriving alert waited behind them), one commit
+    /// for the whole round held the write lock so long that intake slowed.
     public func flushAlertGroups(ids: [String], at now: Date, plan: @Sendable (AlertGroupSnapshot) -> AlertGroupFlush) async throws {
-        guard !ids.isEmpty else { return }
-        try await database.write { db in
-            for id in ids { try Self.flush(db, groupID: id, at: now, plan: plan) }
+        for start in stride(from: 0, to: ids.count, by: Self.flushBatch) {
+            let batch = ids[start..<min(ids.count, start + Self.flushBatch)]
+            try await database.write { db in
+                for id in batch { try Self.flush(db, groupID: id, at: now, plan: plan) }
+            }
         }
     }
+
+    static let flushBatch = 16
 
     private static func flush(_ db: Database, groupID id: String, at now: Date, plan: (AlertGroupSnapshot) -> AlertGroupFlush) throws {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM alert_groups WHERE id = ?", arguments: [id]) else { return }
