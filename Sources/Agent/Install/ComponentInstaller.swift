@@ -198,10 +198,7 @@ public actor ComponentInstaller {
         let key = item.key
         let collection = item.resource.path(namespace: namespace, name: nil)
         if existing[collection] == nil {
-            let items = try await client.listMetadata(collection)
-            existing[collection] = Dictionary(items.compactMap { object in
-                object["metadata"]?["name"]?.stringValue.map { ($0, object) }
-            }, uniquingKeysWith: { first, _ in first })
+            existing[collection] = KubernetesClient.byName(try await client.listMetadata(collection))
         }
         guard let live = existing[collection]?[key.name] else { return nil }
         if OwnershipLabels.owned(live, workspace: workspace) { return nil }
@@ -248,9 +245,7 @@ public actor ComponentInstaller {
         if let cached = live[collection] { return cached }
         let selector = "\(OwnershipLabels.managedBy)=\(OwnershipLabels.managedByValue),\(OwnershipLabels.workspace)=\(workspace)"
         let list = try await client.get(collection, query: [("labelSelector", selector)])
-        let byName = Dictionary((list["items"]?.arrayValue ?? []).compactMap { object in
-            object["metadata"]?["name"]?.stringValue.map { ($0, object) }
-        }, uniquingKeysWith: { first, _ in first })
+        let byName = KubernetesClient.byName(list["items"]?.arrayValue ?? [])
         live[collection] = byName
         return byName
     }
@@ -260,9 +255,7 @@ public actor ComponentInstaller {
     private func serviceEndpoints(_ service: JSONValue, _ verdict: ObjectHealth.Verdict) async -> ObjectHealth.Verdict {
         let collection = "/api/v1/namespaces/\(namespace)/endpoints"
         if live[collection] == nil, let list = try? await client.get(collection) {
-            live[collection] = Dictionary((list["items"]?.arrayValue ?? []).compactMap { object in
-                object["metadata"]?["name"]?.stringValue.map { ($0, object) }
-            }, uniquingKeysWith: { first, _ in first })
+            live[collection] = KubernetesClient.byName(list["items"]?.arrayValue ?? [])
         }
         guard service["spec"]?["selector"]?.objectValue?.isEmpty == false, service["spec"]?["type"]?.stringValue != "ExternalName",
               let name = service["metadata"]?["name"]?.stringValue, let endpoints = live[collection]?[name] else { return verdict }

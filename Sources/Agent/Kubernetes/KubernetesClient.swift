@@ -42,6 +42,12 @@ public final class KubernetesClient: Sendable {
         return list["items"]?.arrayValue ?? []
     }
 
+    /// A list's objects by `metadata.name` (names are unique within one collection of one namespace).
+    public static func byName(_ items: [JSONValue]) -> [String: JSONValue] {
+        Dictionary(items.compactMap { object in object["metadata"]?["name"]?.stringValue.map { ($0, object) } },
+                   uniquingKeysWith: { first, _ in first })
+    }
+
     /// Server-side apply: create-or-update the fields `object` names, owned by `fieldManager`.
     public func apply(_ object: JSONValue, at path: String, fieldManager: String, force: Bool) async throws -> JSONValue {
         let body = try JSONEncoder().encode(object)

@@ -204,8 +204,8 @@ import Glibc
             let onVictim = fleet.indices.filter { agents[$0].service.client.urls.current.url == victim.agentURL }
             #expect(onVictim == [0, 3])
 
-            // The storm: each agent enqueues 30 alerts (distinct names), one batch each, paced over a
-            // second and a half. The victim dies once notifications are flowing and its agents' alerts
+            // The storm: each agent enqueues 30 alerts (distinct names), one batch each, paced over about
+            // two and a half seconds. The victim dies once notifications are flowing and its agents' alerts
             // are being stored, the storm still going.
             let perAgent = 30
             @Sendable func name(_ agent: Int, _ index: Int) -> String { "Storm-\(environments[agent])-\(index)" }
@@ -219,7 +219,7 @@ import Glibc
                                     workspace: "analytics", state: .firing, labels: ["alertname": name(index, n), "severity": "critical"],
                                     annotations: [:], startsAt: Date())])
                                 enqueued.add()
-                                try await Task.sleep(for: .milliseconds(50))
+                                try await Task.sleep(for: .milliseconds(80))
                             }
                         }
                     }
