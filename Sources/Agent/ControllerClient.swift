@@ -20,13 +20,18 @@ public final class ControllerClient: ComponentSource, Sendable {
     private var http: HTTPClient { current.withLock { $0 } }
 
     public init(configuration: AgentConfiguration) throws {
-        current = Mutex(try Self.client(configuration.tls))
+        // With replicas to fall back on, an unanswered connect (a host that went away, not a refused
+        // port) moves on after 5 s instead of 10.
+        connectTimeout = configuration.controllerURLs.count > 1 ? .seconds(5) : .seconds(10)
+        current = Mutex(try Self.client(configuration.tls, connectTimeout: connectTimeout))
         urls = ControllerURLs(configuration.controllerURLs)
     }
 
-    private static func client(_ tls: TLSFiles) throws -> HTTPClient {
+    private let connectTimeout: TimeAmount
+
+    private static func client(_ tls: TLSFiles, connectTimeout: TimeAmount) throws -> HTTPClient {
         var clientConfiguration = HTTPClient.Configuration(tlsConfiguration: try TLSConfigurations.agentClient(tls),
-                                                           timeout: .init(connect: .seconds(10)))
+                                                           timeout: .init(connect: connectTimeout))
         clientConfiguration.httpVersion = .automatic
         clientConfiguration.decompression = .disabled
         // A failed connection fails the request, so the agent's own RetryPolicy (equal jitter, 0.5 s
@@ -40,7 +45,7 @@ public final class ControllerClient: ComponentSource, Sendable {
     /// New connections use `tls` from now on. The old client is kept until `shutdown`, so a long poll
     /// or alert delivery in flight on it is not cut.
     public func switchCredentials(to tls: TLSFiles) throws {
-        let fresh = try Self.client(tls)
+        let fresh = try Self.client(tls, connectTimeout: connectTimeout)
         let old = current.withLock { client in
             defer { client = fresh }
             return client
