@@ -17,6 +17,8 @@ public final class SlackAPITestServer: Sendable {
         public var text: String
         public var json: JSONValue
         public var metadata: JSONValue?
+        /// The path prefix the client posted under (`postMessageURL(via:)`), to tell clients apart.
+        public var via: String?
     }
 
     /// What the next `chat.postMessage` gets instead of being posted, or `postThenStall` to post and
@@ -30,7 +32,7 @@ public final class SlackAPITestServer: Sendable {
     private final class State: Sendable {
         let messages = Mutex<[Message]>([])
         let postScript = Mutex<[Script]>([])
-        let historyErrors = Mutex<[String]>([])
+        let historyErrors = Mutex<[Script]>([])
         let historyCalls = Mutex(0)
         let stallEvery = Mutex<Double?>(nil)
         let sequence = Mutex(0)
@@ -44,6 +46,8 @@ public final class SlackAPITestServer: Sendable {
     public var port: Int { server.port }
     /// The `app_url` for a Slack integration.
     public var postMessageURL: String { "http://127.0.0.1:\(port)/api/chat.postMessage" }
+    /// The same under a prefix of its own, so messages say which client posted them (`Message.via`).
+    public func postMessageURL(via: String) -> String { "http://127.0.0.1:\(port)/\(via)/api/chat.postMessage" }
     /// Messages posted, oldest first.
     public var messages: [Message] { state.messages.withLock { $0 } }
     public var historyCalls: Int { state.historyCalls.withLock { $0 } }
@@ -51,33 +55,40 @@ public final class SlackAPITestServer: Sendable {
     public func script(_ answers: [Script]) { state.postScript.withLock { $0 += answers } }
     /// While set, every post is made and then answered this many seconds late (nil: on time again).
     public func stallAnswers(seconds: Double?) { state.stallEvery.withLock { $0 = seconds } }
-    /// The next `conversations.history` calls answer `{"ok": false, "error": <each>}`.
-    public func failHistory(_ errors: [String]) { state.historyErrors.withLock { $0 += errors } }
+    /// The next `conversations.history` calls fail: `.error(code)` answers `{"ok": false, "error": code}`,
+    /// `.rateLimited` answers 429 with `Retry-After`.
+    public func failHistory(_ answers: [Script]) { state.historyErrors.withLock { $0 += answers } }
 
     /// `now` stamps messages (`ts`): a test's manual clock, so the history's time window matches the controller's.
     public static func start(token: String = "xoxb-test-token", channels: Set<String> = ["C0TESTCHAN1"],
                              now: @escaping @Sendable () -> Date = { Date() }) async throws -> SlackAPITestServer {
         let state = State()
         let router = Router()
-        router.post("/api/chat.postMessage") { request, _ -> Response in
-            let body = Data(buffer: try await request.body.collect(upTo: 1 << 20))
-            guard let error = Self.authError(request, token: token) else {
-                return try await post(body, contentType: request.headers[.contentType] ?? "", state: state, channels: channels, now: now())
-            }
-            return Self.answer(["ok": false, "error": .string(error)])
-        }
-        router.get("/api/conversations.history") { request, _ -> Response in
-            state.historyCalls.withLock { $0 += 1 }
-            if let error = Self.authError(request, token: token) { return Self.answer(["ok": false, "error": .string(error)]) }
-            if let error = state.historyErrors.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+        for prefix in ["", "/{via}"] {
+            router.post("\(prefix)/api/chat.postMessage") { request, context -> Response in
+                let body = Data(buffer: try await request.body.collect(upTo: 1 << 20))
+                guard let error = Self.authError(request, token: token) else {
+                    return try await post(body, contentType: request.headers[.contentType] ?? "", state: state, channels: channels, now: now(),
+                                          via: context.parameters.get("via"))
+                }
                 return Self.answer(["ok": false, "error": .string(error)])
             }
-            return history(request.uri.queryParameters, state: state, channels: channels)
+            router.get("\(prefix)/api/conversations.history") { request, _ -> Response in
+                state.historyCalls.withLock { $0 += 1 }
+                if let error = Self.authError(request, token: token) { return Self.answer(["ok": false, "error": .string(error)]) }
+                switch state.historyErrors.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+                case .error(let error)?: return Self.answer(["ok": false, "error": .string(error)])
+                case .rateLimited(let seconds)?:
+                    return Self.answer(["ok": false, "error": "ratelimited"], status: .tooManyRequests, headers: ["Retry-After": "\(seconds)"])
+                case .postThenStall?, nil: return history(request.uri.queryParameters, state: state, channels: channels)
+                }
+            }
         }
         return SlackAPITestServer(token: token, channels: channels, server: await LoopbackServer.start(router, label: "slack-api-test-server"), state: state)
     }
 
-    private static func post(_ body: Data, contentType: String, state: State, channels: Set<String>, now: Date) async throws -> Response {
+    private static func post(_ body: Data, contentType: String, state: State, channels: Set<String>, now: Date,
+                             via: String?) async throws -> Response {
         guard contentType.hasPrefix("application/json"), let json = try? JSONDecoder().decode(JSONValue.self, from: body) else {
             return answer(["ok": false, "error": "invalid_json"])
         }
@@ -94,7 +105,7 @@ public final class SlackAPITestServer: Sendable {
         }
         let sequence = state.sequence.withLock { $0 += 1; return $0 }
         let ts = String(format: "%.0f.%06d", now.timeIntervalSince1970.rounded(.down), sequence)
-        let message = Message(channel: channel, ts: ts, text: json["text"]?.stringValue ?? "", json: json, metadata: json["metadata"])
+        let message = Message(channel: channel, ts: ts, text: json["text"]?.stringValue ?? "", json: json, metadata: json["metadata"], via: via)
         state.messages.withLock { $0.append(message) }
         if let stall { try await Task.sleep(for: .seconds(stall)) }
         return answer(["ok": true, "channel": .string(channel), "ts": .string(ts), "message": stored(message, withMetadata: false)])

@@ -38,6 +38,7 @@ public final class WebhookTestServer: Sendable {
 
     private final class State: Sendable {
         let received = Mutex<[Received]>([])
+        let idempotencyKeys = Mutex<[String?]>([])
         let script = Mutex<[Answer]>([])
     }
 
@@ -48,6 +49,8 @@ public final class WebhookTestServer: Sendable {
     public func url(_ path: String = "/") -> String { "http://127.0.0.1:\(port)\(path)" }
     /// Requests answered with 2xx: what the receiver actually accepted.
     public var received: [Received] { state.received.withLock { $0 } }
+    /// The `Idempotency-Key` of every POST, accepted or not, in order.
+    public var idempotencyKeys: [String?] { state.idempotencyKeys.withLock { $0 } }
 
     /// The next requests get these answers, in order; after them, `200 ok` again.
     public func script(_ answers: [Answer]) { state.script.withLock { $0 += answers } }
@@ -59,6 +62,7 @@ public final class WebhookTestServer: Sendable {
         router.post("**") { request, _ -> Response in
             let body = Data(buffer: try await request.body.collect(upTo: 16 << 20))
             let answer = state.script.withLock { $0.isEmpty ? Answer.ok : $0.removeFirst() }
+            state.idempotencyKeys.withLock { $0.append(request.headers[HTTPField.Name("Idempotency-Key")!]) }
             if (200..<300).contains(answer.status) {
                 let json = (try? JSONSerialization.jsonObject(with: body)).map(jsonValue)
                 state.received.withLock {

@@ -45,7 +45,8 @@ extension NotificationDelivery {
             switch SlackWebAPI.classify(detail) {
             case .posted: return .sent
             case .refused(let error): return .failed(error)
-            case .transient(let error): return retry(notification, after: backoff(notification.attempts), error: error, at: now)
+            case .notPosted(let error): return retry(notification, after: backoff(notification.attempts), error: error, at: now)
+            case .maybePosted(let error): return outcomeUnknown(notification, after: backoff(notification.attempts), error: error, at: now)
             }
         case 429:
             let wait = retryAfter.flatMap { Self.parseRetryAfter($0, now: now) } ?? backoff(notification.attempts)
@@ -56,7 +57,10 @@ extension NotificationDelivery {
         case 400..<500:
             return .failed("HTTP \(status)\(shortDetail.isEmpty ? "" : ": \(shortDetail)")")
         default:
-            return retry(notification, after: backoff(notification.attempts), error: "HTTP \(status)\(shortDetail.isEmpty ? "" : ": \(shortDetail)")", at: now)
+            // Behind Slack's edge, a 5xx may come after the message was posted: the next attempt asks first.
+            let error = "HTTP \(status)\(shortDetail.isEmpty ? "" : ": \(shortDetail)")"
+            return slackApp != nil ? outcomeUnknown(notification, after: backoff(notification.attempts), error: error, at: now)
+                : retry(notification, after: backoff(notification.attempts), error: error, at: now)
         }
     }
 

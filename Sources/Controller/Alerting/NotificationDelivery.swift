@@ -110,7 +110,8 @@ public final class NotificationDelivery: Service, Sendable {
                 outcome = earlier
             } else {
                 do {
-                    guard try await store.beginDeliveryAttempt(id: notification.id, at: now) else {
+                    // The time of the fence, not of the round: the lookup before it may have taken a while.
+                    guard try await store.beginDeliveryAttempt(id: notification.id, at: clock.now()) else {
                         logger.warning("notification taken over by another replica; not sent from here",
                                        metadata: ["notification": "\(notification.id)", "group": "\(notification.content.groupID)"])
                         return
@@ -149,8 +150,11 @@ public final class NotificationDelivery: Service, Sendable {
 
     /// An earlier attempt went out and its answer was never recorded (its replica died, or the
     /// request timed out): the receiver may have the notification. A Slack app's channel is asked
-    /// (`.sent` when the message is there, nothing when it is not, so it is posted now); other
-    /// receivers get it again with the same `Idempotency-Key`, which is all they can be given.
+    /// (`.sent` when the message is there, nothing when it is not, so it is posted now), once the
+    /// attempt is `lookupSettle` old — a request Slack was still working on when its answer was lost
+    /// is in the history by then. Other receivers get it again with the same `Idempotency-Key`,
+    /// which is all they can be given. A channel that cannot be asked (a missing scope, or failing
+    /// for `lookupPatience`) gets it again too: a repeat is better than a lost alert.
     private func earlierAttempt(_ notification: PendingNotification, integration: ReceiverConfig.Integration, at now: Date) async -> DeliveryOutcome? {
         guard let since = notification.unrecordedAttemptAt else { return nil }
         let metadata: Logger.Metadata = ["integration": "\(notification.integration)", "group": "\(notification.content.groupID)",
@@ -161,6 +165,7 @@ public final class NotificationDelivery: Service, Sendable {
                            metadata: metadata)
             return nil
         }
+        if now < since.addingTimeInterval(Self.lookupSettle) { return .deferred(until: since.addingTimeInterval(Self.lookupSettle)) }
         do {
             guard try await slack.containsMessage(key: notification.deliveryKey, since: since, timeout: requestTimeout) else {
                 Counter(label: "qbeast_controller_notifications_unanswered_total", dimensions: [("integration", "slack"), ("resolution", "not_found")]).increment()
@@ -171,10 +176,21 @@ public final class NotificationDelivery: Service, Sendable {
             logger.info("an unanswered attempt had reached the Slack channel; recorded as sent, not posted again", metadata: metadata)
             return .sent
         } catch {
-            return outcomeUnknown(notification, after: backoff(notification.attempts),
-                                  error: "cannot ask Slack whether an unanswered attempt was posted: \(String(describing: error).prefix(200))", at: now)
+            let lookup = error as? SlackAPIError
+            let reason = "cannot ask Slack whether an unanswered attempt was posted: \(String(describing: error).prefix(200))"
+            if lookup?.permanent == true || now.timeIntervalSince(since) > Self.lookupPatience {
+                Counter(label: "qbeast_controller_notifications_unanswered_total", dimensions: [("integration", "slack"), ("resolution", "unverified")]).increment()
+                logger.error("\(reason); posting it again, it may appear twice", metadata: metadata)
+                return nil
+            }
+            return outcomeUnknown(notification, after: lookup?.retryAfter ?? backoff(notification.attempts), error: reason, at: now)
         }
     }
+
+    /// How old an unanswered attempt must be before the channel is searched for it.
+    static let lookupSettle: TimeInterval = 60
+    /// How long a channel that cannot be searched is tried before the notification is posted again.
+    static let lookupPatience: TimeInterval = 600
 
     func retry(_ notification: PendingNotification, after seconds: TimeInterval, error: String, at now: Date) -> DeliveryOutcome {
         if now.timeIntervalSince(notification.content.createdAt) + seconds > Self.giveUpAfter {

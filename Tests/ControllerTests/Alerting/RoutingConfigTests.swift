@@ -125,7 +125,11 @@ import Testing
         #expect(error("{webhook_url_env: SLACK_TOKEN, app_url: https://slack.example/api/chat.postMessage}")
             .contains("`app_url` needs an app token"))
         #expect(error("{app_token_env: SLACK_TOKEN, channel: C0123ABCDEF, app_url: https://slack.example/hooks}")
-            .contains("expected the http(s) URL of Slack's chat.postMessage method"))
+            .contains("expected the https URL of Slack's chat.postMessage method (http only to loopback)"))
+        #expect(error("{app_token_env: SLACK_TOKEN, channel: C0123ABCDEF, app_url: http://slack.example/api/chat.postMessage}")
+            .contains("expected the https URL"), "the token never travels in clear text off the machine")
+        #expect(try parse("{app_token_env: SLACK_TOKEN, channel: C0123ABCDEF, app_url: http://127.0.0.1:8045/api/chat.postMessage}")
+            .receivers.first?.integrations.first?.url.url.port == 8045)
         #expect(error("{app_token_env: SLACK_TOKEN, channel: C0123ABCDEF}", environment: ["SLACK_TOKEN": "xoxb with space"])
             .hasSuffix("the token from SLACK_TOKEN is empty or contains whitespace"))
     }

@@ -36,11 +36,11 @@ import Testing
     @Test func slackAPIRefusalsFailAndItsTransientErrorsAreRetried() async throws {
         let h = try await AlertingHarness.start(routes: Self.appRoutes)
         defer { Task { try? await h.stop() } }
-        h.slackAPI.script([.error("internal_error"), .rateLimited(retryAfter: 5), .error("not_in_channel")])
+        h.slackAPI.script([.error("ratelimited"), .rateLimited(retryAfter: 5), .error("not_in_channel")])
         try await h.send([h.firing("A")])
         try await h.step()
         var record = try #require(try await h.store.notifications(groupID: nil, limit: 10).first)
-        #expect(record.state == .pending && record.lastError == "Slack API error: internal_error")
+        #expect(record.state == .pending && record.lastError == "Slack API error: ratelimited")
         try await h.step(by: .seconds(1))
         record = try #require(try await h.store.notifications(groupID: nil, limit: 10).first)
         #expect(record.lastError == "HTTP 429 (rate limited; retry after 5s)")
@@ -50,6 +50,22 @@ import Testing
         record = try #require(try await h.store.notifications(groupID: nil, limit: 10).first)
         #expect(record.state == .failed && record.lastError == "Slack API error: not_in_channel" && record.attempts == 3)
         #expect(h.slackAPI.messages.isEmpty)
+        #expect(h.slackAPI.historyCalls == 0, "answers that say nothing was posted need no lookup")
+    }
+
+    @Test func anInternalErrorIsLookedUpBeforePostingAgain() async throws {
+        let h = try await AlertingHarness.start(routes: Self.appRoutes)
+        defer { Task { try? await h.stop() } }
+        // Slack documents internal_error as "some aspect of the operation may have succeeded".
+        h.slackAPI.script([.error("internal_error")])
+        try await h.send([h.firing("A")])
+        try await h.step()
+        #expect(try await h.store.notifications(groupID: nil, limit: 10).first?.lastError == "Slack API error: internal_error")
+        try await h.step(by: .seconds(1))
+        #expect(h.slackAPI.historyCalls == 0 && h.slackAPI.messages.isEmpty, "the lookup waits until the attempt has settled")
+        try await h.step(by: .seconds(60))
+        #expect(h.slackAPI.historyCalls == 1 && h.slackAPI.messages.count == 1, "not in the channel, so posted")
+        #expect(try await h.store.notifications(groupID: nil, limit: 10).map(\.state) == [.sent])
     }
 
     @Test func aTimedOutPostIsLookedUpInsteadOfPostedAgain() async throws {
@@ -62,6 +78,8 @@ import Testing
         #expect(record.state == .pending && record.attempts == 1 && record.lastError?.hasPrefix("request failed") == true)
         #expect(h.slackAPI.messages.count == 1, "Slack posted it; the answer was lost")
         try await h.step(by: .seconds(1))
+        #expect(h.slackAPI.historyCalls == 0, "a request Slack may still be working on is not looked up yet")
+        try await h.step(by: .seconds(60))
         record = try #require(try await h.store.notifications(groupID: nil, limit: 10).first)
         #expect(record.state == .sent)
         #expect(h.slackAPI.messages.count == 1, "found in the channel's history, not posted again")
@@ -101,14 +119,29 @@ import Testing
         try await h.send([h.firing("BackendDown")])
         _ = try await h.beginAttemptAndDie(post: false)
         try await h.restart()
-        h.slackAPI.failHistory(["ratelimited"])
-        try await h.step()
+        h.slackAPI.failHistory([.rateLimited(retryAfter: 5)])
+        try await h.step(by: h.takeOverDelay)
         var record = try #require(try await h.store.notifications(groupID: nil, limit: 10).first)
         #expect(record.state == .pending && record.lastError?.contains("cannot ask Slack whether an unanswered attempt was posted") == true)
-        #expect(h.slackAPI.messages.isEmpty)
+        #expect(h.slackAPI.messages.isEmpty && h.slackAPI.historyCalls == 1)
+        try await h.step(by: .seconds(4))
+        #expect(h.slackAPI.historyCalls == 1, "Retry-After: 5 is honoured")
         try await h.step(by: .seconds(1))
         record = try #require(try await h.store.notifications(groupID: nil, limit: 10).first)
         #expect(record.state == .sent && h.slackAPI.messages.count == 1 && h.slackAPI.historyCalls == 2)
+    }
+
+    @Test func aChannelThatCannotBeSearchedGetsItAgainRatherThanLosingIt() async throws {
+        let h = try await AlertingHarness.start(routes: Self.appRoutes)
+        defer { Task { try? await h.stop() } }
+        try await h.send([h.firing("BackendDown")])
+        _ = try await h.beginAttemptAndDie(post: true)
+        try await h.restart()
+        // The app lacks channels:history: no lookup will ever work.
+        h.slackAPI.failHistory([.error("missing_scope")])
+        try await h.step(by: h.takeOverDelay)
+        #expect(h.slackAPI.messages.count == 2, "posted again: at least once when the channel cannot be asked")
+        #expect(try await h.store.notifications(groupID: nil, limit: 10).map(\.state) == [.sent])
     }
 
     @Test func webhooksGetTheSameIdempotencyKeyOnEveryAttempt() async throws {
@@ -121,7 +154,7 @@ import Testing
         try await h.step()
         try await h.step(by: .seconds(1))
         #expect(h.hook.count == 1)
-        #expect(h.receiver.received.first?.idempotencyKey == claimed.deliveryKey)
+        #expect(h.receiver.idempotencyKeys == [claimed.deliveryKey, claimed.deliveryKey], "the refused attempt and the accepted one")
         #expect(try await h.store.notifications(groupID: nil, limit: 10).map(\.state) == [.sent])
     }
 }
@@ -154,6 +187,7 @@ extension AlertingHarness {
         return claimed
     }
 
-    /// How long a notification the dead process claimed stays out of reach: a PostgreSQL lease.
-    var takeOverDelay: Duration { kind == .postgres ? .seconds(31) : .zero }
+    /// How long until an unanswered attempt is looked up: it must have settled (60 s), which also
+    /// outlasts a PostgreSQL lease (30 s).
+    var takeOverDelay: Duration { .seconds(61) }
 }

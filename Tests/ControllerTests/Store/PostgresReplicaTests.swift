@@ -91,6 +91,10 @@ import Testing
             // The fence: the old holder, back, may no longer send; nor may it renew what it lost.
             try await holder.renewDeliveryLeases(at: clock.now().addingTimeInterval(71))
             #expect(try await holder.beginDeliveryAttempt(id: takenOver[0].id, at: clock.now().addingTimeInterval(71)) == false)
+            // Nor record a late answer: it would clear the mark (and the claim) under the new holder.
+            try await holder.recordDelivery(id: takenOver[0].id, .retry(at: clock.now(), error: "late answer"), at: clock.now().addingTimeInterval(71))
+            #expect(try await a.notifications(groupID: nil, limit: 10).first?.lastError != "late answer")
+            #expect(try await other.dueNotifications(at: clock.now().addingTimeInterval(72), limit: 10).isEmpty, "still claimed by the new holder")
             #expect(try await other.beginDeliveryAttempt(id: takenOver[0].id, at: clock.now().addingTimeInterval(71)))
             try await other.renewDeliveryLeases(at: clock.now().addingTimeInterval(120))
             #expect(try await holder.dueNotifications(at: clock.now().addingTimeInterval(179), limit: 10).isEmpty, "renewed until 180 s")

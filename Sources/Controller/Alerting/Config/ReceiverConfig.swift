@@ -69,9 +69,10 @@ public struct ReceiverConfig: Sendable, Equatable {
             var url = SecretURL(url: URL(string: "https://slack.com/api/chat.postMessage")!, redacted: "https://slack.com/api/chat.postMessage")
             if let node = mapping["app_url"] {
                 let text = try ConfigNodes.string(node, "\(path).app_url")
-                guard let parsed = URL(string: text), let scheme = parsed.scheme, ["http", "https"].contains(scheme), parsed.host != nil,
-                      parsed.lastPathComponent == "chat.postMessage" else {
-                    throw ConfigNodes.at(node, "\(path).app_url", "expected the http(s) URL of Slack's chat.postMessage method")
+                guard let parsed = URL(string: text), let scheme = parsed.scheme, let host = parsed.host, parsed.lastPathComponent == "chat.postMessage",
+                      scheme == "https" || (scheme == "http" && ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host)) else {
+                    // The bot token travels with every request: never in clear text off this machine.
+                    throw ConfigNodes.at(node, "\(path).app_url", "expected the https URL of Slack's chat.postMessage method (http only to loopback)")
                 }
                 url = SecretURL(url: parsed, redacted: Self.withoutCredentials(parsed))
             }

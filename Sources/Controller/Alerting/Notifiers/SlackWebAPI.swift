@@ -46,23 +46,35 @@ struct SlackWebAPI {
 
     enum Answer: Equatable {
         case posted
-        /// Slack could not take it now (`ratelimited`, its own failures): try again.
-        case transient(String)
+        /// Slack did not post it and may later (`ratelimited`, a truncated request): try again.
+        case notPosted(String)
+        /// Slack failed along the way (`internal_error`, `fatal_error` …, or an answer without `ok`):
+        /// "some aspect of the operation may have succeeded", so the next attempt asks first.
+        case maybePosted(String)
         /// Slack refused it (`channel_not_found`, `invalid_auth`, `not_in_channel` …): retrying will not help.
         case refused(String)
     }
 
     /// Slack answers HTTP 200 with `"ok": false` and an error code for refusals; HTTP statuses
-    /// (429, 5xx) are handled by the caller as for any receiver.
+    /// (429, 5xx) are handled by the caller.
     static func classify(_ body: String) -> Answer {
         guard let json = try? JSONDecoder().decode(JSONValue.self, from: Data(body.utf8)), case .bool(let ok)? = json["ok"] else {
-            return .transient("Slack answered without an \"ok\" field: \(body.prefix(120))")
+            return .maybePosted("Slack answered without an \"ok\" field: \(body.prefix(120))")
         }
         if ok { return .posted }
         let error = json["error"]?.stringValue ?? "unknown_error"
-        return ["ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"].contains(error)
-            ? .transient("Slack API error: \(error)") : .refused("Slack API error: \(error)")
+        switch error {
+        case "ratelimited", "rate_limited", "request_timeout": return .notPosted("Slack API error: \(error)")
+        case "internal_error", "fatal_error", "service_unavailable": return .maybePosted("Slack API error: \(error)")
+        default: return .refused("Slack API error: \(error)")
+        }
     }
+
+    /// `conversations.history` errors that asking again will not cure.
+    static let permanentLookupErrors: Set<String> = [
+        "missing_scope", "not_in_channel", "channel_not_found", "invalid_auth", "not_authed", "account_inactive",
+        "token_revoked", "token_expired", "no_permission", "access_denied", "ekm_access_denied", "team_access_not_granted",
+    ]
 
     /// Whether a message carrying `key` was posted to the channel since `since` (a minute of clock
     /// skew allowed). Throws when Slack cannot be asked; the caller must not post then.
@@ -83,10 +95,14 @@ struct SlackWebAPI {
             request.headers.add(name: "User-Agent", value: "qbeast-controller")
             let response = try await http.execute(request, timeout: timeout)
             let body = try await response.body.collect(upTo: 16 << 20)
-            guard response.status == .ok else { throw SlackAPIError("conversations.history answered HTTP \(response.status.code)") }
+            guard response.status == .ok else {
+                let retryAfter = response.headers.first(name: "Retry-After").flatMap { NotificationDelivery.parseRetryAfter($0, now: Date()) }
+                throw SlackAPIError("conversations.history answered HTTP \(response.status.code)", retryAfter: retryAfter)
+            }
             let page = try JSONDecoder().decode(JSONValue.self, from: Data(buffer: body))
             guard page["ok"]?.boolValue == true else {
-                throw SlackAPIError("conversations.history: \(page["error"]?.stringValue ?? "unknown_error")")
+                let error = page["error"]?.stringValue ?? "unknown_error"
+                throw SlackAPIError("conversations.history: \(error)", permanent: Self.permanentLookupErrors.contains(error))
             }
             let messages = page["messages"]?.arrayValue ?? []
             if messages.contains(where: { $0["metadata"]?["event_type"]?.stringValue == Self.eventType
@@ -104,5 +120,14 @@ struct SlackWebAPI {
 
 struct SlackAPIError: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
+    /// Slack's `Retry-After`, when it rate-limited the call.
+    var retryAfter: TimeInterval?
+    /// Asking again will not help (a missing scope, a revoked token …).
+    var permanent = false
+
+    init(_ description: String, retryAfter: TimeInterval? = nil, permanent: Bool = false) {
+        self.description = description
+        self.retryAfter = retryAfter
+        self.permanent = permanent
+    }
 }

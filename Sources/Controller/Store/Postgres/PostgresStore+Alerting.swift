@@ -220,36 +220,45 @@ extension PostgresStore {
     }
 
     /// Records the outcome and releases the claim. A definite answer clears the unrecorded-attempt
-    /// mark; `outcomeUnknown` and `deferred` keep it.
+    /// mark; `outcomeUnknown` and `deferred` keep it. Only the replica holding the claim records: one
+    /// whose lease was taken over meanwhile must not clear the mark under the new holder.
     public func recordDelivery(id: Int64, _ outcome: DeliveryOutcome, at now: Date) async throws {
-        _ = try await client.transaction(logger) { db in
+        let recorded = try await client.transaction(logger) { db in
             switch outcome {
             case .sent:
                 try await db.run("""
                     UPDATE notifications SET state = 'sent', attempts = attempts + 1, sent_at = \(now.timeIntervalSince1970), next_attempt_at = NULL,
-                    last_error = NULL, attempt_started_at = NULL, claimed_by = NULL, lease_until = NULL WHERE id = \(id) AND state = 'pending'
+                    last_error = NULL, attempt_started_at = NULL, claimed_by = NULL, lease_until = NULL
+                    WHERE id = \(id) AND state = 'pending' AND claimed_by = \(replicaID) RETURNING 1
                     """, logger)
             case .retry(let at, let error):
                 try await db.run("""
                     UPDATE notifications SET attempts = attempts + 1, next_attempt_at = \(at.timeIntervalSince1970), last_error = \(error),
-                    attempt_started_at = NULL, claimed_by = NULL, lease_until = NULL WHERE id = \(id) AND state = 'pending'
+                    attempt_started_at = NULL, claimed_by = NULL, lease_until = NULL
+                    WHERE id = \(id) AND state = 'pending' AND claimed_by = \(replicaID) RETURNING 1
                     """, logger)
             case .outcomeUnknown(let at, let error):
                 try await db.run("""
                     UPDATE notifications SET attempts = attempts + 1, next_attempt_at = \(at.timeIntervalSince1970), last_error = \(error),
-                    claimed_by = NULL, lease_until = NULL WHERE id = \(id) AND state = 'pending'
+                    claimed_by = NULL, lease_until = NULL
+                    WHERE id = \(id) AND state = 'pending' AND claimed_by = \(replicaID) RETURNING 1
                     """, logger)
             case .deferred(let until):
                 try await db.run("""
                     UPDATE notifications SET next_attempt_at = \(until.timeIntervalSince1970), claimed_by = NULL, lease_until = NULL
-                    WHERE id = \(id) AND state = 'pending'
+                    WHERE id = \(id) AND state = 'pending' AND claimed_by = \(replicaID) RETURNING 1
                     """, logger)
             case .failed(let error):
                 try await db.run("""
                     UPDATE notifications SET state = 'failed', attempts = attempts + 1, next_attempt_at = NULL, last_error = \(error),
-                    attempt_started_at = NULL, claimed_by = NULL, lease_until = NULL WHERE id = \(id) AND state = 'pending'
+                    attempt_started_at = NULL, claimed_by = NULL, lease_until = NULL
+                    WHERE id = \(id) AND state = 'pending' AND claimed_by = \(replicaID) RETURNING 1
                     """, logger)
             }
+        }
+        if recorded == 0 {
+            logger.warning("delivery outcome not recorded: the notification is no longer this replica's (sent, or taken over)",
+                           metadata: ["notification": "\(id)"])
         }
     }
 
