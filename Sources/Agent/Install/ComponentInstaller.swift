@@ -227,6 +227,7 @@ public actor ComponentInstaller {
                 }
                 var verdict = ObjectHealth.judge(live)
                 if verdict.state == .ready, item.key.kind == "Service" { verdict = await serviceEndpoints(live, verdict) }
+                if verdict.state != .ready, ["Deployment", "StatefulSet", "DaemonSet"].contains(item.key.kind) { verdict = await podTrouble(live, verdict) }
                 state.objects[item.key] = ObjectProgress(state: .init(verdict.state), message: verdict.message, isApplied: true,
                                                          generation: state.objects[item.key]?.generation ?? generation)
             } catch let error as KubernetesAPIError where error.isNotFound {
@@ -248,6 +249,22 @@ public actor ComponentInstaller {
         let byName = KubernetesClient.byName(list["items"]?.arrayValue ?? [])
         live[collection] = byName
         return byName
+    }
+
+    /// Why a workload's pods do not come up (a container in CrashLoopBackOff or ImagePullBackOff, a pod
+    /// the scheduler cannot place), added to its verdict as `kubectl get pods` would show it: the
+    /// workload's own status only counts replicas. One list of the namespace's pods per pass.
+    private func podTrouble(_ workload: JSONValue, _ verdict: ObjectHealth.Verdict) async -> ObjectHealth.Verdict {
+        guard let selector = workload["spec"]?["selector"]?["matchLabels"]?.objectValue, !selector.isEmpty else { return verdict }
+        let collection = "/api/v1/namespaces/\(namespace)/pods"
+        if live[collection] == nil, let list = try? await client.get(collection) {
+            live[collection] = KubernetesClient.byName(list["items"]?.arrayValue ?? [])
+        }
+        let troubles = (live[collection] ?? [:]).sorted { $0.key < $1.key }.map(\.value)
+            .filter { pod in selector.allSatisfy { pod["metadata"]?["labels"]?[$0.key] == $0.value } }
+            .compactMap(ObjectHealth.podTrouble).prefix(3)
+        guard !troubles.isEmpty else { return verdict }
+        return ObjectHealth.Verdict(state: verdict.state, message: ([verdict.message].compactMap { $0 } + troubles).joined(separator: "; "))
     }
 
     /// A Service that selects pods is ready once it has a ready endpoint; the Endpoints object is

@@ -99,6 +99,33 @@ public enum ObjectHealth {
         }
     }
 
+    /// Container waiting reasons that do not clear up by waiting.
+    static let stuckReasons: Set<String> = [
+        "CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "ErrImageNeverPull", "InvalidImageName",
+        "CreateContainerConfigError", "CreateContainerError", "RunContainerError",
+    ]
+
+    /// The first reason a pod is stuck: a container waiting in one of `stuckReasons` (with its last
+    /// exit, or the kubelet's message), or the scheduler's refusal. Nil for a pod merely starting.
+    public static func podTrouble(_ pod: JSONValue) -> String? {
+        let name = pod["metadata"]?["name"]?.stringValue ?? "pod"
+        let statuses = (pod["status"]?["initContainerStatuses"]?.arrayValue ?? []) + (pod["status"]?["containerStatuses"]?.arrayValue ?? [])
+        for status in statuses {
+            guard let waiting = status["state"]?["waiting"], let reason = waiting["reason"]?.stringValue, stuckReasons.contains(reason) else { continue }
+            var text = "pod \(name) container \(status["name"]?.stringValue ?? "?"): \(reason)"
+            if let last = status["lastState"]?["terminated"], let lastReason = last["reason"]?.stringValue {
+                text += " (last exit: \(lastReason)\(last["exitCode"]?.intValue.map { ", code \($0)" } ?? ""))"
+            } else if let message = waiting["message"]?.stringValue {
+                text += " (\(message.prefix(200)))"
+            }
+            return text
+        }
+        if let scheduled = condition(pod, "PodScheduled"), scheduled["status"]?.stringValue == "False" {
+            return "pod \(name) cannot be scheduled: \(scheduled["message"]?.stringValue ?? scheduled["reason"]?.stringValue ?? "Unschedulable")"
+        }
+        return nil
+    }
+
     static func pod(_ live: JSONValue) -> Verdict {
         switch live["status"]?["phase"]?.stringValue {
         case "Succeeded": return Verdict(state: .ready)

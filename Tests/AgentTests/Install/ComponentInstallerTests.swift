@@ -140,6 +140,39 @@ import Testing
         #expect(report.conditions[type: "Applied"]?.status == .true)
     }
 
+    @Test func podsThatCannotStartAreNamedInTheirWorkloadsStatus() async throws {
+        let harness = try await InstallHarness.start()
+        defer { Task { try? await harness.stop() } }
+        let workspace = try harness.workspace(["backend": [Manifests.deployment("web", replicas: 2)]])
+        await harness.installer.reconcile([workspace])
+        // The pods a ReplicaSet would have made (the test server runs no controllers), with the
+        // kubelet's status: one crash-looping after an OOM kill, one that cannot pull its image.
+        let crashing: JSONValue = ["phase": "Running", "containerStatuses": [[
+            "name": "main", "ready": false, "restartCount": 5,
+            "state": ["waiting": ["reason": "CrashLoopBackOff", "message": "back-off 2m40s restarting failed container=main"]],
+            "lastState": ["terminated": ["reason": "OOMKilled", "exitCode": 137]],
+        ]]]
+        let pulling: JSONValue = ["phase": "Pending", "containerStatuses": [[
+            "name": "main", "ready": false, "restartCount": 0,
+            "state": ["waiting": ["reason": "ImagePullBackOff", "message": "Back-off pulling image \"ghcr.io/qbeast/backend:9.9\""]],
+        ]]]
+        for (name, app, status) in [("web-5d9c7b-a", "web", crashing), ("web-5d9c7b-b", "web", pulling), ("other-1", "other", crashing)] {
+            let pod: JSONValue = ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": .string(name), "labels": ["app": .string(app)]],
+                                  "spec": ["containers": [["name": "main", "image": "ghcr.io/qbeast/backend:9.9"]]]]
+            _ = try await harness.client.post("/api/v1/namespaces/qbeast/pods", pod)
+            harness.server.setStatus(apiVersion: "v1", kind: "Pod", namespace: "qbeast", name: name, status: status)
+        }
+        harness.server.setStatus(apiVersion: "apps/v1", kind: "Deployment", namespace: "qbeast", name: "web", status: [
+            "observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 0, "unavailableReplicas": 2,
+        ])
+        await harness.installer.reconcile([workspace])
+        let message = try #require(await harness.report(workspace).components.first?.message)
+        #expect(message.hasPrefix("Deployment/web: 0 of 2 updated replicas are available; "))
+        #expect(message.contains("pod web-5d9c7b-a container main: CrashLoopBackOff (last exit: OOMKilled, code 137)"))
+        #expect(message.contains("pod web-5d9c7b-b container main: ImagePullBackOff (Back-off pulling image \"ghcr.io/qbeast/backend:9.9\")"))
+        #expect(!message.contains("other-1"), "only the workload's own pods")
+    }
+
     @Test func forbiddenRequestIsReportedRetriedAndDoesNotBlockOtherComponents() async throws {
         let harness = try await InstallHarness.start()
         defer { Task { try? await harness.stop() } }
