@@ -71,6 +71,7 @@ GROUP=$(qbctl alerts groups -o json | sed -n 's/.*"id" : "\([0-9a-f]\{16\}\)".*/
 
 step "Someone clicks Acknowledge in Slack (a signed interaction, checked by the controller): the critical stops repeating"
 slack_click "$GROUP" alice
+python3 -c 'import sys; t = open(sys.argv[1]).read(); print("┌─" + t.split("┌─")[-1], end="")' "$RUN/slack.txt"
 qbctl alerts group "$GROUP" | head -5
 echo "Notifications recorded (each one before it was sent):"
 qbctl alerts notifications

@@ -43,13 +43,17 @@ start_slack_sink() {
 }
 
 # slack_click GROUP USER: what Slack sends when USER clicks a message's Acknowledge button —
-# a form-encoded block_actions payload, signed with the app's signing secret (v0 HMAC-SHA256).
+# a form-encoded block_actions payload carrying the clicked message and a response_url, signed with
+# the app's signing secret (v0 HMAC-SHA256). The controller answers 200 at once and then replaces the
+# message through the response_url (here the Slack stand-in, which shows the replacement).
 slack_click() {
-  python3 - "$1" "$2" "$RUN/slack-signing-secret" "https://localhost:${OPERATOR_PORT}/slack/interactions" "$CERTS/ca.pem" <<'PY'
+  python3 - "$1" "$2" "$RUN/slack-signing-secret" "https://localhost:${OPERATOR_PORT}/slack/interactions" "$CERTS/ca.pem" \
+    "$RUN/slack.jsonl" "http://127.0.0.1:${SLACK_PORT}/actions/T0DEMO/1/demo-response" <<'PY'
 import hashlib, hmac, json, ssl, sys, time, urllib.parse, urllib.request
-group, user, secret_file, url, ca = sys.argv[1:]
-payload = {"type": "block_actions", "user": {"id": "U0DEMO", "username": user},
-           "actions": [{"type": "button", "action_id": "qbeast_ack", "value": group}]}
+group, user, secret_file, url, ca, posted, response_url = sys.argv[1:]
+clicked = [m for m in map(json.loads, open(posted)) if group in json.dumps(m.get("blocks", []))][-1]
+payload = {"type": "block_actions", "user": {"id": "U0DEMO", "username": user}, "response_url": response_url,
+           "message": clicked, "actions": [{"type": "button", "action_id": "qbeast_ack", "value": group}]}
 body = ("payload=" + urllib.parse.quote(json.dumps(payload))).encode()
 ts = str(int(time.time()))
 secret = open(secret_file).read().strip().encode()
@@ -57,7 +61,15 @@ signature = "v0=" + hmac.new(secret, b"v0:" + ts.encode() + b":" + body, hashlib
 request = urllib.request.Request(url, data=body, method="POST", headers={
     "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature})
 with urllib.request.urlopen(request, context=ssl.create_default_context(cafile=ca)) as response:
-    print(response.status, json.loads(response.read()).get("text", ""))
+    status = response.status
+for _ in range(50):  # the replacement follows the answer
+    replaced = [m for m in map(json.loads, open(posted)) if m.get("replace_original")]
+    if replaced and f"Acknowledged by *{user}*" in json.dumps(replaced[-1]):
+        print(status, f"the message in the channel now says: Acknowledged by {user}")
+        sys.exit(0)
+    time.sleep(0.1)
+print(status, "but the message was not replaced", file=sys.stderr)
+sys.exit(1)
 PY
 }
 

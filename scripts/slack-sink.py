@@ -2,7 +2,8 @@
 """A local stand-in for a Slack incoming webhook, for `make demo` and scripts/e2e.sh.
 
 The real Slack is unreachable from these machines. This server accepts exactly what Slack's
-incoming webhooks accept (POST, JSON body with `text` and `blocks`), answers `200 ok` as Slack does,
+incoming webhooks accept (POST, JSON body with `text` and `blocks`; also an interaction's
+response_url, whose body says `replace_original`), answers `200 ok` as Slack does,
 appends each raw message to <dir>/slack.jsonl and prints it roughly as the channel would show it to
 <dir>/slack.txt. Usage: slack-sink.py PORT DIR
 """
@@ -37,6 +38,8 @@ def render(message):
     if not lines:
         lines.append(plain(message.get("text", "")))
     stamp = time.strftime("%H:%M:%S")
+    if message.get("replace_original"):
+        stamp += " · replaces the clicked message"
     width = min(100, max(len(re.sub(r"\033\[[0-9;]*m", "", l)) for l in lines) + 2)
     return "\n".join([f"┌─ #team-channel · {stamp} " + "─" * max(0, width - 24)] + ["│ " + l for l in lines] + ["└" + "─" * (width + 1)]) + "\n"
 

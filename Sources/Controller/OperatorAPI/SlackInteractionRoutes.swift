@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
@@ -47,13 +48,38 @@ struct SlackInteractionRoutes<Context: RequestContext> {
         try? await store.audit(AuditEntry(at: clock.now(), actor: "slack:\(interaction.user)", action: "POST",
                                           target: "/v1/alert-groups/\(groupID)/ack", result: "200", address: nil, detail: "via Slack button"))
         context.logger.info("alert group acknowledged from Slack", metadata: ["group": "\(groupID)", "by": "\(interaction.user)"])
-        return try JSONBodies.response(["text": "Acknowledged by \(interaction.user)", "response_type": "in_channel", "replace_original": "false"] as [String: String])
+        if let responseURL = interaction.responseURL.flatMap(SlackAcknowledgedMessage.isSlackResponseURL), let message = interaction.message {
+            // After answering: Slack waits three seconds for the answer, and ignores its body for a button.
+            let update = SlackAcknowledgedMessage.replacing(message, by: interaction.user, at: ack.at)
+            let logger = context.logger
+            Task { await Self.replaceMessage(at: responseURL, with: update, logger: logger) }
+        }
+        return Response(status: .ok)
+    }
+
+    /// Replaces the clicked message in the channel: the button gone, who acknowledged shown.
+    static func replaceMessage(at url: URL, with update: JSONValue, logger: Logger) async {
+        do {
+            var request = HTTPClientRequest(url: url.absoluteString)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+            request.body = .bytes(ByteBuffer(data: try StrictJSON.encode(update)))
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            if response.status.code >= 300 { logger.warning("Slack did not replace the acknowledged message", metadata: ["status": "\(response.status.code)"]) }
+        } catch {
+            // The response URL is a credential of sorts: never logged.
+            logger.warning("cannot replace the acknowledged message in Slack", metadata: ["error": "\(String(describing: error).prefix(200))"])
+        }
     }
 
     struct Interaction {
         struct Action { var actionID: String; var value: String }
         var user: String
         var actions: [Action]
+        /// Where the clicked message can be replaced (valid for 30 minutes, five uses).
+        var responseURL: String?
+        /// The clicked message as Slack shows it.
+        var message: JSONValue?
     }
 
     /// Slack posts `application/x-www-form-urlencoded` with one field, `payload`, holding the JSON.
@@ -70,6 +96,7 @@ struct SlackInteractionRoutes<Context: RequestContext> {
             guard let id = action["action_id"] as? String, let value = action["value"] as? String else { return nil }
             return Interaction.Action(actionID: id, value: value)
         }
-        return Interaction(user: String(name.prefix(100)), actions: actions)
+        let full = try? JSONDecoder().decode(JSONValue.self, from: Data(payload.utf8))
+        return Interaction(user: String(name.prefix(100)), actions: actions, responseURL: object["response_url"] as? String, message: full?["message"])
     }
 }

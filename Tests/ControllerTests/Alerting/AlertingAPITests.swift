@@ -14,6 +14,8 @@ import Testing
         let operatorClient: TestHTTPClient
         let agent: TestHTTPClient
         let routingPath: String
+        /// Stands in for Slack's `response_url` hooks.
+        let receiver: WebhookTestServer
     }
 
     func withFixture(_ body: (Fixture) async throws -> Void) async throws {
@@ -26,10 +28,12 @@ import Testing
                                                         routingConfigPath: routingPath, slackSigningSecret: Self.signingSecret)
         let client = try TestHTTPClient.operatorClient(controller, pki: pki)
         let agent = try TestHTTPClient.agentClient(controller, pki: pki, agent: "acme-prod")
+        let receiver = try await WebhookTestServer.start()
+        defer { Task { try? await receiver.stop() } }
         do {
             _ = try await client.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
             _ = try await client.request(.POST, "/v1/tenants/acme/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#)
-            try await body(Fixture(controller: controller, operatorClient: client, agent: agent, routingPath: routingPath))
+            try await body(Fixture(controller: controller, operatorClient: client, agent: agent, routingPath: routingPath, receiver: receiver))
         } catch {
             try? await client.shutdown(); try? await agent.shutdown(); try? await controller.stop()
             throw error
@@ -84,7 +88,9 @@ import Testing
     @Test func slackButtonAcknowledgesOnlyWithAValidFreshSignature() async throws {
         try await withFixture { f in
             let id = try await fireAlert(f)
-            let payload = #"{"type":"block_actions","user":{"id":"U123","username":"alice"},"actions":[{"action_id":"qbeast_ack","value":"\#(id)","type":"button"}]}"#
+            // The clicked message as Slack sends it back, and where to replace it (Slack's hooks; here a local stand-in).
+            let message = #"{"text":"[FIRING:1] CRITICAL A","blocks":[{"type":"header","text":{"type":"plain_text","text":"A"}},{"type":"actions","block_id":"qbeast-group-\#(id)","elements":[{"type":"button","action_id":"qbeast_ack","value":"\#(id)"}]}]}"#
+            let payload = #"{"type":"block_actions","user":{"id":"U123","username":"alice"},"response_url":"\#(f.receiver.url("/actions/T1/123/abc"))","message":\#(message),"actions":[{"action_id":"qbeast_ack","value":"\#(id)","type":"button"}]}"#
             let body = "payload=" + payload.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
             let signer = SlackSignature(signingSecret: Self.signingSecret)
             func post(timestamp: Date, signature: String? = nil) async throws -> TestResponse {
@@ -108,7 +114,26 @@ import Testing
             #expect(clock.now - start < .seconds(3), "Slack waits at most three seconds")
             let ack = try await f.operatorClient.request(.GET, "/v1/alert-groups/\(id)").decode(AlertGroup.self).acknowledgement
             #expect(ack?.by == "alice" && ack?.via == "slack")
+            // The clicked message is replaced in the channel: the button gone, who acknowledged shown.
+            try await eventually("the message replaced through response_url") { f.receiver.received.contains { $0.path == "/actions/T1/123/abc" } }
+            let update = try #require(f.receiver.received.first { $0.path == "/actions/T1/123/abc" }?.json)
+            #expect(update["replace_original"] == .bool(true))
+            let blocks = update["blocks"]?.arrayValue ?? []
+            #expect(blocks.first?["type"] == "header" && !blocks.contains { $0["type"] == "actions" })
+            #expect(blocks.last?["elements"]?[0]?["text"]?.stringValue?.hasPrefix("✅ Acknowledged by *alice* via Slack") == true)
         }
+    }
+
+    @Test func theAcknowledgedMessageGoesOnlyToSlacksOwnHooks() {
+        #expect(SlackAcknowledgedMessage.isSlackResponseURL("https://hooks.slack.com/actions/T1/1/abc") != nil)
+        #expect(SlackAcknowledgedMessage.isSlackResponseURL("http://hooks.slack.com/actions/T1/1/abc") == nil, "never in clear text")
+        #expect(SlackAcknowledgedMessage.isSlackResponseURL("https://hooks.slack.com.evil.example/x") == nil)
+        #expect(SlackAcknowledgedMessage.isSlackResponseURL("https://evil.example/hooks.slack.com") == nil)
+        #expect(SlackAcknowledgedMessage.isSlackResponseURL("http://10.0.0.1/x") == nil)
+        #expect(SlackAcknowledgedMessage.isSlackResponseURL("http://127.0.0.1:8045/actions/x") != nil, "the tests' and the demo's stand-in")
+        let escaped = SlackAcknowledgedMessage.replacing(["text": "t", "blocks": []], by: "<!channel> & co", at: Date(timeIntervalSince1970: 0))
+        #expect(escaped["blocks"]?[0]?["elements"]?[0]?["text"]?.stringValue?.contains("*&lt;!channel&gt; &amp; co*") == true,
+                "a user name cannot mention the channel")
     }
 
     @Test func signatureCheckFollowsSlacksAlgorithm() throws {
