@@ -144,9 +144,14 @@ public struct NotificationRecord: Codable, Equatable, Sendable {
     public var nextAttemptAt: Date?
     public var sentAt: Date?
     public var lastError: String?
+    /// A pending notification whose attempt went out at this time without its answer being recorded:
+    /// in flight, or lost (a timeout, a replica that died). The next attempt asks the receiver first
+    /// where it can (a Slack app's channel), so it is not sent twice.
+    public var unansweredSince: Date?
 
     public init(id: Int64, groupID: String, receiver: String, integration: String, firing: Int, resolved: Int, alertsHash: String,
-                state: State, attempts: Int, createdAt: Date, nextAttemptAt: Date?, sentAt: Date?, lastError: String?) {
+                state: State, attempts: Int, createdAt: Date, nextAttemptAt: Date?, sentAt: Date?, lastError: String?,
+                unansweredSince: Date? = nil) {
         self.id = id
         self.groupID = groupID
         self.receiver = receiver
@@ -160,5 +165,6 @@ public struct NotificationRecord: Codable, Equatable, Sendable {
         self.nextAttemptAt = nextAttemptAt
         self.sentAt = sentAt
         self.lastError = lastError
+        self.unansweredSince = unansweredSince
     }
 }

@@ -118,8 +118,10 @@ struct AlertsCommand: AsyncParsableCommand {
                 if let group { path += "&group=\(try groupID(group))" }
                 let list = try await connection.client().get(path, as: ListResponse<NotificationRecord>.self)
                 if connection.output.isStructured { return try Output.structured(list, connection.output) }
+                // "unanswered": an attempt went out and its answer was not recorded (in flight, or lost).
                 Output.table(["ID", "GROUP", "INTEGRATION", "FIRING", "RESOLVED", "STATE", "ATTEMPTS", "CREATED", "ERROR"], list.items.map {
-                    [String($0.id), $0.groupID, $0.integration, String($0.firing), String($0.resolved), $0.state.rawValue, String($0.attempts),
+                    [String($0.id), $0.groupID, $0.integration, String($0.firing), String($0.resolved),
+                     $0.unansweredSince.map { "unanswered \(Output.age($0))" } ?? $0.state.rawValue, String($0.attempts),
                      Output.age($0.createdAt), $0.lastError ?? ""]
                 })
             }

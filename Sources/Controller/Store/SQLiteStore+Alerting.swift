@@ -214,11 +214,14 @@ extension SQLiteStore {
                 arguments: groupID.map { [$0, limit] as StatementArguments } ?? [limit]).map { row in
                 let nextAttempt: Double? = row["next_attempt_at"]
                 let sentAt: Double? = row["sent_at"]
+                let started: Double? = row["attempt_started_at"]
+                let state = NotificationRecord.State(rawValue: row["state"]) ?? .failed
                 return NotificationRecord(id: row["id"], groupID: row["group_id"], receiver: row["receiver"], integration: row["integration"],
                                           firing: row["firing"], resolved: row["resolved"], alertsHash: row["alerts_hash"],
-                                          state: NotificationRecord.State(rawValue: row["state"]) ?? .failed, attempts: row["attempts"],
+                                          state: state, attempts: row["attempts"],
                                           createdAt: Self.date(row["created_at"]), nextAttemptAt: nextAttempt.map(Self.date),
-                                          sentAt: sentAt.map(Self.date), lastError: row["last_error"])
+                                          sentAt: sentAt.map(Self.date), lastError: row["last_error"],
+                                          unansweredSince: state == .pending ? started.map(Self.date) : nil)
             }
         }
     }

@@ -76,12 +76,13 @@ import Testing
         try await h.step()
         var record = try #require(try await h.store.notifications(groupID: nil, limit: 10).first)
         #expect(record.state == .pending && record.attempts == 1 && record.lastError?.hasPrefix("request failed") == true)
+        #expect(record.unansweredSince == h.clock.now(), "shown to operators as unanswered since the attempt")
         #expect(h.slackAPI.messages.count == 1, "Slack posted it; the answer was lost")
         try await h.step(by: .seconds(1))
         #expect(h.slackAPI.historyCalls == 0, "a request Slack may still be working on is not looked up yet")
         try await h.step(by: .seconds(60))
         record = try #require(try await h.store.notifications(groupID: nil, limit: 10).first)
-        #expect(record.state == .sent)
+        #expect(record.state == .sent && record.unansweredSince == nil)
         #expect(h.slackAPI.messages.count == 1, "found in the channel's history, not posted again")
         #expect(h.slackAPI.historyCalls == 1)
     }
@@ -107,6 +108,7 @@ import Testing
         defer { Task { try? await h.stop() } }
         try await h.send([h.firing("BackendDown")])
         _ = try await h.beginAttemptAndDie(post: false)
+        #expect(try await h.store.notifications(groupID: nil, limit: 10).first?.unansweredSince == h.clock.now())
         try await h.restart()
         try await h.step(by: h.takeOverDelay)
         #expect(h.slackAPI.messages.count == 1 && h.slackAPI.historyCalls == 1)

@@ -270,12 +270,14 @@ extension PostgresStore {
                 try await db.rows("SELECT * FROM notifications ORDER BY id DESC LIMIT \(limit)", logger)
             }
             return try rows.map { row in
-                NotificationRecord(id: try row.get("id"), groupID: try row.get("group_id"), receiver: try row.get("receiver"),
-                                   integration: try row.get("integration"), firing: try row.get("firing", Int.self), resolved: try row.get("resolved", Int.self),
-                                   alertsHash: try row.get("alerts_hash"), state: NotificationRecord.State(rawValue: try row.get("state")) ?? .failed,
-                                   attempts: try row.get("attempts", Int.self), createdAt: try row.date("created_at"),
-                                   nextAttemptAt: try row.optionalDate("next_attempt_at"), sentAt: try row.optionalDate("sent_at"),
-                                   lastError: try row.get("last_error", String?.self))
+                let state = NotificationRecord.State(rawValue: try row.get("state")) ?? .failed
+                return NotificationRecord(id: try row.get("id"), groupID: try row.get("group_id"), receiver: try row.get("receiver"),
+                                          integration: try row.get("integration"), firing: try row.get("firing", Int.self),
+                                          resolved: try row.get("resolved", Int.self), alertsHash: try row.get("alerts_hash"), state: state,
+                                          attempts: try row.get("attempts", Int.self), createdAt: try row.date("created_at"),
+                                          nextAttemptAt: try row.optionalDate("next_attempt_at"), sentAt: try row.optionalDate("sent_at"),
+                                          lastError: try row.get("last_error", String?.self),
+                                          unansweredSince: state == .pending ? try row.optionalDate("attempt_started_at") : nil)
             }
         }
     }
