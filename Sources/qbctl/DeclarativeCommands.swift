@@ -184,13 +184,7 @@ struct ApplyCommand: AsyncParsableCommand {
     }
 
     static func documents(_ file: String) throws -> [[String: Any]] {
-        let text: String
-        if file == "-" {
-            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-        } else {
-            guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError.usage("cannot read \(file)") }
-            text = contents
-        }
+        let text = try readInput(file)
         do {
             let loaded = try Yams.load_all(yaml: text).compactMap { $0 }
             guard !loaded.isEmpty else { throw CLIError(message: "\(file) holds no document", exitCode: 1) }

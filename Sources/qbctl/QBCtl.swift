@@ -96,6 +96,13 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// Runs a command body, turning failures into one line on stderr and a script-friendly exit code.
+/// A `-f` argument's text: the file, or standard input for `-`.
+func readInput(_ file: String) throws -> String {
+    if file == "-" { return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) }
+    guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError.usage("cannot read \(file)") }
+    return contents
+}
+
 func runCLI(_ body: () async throws -> Void) async throws {
     do {
         try await body()

@@ -189,13 +189,7 @@ struct WorkspaceCommand: AsyncParsableCommand {
         @Option(name: .shortAndLong, help: "File to apply (- for stdin).") var file: String
         func run() async throws {
             try await runCLI {
-                let text: String
-                if file == "-" {
-                    text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-                } else {
-                    guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError.usage("cannot read \(file)") }
-                    text = contents
-                }
+                let text = try readInput(file)
                 let document: Any
                 do {
                     guard let loaded = try Yams.load(yaml: text) else { throw CLIError.usage("\(file) is empty") }

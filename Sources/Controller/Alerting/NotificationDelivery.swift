@@ -192,18 +192,22 @@ public final class NotificationDelivery: Service, Sendable {
     /// How long a channel that cannot be searched is tried before the notification is posted again.
     static let lookupPatience: TimeInterval = 600
 
+    /// Another attempt after `seconds`, unless the notification would then be older than a day.
     func retry(_ notification: PendingNotification, after seconds: TimeInterval, error: String, at now: Date) -> DeliveryOutcome {
-        if now.timeIntervalSince(notification.content.createdAt) + seconds > Self.giveUpAfter {
-            return .failed("gave up after \(notification.attempts + 1) attempts: \(error)")
-        }
-        return .retry(at: now.addingTimeInterval(seconds), error: error)
+        giveUpOr(notification, after: seconds, error: error, at: now) { .retry(at: $0, error: error) }
     }
 
+    /// The same, keeping the mark that the receiver may have it.
     func outcomeUnknown(_ notification: PendingNotification, after seconds: TimeInterval, error: String, at now: Date) -> DeliveryOutcome {
+        giveUpOr(notification, after: seconds, error: error, at: now) { .outcomeUnknown(retryAt: $0, error: error) }
+    }
+
+    private func giveUpOr(_ notification: PendingNotification, after seconds: TimeInterval, error: String, at now: Date,
+                          _ again: (Date) -> DeliveryOutcome) -> DeliveryOutcome {
         if now.timeIntervalSince(notification.content.createdAt) + seconds > Self.giveUpAfter {
             return .failed("gave up after \(notification.attempts + 1) attempts: \(error)")
         }
-        return .outcomeUnknown(retryAt: now.addingTimeInterval(seconds), error: error)
+        return again(now.addingTimeInterval(seconds))
     }
 
     /// 1 s, 2 s, 4 s, … up to five minutes.
