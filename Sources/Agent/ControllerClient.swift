@@ -74,7 +74,7 @@ public final class ControllerClient: ComponentSource, Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(data: try StrictJSON.encode(RenewalRequest(csr: csr))))
-        return try StrictJSON.decoder().decode(IssuedCertificate.self, from: try await send(request, deadline: .seconds(30), kind: nil))
+        return try StrictJSON.decode(IssuedCertificate.self, from: try await send(request, deadline: .seconds(30), kind: nil))
     }
 
     /// Long poll: returns as soon as the environment's revision passes `after`, or unchanged after `timeout`.
@@ -83,7 +83,7 @@ public final class ControllerClient: ComponentSource, Sendable {
         let request = HTTPClientRequest(url: "/agent/v1/desired?after=\(revision)&timeout=\(seconds)")
         // The controller holds the request for up to `timeout`; allow transfer time on top.
         let body = try await send(request, deadline: timeout + .seconds(30), kind: nil)
-        return try StrictJSON.decoder().decode(DesiredState.self, from: body)
+        return try StrictJSON.decode(DesiredState.self, from: body)
     }
 
     public func putStatus(_ report: StatusReport) async throws {
@@ -103,7 +103,7 @@ public final class ControllerClient: ComponentSource, Sendable {
         request.body = .bytes(ByteBuffer(data: data))
         let body = try await send(request, deadline: .seconds(30), kind: ("alerts", data.count))
         struct Receipt: Decodable { var sequence: Int64; var duplicate: Bool }
-        let receipt = try StrictJSON.decoder().decode(Receipt.self, from: body)
+        let receipt = try StrictJSON.decode(Receipt.self, from: body)
         guard receipt.sequence == batch.sequence else {
             throw ControllerClientError.unexpectedAnswer("receipt for sequence \(receipt.sequence), sent \(batch.sequence)")
         }
@@ -116,7 +116,7 @@ public final class ControllerClient: ComponentSource, Sendable {
             throw ControllerClientError.unexpectedAnswer("component hash \"\(hash.prefix(80))\" is not sha256:<64 hex>")
         }
         let body = try await send(HTTPClientRequest(url: "/agent/v1/components/\(hash)"), deadline: .seconds(60), kind: nil)
-        let component = try StrictJSON.decoder().decode(ResolvedComponent.self, from: body)
+        let component = try StrictJSON.decode(ResolvedComponent.self, from: body)
         guard component.hash == hash else { throw ControllerClientError.unexpectedAnswer("asked for component \(hash), received \(component.hash)") }
         try component.verify()
         return component

@@ -5,15 +5,17 @@ import Foundation
 public struct AlertTemplate: Sendable {
     public let name: String
     public let text: String
+    public let limits: TemplateLimits
     let root: [Node]
 
     /// Parses `text`; throws `TemplateError` with a one-line, position-bearing message for syntax
-    /// errors and unknown functions, at parse time like Go.
-    public init(_ text: String, name: String = "template") throws {
+    /// errors, unknown functions and templates beyond `limits`, at parse time like Go.
+    public init(_ text: String, name: String = "template", limits: TemplateLimits = .default) throws {
         self.name = name
         self.text = text
+        self.limits = limits
         do {
-            var parser = Parser(text: text, name: name, predeclared: HeaderVariables.names)
+            var parser = Parser(text: text, name: name, predeclared: HeaderVariables.names, limits: limits)
             root = try parser.parse()
         } catch {
             throw TemplateError(message: Diagnostics.parseMessage(error, template: name, text: text))
@@ -22,7 +24,7 @@ public struct AlertTemplate: Sendable {
 
     /// Executes against `data`. async because `query` calls out to the metrics store.
     public func render(_ data: TemplateData) async throws -> String {
-        let executor = Executor(data: data)
+        let executor = Executor(data: data, limits: limits)
         do {
             try await executor.run(root)
         } catch let failure as ExecFailure {

@@ -6,9 +6,14 @@ final class Executor {
     /// Go's variable stack: pushed by declarations, popped at the end of the enclosing control.
     private var variables: [(name: String, value: Value)]
     private(set) var output = ""
+    private let limits: TemplateLimits
+    private var steps = 0
+    /// Where a limit error on a text node points: the pipeline evaluated last (text has no position).
+    private var lastSite = Site.name(0, "text")
 
-    init(data: TemplateData) {
+    init(data: TemplateData, limits: TemplateLimits = .default) {
         self.data = data
+        self.limits = limits
         context = FunctionContext(data: data)
         // What Prometheus' "{{$labels := .Labels}}..." header declares.
         variables = [("$", .root(data)), ("$labels", .labels(data.labels)), ("$externalLabels", .labels(data.externalLabels)),
@@ -32,13 +37,15 @@ final class Executor {
     }
 
     private func walk(_ node: Node, dot: Value) async throws -> Flow {
+        let site = Site(node) ?? lastSite
+        try step(site)
         switch node {
         case .text(let text):
-            output += text
+            try write(text, at: site)
         case .action(let pipe):
             let value = try await evalPipeline(pipe, dot: dot)
             // Declarations don't print; their variables live until the enclosing {{end}}.
-            if pipe.declarations.isEmpty { output += GoFormat.printed(value) }
+            if pipe.declarations.isEmpty { try write(GoFormat.printed(value), at: site) }
         case .ifElse(let pipe, let list, let elseList):
             return try await walkIfOrWith(pipe, list, elseList, dot: dot, setsDot: false)
         case .with(let pipe, let list, let elseList):
@@ -99,7 +106,16 @@ final class Executor {
             if declarations.count > 1 {
                 throw failure(.pipeline(pipe), "can't use \(count) to iterate over more than one variable")
             }
-            elements = (0..<max(count, 0)).map { (.invalid, .int($0)) }
+            // Counted, not materialised: `range 1000000000` must stop at the step limit, not allocate.
+            if count <= 0 {
+                if let elseList { return try await walk(elseList, dot: dot) }
+                return .normal
+            }
+            for element in 0..<count {
+                try step(.pipeline(pipe))
+                if try await iterate(index: .invalid, element: .int(element)) == .breakLoop { break }
+            }
+            return .normal
         case .samples(let samples):
             elements = samples.enumerated().map { (.int($0.offset), .sample($0.element)) }
         case .labels(let labels):
@@ -116,9 +132,27 @@ final class Executor {
             return .normal
         }
         for (index, element) in elements {
+            try step(.pipeline(pipe))
             if try await iterate(index: index, element: element) == .breakLoop { break }
         }
         return .normal
+    }
+
+    // MARK: Limits
+
+    /// Counts one unit of work; a render that runs past the limit stops with an error.
+    private func step(_ site: Site) throws {
+        steps += 1
+        if steps > limits.maxSteps {
+            throw failure(site, "execution took more than \(limits.maxSteps) steps")
+        }
+    }
+
+    private func write(_ text: String, at site: Site) throws {
+        output += text
+        if output.utf8.count > limits.maxOutputBytes {
+            throw failure(site, "output is longer than the limit of \(limits.maxOutputBytes) bytes")
+        }
     }
 
     // MARK: Variables
@@ -151,6 +185,7 @@ final class Executor {
     // MARK: Pipelines and commands
 
     private func evalPipeline(_ pipe: Pipeline, dot: Value) async throws -> Value {
+        lastSite = .pipeline(pipe)
         var value: Value?  // nil: no previous command to pass along as the final argument.
         for command in pipe.commands {
             value = try await evalCommand(command, dot: dot, final: value)
@@ -167,6 +202,7 @@ final class Executor {
     }
 
     private func evalCommand(_ command: Command, dot: Value, final: Value?) async throws -> Value {
+        try step(.command(command))
         let first = command.arguments[0]
         switch first {
         case .field(_, let names):
@@ -306,18 +342,23 @@ final class Executor {
             values.append(try validate(final, as: function.parameterType(at: argumentCount - 1), site: callSite))
         }
 
+        let result: Value
         do {
             switch function.kind {
             case .plain(let body):
-                return try body(values, context)
+                result = try body(values, context)
             case .query:
-                return try await QueryFunctions.run(values[0].stringArgument, data)
+                result = try await QueryFunctions.run(values[0].stringArgument, data)
             case .and, .or:
                 return .invalid  // Handled above.
             }
         } catch let error as FunctionError {
             throw failure(callSite, "error calling \(function.name): \(error.message)")
         }
+        if case .string(let text) = result, text.utf8.count > limits.maxOutputBytes {
+            throw failure(callSite, "error calling \(function.name): result is longer than the limit of \(limits.maxOutputBytes) bytes")
+        }
+        return result
     }
 
     /// and/or: evaluate left to right, stop at the first false (and) or true (or) value and return
@@ -413,6 +454,14 @@ final class Executor {
         case command(Command)
         case pipeline(Pipeline)
         case name(Int, String)
+
+        /// The node's own pipeline; nil for nodes without a position (text, break, continue).
+        init?(_ node: Node) {
+            switch node {
+            case .action(let pipe), .ifElse(let pipe, _, _), .with(let pipe, _, _), .range(let pipe, _, _): self = .pipeline(pipe)
+            case .text, .breakLoop, .continueLoop: return nil
+            }
+        }
 
         var pos: Int {
             switch self {

@@ -7,8 +7,10 @@ struct Parser {
     private var index = 0
     /// Variables in scope; `$` and Prometheus' header variables are always there.
     private var variables: [String]
+    private let limits: TemplateLimits
     private var rangeDepth = 0
-    private var parenDepth = 0
+    /// Controls and parentheses open around the current position; bounded so recursion stays shallow.
+    private var depth = 0
     /// Position of the "{{" that opened the action being parsed, for "unclosed action" messages.
     private var actionStart: Int?
 
@@ -19,14 +21,23 @@ struct Parser {
         case elseClause(pos: Int)
     }
 
-    init(text: String, name: String, predeclared: [String]) {
+    init(text: String, name: String, predeclared: [String], limits: TemplateLimits = .default) {
         self.text = text
         self.name = name
-        self.tokens = Lexer.tokenize(text)
+        self.limits = limits
+        // Lexing is iterative and linear; an oversized text is refused before it is even looked at.
+        self.tokens = text.utf8.count > limits.maxTextBytes ? [] : Lexer.tokenize(text)
         self.variables = predeclared
     }
 
     mutating func parse() throws(ParseFailure) -> [Node] {
+        if text.utf8.count > limits.maxTextBytes {
+            throw ParseFailure(offset: 0, message: "template is \(text.utf8.count) bytes, more than the limit of \(limits.maxTextBytes)")
+        }
+        if tokens.count > limits.maxElements {
+            throw ParseFailure(offset: tokens[limits.maxElements].pos,
+                               message: "template has more than \(limits.maxElements) elements")
+        }
         var root: [Node] = []
         while peek().kind != .eof {
             switch try textOrAction() {
@@ -171,7 +182,17 @@ struct Parser {
         return .with(pipe, list, elseList)
     }
 
+    /// Enters one more level of nesting, refusing to go deeper than the limit.
+    private mutating func enterNesting(at pos: Int) throws(ParseFailure) {
+        depth += 1
+        guard depth <= limits.maxNestingDepth else {
+            throw ParseFailure(offset: pos, message: "nesting deeper than \(limits.maxNestingDepth) levels (if, else if, range, with and parentheses count together)")
+        }
+    }
+
     private mutating func parseControl(_ context: String) throws(ParseFailure) -> (Pipeline, [Node], [Node]?) {
+        try enterNesting(at: peek().pos)
+        defer { depth -= 1 }
         let scope = variables.count
         defer { variables.removeSubrange(scope...) }
         let pipe = try pipeline(context, end: .rightDelim)
@@ -343,9 +364,8 @@ struct Parser {
                 throw ParseFailure(offset: token.pos, message: error.message)
             }
         case .leftParen:
-            parenDepth += 1
-            defer { parenDepth -= 1 }
-            guard parenDepth < 1000 else { throw ParseFailure(offset: token.pos, message: "max expression depth exceeded") }
+            try enterNesting(at: token.pos)
+            defer { depth -= 1 }
             return .pipeline(try pipeline("parenthesized pipeline", end: .rightParen))
         case .string, .rawString:
             guard let value = GoStrings.unquote(token.value) else {

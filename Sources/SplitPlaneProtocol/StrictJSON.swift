@@ -30,9 +30,17 @@ public enum StrictJSON {
         try encoder().encode(value)
     }
 
+    /// Decodes an answer from the other plane: open to fields a newer peer adds, but never to a key
+    /// given twice or absurd nesting (`JSONKeyCheck`), so what is acted on is what every parser reads.
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        try JSONKeyCheck.check(data)
+        return try decoder().decode(T.self, from: data)
+    }
+
     /// Decodes `type` and refuses any object key the type would not write back. Codable silently
     /// ignores unknown keys; for a closed schema a typo must be an error, not a lost setting.
     public static func decodeClosed<T: Codable>(_ type: T.Type, from data: Data) throws(ValidationError) -> T {
+        try JSONKeyCheck.check(data)
         if T.self is any ClosedDecodable.Type {
             do {
                 return try decoder().decode(T.self, from: data)

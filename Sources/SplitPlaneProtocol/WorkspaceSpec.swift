@@ -64,9 +64,7 @@ public struct ComponentSpec: Codable, Equatable, Sendable {
             try chart.validate(field: "\(field).chart")
         case (nil, .some(let manifests)):
             for (index, manifest) in manifests.enumerated() {
-                guard case .object(let object) = manifest, case .string? = object["kind"], case .string? = object["apiVersion"] else {
-                    throw ValidationError(field: "\(field).manifests[\(index)]", reason: "a manifest is an object with `apiVersion` and `kind`")
-                }
+                try KubernetesObjectRules.validate(manifest, field: "\(field).manifests[\(index)]")
             }
         }
     }

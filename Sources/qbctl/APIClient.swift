@@ -26,11 +26,11 @@ struct APIClient {
     }
 
     func get<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
-        try StrictJSON.decoder().decode(T.self, from: try await send(.GET, path, body: nil))
+        try StrictJSON.decode(T.self, from: try await send(.GET, path, body: nil))
     }
 
     func send<T: Decodable>(_ method: HTTPMethod, _ path: String, json: some Encodable, as type: T.Type) async throws -> T {
-        try StrictJSON.decoder().decode(T.self, from: try await send(method, path, body: try StrictJSON.encode(json)))
+        try StrictJSON.decode(T.self, from: try await send(method, path, body: try StrictJSON.encode(json)))
     }
 
     @discardableResult

@@ -93,6 +93,6 @@ public enum AgentEnrollment {
             let detail = (try? StrictJSON.decoder().decode(Problem.self, from: body))?.detail ?? String(decoding: body.prefix(300), as: UTF8.self)
             throw Failure(description: "enrollment refused (\(response.status.code)): \(detail)")
         }
-        return try StrictJSON.decoder().decode(IssuedCertificate.self, from: body)
+        return try StrictJSON.decode(IssuedCertificate.self, from: body)
     }
 }

@@ -40,23 +40,11 @@ public struct ComponentResolver: Sendable {
         }
     }
 
-    /// An object the agent can apply: `apiVersion`, `kind`, `metadata.name`, and no namespace but its own.
+    /// An object the agent can apply (`KubernetesObjectRules`): named validly, namespaced, in no namespace but its own.
     static func check(_ object: JSONValue, index: Int, component: String, rendered: Bool, namespace: String) throws(ComponentResolutionError) {
         let place = rendered ? "rendered object \(index + 1)" : "manifests[\(index)]"
-        func refuse(_ reason: String) -> ComponentResolutionError { ComponentResolutionError(component: component, reason: "\(place) \(reason)") }
-        guard case .object(let fields) = object else { throw refuse("is not an object") }
-        guard case .string(let apiVersion)? = fields["apiVersion"], !apiVersion.isEmpty else { throw refuse("has no `apiVersion`") }
-        guard case .string(let kind)? = fields["kind"], !kind.isEmpty else { throw refuse("has no `kind`") }
-        guard case .object(let metadata)? = fields["metadata"], case .string(let name)? = metadata["name"], !name.isEmpty else {
-            throw refuse("(\(kind)) has no `metadata.name`")
-        }
-        switch metadata["namespace"] {
-        case nil, .null?: break
-        case .string(let other)? where other == namespace: break
-        case .string(let other)?:
-            throw refuse("(\(kind) \"\(name)\") is in namespace \"\(other)\"; the agent installs only into its own namespace \"\(namespace)\"")
-        default:
-            throw refuse("(\(kind) \"\(name)\") has a `metadata.namespace` that is not a string")
+        if let refusal = KubernetesObjectRules.refusal(of: object, namespace: namespace) {
+            throw ComponentResolutionError(component: component, reason: "\(place) \(refusal)")
         }
     }
 }
