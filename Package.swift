@@ -109,7 +109,7 @@ let package = Package(
         .executableTarget(
             name: "qbeast-controller",
             dependencies: [
-                "Controller", "ServiceSupport", "SplitPlaneProtocol",
+                "Controller", "ServiceSupport", "SplitPlaneProtocol", "SplitPlaneTLS",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),

@@ -104,7 +104,7 @@ public final class ControllerServer: Sendable {
     func agentGatewayApplication() throws -> some ApplicationProtocol {
         let router = Router(context: AgentRequestContext.self)
         router.add(middleware: ProblemMiddleware())
-        let v1 = router.group("agent/v1").add(middleware: AgentIdentityMiddleware(trustDomain: configuration.trustDomain, store: store))
+        let v1 = router.group("agent/v1").add(middleware: AgentIdentityMiddleware(trustDomain: configuration.trustDomain, store: store, clock: clock))
         AgentGatewayRoutes(store: store, notifier: notifier, dispatcher: dispatcher, issuer: issuer, clock: clock, bodyLimit: configuration.bodyLimit,
                            maxPollTimeout: configuration.maxPollTimeout).register(on: v1)
         let tls = try TLSConfigurations.mutualServer(configuration.tls)

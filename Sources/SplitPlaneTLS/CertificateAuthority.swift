@@ -75,7 +75,9 @@ public struct CertificateAuthority: Sendable {
                   notBefore: notBefore, notAfter: notAfter)
     }
 
-    private func issue(commonName: String, sans: [GeneralName], usage: ExtendedKeyUsage.Usage,
+    /// Issues a certificate with exactly the given SANs; the typed issuers above are what production
+    /// uses, this is for tests that need certificates a well-behaved CA would not make.
+    public func issue(commonName: String, sans: [GeneralName], usage: ExtendedKeyUsage.Usage,
                        publicKey: P256.Signing.PublicKey, notBefore: Date, notAfter: Date) throws -> Certificate {
         let subject = try DistinguishedName {
             OrganizationName("Qbeast")
@@ -107,13 +109,31 @@ extension Certificate {
     public func pemString() throws -> String { try serializeAsPEM().pemString }
 
     /// The SPIFFE identity in the certificate's URI SANs, if it has exactly one agent-shaped one.
-    public var spiffeIdentity: SPIFFEIdentity? {
-        guard let sans = try? extensions.subjectAlternativeNames else { return nil }
-        let identities = sans.compactMap { name -> SPIFFEIdentity? in
-            if case .uniformResourceIdentifier(let uri) = name { return SPIFFEIdentity(uri: uri) }
+    public var spiffeIdentity: SPIFFEIdentity? { try? agentIdentity() }
+
+    /// The agent identity, as an X.509-SVID carries it: exactly one URI SAN, a valid SPIFFE ID of the
+    /// agent shape. Anything else — no URI, two URIs (even if one is valid), a malformed ID — is refused.
+    public func agentIdentity() throws(SPIFFEIDError) -> SPIFFEIdentity {
+        let sans: SubjectAlternativeNames?
+        do {
+            sans = try extensions.subjectAlternativeNames
+        } catch {
+            throw SPIFFEIDError("the certificate's subject alternative names cannot be read")
+        }
+        let uris = (sans.map(Array.init) ?? []).compactMap { name -> String? in
+            if case .uniformResourceIdentifier(let uri) = name { return uri }
             return nil
         }
-        return identities.count == 1 ? identities[0] : nil
+        guard uris.count == 1 else {
+            throw SPIFFEIDError(uris.isEmpty
+                ? "the certificate has no URI SAN; an agent certificate carries its SPIFFE ID as its only URI SAN"
+                : "the certificate has \(uris.count) URI SANs; an agent certificate carries exactly one, its SPIFFE ID")
+        }
+        do {
+            return try SPIFFEIdentity.parse(uris[0])
+        } catch {
+            throw SPIFFEIDError("the URI SAN \"\(uris[0].prefix(200))\" \(error.reason)")
+        }
     }
 
     /// Serial number as lowercase hex without separators, the form stored and shown everywhere.

@@ -46,6 +46,18 @@ public struct TestPKI: Sendable {
 
     public func remove() { try? FileManager.default.removeItem(at: directory) }
 
+    /// Writes `agent-<name>.pem` from the test CA with exactly `uris` as URI SANs: the certificates a
+    /// hostile or broken issuer might present (two URIs, an uppercase trust domain, …).
+    public func writeAgent(name: String, uris: [String]) throws {
+        let ca = try CertificateAuthority.load(certificatePEM: String(contentsOf: file("ca.pem"), encoding: .utf8),
+                                               privateKeyPEM: String(contentsOf: file("ca-key.pem"), encoding: .utf8))
+        let key = P256.Signing.PrivateKey()
+        let certificate = try ca.issue(commonName: name, sans: uris.map { .uniformResourceIdentifier($0) }, usage: .clientAuth,
+                                       publicKey: key.publicKey, notBefore: Date().addingTimeInterval(-60), notAfter: Date().addingTimeInterval(3600))
+        try key.pemRepresentation.write(to: file("agent-\(name)-key.pem"), atomically: false, encoding: .utf8)
+        try certificate.pemString().write(to: file("agent-\(name).pem"), atomically: false, encoding: .utf8)
+    }
+
     private func writeAgent(ca: CertificateAuthority, name: String, identity: SPIFFEIdentity, notBefore: Date, notAfter: Date) throws {
         let key = P256.Signing.PrivateKey()
         let certificate = try ca.issueAgentCertificate(identity: identity, publicKey: key.publicKey, notBefore: notBefore, notAfter: notAfter)

@@ -133,6 +133,11 @@ struct Serve: AsyncParsableCommand {
         configuration.agentListen = try address(flags.agentListen, "agentListen", "127.0.0.1:8444")
         configuration.metricsListen = try address(flags.metricsListen, "metricsListen", "127.0.0.1:9090")
         configuration.trustDomain = layers.string(flags.trustDomain, key: "trustDomain") ?? "qbeast.dev"
+        do {
+            _ = try SPIFFEIdentity.parse("spiffe://\(configuration.trustDomain)/tenant/t/environment/e")
+        } catch {
+            throw ConfigurationError(setting: "trustDomain", reason: "\"\(configuration.trustDomain)\" is not a SPIFFE trust domain: it \(error.reason)")
+        }
         if let text = layers.string(flags.maxPollTimeout, key: "maxPollTimeout") {
             guard let duration = parseDuration(text) else { throw ConfigurationError(setting: "maxPollTimeout", reason: "\"\(text)\" is not a duration") }
             configuration.maxPollTimeout = duration

@@ -1,6 +1,7 @@
 import Hummingbird
 import NIOCore
 import NIOSSL
+import ServiceSupport
 import SplitPlaneProtocol
 import SplitPlaneTLS
 import X509
@@ -14,15 +15,21 @@ struct AgentIdentityMiddleware: RouterMiddleware {
 
     let trustDomain: String
     let store: any ControllerStore
+    let clock: any TimeSource
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let certificate = try await Self.peerCertificate(context.channel)
-        guard let identity = certificate.spiffeIdentity else {
-            throw APIProblem(.forbidden, "the client certificate has no agent SPIFFE ID (spiffe://<trust-domain>/tenant/<t>/environment/<e>)")
+        let identity: SPIFFEIdentity
+        do {
+            identity = try certificate.agentIdentity()
+        } catch {
+            // Only our CA's certificates get this far: a malformed identity is worth an audit line.
+            throw await refuse(certificate, context: context, "\(error.reason)")
         }
-        guard identity.trustDomain == trustDomain.lowercased() else {
-            throw APIProblem(.forbidden, "the client certificate belongs to trust domain \"\(identity.trustDomain)\", not \"\(trustDomain)\"")
+        guard identity.trustDomain == trustDomain else {
+            throw await refuse(certificate, context: context,
+                               "the client certificate belongs to trust domain \"\(identity.trustDomain)\", not \"\(trustDomain)\"")
         }
         guard try await store.environment(tenant: identity.tenant, name: identity.environment) != nil else {
             throw APIProblem(.forbidden, "environment \(identity.tenant)/\(identity.environment) is not registered with this controller")
@@ -36,6 +43,18 @@ struct AgentIdentityMiddleware: RouterMiddleware {
         context.logger[metadataKey: "tenant"] = .string(identity.tenant)
         context.logger[metadataKey: "environment"] = .string(identity.environment)
         return try await next(request, context)
+    }
+
+    /// A 403 for a certificate whose identity cannot be used, written to the audit log first.
+    private func refuse(_ certificate: Certificate, context: Context, _ detail: String) async -> APIProblem {
+        let address = (context.channel.remoteAddress ?? context.channel.parent?.remoteAddress)?.ipAddress
+        do {
+            try await store.audit(AuditEntry(at: clock.now(), actor: "agent:unidentified", action: "connect", target: "certificate \(certificate.serialHex)",
+                                             result: "refused", address: address, detail: detail))
+        } catch {
+            context.logger.error("cannot write the audit record", metadata: ["action": "connect", "error": "\(error)"])
+        }
+        return APIProblem(.forbidden, detail)
     }
 
     /// The verified peer certificate. With HTTP/1.1 the TLS handler is on the request's own channel;
