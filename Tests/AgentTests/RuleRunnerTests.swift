@@ -115,3 +115,43 @@ import Testing
         await engine.stop()
     }
 }
+
+/// A rule whose query starts failing stops sending, as in Prometheus and vmalert: its firing alert is
+/// not refreshed and expires at the `endsAt` it was last sent with; the error stays visible.
+@Suite(.serialized) struct FailingRuleTests {
+    let t0 = Date(timeIntervalSince1970: 1_780_000_020)
+    let logger = Logger(label: "test")
+
+    @Test func aFiringRuleWhoseQueryStartsFailingIsNoLongerSent() async throws {
+        let vm = try await TestVictoriaMetrics.start()
+        let directory = try TemporaryDirectory()
+        defer { vm.stop(); directory.remove() }
+        let ms = Int64(t0.timeIntervalSince1970 * 1000)
+        // One `info` series per job until minute 7, then a second one for the same job: from then on the
+        // one-to-one match is ambiguous and the store refuses the query ("duplicate time series").
+        var lines = (0..<40).map { #"up{job="backend",instance="a"} 0 \#(ms + Int64($0) * 30_000)"# }
+        lines += (0..<40).map { #"info{job="backend",team="data"} 1 \#(ms + Int64($0) * 30_000)"# }
+        lines += (14..<40).map { #"info{job="backend",team="other"} 1 \#(ms + Int64($0) * 30_000)"# }
+        try await vm.importPrometheus(lines)
+        let outbox = try AlertOutbox(directory: directory.url.appendingPathComponent("outbox"), instance: "i", maxBatches: 100, logger: logger)
+        let rules = try CompiledRuleGroup(RuleGroup(name: "g", interval: "1m", rules: [
+            AlertingRule(alert: "BackendDown", expr: #"(up{job="backend"} == 0) * on(job) info"#, labels: ["severity": "critical"]),
+        ]), workspace: "analytics", defaultInterval: .seconds(60), field: "g")
+        let runner = RuleGroupRunner(group: rules, store: MetricsStoreClient(baseURL: vm.url), outbox: outbox,
+                                     stateStore: try RuleStateStore(directory: directory.url.appendingPathComponent("rules")),
+                                     filter: AlertAllowlistFilter(nil), resendDelay: .seconds(60), clock: ManualTimeSource(now: t0), logger: logger)
+        func minute(_ m: Double) -> Date { t0.addingTimeInterval(m * 60) }
+
+        await runner.evaluate(at: minute(2))
+        await runner.evaluate(at: minute(4))
+        #expect(await outbox.count == 2, "fired at 2, re-sent at 4")
+        #expect(await runner.health.ruleErrors.isEmpty)
+
+        for m in [8.0, 10, 12, 14] { await runner.evaluate(at: minute(m)) }
+        let health = await runner.health
+        #expect(health.ruleErrors["BackendDown"] != nil, "the error stays visible")
+        #expect(health.storeError == nil, "a failing query is not an unreachable store")
+        #expect(await outbox.count == 2, "nothing re-sent while the query fails")
+        #expect(await runner.alerts.values.flatMap(\.values).map(\.state) == [.firing], "the state itself is kept for when it recovers")
+    }
+}

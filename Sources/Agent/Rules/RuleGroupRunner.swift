@@ -69,15 +69,19 @@ actor RuleGroupRunner {
         let started = DispatchTime.now()
         var errors: [String: String] = [:]
         var storeError: String?
+        /// Rules whose query or evaluation failed this round for a reason of their own: like Prometheus
+        /// and vmalert, they send nothing, so a firing alert expires at its `endsAt` unless the rule recovers.
+        var silenced: Set<String> = []
         let results = await Self.queryAll(group.rules.map(\.expression), at: time, store: store, concurrency: group.concurrency)
         let store = self.store
         let query: @Sendable (String) async throws -> [QuerySample] = { try await store.query($0, at: time) }
         for (index, rule) in group.rules.enumerated() {
             switch results[index] {
             case .failure(let error):
-                // No data is not "no alert": the rule's state stays exactly as it was.
+                // No data is not "no alert": the rule's state stays exactly as it was. An unreachable store
+                // keeps alerts alive (and raises QbeastMetricsStoreUnreachable); a failing query does not.
                 errors[rule.name] = error.description
-                if error.isStoreProblem { storeError = error.description }
+                if error.isStoreProblem { storeError = error.description } else { silenced.insert(rule.key) }
             case .success(let samples):
                 var ruleState = state[rule.key] ?? [:]
                 do {
@@ -85,11 +89,12 @@ actor RuleGroupRunner {
                                                     externalLabels: externalLabels, query: query)
                 } catch {
                     errors[rule.name] = error.message
+                    silenced.insert(rule.key)
                 }
                 state[rule.key] = ruleState.isEmpty ? nil : ruleState
             }
         }
-        await send(at: time)
+        await send(at: time, skipping: silenced)
         health = GroupHealth(lastEvaluation: time, ruleErrors: errors, storeError: storeError)
         Timer(label: "qbeast_agent_rule_group_duration_seconds", dimensions: [("workspace", group.workspace)])
             .recordInterval(since: started)
@@ -126,9 +131,9 @@ actor RuleGroupRunner {
 
     /// Alerts go to the outbox before the state that says they were sent is written: a crash in
     /// between re-sends (harmless, the controller de-duplicates) rather than loses.
-    private func send(at time: Date) async {
+    private func send(at time: Date, skipping silenced: Set<String>) async {
         var alerts: [AgentAlert] = []
-        for key in state.keys.sorted() {
+        for key in state.keys.sorted() where !silenced.contains(key) {
             var ruleState = state[key]!
             alerts += RuleEvaluator.takeAlertsToSend(from: &ruleState, workspace: group.workspace, at: time,
                                                      resendDelay: resendDelay, interval: group.interval)
