@@ -15,8 +15,9 @@ VictoriaMetrics.
   return values; every panel target's expr, with the variables substituted as Grafana would, must be
   accepted and return data, for the variables' defaults and for each value of each query variable; and
   every metric name an expr references must exist.
-- A self-test plants faults in copies — a misspelled metric and a syntax error in every target, an
-  unknown key, a hard-coded datasource uid and an undefined variable — and requires each to be caught:
+- A self-test plants faults in copies — a misspelled metric, a selector that matches nothing and a
+  syntax error in every target, an unknown key, a hard-coded datasource uid and an undefined
+  variable — and requires each to be caught:
   the check is seen to fail before it is trusted. `--self-test` runs only that; the default runs all.
 
 One line per failure and exit status 1; one summary line on success. VictoriaMetrics is stopped on
@@ -751,6 +752,14 @@ def self_test(runner, dashboards, validator, readme_text):
                     planted += 1
                     if not runner.check_expr(typo, instant):
                         problems.append(f"self-test: {where}: a misspelled metric was not caught: {typo[:160]}")
+                # Every metric exists but nothing matches: only the "returns data" requirement catches it.
+                if 'namespace=~"' in expr:
+                    planted += 1
+                    nowhere = re.sub(r'namespace=~"[^"]*"', 'namespace=~"no-such-namespace"', expr)
+                    if "empty result" not in runner.check_expr(nowhere, instant):
+                        problems.append(f"self-test: {where}: a selector matching nothing was not caught: {nowhere[:160]}")
+                else:
+                    problems.append(f"self-test: {where}: no namespace matcher to empty: {expr[:120]}")
                 broken = break_syntax(expr)
                 planted += 1
                 error, _ = runner.query(broken, instant)
