@@ -217,6 +217,7 @@ def schema_problems(name, dashboard, validator):
 # ----------------------------------------------------------------------------- synthetic series
 
 PROVIDED, MANAGED = "qbeast-provided", "qbeast-managed"  # a namespace-scoped install, a managed one
+POD_SUFFIX = ["x2k4q", "h7m3z"]  # per namespace, as a Deployment's pod names end
 STEPS = 241  # one hour at 15 s, the last one at `now`
 GIB = 1024 ** 3
 SWIFT_TIMER_BUCKETS = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1.0", "2.5", "5.0", "10.0"]  # swift-prometheus Duration
@@ -294,7 +295,7 @@ def scrape(ns, job, pod, port):
 
 def backend(s, ns, n, start):
     """The backend's contract (dashboards/README.md): optimisation jobs per table."""
-    base = scrape(ns, "qbeast-backend", f"qbeast-backend-7d9f8b6c5-{'abcde'[n:] + 'fgh'[:n]}", 9090)
+    base = scrape(ns, "qbeast-backend", f"qbeast-backend-7d9f8b6c5-{POD_SUFFIX[n]}", 9090)
     for k, table in enumerate(["sales.orders", "sales.customers", "web.events"]):
         labels = dict(base, table=table)
         period = 8 + 3 * k  # a job ends every 2–4 minutes per table
@@ -315,7 +316,7 @@ def backend(s, ns, n, start):
 
 def mcp(s, ns, n):
     """The MCP server's contract: JSON-RPC requests per method, errors per code, tool calls."""
-    base = scrape(ns, "qbeast-mcp-server", f"qbeast-mcp-server-5b7c9d8f6-{'pqrst'[n:] + 'uvw'[:n]}", 8080)
+    base = scrape(ns, "qbeast-mcp-server", f"qbeast-mcp-server-5b7c9d8f6-{POD_SUFFIX[n]}", 8080)
     methods = {  # requests per 15 s, error share, JSON-RPC error codes, typical latency
         "initialize": (1, 0.02, ["-32602"], 0.004),
         "tools/list": (3, 0.01, ["-32603"], 0.006),
@@ -343,7 +344,7 @@ def mcp(s, ns, n):
 
 def agent(s, ns, n):
     """The agent's /metrics exactly as it exports them (Sources/Agent, swift-prometheus 2)."""
-    base = scrape(ns, "qbeast-agent", f"qbeast-agent-6c8d9f7b5-{'x2k4q'[n:] + 'z9'[:n]}", 9091)
+    base = scrape(ns, "qbeast-agent", f"qbeast-agent-6c8d9f7b5-{POD_SUFFIX[n]}", 9091)
     s.add("qbeast_agent_rule_groups", base, [3] * STEPS)
     for w, (workspace, groups) in enumerate([("analytics", 2), ("ingest", 1)]):
         labels = dict(base, workspace=workspace)
