@@ -32,6 +32,7 @@ test: deps certs tools
 	@scripts/check-api.sh
 	@python3 scripts/check-charts.py
 	@python3 scripts/check-onboarding.py "$$(swift build --show-bin-path $(SWIFT_BUILD_FLAGS))/qbeast-controller"
+	@python3 scripts/check-dashboards.py
 
 # Python tools for the chart checks (Helm's engine via helm-sdkpy), in .tools/ (git-ignored).
 tools: deps
