@@ -109,10 +109,9 @@ let package = Package(
         .executableTarget(
             name: "qbeast-controller",
             dependencies: [
-                "Controller", "ServiceSupport", "SplitPlaneProtocol", "SplitPlaneTLS",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "Controller", "ServiceSupport", "SplitPlaneProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],

@@ -102,8 +102,7 @@ public final class ControllerClient: ComponentSource, Sendable {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(data: data))
         let body = try await send(request, deadline: .seconds(30), kind: ("alerts", data.count))
-        struct Receipt: Decodable { var sequence: Int64; var duplicate: Bool }
-        let receipt = try StrictJSON.decode(Receipt.self, from: body)
+        let receipt = try StrictJSON.decode(AlertBatchReceipt.self, from: body)
         guard receipt.sequence == batch.sequence else {
             throw ControllerClientError.unexpectedAnswer("receipt for sequence \(receipt.sequence), sent \(batch.sequence)")
         }

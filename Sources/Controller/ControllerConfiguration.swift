@@ -1,5 +1,6 @@
 import Foundation
 import ServiceSupport
+import SplitPlaneProtocol
 import SplitPlaneTLS
 
 /// Everything `qbeast-controller serve` can be told, with development-friendly defaults (loopback only).
@@ -27,6 +28,8 @@ public struct ControllerConfiguration: Sendable {
     /// Sign-in for support staff with JWTs from the company's identity provider.
     public var oidc: OIDCSettings?
     public var bodyLimit = JSONBodies.defaultLimit
+    /// Shape of the alerts the gateway accepts; handed to agents with their desired state.
+    public var alertLimits = AlertLimits.default
     public var maxPollTimeout: Duration = .seconds(30)
     /// Alert routing YAML; without it alerts are grouped and kept but nothing is sent.
     public var routingConfigPath: String?
@@ -38,6 +41,10 @@ public struct ControllerConfiguration: Sendable {
     public var helmSearchPath: String? = ProcessInfo.processInfo.environment["PATH"]
     /// Longest a `helm template` may run.
     public var helmTimeout: Duration = .seconds(120)
+    /// Timeouts and connection caps of each listener.
+    public var operatorLimits = ConnectionLimits(maxConnections: 1024)
+    public var agentLimits = ConnectionLimits(maxConnections: 65_536, maxConnectionsPerCertificate: 16)
+    public var enrollLimits = ConnectionLimits(maxConnections: 256)
 
     public init(tls: TLSFiles, databasePath: String, adminTokens: [String]) {
         self.tls = tls

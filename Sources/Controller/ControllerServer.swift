@@ -106,7 +106,7 @@ public final class ControllerServer: Sendable {
         router.add(middleware: ProblemMiddleware())
         let v1 = router.group("agent/v1").add(middleware: AgentIdentityMiddleware(trustDomain: configuration.trustDomain, store: store, clock: clock))
         AgentGatewayRoutes(store: store, notifier: notifier, dispatcher: dispatcher, issuer: issuer, clock: clock, bodyLimit: configuration.bodyLimit,
-                           maxPollTimeout: configuration.maxPollTimeout).register(on: v1)
+                           maxPollTimeout: configuration.maxPollTimeout, alertLimits: configuration.alertLimits).register(on: v1)
         let tls = try TLSConfigurations.mutualServer(configuration.tls)
         return Application(router: router, server: try .http2Upgrade(tlsConfiguration: tls),
                            configuration: .init(address: .hostname(configuration.agentListen.host, port: configuration.agentListen.port),

@@ -12,6 +12,9 @@ public struct DesiredState: Codable, Equatable, Sendable {
     /// PEM CA certificates the agent should trust the controller with. During a CA rotation it holds
     /// the old and the new CA, so agents have the new one before the old is retired.
     public var trustBundle: String?
+    /// The controller's limits on alert shape; the agent trims its alerts to them before sending.
+    /// Absent from older controllers: the agent then uses `AlertLimits.default`.
+    public var alertLimits: AlertLimits?
 
     public init(tenant: String, environment: String, revision: Int64, workspaces: [DesiredWorkspace]) {
         self.tenant = tenant
@@ -174,20 +177,38 @@ public struct AlertBatch: Codable, Equatable, Sendable, ClosedDecodable {
         droppedBatches = try container.decodeIfPresent(Int64.self, forKey: .droppedBatches)
     }
 
-    public static let maxAlerts = 1000
+    public static var maxAlerts: Int { AlertLimits.default.maxAlertsPerBatch }
 
-    public func validate() throws(ValidationError) {
+    public func validate(limits: AlertLimits = .default) throws(ValidationError) {
         try validateKind(apiVersion: apiVersion, kind: kind, expected: "AlertBatch")
         if instance.isEmpty || instance.count > 64 {
             throw ValidationError(field: "instance", reason: "must be 1 to 64 characters")
         }
         if sequence < 1 { throw ValidationError(field: "sequence", reason: "must be a positive integer") }
-        if alerts.count > Self.maxAlerts {
-            throw ValidationError(field: "alerts", reason: "at most \(Self.maxAlerts) alerts per batch, got \(alerts.count)")
+        if alerts.count > limits.maxAlertsPerBatch {
+            throw ValidationError(field: "alerts", reason: "\(alerts.count) alerts; the limit is \(limits.maxAlertsPerBatch) per batch")
         }
         for (index, alert) in alerts.enumerated() {
             try alert.validate(field: "alerts[\(index)]")
+            try limits.check(alert, field: "alerts[\(index)]")
         }
+    }
+}
+
+/// Answer to an alert batch: the agent deletes the batch from its outbox once it has this.
+public struct AlertBatchReceipt: Codable, Equatable, Sendable {
+    public var apiVersion: String = APIVersion.agentV1
+    public var kind: String = "AlertBatchReceipt"
+    public var sequence: Int64
+    /// The batch had been stored before (a resend).
+    public var duplicate: Bool
+    /// Alerts not kept because they name a workspace the environment does not have.
+    public var refused: Int?
+
+    public init(sequence: Int64, duplicate: Bool, refused: Int? = nil) {
+        self.sequence = sequence
+        self.duplicate = duplicate
+        self.refused = refused
     }
 }
 

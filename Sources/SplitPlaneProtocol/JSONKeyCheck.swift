@@ -17,8 +17,29 @@ public enum JSONKeyCheck {
     }
 
     private enum Frame {
-        case object(keys: [String], expectingKey: Bool)
+        case object(keys: KeySet, expectingKey: Bool)
         case array(index: Int)
+    }
+
+    /// The keys seen in one object: a short array for the usual handful, a set once there are many
+    /// (a hostile body may carry a hundred thousand keys in one object).
+    private struct KeySet {
+        private var few: [String] = []
+        private var many: Set<String>?
+        private(set) var last: String?
+
+        /// False when `key` was already there.
+        mutating func insert(_ key: String) -> Bool {
+            last = key
+            if many != nil { return many!.insert(key).inserted }
+            if few.contains(key) { return false }
+            few.append(key)
+            if few.count > 16 {
+                many = Set(few)
+                few = []
+            }
+            return true
+        }
     }
 
     private struct Scanner {
@@ -41,7 +62,7 @@ public enum JSONKeyCheck {
                     if stack.count >= maxDepth {
                         return ValidationError(field: path(), reason: "JSON nests deeper than \(maxDepth) levels")
                     }
-                    stack.append(byte == UInt8(ascii: "{") ? .object(keys: [], expectingKey: true) : .array(index: 0))
+                    stack.append(byte == UInt8(ascii: "{") ? .object(keys: KeySet(), expectingKey: true) : .array(index: 0))
                 case UInt8(ascii: "}"), UInt8(ascii: "]"):
                     if !stack.isEmpty { stack.removeLast() }
                 case UInt8(ascii: ","):
@@ -57,10 +78,11 @@ public enum JSONKeyCheck {
                     guard case .object(var keys, true)? = stack.last else { continue }
                     // Swift String equality (canonical equivalence) is what the typed decoder's keys use:
                     // refusing every pair it would merge covers every stricter parser too.
-                    if keys.contains(string) {
+                    // Taken out of the stack while it grows, so the set is not copied.
+                    stack[stack.count - 1] = .array(index: 0)
+                    if !keys.insert(string) {
                         return ValidationError(field: path(appending: string), reason: "duplicate key \"\(string)\"")
                     }
-                    keys.append(string)
                     stack[stack.count - 1] = .object(keys: keys, expectingKey: false)
                 default:
                     continue

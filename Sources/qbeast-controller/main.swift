@@ -1,13 +1,11 @@
 import ArgumentParser
 import Controller
 import SplitPlaneProtocol
-import Crypto
 import Foundation
 import Logging
 import ServiceLifecycle
 import UnixSignals
 import ServiceSupport
-import SplitPlaneTLS
 
 @main
 struct QbeastController: AsyncParsableCommand {
@@ -61,6 +59,38 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "helm binary chart components are rendered with (helm template). Default: helm on PATH; without one, chart components are refused.") var helmBinary: String?
     @Option(help: "Longest a helm template may run. Default 2m.") var helmTimeout: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Default info.") var logLevel: String?
+    @Option(help: "Longest a client may take to finish the TLS handshake, on every listener. Default 10s.") var tlsHandshakeTimeout: String?
+    @Option(help: "Longest from a request's first byte to its complete head. Default 10s.") var requestHeadTimeout: String?
+    @Option(help: "Longest from a request's head to the end of its body. Default 60s.") var requestBodyTimeout: String?
+    @Option(help: "Longest a connection may stay open with no request in progress. Default 75s.") var idleTimeout: String?
+    @Option(help: "Most connections open at once on the operator API. Default 1024.") var operatorMaxConnections: String?
+    @Option(help: "Most connections open at once on the agent gateway. Default 65536.") var agentMaxConnections: String?
+    @Option(help: "Most gateway connections one client certificate may hold. Default 16.") var agentMaxConnectionsPerCertificate: String?
+    @Option(help: "Most connections open at once on the enrollment listener. Default 256.") var enrollMaxConnections: String?
+    @Option(help: "Most alerts in one batch from an agent. Default 1000.") var alertMaxPerBatch: String?
+    @Option(help: "Most labels on one alert. Default 64.") var alertMaxLabels: String?
+    @Option(help: "Longest label or annotation name, bytes. Default 128.") var alertMaxNameLength: String?
+    @Option(help: "Longest label value, bytes. Default 2048.") var alertMaxLabelValueLength: String?
+    @Option(help: "Most annotations on one alert. Default 32.") var alertMaxAnnotations: String?
+    @Option(help: "Longest annotation value, bytes. Default 8192.") var alertMaxAnnotationLength: String?
+    @Option(help: "Largest alert (all label and annotation names and values), bytes. Default 32768.") var alertMaxSize: String?
+
+    /// Every flag by its configuration key; `ControllerConfiguration.resolve` does the rest.
+    var flags: [String: String?] {
+        ["operatorListen": operatorListen, "agentListen": agentListen, "metricsListen": metricsListen, "tlsCert": tlsCert, "tlsKey": tlsKey,
+         "clientCA": clientCA, "trustDomain": trustDomain, "dataDir": dataDir, "database": database, "adminTokenFile": adminTokenFile,
+         "maxPollTimeout": maxPollTimeout, "bodyLimit": bodyLimit, "enrollListen": enrollListen, "caCert": caCert, "caKey": caKey,
+         "agentCertLifetime": agentCertLifetime, "enrollmentAudience": enrollmentAudience, "onboardingAwsRoleArn": onboardingAwsRoleArn,
+         "onboardingOidcIssuer": onboardingOidcIssuer, "onboardingKeyFile": onboardingKeyFile, "routingConfig": routingConfig,
+         "slackSigningSecretFile": slackSigningSecretFile, "oidcIssuer": oidcIssuer, "oidcAudience": oidcAudience, "oidcJwksUrl": oidcJwksUrl,
+         "oidcJwksFile": oidcJwksFile, "oidcRoleClaim": oidcRoleClaim, "oidcNameClaim": oidcNameClaim, "helmBinary": helmBinary,
+         "helmTimeout": helmTimeout, "tlsHandshakeTimeout": tlsHandshakeTimeout, "requestHeadTimeout": requestHeadTimeout,
+         "requestBodyTimeout": requestBodyTimeout, "idleTimeout": idleTimeout, "operatorMaxConnections": operatorMaxConnections,
+         "agentMaxConnections": agentMaxConnections, "agentMaxConnectionsPerCertificate": agentMaxConnectionsPerCertificate,
+         "enrollMaxConnections": enrollMaxConnections, "alertMaxPerBatch": alertMaxPerBatch, "alertMaxLabels": alertMaxLabels,
+         "alertMaxNameLength": alertMaxNameLength, "alertMaxLabelValueLength": alertMaxLabelValueLength,
+         "alertMaxAnnotations": alertMaxAnnotations, "alertMaxAnnotationLength": alertMaxAnnotationLength, "alertMaxSize": alertMaxSize]
+    }
 
     func run() async throws {
         let layers = try LayeredConfiguration.load(file: config)
@@ -68,7 +98,9 @@ struct Serve: AsyncParsableCommand {
         JSONLogHandler.bootstrap(level: level)
         let logger = Logger(label: "qbeast-controller")
         do {
-            let configuration = try Self.resolve(self, layers)
+            let flags = self.flags
+            let configuration = try ControllerConfiguration.resolve({ key in layers.string(flags[key] ?? nil, key: key) },
+                                                                    list: { key in key == "oidcRole" ? oidcRole : [] })
             let registry = OperationsEndpoints.bootstrapMetrics()
             let opened = try await OpenedStore.open(configuration.databasePath, logger: logger)
             let server = try ControllerServer(configuration: configuration, store: opened.store, logger: logger)
@@ -88,147 +120,6 @@ struct Serve: AsyncParsableCommand {
         } catch {
             logger.critical("controller failed to start", metadata: ["error": "\(error)"])
             throw ExitCode.failure
-        }
-    }
-
-    static func resolve(_ flags: Serve, _ layers: LayeredConfiguration) throws -> ControllerConfiguration {
-        func address(_ flag: String?, _ key: String, _ fallback: String) throws -> ListenAddress {
-            let text = layers.string(flag, key: key) ?? fallback
-            guard let address = ListenAddress(text) else { throw ConfigurationError(setting: key, reason: "\"\(text)\" is not host:port") }
-            return address
-        }
-        func required(_ flag: String?, _ key: String) throws -> String {
-            guard let value = layers.string(flag, key: key) else {
-                throw ConfigurationError(setting: key, reason: "required (flag --\(kebab(key)) or \(LayeredConfiguration.environmentName(key)))")
-            }
-            return value
-        }
-        let dataDir = layers.string(flags.dataDir, key: "dataDir") ?? ".data/controller"
-        var tokens: [String] = []
-        if let file = layers.string(flags.adminTokenFile, key: "adminTokenFile") {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw ConfigurationError(setting: "adminTokenFile", reason: "cannot read \(file)")
-            }
-            tokens.append(text.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
-        if let token = layers.string(nil, key: "adminToken") { tokens.append(token) }
-        tokens = tokens.filter { !$0.isEmpty }
-        guard !tokens.isEmpty else {
-            throw ConfigurationError(setting: "adminToken", reason: "no operator token configured: use --admin-token-file or QBEAST_ADMIN_TOKEN")
-        }
-        if let short = tokens.first(where: { $0.count < 16 }) {
-            throw ConfigurationError(setting: "adminToken", reason: "tokens must be at least 16 characters (got \(short.count))")
-        }
-        let database = layers.string(flags.database, key: "database") ?? "\(dataDir)/controller.sqlite"
-        if PostgresURL.isPostgres(database) {
-            do { _ = try PostgresURL(database) } catch { throw ConfigurationError(setting: "database", reason: error.description) }
-        }
-        var configuration = ControllerConfiguration(
-            tls: TLSFiles(certificate: try required(flags.tlsCert, "tlsCert"), privateKey: try required(flags.tlsKey, "tlsKey"),
-                          trustBundle: try required(flags.clientCA, "clientCA")),
-            databasePath: database,
-            adminTokens: tokens
-        )
-        configuration.operatorListen = try address(flags.operatorListen, "operatorListen", "127.0.0.1:8443")
-        configuration.agentListen = try address(flags.agentListen, "agentListen", "127.0.0.1:8444")
-        configuration.metricsListen = try address(flags.metricsListen, "metricsListen", "127.0.0.1:9090")
-        configuration.trustDomain = layers.string(flags.trustDomain, key: "trustDomain") ?? "qbeast.dev"
-        do {
-            _ = try SPIFFEIdentity.parse("spiffe://\(configuration.trustDomain)/tenant/t/environment/e")
-        } catch {
-            throw ConfigurationError(setting: "trustDomain", reason: "\"\(configuration.trustDomain)\" is not a SPIFFE trust domain: it \(error.reason)")
-        }
-        if let text = layers.string(flags.maxPollTimeout, key: "maxPollTimeout") {
-            guard let duration = parseDuration(text) else { throw ConfigurationError(setting: "maxPollTimeout", reason: "\"\(text)\" is not a duration") }
-            configuration.maxPollTimeout = duration
-        }
-        if let text = layers.string(flags.bodyLimit, key: "bodyLimit") {
-            guard let limit = Int(text), limit >= 1024 else { throw ConfigurationError(setting: "bodyLimit", reason: "must be a number of bytes ≥ 1024") }
-            configuration.bodyLimit = limit
-        }
-        configuration.enrollListen = try address(flags.enrollListen, "enrollListen", "127.0.0.1:8445")
-        switch (layers.string(flags.caCert, key: "caCert"), layers.string(flags.caKey, key: "caKey")) {
-        case (let certificate?, let key?): configuration.issuingCA = (certificate, key)
-        case (nil, nil): break
-        default: throw ConfigurationError(setting: "caKey", reason: "--ca-cert and --ca-key go together")
-        }
-        if let text = layers.string(flags.agentCertLifetime, key: "agentCertLifetime") {
-            guard let duration = parseDuration(text), duration >= .seconds(300) else {
-                throw ConfigurationError(setting: "agentCertLifetime", reason: "\"\(text)\" is not a duration of at least 5m")
-            }
-            configuration.agentCertificateLifetime = Double(duration.components.seconds)
-        }
-        configuration.enrollmentAudience = layers.string(flags.enrollmentAudience, key: "enrollmentAudience") ?? "qbeast-controller"
-        if let arn = layers.string(flags.onboardingAwsRoleArn, key: "onboardingAwsRoleArn") { configuration.onboarding.controlPlaneRoleARN = arn }
-        if let issuer = layers.string(flags.onboardingOidcIssuer, key: "onboardingOidcIssuer") { configuration.onboarding.oidcIssuer = issuer }
-        // External IDs must not be guessable: derived from a secret the controller already holds.
-        let keySource = layers.string(flags.onboardingKeyFile, key: "onboardingKeyFile") ?? configuration.issuingCA?.privateKey
-        if let keySource {
-            guard let secret = FileManager.default.contents(atPath: keySource) else {
-                throw ConfigurationError(setting: "onboardingKeyFile", reason: "cannot read \(keySource)")
-            }
-            configuration.onboarding.externalIDKey = Data(SHA256.hash(data: secret))
-        } else {
-            configuration.onboarding.externalIDKey = Data(SHA256.hash(data: Data(tokens[0].utf8)))
-        }
-        configuration.routingConfigPath = layers.string(flags.routingConfig, key: "routingConfig")
-        configuration.oidc = try oidc(flags, layers)
-        if let file = layers.string(flags.slackSigningSecretFile, key: "slackSigningSecretFile") {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw ConfigurationError(setting: "slackSigningSecretFile", reason: "cannot read \(file)")
-            }
-            configuration.slackSigningSecret = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        } else if let secret = layers.string(nil, key: "slackSigningSecret") {
-            configuration.slackSigningSecret = secret
-        }
-        if let helm = layers.string(flags.helmBinary, key: "helmBinary") {
-            guard FileManager.default.isExecutableFile(atPath: helm) else {
-                throw ConfigurationError(setting: "helmBinary", reason: "\(helm) is not an executable file")
-            }
-            configuration.helmBinary = helm
-        }
-        if let text = layers.string(flags.helmTimeout, key: "helmTimeout") {
-            guard let duration = parseDuration(text), duration >= .seconds(1) else {
-                throw ConfigurationError(setting: "helmTimeout", reason: "\"\(text)\" is not a duration of at least 1s")
-            }
-            configuration.helmTimeout = duration
-        }
-        return configuration
-    }
-
-    static func oidc(_ flags: Serve, _ layers: LayeredConfiguration) throws -> OIDCSettings? {
-        guard let issuer = layers.string(flags.oidcIssuer, key: "oidcIssuer") else { return nil }
-        guard let audience = layers.string(flags.oidcAudience, key: "oidcAudience") else {
-            throw ConfigurationError(setting: "oidcAudience", reason: "required with --oidc-issuer")
-        }
-        let keys: OIDCSettings.KeySource
-        switch (layers.string(flags.oidcJwksUrl, key: "oidcJwksUrl"), layers.string(flags.oidcJwksFile, key: "oidcJwksFile")) {
-        case (let url?, nil):
-            guard url.hasPrefix("https://") || url.hasPrefix("http://127.0.0.1") || url.hasPrefix("http://localhost") else {
-                throw ConfigurationError(setting: "oidcJwksUrl", reason: "must be https:// (plain http only on loopback)")
-            }
-            keys = .url(url)
-        case (nil, let file?): keys = .file(file)
-        default: throw ConfigurationError(setting: "oidcJwksUrl", reason: "give exactly one of --oidc-jwks-url or --oidc-jwks-file with --oidc-issuer")
-        }
-        var settings = OIDCSettings(issuer: issuer, audience: audience, keys: keys)
-        if let claim = layers.string(flags.oidcRoleClaim, key: "oidcRoleClaim") { settings.roleClaim = claim }
-        if let claim = layers.string(flags.oidcNameClaim, key: "oidcNameClaim") { settings.nameClaim = claim }
-        let mappings = flags.oidcRole.isEmpty
-            ? (layers.string(nil, key: "oidcRole")?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? [])
-            : flags.oidcRole
-        do {
-            settings.roleMappings = try mappings.map(OIDCSettings.RoleMapping.init(parsing:))
-        } catch {
-            throw ConfigurationError(setting: "oidcRole", reason: error.reason)
-        }
-        return settings
-    }
-
-    static func kebab(_ key: String) -> String {
-        key.reduce(into: "") { result, character in
-            if character.isUppercase { result.append("-") }
-            result.append(character.lowercased())
         }
     }
 }

@@ -53,6 +53,7 @@ import Testing
         var api = try TestHTTPClient.operatorClient(controller, pki: pki)
         _ = try await api.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
         _ = try await api.request(.POST, "/v1/tenants/acme/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#)
+        _ = try await api.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: #"{"spec":{}}"#)
         try await api.shutdown()
 
         let firstAgent = try TestAgent.start(pki: pki, agent: "acme-prod", controllerURL: controller.agentURL, stateDirectory: directory.path("agent"))

@@ -92,6 +92,7 @@ import Testing
     @Test func oneTenantCannotWriteAnothersStatusOrAlerts() async throws {
         try await withFixture { fixture in
             let globex = try agent(fixture, "globex-staging")
+            _ = try await fixture.operatorClient.request(.PUT, "/v1/tenants/globex/environments/staging/workspaces/analytics", json: #"{"spec":{}}"#)
             // globex reports a status for a workspace named like acme's, and sends an alert about it.
             let report = StatusReport(
                 agent: AgentFacts(instance: "globex-1", version: "x", certificateExpiry: nil, rulesLoaded: 0, metricsStoreReachable: nil, desiredRevision: 1),

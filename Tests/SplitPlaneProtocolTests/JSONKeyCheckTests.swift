@@ -43,6 +43,15 @@ struct JSONKeyCheckTests {
         #expect(refusal(ok) == nil)
     }
 
+    @Test func objectsWithVeryManyKeysAreCheckedInLinearTime() {
+        let keys = (0..<100_000).map { "\"l\($0)\":\"v\"" }
+        let clock = ContinuousClock()
+        let started = clock.now
+        #expect(refusal("{" + keys.joined(separator: ",") + "}") == nil)
+        #expect(refusal("{" + keys.joined(separator: ",") + ",\"l99999\":1}")?.field == "l99999")
+        #expect(clock.now - started < .seconds(5), "a quadratic check takes minutes here")
+    }
+
     @Test func malformedInputEndsWithoutAVerdict() {
         for text in ["", "{", "\"", #"{"a":"#, #"{"a\"#, "}}}]]]", #"{"\u12"#, String(repeating: "{\"a\":", count: 50)] {
             _ = refusal(text)

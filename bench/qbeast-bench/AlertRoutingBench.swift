@@ -119,6 +119,7 @@ enum AlertRoutingBench {
         let api = try TestHTTPClient.operatorClient(controller, pki: pki)
         _ = try await api.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
         _ = try await api.request(.POST, "/v1/tenants/acme/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#)
+        _ = try await api.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: #"{"spec":{}}"#)
         try await api.shutdown()
         let agent = try TestHTTPClient.agentClient(controller, pki: pki, agent: "acme-prod")
         let sequence = SequenceCounter()

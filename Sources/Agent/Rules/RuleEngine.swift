@@ -74,13 +74,15 @@ public actor RuleEngine {
     /// (keeping the state of unchanged rules), removed ones stop and forget their state.
     public func update(_ desired: DesiredState) {
         var wanted: [RunnerKey: (CompiledRuleGroup, AlertAllowlistFilter, String)] = [:]
+        let limits = desired.alertLimits ?? .default
+        let limitsSource = (try? StrictJSON.encode(limits)).map { String(decoding: $0, as: UTF8.self) } ?? ""
         for workspace in desired.workspaces {
             guard let groups = try? Self.compile(workspace, defaultInterval: defaultInterval) else { continue }
-            let filter = AlertAllowlistFilter(workspace.rules.alertAllowlist)
+            let filter = AlertAllowlistFilter(workspace.rules.alertAllowlist, limits: limits)
             for (index, group) in groups.enumerated() {
                 let source = (try? StrictJSON.encode(workspace.rules.ruleGroups[index])).map { String(decoding: $0, as: UTF8.self) } ?? ""
                 let allowlist = (try? StrictJSON.encode(workspace.rules.alertAllowlist)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-                wanted[RunnerKey(workspace: workspace.name, group: group.name)] = (group, filter, source + allowlist)
+                wanted[RunnerKey(workspace: workspace.name, group: group.name)] = (group, filter, source + allowlist + limitsSource)
             }
         }
         for (key, current) in running where wanted[key]?.2 != current.source {

@@ -140,8 +140,9 @@ actor RuleGroupRunner {
             state[key] = ruleState
         }
         do {
-            for chunk in stride(from: 0, to: alerts.count, by: AlertBatch.maxAlerts) {
-                try await outbox.enqueue(alerts[chunk..<min(chunk + AlertBatch.maxAlerts, alerts.count)].map(filter.apply))
+            let perBatch = filter.limits.maxAlertsPerBatch
+            for chunk in stride(from: 0, to: alerts.count, by: perBatch) {
+                try await outbox.enqueue(alerts[chunk..<min(chunk + perBatch, alerts.count)].map(filter.apply))
             }
             try stateStore.save(state, workspace: group.workspace, group: group.name)
         } catch {

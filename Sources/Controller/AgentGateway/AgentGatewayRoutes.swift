@@ -19,6 +19,7 @@ struct AgentGatewayRoutes {
     let bodyLimit: Int
     /// Longest a long poll may be held, whatever the agent asks for.
     let maxPollTimeout: Duration
+    let alertLimits: AlertLimits
 
     func register(on group: RouterGroup<Context>) {
         group.get("desired", use: desired)
@@ -75,6 +76,7 @@ struct AgentGatewayRoutes {
             state = current
         }
         state.trustBundle = issuer?.currentTrustBundle()
+        state.alertLimits = alertLimits
         return try JSONBodies.response(state, headers: [HTTPField.Name("Qbeast-Revision")!: String(state.revision)])
     }
 
@@ -115,8 +117,20 @@ struct AgentGatewayRoutes {
 
     @Sendable func alerts(_ request: Request, context: Context) async throws -> Response {
         let identity = try requireIdentity(context)
-        let batch = try await JSONBodies.decode(AlertBatch.self, from: request, limit: bodyLimit)
-        try batch.validate()
+        var batch = try await JSONBodies.decode(AlertBatch.self, from: request, limit: bodyLimit)
+        try batch.validate(limits: alertLimits)
+        Counter(label: "qbeast_controller_agent_bytes_received_total", dimensions: [("kind", "alerts")])
+            .increment(by: Int64(request.headers[.contentLength].flatMap(Int64.init) ?? 0))
+        // Alerts of workspaces the environment does not have are not kept: the batch is still
+        // acknowledged (so the agent's outbox moves on) and the receipt says how many were refused.
+        let known = try await store.workspaceNames(tenant: identity.tenant, environment: identity.environment)
+        let unknown = batch.alerts.filter { !known.contains($0.workspace) }
+        if !unknown.isEmpty {
+            batch.alerts.removeAll { !known.contains($0.workspace) }
+            Counter(label: "qbeast_controller_alerts_refused_total", dimensions: [("reason", "unknown_workspace")]).increment(by: Int64(unknown.count))
+            context.logger.warning("alerts for workspaces the environment does not have were not stored",
+                                   metadata: ["count": "\(unknown.count)", "workspaces": "\(Set(unknown.map(\.workspace)).sorted())"])
+        }
         let stored = try await store.recordAlertBatch(tenant: identity.tenant, environment: identity.environment, batch: batch, at: clock.now(),
                                                       assign: dispatcher.assign)
         if stored {
@@ -126,7 +140,7 @@ struct AgentGatewayRoutes {
                 context.logger.warning("agent outbox dropped alert batches", metadata: ["dropped": "\(dropped)", "instance": "\(batch.instance)"])
             }
         }
-        return try JSONBodies.response(AlertBatchReceipt(sequence: batch.sequence, duplicate: !stored))
+        return try JSONBodies.response(AlertBatchReceipt(sequence: batch.sequence, duplicate: !stored, refused: unknown.isEmpty ? nil : unknown.count))
     }
 
     /// `POST /agent/v1/certificate`: a new certificate for a new key, for the identity of the
@@ -154,12 +168,4 @@ struct AgentGatewayRoutes {
         guard let identity = context.identity else { throw APIProblem(.unauthorized, "no verified agent identity") }
         return identity
     }
-}
-
-/// Answer to an alert batch: the agent deletes the batch from its outbox once it has this.
-public struct AlertBatchReceipt: Codable, Equatable, Sendable {
-    public var apiVersion: String = APIVersion.agentV1
-    public var kind: String = "AlertBatchReceipt"
-    public var sequence: Int64
-    public var duplicate: Bool
 }

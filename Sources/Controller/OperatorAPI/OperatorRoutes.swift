@@ -191,8 +191,9 @@ struct OperatorRoutes {
 
     @Sendable func listAlerts(_ request: Request, context: Context) async throws -> Response {
         let query = request.uri.queryParameters
-        for (key, _) in query where !["tenant", "environment", "state"].contains(String(key)) {
-            throw APIProblem(.badRequest, "unknown query parameter \"\(key)\"; allowed: tenant, environment, state")
+        let allowed = ["tenant", "environment", "state", "limit", "cursor"]
+        for (key, _) in query where !allowed.contains(String(key)) {
+            throw APIProblem(.badRequest, "unknown query parameter \"\(key)\"; allowed: \(allowed.joined(separator: ", "))")
         }
         var filter = AlertFilter()
         if let tenant = query["tenant"].map(String.init) {

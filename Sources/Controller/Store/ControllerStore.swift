@@ -29,6 +29,8 @@ public protocol ControllerStore: AlertingStore, IdentityStore, TokenStore {
                         resolvedFor settings: EnvironmentSettings, precondition: GenerationPrecondition, at now: Date) async throws -> WorkspaceApplyResult
     func workspaces(tenant: String, environment: String) async throws -> [Workspace]
     func workspace(tenant: String, environment: String, name: String) async throws -> Workspace?
+    /// Names of the environment's workspaces (empty when the environment does not exist).
+    func workspaceNames(tenant: String, environment: String) async throws -> Set<String>
     /// Returns the new desired-state revision of the environment.
     func deleteWorkspace(tenant: String, environment: String, name: String, precondition: GenerationPrecondition) async throws -> Int64
 

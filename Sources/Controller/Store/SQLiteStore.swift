@@ -180,6 +180,12 @@ public final class SQLiteStore: ControllerStore {
         }
     }
 
+    public func workspaceNames(tenant: String, environment: String) async throws -> Set<String> {
+        try await database.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT name FROM workspaces WHERE tenant = ? AND environment = ?", arguments: [tenant, environment]))
+        }
+    }
+
     public func workspace(tenant: String, environment: String, name: String) async throws -> Workspace? {
         try await database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM workspaces WHERE tenant = ? AND environment = ? AND name = ?",

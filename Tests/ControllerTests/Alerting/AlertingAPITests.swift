@@ -33,6 +33,7 @@ import Testing
         do {
             _ = try await client.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
             _ = try await client.request(.POST, "/v1/tenants/acme/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#)
+            _ = try await client.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: #"{"spec":{}}"#)
             try await body(Fixture(controller: controller, operatorClient: client, agent: agent, routingPath: routingPath, receiver: receiver))
         } catch {
             try? await client.shutdown(); try? await agent.shutdown(); try? await controller.stop()

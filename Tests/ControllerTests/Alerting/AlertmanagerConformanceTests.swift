@@ -81,6 +81,7 @@ import Testing
         }
         _ = try await operatorClient.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
         _ = try await operatorClient.request(.POST, "/v1/tenants/acme/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#)
+        _ = try await operatorClient.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: #"{"spec":{}}"#)
 
         // The same silence on both sides.
         try await alertmanager.silence(["alertname": "Maintenance"], duration: 3600)

@@ -29,6 +29,7 @@ import X509
         let api = try TestHTTPClient.operatorClient(controller, pki: pki)
         _ = try await api.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
         _ = try await api.request(.POST, "/v1/tenants/acme/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#)
+        _ = try await api.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: #"{"spec":{}}"#)
         return (pki, directory, controller, api)
     }
 
@@ -128,13 +129,13 @@ import X509
         let newCA = try CertificateAuthority.create(commonName: "next CA", validFor: 86_400)
         let bundle = try String(contentsOfFile: pki.caBundle, encoding: .utf8) + newCA.certificate.pemString()
         try bundle.write(toFile: pki.caBundle, atomically: true, encoding: .utf8)
-        _ = try await api.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: #"{"spec":{"components":[]}}"#)
+        _ = try await api.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/rotation", json: #"{"spec":{"components":[]}}"#)
         try await eventually("the agent's own CA file holds the new bundle") {
             (try? String(contentsOfFile: tls.trustBundle, encoding: .utf8)) == bundle
         }
         // It still talks to the controller (whose certificate is from the old CA, still in the bundle).
         _ = try await api.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: #"{"spec":{"components":[{"name":"x","manifests":[]}]}}"#)
-        try await eventually("a later spec still arrives") { await agent.service.desired?.workspaces.first?.components.count == 1 }
+        try await eventually("a later spec still arrives") { await agent.service.desired?.workspaces.first { $0.name == "analytics" }?.components.count == 1 }
         try await agent.stop()
         try await api.shutdown()
         try await controller.stop()

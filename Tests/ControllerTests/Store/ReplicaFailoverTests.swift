@@ -195,6 +195,7 @@ import Glibc
                 let created = try await api.request(.POST, "/v1/tenants/acme/environments",
                                                     json: #"{"name":"\#(environment)","cloud":"aws","mode":"provided"}"#)
                 #expect(created.status == 201)
+                #expect(try await api.request(.PUT, "/v1/tenants/acme/environments/\(environment)/workspaces/analytics", json: #"{"spec":{}}"#).status == 201)
             }
             for (index, environment) in environments.enumerated() {
                 let urls = (0..<3).map { replicas[(index + $0) % 3].agentURL }

@@ -241,6 +241,13 @@ public final class PostgresStore: ControllerStore {
         }
     }
 
+    public func workspaceNames(tenant: String, environment: String) async throws -> Set<String> {
+        try await client.withConnection { db in
+            Set(try await db.rows("SELECT name FROM workspaces WHERE tenant = \(tenant) AND environment = \(environment)", logger)
+                .map { try $0.get("name", String.self) })
+        }
+    }
+
     public func workspace(tenant: String, environment: String, name: String) async throws -> Workspace? {
         try await client.withConnection { db in
             try await db.one("SELECT * FROM workspaces WHERE tenant = \(tenant) AND environment = \(environment) AND name = \(name)", logger)
