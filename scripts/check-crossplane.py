@@ -1237,7 +1237,69 @@ def run(src, crds):
     for rel in inputs:
         if rel not in covered:
             ck.failures.add(rel, "no example XR in crossplane/examples selects this Composition")
+    check_consistency(ck, inputs, xrd_info, every_cloud=len(inputs) == 3)
     return ck
+
+
+HANDOVER_KINDS = {("helm.m.crossplane.io", "ProviderConfig"), ("kubernetes.m.crossplane.io", "ProviderConfig"),
+                  ("helm.m.crossplane.io", "Release"), ("kubernetes.m.crossplane.io", "Object")}
+
+
+def check_consistency(ck, inputs, xrd_info, every_cloud):
+    """What the controller relies on must not depend on the cloud: the hand-over is the same in every
+    Composition (GCP's ProviderConfigs add an identity), every Composition reports the same status fields,
+    and every spec field of the XRD is read by some Composition (no dead contract)."""
+    handovers, statuses, reads = {}, {}, set()
+    for rel, inp in inputs.items():
+        patch_sets = {ps["name"]: ps.get("patches") or [] for ps in inp.get("patchSets") or []}
+        handover, status = {}, set()
+        for t in inp.get("resources") or []:
+            base = t.get("base") or {}
+            try:
+                patches = expand_patches(t, patch_sets)
+            except RenderError:
+                continue
+            for p in patches:
+                ptype = p.get("type", "FromCompositeFieldPath")
+                froms = [p.get("fromFieldPath")] if ptype == "FromCompositeFieldPath" else \
+                    [v.get("fromFieldPath") for v in (p.get("combine") or {}).get("variables") or []] if ptype == "CombineFromComposite" else []
+                reads.update(re.sub(r"\[\d+\]", "", f) for f in froms if f)
+                if ptype == "ToCompositeFieldPath" and p.get("toFieldPath"):
+                    status.add(p["toFieldPath"])
+            if (group_of(base.get("apiVersion", "?/")), base.get("kind")) in HANDOVER_KINDS:
+                t = copy.deepcopy(t)
+                t["base"].get("spec", {}).pop("identity", None)
+                t["patches"] = [p for p in t.get("patches") or [] if not p.get("toFieldPath", "").startswith("spec.identity.")]
+                handover[t["name"]] = t
+        handover["patchSet handover-gate"] = patch_sets.get("handover-gate")
+        handovers[rel], statuses[rel] = handover, status
+    rels = sorted(inputs)
+    for rel in rels[1:]:
+        first = rels[0]
+        for name in sorted(set(handovers[first]) | set(handovers[rel])):
+            if json.dumps(handovers[first].get(name), sort_keys=True) != json.dumps(handovers[rel].get(name), sort_keys=True):
+                ck.failures.add(rel, f"hand-over resource {name!r} differs from {first}'s (keep the hand-over identical across clouds)")
+        if statuses[first] != statuses[rel]:
+            diff = sorted(statuses[first] ^ statuses[rel])
+            ck.failures.add(rel, f"reports other status fields than {first}: {', '.join(diff)}")
+
+    def leaves(s, path):
+        props = s.get("properties") or {}
+        if s.get("type") == "object" and props:
+            for name, sub in props.items():
+                yield from leaves(sub, f"{path}.{name}")
+        else:
+            yield path
+    unread = [f for f in leaves(xrd_info["schema"]["properties"]["spec"], "spec") if every_cloud
+              and f not in NOT_PATCHED and not any(r == f or r.startswith(f + ".") for r in reads)]
+    for f in unread:
+        ck.failures.add("crossplane/apis", f"XRD field {f} is read by no Composition")
+
+
+# Read by no patch on purpose. spec.cloud selects the Composition (and the XRD's CEL rules require that
+# cloud's fields); spec.agent.enabled is tied by a CEL rule to spec.agent.enrollmentTokenSecretName, the
+# field the hand-over is gated on.
+NOT_PATCHED = {"spec.cloud", "spec.agent.enabled"}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1252,7 +1314,8 @@ def first_template(inp, kind=None, needs=None):
 
 
 def plants():
-    """(description, needle expected in a failure, mutate(src) for the AWS Composition and example)."""
+    """(description, needle expected in a failure, mutate(src)[, "all"]): a fault planted in the AWS
+    Composition and example, or - with "all" - in the full sources."""
     def comp_input(src):
         rel = next(r for r in src["compositions"] if r.endswith("composition-aws.yaml"))
         return src["compositions"][rel]["spec"]["pipeline"][0]["input"]
@@ -1317,7 +1380,18 @@ def plants():
         t = first_template(comp_input(src), "Release")
         next(p for p in t["patches"] if p.get("toFieldPath") == "spec.forProvider.values.controller.url")["toFieldPath"] = "spec.forProvider.values.controller.uri"
 
+    def handover_drift(src):
+        rel = next(r for r in src["compositions"] if r.endswith("composition-azure.yaml"))
+        inp = src["compositions"][rel]["spec"]["pipeline"][0]["input"]
+        first_template(inp, "Release")["base"]["spec"]["forProvider"]["skipCreateNamespace"] = False
+
+    def unread_field(src):
+        spec = src["xrd"][1]["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+        spec["properties"]["cluster"]["properties"]["diskSize"] = {"type": "integer", "description": "Disk size."}
+
     return [
+        ("hand-over differs between clouds", "differs from", handover_drift, "all"),
+        ("XRD field no Composition reads", "spec.cluster.diskSize is read by no Composition", unread_field, "all"),
         ("unknown field in a base", "enableDnsHostname", unknown_field),
         ("bad toFieldPath", "cidrBlok", bad_to),
         ("bad fromFieldPath", "spec.network.cdir", bad_from),
@@ -1348,8 +1422,8 @@ def self_test(src, crds):
     clean = run(base, crds)
     problems = [f"self-test: the unchanged AWS sources already fail: {f}" for f in clean.failures]
     caught = 0
-    for description, needle, mutate in plants():
-        planted = copy.deepcopy(base)
+    for description, needle, mutate, *scope in plants():
+        planted = copy.deepcopy(src if scope == ["all"] else base)
         try:
             mutate(planted)
         except (KeyError, StopIteration) as e:
