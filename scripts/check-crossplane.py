@@ -69,9 +69,26 @@ class Failures(list):
 # CRDs and OpenAPI schemas
 # --------------------------------------------------------------------------------------------------
 
+class StrictLoader(yaml.SafeLoader):
+    """Refuses duplicate keys, as the Kubernetes API machinery does (PyYAML keeps the last one silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_yaml_all(path):
     with open(path) as f:
-        return [d for d in yaml.safe_load_all(f) if d is not None]
+        try:
+            return [d for d in yaml.load_all(f, Loader=StrictLoader) if d is not None]
+        except yaml.YAMLError as e:
+            print(f"check-crossplane: {os.path.relpath(path, ROOT)}: {' '.join(str(e).split())}")
+            sys.exit(1)
 
 
 def load_crds():
