@@ -31,6 +31,7 @@ test: deps certs tools
 	@python3 scripts/check-openapi.py
 	@scripts/check-api.sh
 	@python3 scripts/check-charts.py
+	@python3 scripts/check-crossplane.py
 	@python3 scripts/check-onboarding.py "$$(swift build --show-bin-path $(SWIFT_BUILD_FLAGS))/qbeast-controller"
 	@python3 scripts/check-dashboards.py
 
