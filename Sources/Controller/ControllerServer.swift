@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdHTTP2
 import HummingbirdTLS
 import Logging
@@ -70,9 +71,10 @@ public final class ControllerServer: Sendable {
     func operatorApplication() throws -> some ApplicationProtocol {
         let router = operatorRouter()
         let tls = try TLSConfigurations.server(certificate: configuration.tls.certificate, privateKey: configuration.tls.privateKey)
-        return Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls),
+        return Application(router: router, server: try .guardedHTTP1(tls: tls, limits: configuration.operatorLimits, listener: "operator"),
                            configuration: .init(address: .hostname(configuration.operatorListen.host, port: configuration.operatorListen.port),
-                                                serverName: nil),
+                                                serverName: nil,
+                                                availableConnectionsDelegate: MaximumAvailableConnections(configuration.operatorLimits.maxConnections)),
                            onServerRunning: { [boundPorts, readiness] channel in
                                await boundPorts.set(.operatorAPI, channel.localAddress?.port ?? 0)
                                readiness.set("operator-api", problem: nil)
@@ -108,9 +110,10 @@ public final class ControllerServer: Sendable {
         AgentGatewayRoutes(store: store, notifier: notifier, dispatcher: dispatcher, issuer: issuer, clock: clock, bodyLimit: configuration.bodyLimit,
                            maxPollTimeout: configuration.maxPollTimeout, alertLimits: configuration.alertLimits).register(on: v1)
         let tls = try TLSConfigurations.mutualServer(configuration.tls)
-        return Application(router: router, server: try .http2Upgrade(tlsConfiguration: tls),
+        return Application(router: router, server: try .guardedHTTP2Upgrade(tls: tls, limits: configuration.agentLimits, listener: "agent"),
                            configuration: .init(address: .hostname(configuration.agentListen.host, port: configuration.agentListen.port),
-                                                serverName: nil),
+                                                serverName: nil,
+                                                availableConnectionsDelegate: MaximumAvailableConnections(configuration.agentLimits.maxConnections)),
                            onServerRunning: { [boundPorts, readiness] channel in
                                await boundPorts.set(.agentGateway, channel.localAddress?.port ?? 0)
                                readiness.set("agent-gateway", problem: nil)
@@ -129,9 +132,10 @@ extension ControllerServer {
                              clock: clock).register(on: router)
         }
         let tls = try TLSConfigurations.server(certificate: configuration.tls.certificate, privateKey: configuration.tls.privateKey)
-        return Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls),
+        return Application(router: router, server: try .guardedHTTP1(tls: tls, limits: configuration.enrollLimits, listener: "enrollment"),
                            configuration: .init(address: .hostname(configuration.enrollListen.host, port: configuration.enrollListen.port),
-                                                serverName: nil),
+                                                serverName: nil,
+                                                availableConnectionsDelegate: MaximumAvailableConnections(configuration.enrollLimits.maxConnections)),
                            onServerRunning: { [boundPorts, readiness] channel in
                                await boundPorts.set(.enrollment, channel.localAddress?.port ?? 0)
                                readiness.set("enrollment", problem: nil)

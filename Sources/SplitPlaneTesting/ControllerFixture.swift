@@ -59,7 +59,7 @@ public struct FixtureSetupError: Error, CustomStringConvertible {
 
 /// Runs `body` against a fresh controller seeded with `seed`; every setup request is checked.
 public func withController(store: TestStoreKind = .sqlite, seed: FixtureSeed = .empty, maxPollTimeout: Duration = .seconds(30),
-                           bodyLimit: Int? = nil, configure: (inout ControllerConfiguration) -> Void = { _ in },
+                           bodyLimit: Int? = nil, logs: CapturedLogs? = nil, configure: (inout ControllerConfiguration) -> Void = { _ in },
                            _ body: (ControllerFixture) async throws -> Void) async throws {
     let pki = try TestPKI()
     let directory = try TemporaryDirectory()
@@ -68,7 +68,7 @@ public func withController(store: TestStoreKind = .sqlite, seed: FixtureSeed = .
     let controller: TestController
     do {
         controller = try await TestController.start(pki: pki, databasePath: database, maxPollTimeout: maxPollTimeout, bodyLimit: bodyLimit,
-                                                    configure: configure)
+                                                    logs: logs, configure: configure)
     } catch {
         await TestStoreKind.drop(database)
         throw error

@@ -28,7 +28,7 @@ public final class TestController: Sendable {
                              bodyLimit: Int? = nil, clock: any TimeSource = SystemTimeSource(),
                              routingConfigPath: String? = nil, slackSigningSecret: String? = nil,
                              agentCertificateLifetime: TimeInterval = 24 * 3600,
-                             oidc: OIDCSettings? = nil,
+                             oidc: OIDCSettings? = nil, logs: CapturedLogs? = nil,
                              configure: (inout ControllerConfiguration) -> Void = { _ in }) async throws -> TestController {
         var configuration = ControllerConfiguration(tls: pki.serverTLS, databasePath: databasePath, adminTokens: [adminToken])
         configuration.operatorListen = ListenAddress(host: "127.0.0.1", port: 0)
@@ -46,8 +46,8 @@ public final class TestController: Sendable {
         // Tests say which helm they mean; whatever helm the machine may have on PATH is not used.
         configuration.helmSearchPath = ""
         configure(&configuration)
-        var logger = Logger(label: "test-controller")
-        logger.logLevel = .warning
+        var logger = logs.map { logs in Logger(label: "test-controller", factory: logs.handler(label:)) } ?? Logger(label: "test-controller")
+        logger.logLevel = logs == nil ? .warning : .debug
         let opened = try await OpenedStore.open(databasePath, logger: logger)
         let server = try ControllerServer(configuration: configuration, store: opened.store, clock: clock, logger: logger)
         try await server.oidc?.load()

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Metrics
 import NIOCore
 import SplitPlaneProtocol
 
@@ -20,6 +21,11 @@ public enum JSONBodies {
             buffer = try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
             throw APIProblem(.contentTooLarge, "request body exceeds the \(limit)-byte limit")
+        } catch {
+            // The client went away (or was cut off) mid-body: nothing to answer and nothing wrong here.
+            // Anyone can do this, so it is counted, not logged above debug.
+            Counter(label: "qbeast_controller_requests_abandoned_total").increment()
+            throw ClientWentAway(underlying: error)
         }
         if buffer.readableBytes == 0 { throw APIProblem(.badRequest, "request body is empty; a JSON object is expected") }
         return try StrictJSON.decodeClosed(T.self, from: Data(buffer: buffer))
@@ -32,4 +38,11 @@ public enum JSONBodies {
         data.append(0x0A)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
     }
+}
+
+/// A request whose body never arrived in full; answered (if anyone is still listening) with 400 and
+/// logged at debug.
+struct ClientWentAway: Error, CustomStringConvertible {
+    var underlying: any Error
+    var description: String { "the request body ended early: \(underlying)" }
 }

@@ -59,6 +59,9 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError {
             let detail = error.body ?? Self.defaultDetail(error.status, request)
             return try APIProblem(error.status, detail, headers: error.headers).response(from: request, context: context)
+        } catch let error as ClientWentAway {
+            context.logger.debug("client went away mid-request", metadata: ["error": "\(error.underlying)", "path": "\(request.uri.path)"])
+            return try APIProblem(.badRequest, "the request body ended before it was complete").response(from: request, context: context)
         } catch let error as any HTTPResponseError {
             return try APIProblem(error.status, Self.defaultDetail(error.status, request)).response(from: request, context: context)
         } catch {
