@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all deps tools build certs demo test unit-test e2e bench clean
+.PHONY: all deps tools build certs demo test unit-test e2e bench fuzz clean
 
 all: build
 
@@ -33,6 +33,8 @@ test: deps certs tools
 	@python3 scripts/check-charts.py
 	@python3 scripts/check-crossplane.py
 	@python3 scripts/check-onboarding.py "$$(swift build --show-bin-path $(SWIFT_BUILD_FLAGS))/qbeast-controller"
+	# A short run of every fuzz target (make fuzz runs longer).
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-20} scripts/fuzz.sh
 	@python3 scripts/check-dashboards.py
 
 # Python tools for the chart checks (Helm's engine via helm-sdkpy), in .tools/ (git-ignored).
@@ -44,6 +46,10 @@ unit-test: deps
 
 e2e: build certs
 	@scripts/e2e.sh
+
+# libFuzzer on the parsers hostile input reaches first (templates, JSON, SPIFFE IDs, CSRs, routing YAML).
+fuzz: deps
+	@scripts/fuzz.sh
 
 # Benchmarks against peers on this machine (not tests): release build, then bench/README.md figures.
 bench: deps

@@ -12,6 +12,11 @@ let package = Package(
         .executable(name: "qbeast-controller", targets: ["qbeast-controller"]),
         .executable(name: "qbeast-agent", targets: ["qbeast-agent"]),
         .executable(name: "qbctl", targets: ["qbctl"]),
+        // The parsers the fuzz targets in fuzz/ drive (a package of their own, built with -sanitize=fuzzer).
+        .library(name: "AlertTemplates", targets: ["AlertTemplates"]),
+        .library(name: "AlertRouting", targets: ["AlertRouting"]),
+        .library(name: "SplitPlaneProtocol", targets: ["SplitPlaneProtocol"]),
+        .library(name: "SplitPlaneTLS", targets: ["SplitPlaneTLS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
@@ -69,7 +74,7 @@ let package = Package(
         .target(
             name: "Controller",
             dependencies: [
-                "SplitPlaneProtocol", "SplitPlaneTLS", "ServiceSupport", "AlertTemplates",
+                "SplitPlaneProtocol", "SplitPlaneTLS", "ServiceSupport", "AlertTemplates", "AlertRouting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -90,6 +95,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Resources/openapi.yaml")],
+            swiftSettings: strict
+        ),
+        // The alert routing configuration (Alertmanager's route tree, receivers, inhibit rules) and its parser.
+        .target(
+            name: "AlertRouting",
+            dependencies: ["SplitPlaneProtocol", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         // Go text/template subset with Prometheus' template functions, for alert labels and annotations.
@@ -186,7 +197,7 @@ let package = Package(
         .testTarget(
             name: "ControllerTests",
             dependencies: [
-                "Controller", "Agent", "SplitPlaneTLS", "SplitPlaneTesting", "ServiceSupport",
+                "Controller", "Agent", "AlertRouting", "SplitPlaneTLS", "SplitPlaneTesting", "ServiceSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),

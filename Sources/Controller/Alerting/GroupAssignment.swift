@@ -1,3 +1,4 @@
+import AlertRouting
 import Crypto
 import Foundation
 import SplitPlaneProtocol

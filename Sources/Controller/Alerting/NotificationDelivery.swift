@@ -1,3 +1,4 @@
+import AlertRouting
 import AsyncHTTPClient
 import Foundation
 import Logging

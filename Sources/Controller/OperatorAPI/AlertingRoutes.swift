@@ -1,3 +1,4 @@
+import AlertRouting
 import Foundation
 import Hummingbird
 import ServiceSupport

@@ -1,3 +1,4 @@
+import AlertRouting
 import Controller
 import Foundation
 import Logging
