@@ -97,15 +97,18 @@ let package = Package(
             resources: [.copy("Resources/openapi.yaml")],
             swiftSettings: strict
         ),
+        // Regular-expression matching with a step budget (ICU backtracks; patterns come from specs and silences).
+        .target(name: "RegexBudget", swiftSettings: strict),
         // The alert routing configuration (Alertmanager's route tree, receivers, inhibit rules) and its parser.
         .target(
             name: "AlertRouting",
-            dependencies: ["SplitPlaneProtocol", .product(name: "Yams", package: "Yams")],
+            dependencies: ["SplitPlaneProtocol", "RegexBudget", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         // Go text/template subset with Prometheus' template functions, for alert labels and annotations.
         .target(
             name: "AlertTemplates",
+            dependencies: ["RegexBudget"],
             swiftSettings: strict
         ),
         .target(

@@ -1,4 +1,5 @@
 import Foundation
+import RegexBudget
 
 /// An Alertmanager label matcher: `name=value`, `name!=value`, `name=~regex`, `name!~regex`.
 /// Regexes are anchored at both ends, as Alertmanager anchors them.
@@ -56,8 +57,10 @@ public struct LabelMatcher: Sendable, Equatable, CustomStringConvertible {
         switch op {
         case .equal: return actual == value
         case .notEqual: return actual != value
-        case .regexMatch: return regex!.matches(actual)
-        case .regexNoMatch: return !regex!.matches(actual)
+        // A regex that runs past its budget matches nothing, either way round: a silence or inhibition
+        // then mutes nothing, and a route does not take the alert (it goes on to the next, or the root).
+        case .regexMatch: return regex!.matches(actual) ?? false
+        case .regexNoMatch: return regex!.matches(actual).map(!) ?? false
         }
     }
 
@@ -75,8 +78,9 @@ public struct LabelMatcher: Sendable, Equatable, CustomStringConvertible {
 final class NSRegularExpressionBox: @unchecked Sendable {
     let regex: NSRegularExpression
     init(_ regex: NSRegularExpression) { self.regex = regex }
-    func matches(_ text: String) -> Bool {
-        regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    /// nil when matching ran past the budget (`RegexBudget`).
+    func matches(_ text: String) -> Bool? {
+        (try? regex.boundedMatches(in: text, first: true)).map { !$0.isEmpty }
     }
 }
 

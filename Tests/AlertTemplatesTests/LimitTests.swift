@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import AlertTemplates
 
@@ -64,5 +65,18 @@ struct LimitTests {
         #expect(throws: TemplateError.self) { try AlertTemplate("{{if 1}}{{if 1}}{{if 1}}x{{end}}{{end}}{{end}}", limits: limits) }
         await #expect(throws: TemplateError.self) { try await AlertTemplate("{{range 20}}x{{end}}", limits: limits).render(TemplateData()) }
         await #expect(throws: TemplateError.self) { try await AlertTemplate("{{range 100}}{{end}}", limits: limits).render(TemplateData()) }
+    }
+
+    @Test func catastrophicBacktrackingIsStoppedNotWaitedFor() async throws {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let input = String(repeating: "a", count: 60) + "b"
+        let replace = await failure(#"{{ reReplaceAll "(a|aa)+$" "x" "\#(input)" }}"#)
+        #expect(replace?.contains("needs too many backtracking steps") == true, "\(replace ?? "rendered")")
+        let match = await failure(#"{{ match "^(a+)+$" "\#(input)" }}"#)
+        #expect(match?.contains("needs too many backtracking steps") == true, "\(match ?? "rendered")")
+        #expect(clock.now - started < .seconds(5), "ICU alone takes minutes on these")
+        // Ordinary patterns are unaffected.
+        #expect(try await render(#"{{ reReplaceAll "(.*):.*" "$1" "host:9090" }}"#) == "host")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RegexBudget
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -9,21 +10,36 @@ import Darwin
 
 /// Prometheus' string, regular expression, address and link functions.
 enum StringFunctions {
+    static func tooExpensive(_ pattern: String) -> FunctionError {
+        FunctionError("regexp \(GoStrings.quote(pattern)) needs too many backtracking steps on this input (a pattern with nested repetition?)")
+    }
+
     static let functions: [TemplateFunction] = [
         TemplateFunction("toUpper", [.string]) { arguments, _ in .string(mapScalars(arguments[0].stringArgument, upper: true)) },
         TemplateFunction("toLower", [.string]) { arguments, _ in .string(mapScalars(arguments[0].stringArgument, upper: false)) },
         TemplateFunction("title", [.string]) { arguments, _ in .string(title(arguments[0].stringArgument)) },
         TemplateFunction("safeHtml", [.string]) { arguments, _ in arguments[0] },
         TemplateFunction("match", [.string, .string]) { arguments, _ throws(FunctionError) in
-            .bool(try GoRegexp.compile(arguments[0].stringArgument).matches(arguments[1].stringArgument))
+            let regexp = try GoRegexp.compile(arguments[0].stringArgument)
+            do throws(RegexTooExpensive) {
+                return .bool(try regexp.matches(arguments[1].stringArgument))
+            } catch {
+                throw tooExpensive(arguments[0].stringArgument)
+            }
         },
         TemplateFunction("reReplaceAll", [.string, .string, .string]) { arguments, _ throws(FunctionError) in
             let pattern = arguments[0].stringArgument
+            let regexp: GoRegexp
             do throws(GoRegexp.CompileError) {
-                return .string(try GoRegexp.cached(pattern).replaceAll(arguments[2].stringArgument, with: arguments[1].stringArgument))
+                regexp = try GoRegexp.cached(pattern)
             } catch {
                 // Prometheus uses regexp.MustCompile; the panic surfaces as this message.
                 throw FunctionError("regexp: Compile(\(GoStrings.quote(pattern))): \(error.message)")
+            }
+            do throws(RegexTooExpensive) {
+                return .string(try regexp.replaceAll(arguments[2].stringArgument, with: arguments[1].stringArgument))
+            } catch {
+                throw tooExpensive(pattern)
             }
         },
         TemplateFunction("stripPort", [.string]) { arguments, _ in .string(stripPort(arguments[0].stringArgument)) },

@@ -1,4 +1,5 @@
 import Foundation
+import RegexBudget
 import Synchronization
 
 /// Go regular expressions (RE2 syntax) on top of NSRegularExpression. ICU's syntax covers what
@@ -47,17 +48,18 @@ struct GoRegexp: @unchecked Sendable {  // NSRegularExpression is immutable and 
         groupNumbers = groups
     }
 
-    func matches(_ text: String) -> Bool {
-        expression.firstMatch(in: text, range: NSRange(location: 0, length: text.utf16.count)) != nil
+    /// Whether `text` matches, within the match budget (`RegexBudget`).
+    func matches(_ text: String) throws(RegexTooExpensive) -> Bool {
+        try !expression.boundedMatches(in: text, first: true).isEmpty
     }
 
     /// Regexp.ReplaceAllString: every match replaced by `template` with its `$` references expanded.
-    func replaceAll(_ text: String, with template: String) -> String {
+    func replaceAll(_ text: String, with template: String) throws(RegexTooExpensive) -> String {
         let units = Array(text.utf16)
         func slice(_ range: Range<Int>) -> String { String(decoding: units[range], as: UTF16.self) }
         var result = ""
         var lastMatchEnd = 0
-        for match in expression.matches(in: text, range: NSRange(location: 0, length: units.count)) {
+        for match in try expression.boundedMatches(in: text) {
             let range = match.range
             result += slice(lastMatchEnd..<range.location)
             // Go skips an empty match that directly follows the previous match.

@@ -19,6 +19,15 @@ import Testing
         #expect(!notTest.matches(["environment": "test-1"]))
     }
 
+    @Test func aMatcherWhoseRegexRunsAwayMatchesNothingAndReturnsAtOnce() throws {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let value = String(repeating: "a", count: 2000) + "b"
+        #expect(!(try LabelMatcher.parse(#"instance=~"(a|aa)+""#).matches(["instance": value])), "a silence with it mutes nothing")
+        #expect(!(try LabelMatcher.parse(#"instance!~"(a|aa)+""#).matches(["instance": value])))
+        #expect(clock.now - started < .seconds(5))
+    }
+
     @Test(arguments: ["severity", "9x=1", #"a=~"(""#, #"a="open"#])
     func refusesBadMatchers(_ text: String) {
         #expect(throws: RoutingConfigError.self) { try LabelMatcher.parse(text) }
