@@ -156,7 +156,7 @@ import Testing
         let watch = Task {
             try await client.request(.GET, "/api/v1/namespaces/qbeast/configmaps?watch=true&fieldSelector=metadata.name%3Da&timeoutSeconds=2")
         }
-        try await Task.sleep(for: .milliseconds(500))
+        try await eventually("watch registered") { server.watchCount == 1 }
         server.mutate(apiVersion: "v1", kind: "ConfigMap", namespace: "qbeast", name: "a") { $0 = $0.setting(["data", "k"], to: "w") }
         server.remove(apiVersion: "v1", kind: "ConfigMap", namespace: "qbeast", name: "a")
         let answer = try await watch.value

@@ -64,6 +64,9 @@ enum KubeResources {
         r("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview", namespaced: false, createOnly: true),
         r("apiextensions.k8s.io", "customresourcedefinitions", "CustomResourceDefinition", namespaced: false,
           short: ["crd", "crds"], status: true),
+        // A cluster-scoped custom resource, as if cert-manager's CRDs were installed: the controller cannot
+        // know it is cluster-scoped, only the agent (asking discovery) can.
+        r("cert-manager.io", "clusterissuers", "ClusterIssuer", namespaced: false),
     ]
 
     /// Groups in discovery order, core ("") first.

@@ -76,6 +76,9 @@ public final class KubernetesTestServer: Sendable {
     /// Every request since start or the last `resetRequestLog()`.
     public var requests: [RecordedRequest] { cluster.withLock { $0.requests } }
 
+    /// Watches open right now (so a test can wait for one to be registered before changing objects).
+    public var watchCount: Int { cluster.withLock { $0.watchers.count } }
+
     public func resetRequestLog() { cluster.withLock { $0.requests = [] } }
 
     // MARK: Simulating the cluster

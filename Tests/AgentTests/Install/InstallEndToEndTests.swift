@@ -33,8 +33,14 @@ import Testing
             "selector":{"matchLabels":{"app":"backend"}},"template":{"metadata":{"labels":{"app":"backend"}},
             "spec":{"initContainers":[{"name":"migrate","image":"ghcr.io/qbeast/migrate:1.0"}],
                     "containers":[{"name":"main","image":"ghcr.io/qbeast/backend:1.0"}]}}}}]},
-          {"name":"cluster-wide","manifests":[{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"reader"},"rules":[]}]}]}}
+          {"name":"cluster-wide","manifests":[{"apiVersion":"cert-manager.io/v1","kind":"ClusterIssuer","metadata":{"name":"reader"},"spec":{}}]}]}}
         """#
+        // A built-in cluster-scoped kind is refused by the controller already; a custom one only the agent can tell.
+        let clusterRole = spec.replacingOccurrences(of: #""apiVersion":"cert-manager.io/v1","kind":"ClusterIssuer""#,
+                                                    with: #""apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole""#)
+        let refused = try await api.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: clusterRole)
+        #expect(refused.status == 400)
+        #expect(refused.problem?.detail.contains("(ClusterRole \"reader\") is cluster-scoped") == true)
         #expect(try await api.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: spec).status == 201)
         try await eventually("deployment applied") {
             kubernetes.object(apiVersion: "apps/v1", kind: "Deployment", namespace: "qbeast", name: "backend") != nil
@@ -55,8 +61,8 @@ import Testing
         let workspace = try await api.request(.GET, "/v1/tenants/acme/environments/prod/workspaces/analytics").decode(Workspace.self)
         let status = try #require(workspace.status)
         #expect(status.conditions[type: "Applied"]?.reason == "Refused")
-        #expect(status.conditions[type: "Degraded"]?.message.contains("ClusterRole/reader is cluster-scoped") == true)
-        #expect(kubernetes.object(apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", namespace: nil, name: "reader") == nil)
+        #expect(status.conditions[type: "Degraded"]?.message.contains("ClusterIssuer/reader is cluster-scoped") == true)
+        #expect(kubernetes.object(apiVersion: "cert-manager.io/v1", kind: "ClusterIssuer", namespace: nil, name: "reader") == nil)
         let environment = try await api.request(.GET, "/v1/tenants/acme/environments/prod").decode(Environment.self)
         #expect(environment.agent?.namespace == "qbeast")
 

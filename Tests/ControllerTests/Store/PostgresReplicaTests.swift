@@ -203,6 +203,7 @@ import Testing
             try await withReplicas(routingConfigPath: routing) { replicas in
                 _ = try await replicas.operatorA.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
                 _ = try await replicas.operatorA.request(.POST, "/v1/tenants/acme/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#)
+                _ = try await replicas.operatorA.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: #"{"spec":{}}"#)
                 let tls = try TLSConfigurations.agentClient(replicas.pki.agentTLS("acme-prod"))
                 let agents = [TestHTTPClient(baseURL: replicas.a.agentURL, tls: tls), TestHTTPClient(baseURL: replicas.b.agentURL, tls: tls)]
                 let names = (0..<60).map { "Storm\($0)" }
