@@ -38,10 +38,12 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
+        // The version stamped at build time (-Xcc -DQBEAST_VERSION=...), read by every binary.
+        .target(name: "BuildInfo"),
         // Wire contract shared by both planes: specs, status, conditions, alerts, validation.
         .target(
             name: "SplitPlaneProtocol",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["BuildInfo", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         // Dev/CA certificates, SPIFFE identities, TLS configurations for both sides.

@@ -1,5 +1,6 @@
 import Foundation
 import ServiceSupport
+import SplitPlaneProtocol
 import SplitPlaneTLS
 
 /// What `qbeast-agent run` is told. The agent has no inbound API: it only dials the controller.
@@ -57,7 +58,7 @@ public struct AgentConfiguration: Sendable {
 }
 
 public enum AgentVersion {
-    public static let current = "0.1.0"
+    public static var current: String { BuildVersion.current }
 }
 
 /// Exponential backoff with jitter for every retry the agent makes against the controller.

@@ -25,6 +25,7 @@ public enum ImageRegistry {
         if registry.count > 255 { return "at most 255 characters" }
         if registry.contains("://") { return "\"\(registry)\" must not carry a scheme; \(expected)" }
         if registry.hasSuffix("/") { return "\"\(registry)\" must not end with '/'; \(expected)" }
+        if isLoopback(registry) { return nil }
         if registry.contains("@") || registry.contains(":") {
             return "\"\(registry)\" must not carry a tag, digest or port; \(expected)"
         }
@@ -33,6 +34,19 @@ public enum ImageRegistry {
             return "\"\(registry)\" is a registry of \(other.rawValue), but the environment's cloud is \(cloud.rawValue); \(expected)"
         }
         return "\"\(registry)\" is not a pull-through registry of \(cloud.rawValue); \(expected)"
+    }
+
+    /// A registry on this machine (`127.0.0.1:<port>/<prefix>` or `localhost:<port>/<prefix>`), for
+    /// development and the tests, where a Distribution registry stands in for the cloud's pull-through
+    /// cache. No cluster in a customer's account can pull from it, so nothing else is allowed a port.
+    static func isLoopback(_ registry: String) -> Bool {
+        let parts = registry.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count >= 2, parts.dropFirst().allSatisfy(isRepositoryComponent) else { return false }
+        let hostPort = parts[0].split(separator: ":", omittingEmptySubsequences: false)
+        guard hostPort.count == 2, ["127.0.0.1", "localhost"].contains(hostPort[0]), let port = Int(hostPort[1]), (1...65535).contains(port) else {
+            return false
+        }
+        return true
     }
 
     static func matches(_ registry: String, _ cloud: Cloud) -> Bool {

@@ -158,6 +158,8 @@ public struct Environment: Codable, Equatable, Sendable {
     /// Last facts the environment's agent reported, if it ever connected.
     public var agent: AgentFacts?
     public var agentLastSeen: Date?
+    /// Computed when the environment is read, e.g. `AgentVersionSupported`.
+    public var conditions: [Condition]?
 
     public init(tenant: String, name: String, cloud: Cloud, mode: EnvironmentMode, desiredRevision: Int64,
                 createdAt: Date, agent: AgentFacts? = nil, agentLastSeen: Date? = nil,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SplitPlaneProtocol
 
 @main
 struct QBCtl: AsyncParsableCommand {
@@ -31,6 +32,7 @@ struct QBCtl: AsyncParsableCommand {
           qbctl alerts ack 3f9a0c1e5b7d2a64 --comment "rolling back"
           qbctl silence create -m tenant=acme -m severity=warning --duration 2h --comment "upgrade"
         """,
+        version: BuildVersion.current,
         subcommands: [TenantCommand.self, EnvironmentCommand.self, WorkspaceCommand.self, AlertsCommand.self, SilenceCommand.self,
                       RoutingCommand.self, CertificateCommand.self, AuditCommand.self, TokenCommand.self, ConfigCommand.self, DevCertsCommand.self,
                       ApplyCommand.self, GetCommand.self, DescribeCommand.self, DeleteCommand.self]

@@ -91,12 +91,16 @@ struct EnvironmentCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a tenant's environments.")
+        static let configuration = CommandConfiguration(
+            abstract: "List a tenant's environments, or every tenant's.",
+            discussion: "--agent-outdated lists only environments whose agent this controller no longer (or not yet) supports.")
         @OptionGroup var connection: ConnectionOptions
-        @Argument var tenant: String
+        @Argument(help: "Tenant; without it, every tenant you may see.") var tenant: String?
+        @Flag(help: "Only environments whose agent version is outside what the controller supports.") var agentOutdated = false
         func run() async throws {
             try await runCLI {
-                let list = try await connection.client().get("/v1/tenants/\(try checked(tenant))/environments", as: ListResponse<Environment>.self)
+                let base = try tenant.map { "/v1/tenants/\(try checked($0))/environments" } ?? "/v1/environments"
+                let list = try await connection.client().get(base + (agentOutdated ? "?agentOutdated=true" : ""), as: ListResponse<Environment>.self)
                 try connection.output.isStructured ? Output.structured(list, connection.output) : show(environments: list.items, .table)
             }
         }
@@ -160,8 +164,24 @@ struct EnvironmentCommand: AsyncParsableCommand {
         if format.isStructured, environments.count == 1 { return try Output.structured(environments[0], format) }
         Output.table(["TENANT", "NAME", "CLOUD", "MODE", "NAMESPACE", "REGISTRY", "REVISION", "AGENT", "LAST SEEN"], environments.map {
             [$0.tenant, $0.name, $0.cloud.rawValue, $0.mode.rawValue, $0.namespace, $0.registry ?? "-", String($0.desiredRevision),
-             $0.agent?.version ?? "-", Output.age($0.agentLastSeen)]
+             agentColumn($0), Output.age($0.agentLastSeen)]
         })
+        // An environment shown alone also says why its agent is not supported.
+        if environments.count == 1, let condition = environments[0].conditions?.first(where: { $0.type == "AgentVersionSupported" }),
+           condition.status == .false {
+            print("\n\(condition.reason): \(condition.message)")
+        }
+    }
+
+    /// The agent's version, marked when the controller does not support it.
+    static func agentColumn(_ environment: Environment) -> String {
+        guard let version = environment.agent?.version else { return "-" }
+        switch environment.conditions?.first(where: { $0.type == "AgentVersionSupported" })?.reason {
+        case "AgentOutdated"?: return "\(version) (outdated)"
+        case "AgentNewer"?: return "\(version) (newer than controller)"
+        case "UnknownVersion"?: return "\(version) (unknown)"
+        default: return version
+        }
     }
 }
 

@@ -12,6 +12,7 @@ struct QbeastAgent: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qbeast-agent",
         abstract: "The Qbeast data-plane agent: dials out to the controller over mutual TLS and reports status and alerts.",
+        version: BuildVersion.current,
         subcommands: [Run.self, CheckRules.self, TestRules.self]
     )
 }

@@ -12,6 +12,7 @@ struct QbeastController: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qbeast-controller",
         abstract: "The Qbeast control plane: operator API, agent gateway, alert intake.",
+        version: BuildVersion.current,
         subcommands: [Serve.self, Onboarding.self]
     )
 }

@@ -47,6 +47,9 @@ struct AccessPolicyMiddleware: RouterMiddleware {
             }
             if parts.count == 2 && method == .delete { try require([.admin, .operator], "delete tenants") }
             if !reading { try require([.admin, .operator, .editor], "change anything (read-only token)") }
+        case "environments":
+            // Every environment the caller may see, across tenants (the handler filters by tenant).
+            if !reading { try require([.admin, .operator], "use \(path)") }
         case "alerts", "alert-groups":
             if !reading { try require([.admin, .operator, .editor], "acknowledge alerts (read-only token)") }
         default:

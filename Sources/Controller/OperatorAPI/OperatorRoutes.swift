@@ -12,6 +12,7 @@ struct OperatorRoutes {
     let resolver: ComponentResolver
     let clock: any TimeSource
     let bodyLimit: Int
+    var agentVersions = AgentVersionPolicy()
 
     func register(on group: RouterGroup<Context>) {
         group.post("tenants", use: createTenant)
@@ -20,6 +21,7 @@ struct OperatorRoutes {
         group.delete("tenants/:tenant", use: deleteTenant)
 
         group.post("tenants/:tenant/environments", use: createEnvironment)
+        group.get("environments", use: listAllEnvironments)
         group.get("tenants/:tenant/environments", use: listEnvironments)
         group.get("tenants/:tenant/environments/:environment", use: getEnvironment)
         group.patch("tenants/:tenant/environments/:environment", use: patchEnvironment)
@@ -69,20 +71,40 @@ struct OperatorRoutes {
         try body.validate()
         let environment = try await store.createEnvironment(tenant: tenant, body, at: clock.now())
         await notifier.publish(.init(tenant: tenant, environment: environment.name), revision: environment.desiredRevision)
-        return try JSONBodies.response(environment, status: .created,
+        return try JSONBodies.response(agentVersions.decorate(environment), status: .created,
                                        headers: [.location: "/v1/tenants/\(tenant)/environments/\(environment.name)"])
     }
 
     @Sendable func listEnvironments(_ request: Request, context: Context) async throws -> Response {
+        let environments = try await store.environments(tenant: try pathName("tenant", context))
+        return try JSONBodies.response(try Self.filtered(environments, request, policy: agentVersions))
+    }
+
+    /// `GET /v1/environments`: every environment the caller may see, across tenants (filters as above).
+    @Sendable func listAllEnvironments(_ request: Request, context: Context) async throws -> Response {
+        var environments: [SplitPlaneProtocol.Environment] = []
+        let visible = context.principal?.visibleTenant
+        for tenant in try await store.tenants() where visible.map({ $0 == tenant.name }) ?? true {
+            environments += try await store.environments(tenant: tenant.name)
+        }
+        return try JSONBodies.response(try Self.filtered(environments, request, policy: agentVersions))
+    }
+
+    /// `?namePrefix=`, `?cloud=`, `?mode=`, `?agentOutdated=true|false`, then a page of the result.
+    static func filtered(_ environments: [SplitPlaneProtocol.Environment], _ request: Request,
+                         policy: AgentVersionPolicy) throws -> ListResponse<SplitPlaneProtocol.Environment> {
         let page = try ListPage(request)
         let prefix = try ListFilter.namePrefix(request)
         let cloud = try ListFilter.value(request, "cloud", as: Cloud.self)
         let mode = try ListFilter.value(request, "mode", as: EnvironmentMode.self)
-        let environments = try await store.environments(tenant: try pathName("tenant", context)).filter {
-            (prefix.map($0.name.hasPrefix) ?? true) && (cloud.map { [$0] } ?? Cloud.allCases).contains($0.cloud)
-                && (mode.map { [$0] } ?? EnvironmentMode.allCases).contains($0.mode)
+        let outdated = try ListFilter.bool(request, "agentOutdated")
+        let decorated = environments.map(policy.decorate).filter { environment in
+            let unsupported = environment.conditions?.first?.status == .false
+            return (prefix.map(environment.name.hasPrefix) ?? true) && (cloud.map { [$0] } ?? Cloud.allCases).contains(environment.cloud)
+                && (mode.map { [$0] } ?? EnvironmentMode.allCases).contains(environment.mode)
+                && (outdated.map { $0 == unsupported } ?? true)
         }
-        return try JSONBodies.response(page.page(environments, key: \.name))
+        return page.page(decorated) { "\($0.tenant)/\($0.name)" }
     }
 
     @Sendable func getEnvironment(_ request: Request, context: Context) async throws -> Response {
@@ -90,7 +112,7 @@ struct OperatorRoutes {
         guard let environment = try await store.environment(tenant: tenant, name: name) else {
             throw APIProblem(.notFound, "environment \"\(name)\" not found in tenant \"\(tenant)\"")
         }
-        return try JSONBodies.response(environment, headers: EntityTags.header(EntityTags.environment(environment)))
+        return try JSONBodies.response(agentVersions.decorate(environment), headers: EntityTags.header(EntityTags.environment(environment)))
     }
 
     /// `PATCH …/environments/{e}` (JSON merge patch of `registry` and `namespace`): every workspace is
@@ -108,7 +130,7 @@ struct OperatorRoutes {
             throw APIProblem(.unprocessableContent, error.description)
         }
         if settings == environment.settings {
-            return try JSONBodies.response(environment, headers: EntityTags.header(EntityTags.environment(environment)))
+            return try JSONBodies.response(agentVersions.decorate(environment), headers: EntityTags.header(EntityTags.environment(environment)))
         }
         var resolved: [ResolvedWorkspace] = []
         for workspace in try await store.workspaces(tenant: tenant, environment: name) {
@@ -126,7 +148,7 @@ struct OperatorRoutes {
         if let revision = result.revision {
             await notifier.publish(.init(tenant: tenant, environment: name), revision: revision)
         }
-        return try JSONBodies.response(result.environment, headers: EntityTags.header(EntityTags.environment(result.environment)))
+        return try JSONBodies.response(agentVersions.decorate(result.environment), headers: EntityTags.header(EntityTags.environment(result.environment)))
     }
 
     @Sendable func deleteEnvironment(_ request: Request, context: Context) async throws -> Response {

@@ -12,6 +12,9 @@ import Testing
         (.gcp, "us-docker.pkg.dev/acme-data-prod/ghcr-remote"),
         (.azure, "acmeqbeast.azurecr.io/ghcr"),
         (.azure, "acme01registry.azurecr.io/cache/ghcr"),
+        // A registry on this machine, for development and the registry tests (any cloud).
+        (.aws, "127.0.0.1:5001/ghcr"),
+        (.gcp, "localhost:5001/cache/ghcr"),
     ])
     func acceptsEachCloudsShape(cloud: Cloud, registry: String) throws {
         try ImageRegistry.validate(registry, cloud: cloud)
@@ -37,6 +40,9 @@ import Testing
         (.azure, "acmeqbeast.azurecr.io/ghcr@sha256:00", "digest"),
         (.azure, "abc.azurecr.io/ghcr", "<registry-name>"),
         (.azure, "", "must not be empty"),
+        (.aws, "10.0.0.1:5001/ghcr", "port"),
+        (.aws, "127.0.0.1:99999/ghcr", "port"),
+        (.aws, "127.0.0.1:5001", "port"),
     ])
     func refusesWithTheExpectedShape(cloud: Cloud, registry: String, mentions: String) {
         #expect {
