@@ -156,9 +156,25 @@ public struct ServiceAccountTrust: Codable, Equatable, Sendable {
 
     public var subject: String { "system:serviceaccount:\(namespace):\(serviceAccount)" }
 
+    /// `https://host[:port][/path]`: a host of letters, digits, '.' and '-', a numeric port, a path
+    /// without whitespace (what OIDC issuers are, and what the API document promises).
+    static func isIssuerURL(_ text: String) -> Bool {
+        guard text.hasPrefix("https://") else { return false }
+        let rest = text.dropFirst("https://".count)
+        let authority = rest.prefix { $0 != "/" }
+        let path = rest.dropFirst(authority.count)
+        let parts = authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let host = parts.first, !host.isEmpty,
+              host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") }) else { return false }
+        if parts.count == 2 {
+            guard !parts[1].isEmpty, parts[1].allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+        }
+        return !path.contains { $0.isWhitespace }
+    }
+
     public func validate() throws(ValidationError) {
-        guard let url = URL(string: issuer), url.scheme == "https", url.host != nil else {
-            throw ValidationError(field: "issuer", reason: "must be the cluster's https:// OIDC issuer URL")
+        guard Self.isIssuerURL(issuer) else {
+            throw ValidationError(field: "issuer", reason: "must be the cluster's https:// OIDC issuer URL (https://host[:port][/path])")
         }
         guard case .object(let document) = jwks, case .array(let keys)? = document["keys"], !keys.isEmpty else {
             throw ValidationError(field: "jwks", reason: "must be a JWKS document with a non-empty `keys` array")

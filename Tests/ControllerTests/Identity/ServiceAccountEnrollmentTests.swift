@@ -120,6 +120,7 @@ import Testing
         try await withController { _, _, api, _, _ in
             for (json, field) in [
                 (#"{"issuer":"http://plain","jwks":{"keys":[{"kty":"EC"}]},"namespace":"qbeast","serviceAccount":"agent"}"#, "issuer"),
+                (#"{"issuer":"https://0*","jwks":{"keys":[{"kty":"EC"}]},"namespace":"qbeast","serviceAccount":"agent"}"#, "issuer"),
                 (#"{"issuer":"https://oidc.example","jwks":{"keys":[]},"namespace":"qbeast","serviceAccount":"agent"}"#, "jwks"),
                 (#"{"issuer":"https://oidc.example","jwks":{"keys":[{"kty":"EC"}]},"namespace":"Qbeast","serviceAccount":"agent"}"#, "namespace"),
                 (#"{"issuer":"https://oidc.example","jwks":{"keys":[{"kty":"EC"}]},"namespace":"qbeast","serviceAccount":"agent","audience":"x"}"#, "audience"),
