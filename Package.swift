@@ -63,6 +63,7 @@ let package = Package(
         .target(
             name: "ServiceSupport",
             dependencies: [
+                "SplitPlaneProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -73,10 +74,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // What the controller keeps and decides, independent of any database: the store protocols and
+        // the alerting state they carry (groups, notifications, the dedup policy).
+        .target(
+            name: "ControllerModel",
+            dependencies: ["SplitPlaneProtocol", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         .target(
             name: "Controller",
             dependencies: [
-                "SplitPlaneProtocol", "SplitPlaneTLS", "ServiceSupport", "AlertTemplates", "AlertRouting",
+                "SplitPlaneProtocol", "SplitPlaneTLS", "ServiceSupport", "AlertTemplates", "AlertRouting", "ControllerModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -161,7 +169,7 @@ let package = Package(
         .target(
             name: "SplitPlaneTesting",
             dependencies: [
-                "Controller", "Agent", "SplitPlaneTLS", "SplitPlaneProtocol", "ServiceSupport",
+                "Controller", "ControllerModel", "Agent", "SplitPlaneTLS", "SplitPlaneProtocol", "ServiceSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -202,7 +210,7 @@ let package = Package(
         .testTarget(
             name: "ControllerTests",
             dependencies: [
-                "Controller", "Agent", "AlertRouting", "SplitPlaneTLS", "SplitPlaneTesting", "ServiceSupport",
+                "Controller", "ControllerModel", "Agent", "AlertRouting", "SplitPlaneTLS", "SplitPlaneTesting", "ServiceSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),

@@ -147,7 +147,7 @@ public final class AgentService: Service, Sendable {
             await state.waitForChange(timeout: configuration.heartbeatInterval, clock: clock)
             if Task.isCancelled { return }
             let report = await makeReport()
-            let heartbeatDue = clock.now().timeIntervalSince(lastSentAt) >= configuration.heartbeatInterval.seconds
+            let heartbeatDue = clock.now().timeIntervalSince(lastSentAt) >= configuration.heartbeatInterval.timeInterval
             guard report != lastSent || heartbeatDue else { continue }
             do {
                 try await client.putStatus(report)
@@ -319,8 +319,4 @@ actor AgentState {
         waiter?.resume()
         waiter = nil
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SplitPlaneProtocol
 import Synchronization
 
 /// The clock every time-based decision goes through, so tests can move time instead of sleeping.
@@ -32,7 +33,7 @@ public final class ManualTimeSource: TimeSource {
     public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 
     public func advance(by duration: Duration) {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let seconds = duration.timeInterval
         let due: [CheckedContinuation<Void, any Error>] = state.withLock { state in
             state.now = state.now.addingTimeInterval(seconds)
             let now = state.now
@@ -45,7 +46,7 @@ public final class ManualTimeSource: TimeSource {
 
     public func sleep(for duration: Duration) async throws {
         let id = UUID()
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let seconds = duration.timeInterval
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let resumeNow: Bool = state.withLock { state in

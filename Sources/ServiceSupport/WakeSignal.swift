@@ -1,4 +1,5 @@
 import Foundation
+import SplitPlaneProtocol
 import Synchronization
 
 /// Lets a background loop sleep until its next deadline or until someone has new work for it,
@@ -28,7 +29,7 @@ public final class WakeSignal: Sendable {
     /// How long a loop sleeps when its next deadline is `seconds` away (nil: none known): at least a
     /// millisecond, so a deadline that work did not move cannot spin the loop; at most `idlePoll`.
     public static func sleep(untilDueIn seconds: Double?, idlePoll: Duration) -> Duration {
-        let limit = Double(idlePoll.components.seconds) + Double(idlePoll.components.attoseconds) / 1e18
+        let limit = idlePoll.timeInterval
         guard let seconds, seconds.isFinite, seconds < limit else { return idlePoll }
         return max(.milliseconds(Int64((seconds * 1000).rounded(.up))), .milliseconds(1))
     }

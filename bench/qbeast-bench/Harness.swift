@@ -25,7 +25,7 @@ enum RoundTimer {
             let started = ContinuousClock.now
             await engine.evaluate(at: Date())
             let elapsed = ContinuousClock.now - started
-            if round > 0 { times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) }
+            if round > 0 { times.append(elapsed.timeInterval) }
         }
         await engine.stop()
         return times

@@ -66,7 +66,7 @@ enum InstallBench {
             await installer.reconcile([workspace])
             let elapsed = ContinuousClock.now - started
             let requests = server.requests
-            return Figures(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            return Figures(seconds: elapsed.timeInterval,
                            requests: requests.count, applies: requests.filter { $0.method == "PATCH" }.count)
         }
         let scratch = await measure(DesiredWorkspace(name: "bench", generation: 1, components: first.map(\.ref), ruleGroups: []))
@@ -114,7 +114,7 @@ enum InstallBench {
             return nil
         }
         let requests = server.requests
-        return Figures(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+        return Figures(seconds: elapsed.timeInterval,
                        requests: requests.count, applies: requests.filter { $0.method == "PATCH" }.count)
     }
 }

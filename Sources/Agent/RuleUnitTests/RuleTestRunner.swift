@@ -58,7 +58,7 @@ public struct RuleTestRunner: Sendable {
         var failures: [String] = []
         var time = Duration.zero
         while time <= last {
-            let instant = Self.origin.addingTimeInterval(Double(time.components.seconds) + Double(time.components.attoseconds) / 1e18)
+            let instant = Self.origin.addingTimeInterval(time.timeInterval)
             await engine.evaluate(at: instant)
             for alertTest in test.alertTests where alertTest.evalTime == time {
                 let got = await engine.alerts(workspace: workspace.name)

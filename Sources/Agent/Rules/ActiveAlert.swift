@@ -66,7 +66,3 @@ public struct ActiveAlert: Codable, Equatable, Sendable {
         self.activeAt = activeAt
     }
 }
-
-extension Duration {
-    var timeInterval: TimeInterval { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

@@ -1,3 +1,4 @@
+import ControllerModel
 import Hummingbird
 import NIOCore
 import NIOSSL

@@ -1,4 +1,5 @@
 import AlertRouting
+import ControllerModel
 import Foundation
 import Logging
 import Metrics
@@ -84,7 +85,7 @@ public final class AlertDispatcher: Service, Sendable {
         let firing = audible.filter { $0.isFiring(at: now) }
         let resolved = audible.filter { !$0.isFiring(at: now) }
         let policy = NotificationPolicy(sendResolved: route.sendResolved, repeatInterval: route.repeatInterval, ackTimeout: route.ackTimeout)
-        var flush = AlertGroupFlush(nextFlushAt: now.addingTimeInterval(route.groupInterval.seconds), notified: nil,
+        var flush = AlertGroupFlush(nextFlushAt: now.addingTimeInterval(route.groupInterval.timeInterval), notified: nil,
                                     acknowledgement: group.acknowledgement, notifications: [], removeAlerts: resolvedAlerts)
         guard case .notify(let reason, let rearm) = policy.decide(firing: Set(firing.map(\.key)), resolved: Set(resolved.map(\.key)), group: group, at: now) else {
             return flush
@@ -94,8 +95,8 @@ public final class AlertDispatcher: Service, Sendable {
         let content = NotificationContent(
             groupID: group.id, groupKey: NotificationContent.groupKey(route: route.path, groupLabels: group.groupLabels), route: route.path,
             receiver: route.receiver, groupLabels: group.groupLabels, firing: firing, resolved: route.sendResolved ? resolved : [],
-            reason: reason, acknowledgement: group.acknowledgement, repeatIntervalSeconds: route.repeatInterval?.seconds,
-            groupIntervalSeconds: route.groupInterval.seconds, createdAt: now)
+            reason: reason, acknowledgement: group.acknowledgement, repeatIntervalSeconds: route.repeatInterval?.timeInterval,
+            groupIntervalSeconds: route.groupInterval.timeInterval, createdAt: now)
         if !content.alerts.isEmpty {
             flush.notifications = (config.receiver(named: route.receiver)?.integrations ?? []).map {
                 AlertGroupFlush.NewNotification(integration: $0.id, content: content)

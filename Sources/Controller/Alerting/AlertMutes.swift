@@ -1,4 +1,5 @@
 import AlertRouting
+import ControllerModel
 import Foundation
 import SplitPlaneProtocol
 

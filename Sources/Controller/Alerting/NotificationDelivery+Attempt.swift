@@ -1,5 +1,6 @@
 import AlertRouting
 import AsyncHTTPClient
+import ControllerModel
 import Crypto
 import Foundation
 import NIOCore

@@ -61,7 +61,7 @@ struct Subprocess: Sendable {
                 lock.withLock { timedOut = true }
                 stop(pid)
             }
-            let seconds = Double(spec.timeout.components.seconds) + Double(spec.timeout.components.attoseconds) / 1e18
+            let seconds = spec.timeout.timeInterval
             DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: deadline)
 
             let readers = DispatchGroup()

@@ -1,3 +1,4 @@
+import ControllerModel
 import Foundation
 import Hummingbird
 import ServiceSupport
@@ -27,10 +28,10 @@ struct IdentityRoutes {
         var ttl = EnrollmentTokens.defaultTTL
         if request.headers[.contentLength] != "0", request.headers[.contentType] != nil,
            let text = try await JSONBodies.decode(EnrollmentTokenRequest.self, from: request, limit: bodyLimit).ttl {
-            guard let duration = PrometheusDuration.parse(text), duration > .zero, duration.seconds <= EnrollmentTokens.maxTTL else {
+            guard let duration = PrometheusDuration.parse(text), duration > .zero, duration.timeInterval <= EnrollmentTokens.maxTTL else {
                 throw APIProblem(.badRequest, "ttl: \"\(text)\" must be a positive duration of at most 24h (e.g. 15m)")
             }
-            ttl = duration.seconds
+            ttl = duration.timeInterval
         }
         let token = EnrollmentTokens.make()
         let expiresAt = clock.now().addingTimeInterval(ttl)

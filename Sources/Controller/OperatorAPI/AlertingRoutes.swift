@@ -1,4 +1,5 @@
 import AlertRouting
+import ControllerModel
 import Foundation
 import Hummingbird
 import ServiceSupport
@@ -129,7 +130,7 @@ struct AlertingRoutes {
             guard let duration = PrometheusDuration.parse(text), duration > .zero else {
                 throw APIProblem(.badRequest, "duration: \"\(text)\" is not a positive duration (e.g. 2h)")
             }
-            endsAt = startsAt.addingTimeInterval(duration.seconds)
+            endsAt = startsAt.addingTimeInterval(duration.timeInterval)
         case (nil, nil): throw APIProblem(.badRequest, "endsAt or duration is required")
         case (_?, _?): throw APIProblem(.badRequest, "give endsAt or duration, not both")
         }

@@ -1,3 +1,4 @@
+import ControllerModel
 import Crypto
 import Foundation
 import HTTPTypes

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ControllerModel
 import Foundation
 import Hummingbird
 import Logging

@@ -1,3 +1,4 @@
+import ControllerModel
 import Foundation
 import GRDB
 import SplitPlaneProtocol
@@ -10,7 +11,7 @@ extension SQLiteStore {
     /// flushed (Alertmanager's rule). A resolved alert only updates groups it is already in.
     static func join(_ db: Database, _ alert: StoredAlert, _ assignments: [GroupAssignment], at now: Date) throws {
         for assignment in assignments {
-            let waitedEnough = alert.startsAt.addingTimeInterval(assignment.groupWait.seconds) < now
+            let waitedEnough = alert.startsAt.addingTimeInterval(assignment.groupWait.timeInterval) < now
             if alert.isFiring(at: now) {
                 try db.cachedStatement(sql: """
                     INSERT INTO alert_groups (id, route, receiver, group_labels, created_at, next_flush_at)
@@ -18,7 +19,7 @@ extension SQLiteStore {
                     ON CONFLICT (id) DO UPDATE SET next_flush_at = MIN(next_flush_at, ?) WHERE has_flushed = 0 AND ?
                     """).execute(arguments: [assignment.groupID, assignment.route, assignment.receiver, try json(assignment.groupLabels),
                                              now.timeIntervalSince1970,
-                                             waitedEnough ? now.timeIntervalSince1970 : now.addingTimeInterval(assignment.groupWait.seconds).timeIntervalSince1970,
+                                             waitedEnough ? now.timeIntervalSince1970 : now.addingTimeInterval(assignment.groupWait.timeInterval).timeIntervalSince1970,
                                              now.timeIntervalSince1970, waitedEnough])
             } else if try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM alert_groups WHERE id = ?"), arguments: [assignment.groupID]) == nil {
                 continue

@@ -1,5 +1,6 @@
 import AlertRouting
 import Controller
+import ControllerModel
 import Foundation
 import Logging
 import ServiceSupport

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Controller
+import ControllerModel
 import Foundation
 import NIOCore
 import SplitPlaneProtocol

@@ -1,4 +1,5 @@
 import Controller
+import ControllerModel
 import Foundation
 import SplitPlaneProtocol
 import SplitPlaneTesting

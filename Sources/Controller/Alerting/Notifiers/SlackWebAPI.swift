@@ -1,5 +1,6 @@
 import AlertRouting
 import AsyncHTTPClient
+import ControllerModel
 import Foundation
 import NIOCore
 import SplitPlaneProtocol

@@ -1,3 +1,4 @@
+import ControllerModel
 import Foundation
 import Logging
 import PostgresNIO

@@ -1,3 +1,4 @@
+import ControllerModel
 import Foundation
 import Logging
 import PostgresNIO
@@ -21,9 +22,9 @@ extension PostgresStore {
         let pairs = filings.flatMap { alert, assignments in assignments.map { (alert, $0) } }
             .enumerated().sorted { ($0.element.1.groupID, $0.offset) < ($1.element.1.groupID, $1.offset) }.map(\.element)
         for (alert, assignment) in pairs {
-            let waitedEnough = alert.startsAt.addingTimeInterval(assignment.groupWait.seconds) < now
+            let waitedEnough = alert.startsAt.addingTimeInterval(assignment.groupWait.timeInterval) < now
             if alert.isFiring(at: now) {
-                let firstFlush = waitedEnough ? now.timeIntervalSince1970 : now.addingTimeInterval(assignment.groupWait.seconds).timeIntervalSince1970
+                let firstFlush = waitedEnough ? now.timeIntervalSince1970 : now.addingTimeInterval(assignment.groupWait.timeInterval).timeIntervalSince1970
                 // Locks the group's row whether it inserts or not (ON CONFLICT DO UPDATE locks even when its WHERE is false).
                 try await db.run("""
                     INSERT INTO alert_groups (id, route, receiver, group_labels, created_at, next_flush_at)

@@ -50,33 +50,3 @@ extension AlertingStore {
         for id in ids { try await flushAlertGroup(id: id, at: now, plan: plan) }
     }
 }
-
-public struct PendingNotification: Sendable {
-    public var id: Int64
-    public var integration: String
-    public var content: NotificationContent
-    public var attempts: Int
-    /// When an attempt began whose outcome was never learned (its process died, or the request
-    /// timed out): the receiver may already have this notification.
-    public var unrecordedAttemptAt: Date?
-
-    public init(id: Int64, integration: String, content: NotificationContent, attempts: Int, unrecordedAttemptAt: Date? = nil) {
-        self.id = id
-        self.integration = integration
-        self.content = content
-        self.attempts = attempts
-        self.unrecordedAttemptAt = unrecordedAttemptAt
-    }
-}
-
-public enum DeliveryOutcome: Sendable, Equatable {
-    case sent
-    case retry(at: Date, error: String)
-    /// Whether the receiver got it is not known (the request timed out or lost its connection, or
-    /// asking the receiver about an earlier such attempt failed). Retried like `retry`, and the
-    /// earliest unanswered attempt stays marked, so the next one first asks the receiver where it can.
-    case outcomeUnknown(retryAt: Date, error: String)
-    /// Not attempted (the channel's rate limit): tried again then, without counting an attempt.
-    case deferred(until: Date)
-    case failed(String)
-}

@@ -42,14 +42,11 @@ public struct NotificationPolicy: Sendable {
             return .notify(reason: .resolved, rearm: false)
         }
         if let acknowledgement = group.acknowledgement {
-            guard let ackTimeout, now >= acknowledgement.at.addingTimeInterval(ackTimeout.seconds) else { return .skip }
+            guard let ackTimeout, now >= acknowledgement.at.addingTimeInterval(ackTimeout.timeInterval) else { return .skip }
             return .notify(reason: .ackTimeout, rearm: true)
         }
-        guard let repeatInterval, now >= lastNotifiedAt.addingTimeInterval(repeatInterval.seconds) else { return .skip }
+        guard let repeatInterval, now >= lastNotifiedAt.addingTimeInterval(repeatInterval.timeInterval) else { return .skip }
         return .notify(reason: .repeated, rearm: false)
     }
 }
 
-extension Duration {
-    var seconds: TimeInterval { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

@@ -20,6 +20,23 @@ public struct NotificationContent: Codable, Equatable, Sendable {
     public var groupIntervalSeconds: Double
     public var createdAt: Date
 
+    public init(groupID: String, groupKey: String, route: String, receiver: String, groupLabels: [String: String], firing: [StoredAlert],
+                resolved: [StoredAlert], reason: NotificationPolicy.Reason, acknowledgement: Acknowledgement?, repeatIntervalSeconds: Double?,
+                groupIntervalSeconds: Double, createdAt: Date) {
+        self.groupID = groupID
+        self.groupKey = groupKey
+        self.route = route
+        self.receiver = receiver
+        self.groupLabels = groupLabels
+        self.firing = firing
+        self.resolved = resolved
+        self.reason = reason
+        self.acknowledgement = acknowledgement
+        self.repeatIntervalSeconds = repeatIntervalSeconds
+        self.groupIntervalSeconds = groupIntervalSeconds
+        self.createdAt = createdAt
+    }
+
     public var status: AlertState { firing.isEmpty ? .resolved : .firing }
     public var alerts: [StoredAlert] { firing + resolved }
 
@@ -39,13 +56,13 @@ public struct NotificationContent: Codable, Equatable, Sendable {
         return candidates.min { (order.firstIndex(of: $0) ?? order.count) < (order.firstIndex(of: $1) ?? order.count) }
     }
 
-    static func common(_ sets: [[String: String]]) -> [String: String] {
+    public static func common(_ sets: [[String: String]]) -> [String: String] {
         guard var common = sets.first else { return [:] }
         for set in sets.dropFirst() { common = common.filter { set[$0.key] == $0.value } }
         return common
     }
 
-    static func groupKey(route: String, groupLabels: [String: String]) -> String {
+    public static func groupKey(route: String, groupLabels: [String: String]) -> String {
         "\(route):{" + groupLabels.keys.sorted().map { "\($0)=\"\(groupLabels[$0]!)\"" }.joined(separator: ",") + "}"
     }
 }
