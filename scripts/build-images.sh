@@ -65,7 +65,8 @@ for product in "${products[@]}"; do
 done
 
 mkdir -p "$DIST" "$WORK/context"
-BUILDAH=(buildah --root "$PWD/$WORK/storage" --runroot "$PWD/$WORK/run" --storage-driver vfs)
+WORK=$(cd "$WORK" && pwd)
+BUILDAH=(buildah --root "$WORK/storage" --runroot "$WORK/run" --storage-driver vfs)
 
 # compressed_size ARCHIVE: what a registry stores and a node pulls (config + layers, as pushed).
 image_summary() {
@@ -95,7 +96,7 @@ if [ "$mode" = images ]; then
     "${BUILDAH[@]}" rmi -f "localhost/$name:$TAG" >/dev/null 2>&1 || true
     # Only the last stage is built: the named context `rootfs` stands for the stages before it.
     "${BUILDAH[@]}" bud --quiet --identity-label=false --timestamp "$EPOCH" \
-      --build-context "rootfs=$PWD/$rootfs" \
+      --build-context "rootfs=$rootfs" \
       --build-arg "VERSION=$VERSION" --build-arg "REVISION=$REVISION" \
       -f "images/$kind/Containerfile" -t "localhost/$name:$TAG" "$WORK/context" >/dev/null
     archive="$DIST/$name-$VERSION.oci.tar"
