@@ -9,7 +9,8 @@
 - The agent's Role and both charts' security contexts are asserted, so they cannot silently widen.
 - The image each chart runs, as Helm renders it: the default (GHCR, tag = appVersion), through
   global.imageRegistry (a mirror replaces the registry), pinned by digest, with imagePullSecrets, and
-  with a development appVersion (its '+' spelled '_' in the tag and the version label). Helm's lint
+  with a development appVersion (its '+' spelled '_' in the tag and the version label); the agent's
+  NetworkPolicy allows the ports of the controller URLs, 443 when they name none. Helm's lint
   renders but does not print; a probe template in a copy of the chart hands the rendered Deployment to
   `fail`, whose message Helm logs. Chart.yaml's version and appVersion must equal the VERSION file.
 Exit status 0 when everything holds; one line per failure otherwise.
@@ -107,8 +108,8 @@ def check_chart(name, must_fail_with_defaults):
     print(f"ok   helm lint {name} with defaults; values.schema.json refuses unknown keys and wrong types")
 
 
-def rendered_deployment(chart, values, app_version=None):
-    """The chart's Deployment as Helm renders it with `values` over the defaults (and `app_version` in
+def rendered_template(chart, values, app_version=None, template="deployment.yaml"):
+    """The chart's Deployment (or another `template`) as Helm renders it with `values` over the defaults (and `app_version` in
     Chart.yaml): a probe template in a copy of the chart fails with the rendered text as its message."""
     with tempfile.TemporaryDirectory() as work:
         copy_dir = os.path.join(work, os.path.basename(chart))
@@ -120,7 +121,7 @@ def rendered_deployment(chart, values, app_version=None):
             with open(path, "w") as f:
                 f.write(text)
         with open(os.path.join(copy_dir, "templates", "zz-render-probe.yaml"), "w") as f:
-            f.write('{{ fail (printf "RENDERED<<%s>>" (include (print $.Template.BasePath "/deployment.yaml") .)) }}\n')
+            f.write('{{ fail (printf "RENDERED<<%s>>" (include (print $.Template.BasePath "/TEMPLATE") .)) }}\n'.replace("TEMPLATE", template))
         _, log = lint(copy_dir, values)
     match = re.search(r'message="RENDERED<<(.*?)>>"', log, re.S)
     if not match:
@@ -155,7 +156,7 @@ def check_images():
             ({}, "0.2.0-dev+gabc1234", f"ghcr.io/qbeast/{name}:0.2.0-dev_gabc1234", None),
         ]
         for values, app_version, image, pull_secrets in cases:
-            deployment = rendered_deployment(chart, merge(required, values), app_version)
+            deployment = rendered_template(chart, merge(required, values), app_version)
             if deployment is None:
                 check(False, f"{name}: could not render the Deployment with {values} {app_version or ''}")
                 continue
@@ -169,6 +170,15 @@ def check_images():
         check(schema_errors(chart, {"global": {"imageRegistry": "https://ghcr.example/"}}), f"{name}: schema accepts a registry with a scheme")
         check(schema_errors(chart, {"image": {"digest": "latest"}}), f"{name}: schema accepts a digest that is not sha256:<hex>")
         check(schema_errors(chart, {"imagePullSecrets": ["regcred"]}), f"{name}: schema accepts imagePullSecrets as plain strings")
+        if name == "qbeast-agent":
+            with open(os.path.join(ci, "networkpolicy-values.yaml")) as f:
+                policy_values = yaml.safe_load(f)
+            on_443 = merge(policy_values, {"controller": {"url": "https://agents.qbeast.example", "enrollUrl": "https://enroll.qbeast.example:443"}})
+            for values, ports in [(policy_values, [8444, 8445]), (on_443, [443])]:
+                policy = rendered_template(chart, values, template="networkpolicy.yaml")
+                got = [p["port"] for p in policy["spec"]["egress"][0]["ports"]] if policy else None
+                check(got == ports, f"{name}: NetworkPolicy egress to the controller allows ports {got}, expected {ports} for {values['controller']['url']}")
+            print(f"ok   {name}: the NetworkPolicy lets the agent reach the controller on the ports of its URLs (8444/8445, or 443 alone)")
         print(f"ok   {name}: image ghcr.io/qbeast/{name}:<appVersion> by default, global.imageRegistry replaces the registry, "
               f"digest pins it, imagePullSecrets reach the pod; Chart.yaml at VERSION {version}")
 

@@ -41,6 +41,12 @@ def quiet_stderr(action):
         return result, captured.read().decode(errors="replace")
 
 
+def shown(path):
+    """A path as short as it reads well: relative inside the working directory, else absolute."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
 def set_version(chart_dir, version):
     path = os.path.join(chart_dir, "Chart.yaml")
     with open(path) as f:
@@ -123,11 +129,11 @@ def main():
         for values in ci_files:
             problems += [f"ci/{values}: {p}" for p in lint_problems(chart, archive, os.path.join(ci_dir, values))]
         if layout_ok and versions_ok and not problems:
-            print(f"ok   {os.path.relpath(archive)}: {len(names)} files under {chart}/, version and appVersion {version}, "
+            print(f"ok   {shown(archive)}: {len(names)} files under {chart}/, version and appVersion {version}, "
                   f"helm lint clean with {len(ci_files)} ci values files")
         else:
             failures += 1
-            print(f"FAIL {os.path.relpath(archive)}: layout {'ok' if layout_ok else names[:5]}, "
+            print(f"FAIL {shown(archive)}: layout {'ok' if layout_ok else names[:5]}, "
                   f"versions {chart_yaml.get('version')}/{chart_yaml.get('appVersion')}, lint {problems}")
     sys.exit(1 if failures else 0)
 

@@ -40,3 +40,9 @@ by image.digest (repository@sha256:…) when that is set.
 {{- printf "%s:%s" $repository (.Values.image.tag | default (.Chart.AppVersion | replace "+" "_")) -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The TCP port of an https:// URL: the one it names, else 443. */}}
+{{- define "qbeast-agent.urlPort" -}}
+{{- $host := (urlParse .).host -}}
+{{- if and (contains ":" $host) (not (hasSuffix "]" $host)) -}}{{ splitList ":" $host | last }}{{- else -}}443{{- end -}}
+{{- end -}}
