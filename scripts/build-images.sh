@@ -68,10 +68,11 @@ mkdir -p "$DIST" "$WORK/context"
 WORK=$(cd "$WORK" && pwd)
 BUILDAH=(buildah --root "$WORK/storage" --runroot "$WORK/run" --storage-driver vfs)
 
-# compressed_size ARCHIVE: what a registry stores and a node pulls (config + layers, as pushed).
+# image_summary ARCHIVE: the compressed size (what a registry stores and a node pulls: config and
+# layers as pushed), the unpacked size and the manifest digest.
 image_summary() {
   python3 - "$1" <<'PY'
-import json, sys, tarfile
+import gzip, json, sys, tarfile
 with tarfile.open(sys.argv[1]) as archive:
     def blob(digest):
         return archive.extractfile("blobs/" + digest.replace(":", "/")).read()
@@ -81,7 +82,6 @@ with tarfile.open(sys.argv[1]) as archive:
     compressed = manifest["config"]["size"] + sum(layer["size"] for layer in manifest["layers"])
     uncompressed = 0
     for layer in manifest["layers"]:
-        import gzip, io
         uncompressed += len(gzip.decompress(blob(layer["digest"])))
 print(f"{compressed / 1e6:.1f} MB compressed, {uncompressed / 1e6:.1f} MB unpacked, manifest {manifest_descriptor['digest']}")
 PY
