@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all deps tools build certs demo test unit-test e2e bench fuzz clean
+.PHONY: all deps tools build certs demo test unit-test e2e bench fuzz images release clean
 
 all: build
 
@@ -28,6 +28,9 @@ test: deps certs tools
 	# skew the timing of the conformance tests beside them.
 	swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter ReplicaFailoverTests
 	@scripts/e2e.sh
+	# The artifact path: the agent image (assembled as make images does, from this debug build) through a
+	# GHCR stand-in and a pull-through cache (docker-registry), run from its root filesystem.
+	@scripts/check-images.sh
 	@python3 scripts/check-openapi.py
 	@scripts/check-api.sh
 	@python3 scripts/check-charts.py
@@ -57,5 +60,15 @@ bench: deps
 	BENCH_BIN=$$(swift build -c release --scratch-path .build-release --show-bin-path) \
 	  $$(swift build -c release --scratch-path .build-release --show-bin-path)/qbeast-bench
 
+# OCI images without Docker (buildah): release binaries (--static-swift-stdlib, stamped with the version)
+# in .build-release, then dist/qbeast-agent-<version>.oci.tar and dist/qbeast-controller-<version>.oci.tar.
+# BIN_DIR=… uses binaries built already; HELM_BINARY=… puts helm in the controller image (images/README.md).
+images: deps
+	@scripts/build-images.sh images
+
+# make images, plus the binaries as tarballs, the charts packaged (.tgz) and dist/SHA256SUMS.
+release: images tools
+	@scripts/build-images.sh release
+
 clean:
-	rm -rf .build .data certs-dev/out
+	rm -rf .build .build-images .data certs-dev/out dist

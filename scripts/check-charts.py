@@ -7,10 +7,17 @@
   file there must be none; with the agent chart's defaults exactly the values an installer must give.
 - values.schema.json: every ci values file validates; an unknown top-level key or a wrong type does not.
 - The agent's Role and both charts' security contexts are asserted, so they cannot silently widen.
+- The image each chart runs, as Helm renders it: the default (GHCR, tag = appVersion), through
+  global.imageRegistry (a mirror replaces the registry), pinned by digest, with imagePullSecrets, and
+  with a development appVersion (its '+' spelled '_' in the tag and the version label); the agent's
+  NetworkPolicy allows the ports of the controller URLs, 443 when they name none. Helm's lint
+  renders but does not print; a probe template in a copy of the chart hands the rendered Deployment to
+  `fail`, whose message Helm logs. Chart.yaml's version and appVersion must equal the VERSION file.
 Exit status 0 when everything holds; one line per failure otherwise.
 """
 import asyncio
 import copy
+import json
 import os
 import re
 import shutil
@@ -101,6 +108,81 @@ def check_chart(name, must_fail_with_defaults):
     print(f"ok   helm lint {name} with defaults; values.schema.json refuses unknown keys and wrong types")
 
 
+def rendered_template(chart, values, app_version=None, template="deployment.yaml"):
+    """The chart's Deployment (or another `template`) as Helm renders it with `values` over the defaults (and `app_version` in
+    Chart.yaml): a probe template in a copy of the chart fails with the rendered text as its message."""
+    with tempfile.TemporaryDirectory() as work:
+        copy_dir = os.path.join(work, os.path.basename(chart))
+        shutil.copytree(chart, copy_dir)
+        if app_version:
+            path = os.path.join(copy_dir, "Chart.yaml")
+            with open(path) as f:
+                text = re.sub(r"(?m)^appVersion:.*$", f'appVersion: "{app_version}"', f.read())
+            with open(path, "w") as f:
+                f.write(text)
+        with open(os.path.join(copy_dir, "templates", "zz-render-probe.yaml"), "w") as f:
+            f.write('{{ fail (printf "RENDERED<<%s>>" (include (print $.Template.BasePath "/TEMPLATE") .)) }}\n'.replace("TEMPLATE", template))
+        _, log = lint(copy_dir, values)
+    match = re.search(r'message="RENDERED<<(.*?)>>"', log, re.S)
+    if not match:
+        return None
+    # Helm logs the message quoted as Go quotes strings; JSON reads those escapes.
+    return yaml.safe_load(json.loads('"' + match.group(1) + '"'))
+
+
+def check_images():
+    with open(os.path.join(ROOT, "VERSION")) as f:
+        version = f.read().strip()
+    for name in ["qbeast-agent", "qbeast-controller"]:
+        chart = os.path.join(ROOT, "charts", name)
+        with open(os.path.join(chart, "Chart.yaml")) as f:
+            meta = yaml.safe_load(f)
+        check(meta["version"] == version and meta["appVersion"] == version,
+              f"{name}: Chart.yaml version {meta['version']} / appVersion {meta['appVersion']} must equal VERSION ({version})")
+        ci = os.path.join(chart, "ci")
+        required = {}
+        if name == "qbeast-agent":
+            with open(os.path.join(ci, "token-values.yaml")) as f:
+                required = yaml.safe_load(f)
+        digest = "sha256:" + "ab" * 32
+        cases = [  # values, appVersion, expected image, expected imagePullSecrets
+            ({}, None, f"ghcr.io/qbeast/{name}:{version}", None),
+            ({"global": {"imageRegistry": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/ghcr"}}, None,
+             f"123456789012.dkr.ecr.eu-west-1.amazonaws.com/ghcr/qbeast/{name}:{version}", None),
+            ({"global": {"imageRegistry": "registry.acme.internal:5000/mirror"}, "imagePullSecrets": [{"name": "regcred"}]}, None,
+             f"registry.acme.internal:5000/mirror/qbeast/{name}:{version}", [{"name": "regcred"}]),
+            ({"image": {"digest": digest}}, None, f"ghcr.io/qbeast/{name}@{digest}", None),
+            ({"image": {"tag": "1.2.3"}}, None, f"ghcr.io/qbeast/{name}:1.2.3", None),
+            ({}, "0.2.0-dev+gabc1234", f"ghcr.io/qbeast/{name}:0.2.0-dev_gabc1234", None),
+        ]
+        for values, app_version, image, pull_secrets in cases:
+            deployment = rendered_template(chart, merge(required, values), app_version)
+            if deployment is None:
+                check(False, f"{name}: could not render the Deployment with {values} {app_version or ''}")
+                continue
+            pod = deployment["spec"]["template"]["spec"]
+            got = pod["containers"][0]["image"]
+            check(got == image, f"{name}: with {values} {app_version or ''} the image is {got}, expected {image}")
+            check(pod.get("imagePullSecrets") == pull_secrets, f"{name}: imagePullSecrets {pod.get('imagePullSecrets')}, expected {pull_secrets}")
+            if app_version:
+                label = deployment["metadata"]["labels"]["app.kubernetes.io/version"]
+                check(label == app_version.replace("+", "_"), f"{name}: version label {label} is not a valid label value")
+        check(schema_errors(chart, {"global": {"imageRegistry": "https://ghcr.example/"}}), f"{name}: schema accepts a registry with a scheme")
+        check(schema_errors(chart, {"image": {"digest": "latest"}}), f"{name}: schema accepts a digest that is not sha256:<hex>")
+        check(schema_errors(chart, {"imagePullSecrets": ["regcred"]}), f"{name}: schema accepts imagePullSecrets as plain strings")
+        if name == "qbeast-agent":
+            with open(os.path.join(ci, "networkpolicy-values.yaml")) as f:
+                policy_values = yaml.safe_load(f)
+            on_443 = merge(policy_values, {"controller": {"url": "https://agents.qbeast.example", "enrollUrl": "https://enroll.qbeast.example:443"}})
+            for values, ports in [(policy_values, [8444, 8445]), (on_443, [443])]:
+                policy = rendered_template(chart, values, template="networkpolicy.yaml")
+                got = [p["port"] for p in policy["spec"]["egress"][0]["ports"]] if policy else None
+                check(got == ports, f"{name}: NetworkPolicy egress to the controller allows ports {got}, expected {ports} for {values['controller']['url']}")
+            print(f"ok   {name}: the NetworkPolicy lets the agent reach the controller on the ports of its URLs (8444/8445, or 443 alone)")
+        print(f"ok   {name}: image ghcr.io/qbeast/{name}:<appVersion> by default, global.imageRegistry replaces the registry, "
+              f"digest pins it, imagePullSecrets reach the pod; Chart.yaml at VERSION {version}")
+
+
 def literal_yaml(path):
     """A template with its template lines dropped and inline actions replaced: enough to read the
     parts that are deliberately kept literal (rules, security contexts)."""
@@ -148,6 +230,7 @@ def check_security(chart):
 check_chart("qbeast-agent", must_fail_with_defaults=["controller.url is required", "controller.enrollUrl is required", "tenant is required",
                                                      "environment is required", "controller.caBundle is required"])
 check_chart("qbeast-controller", must_fail_with_defaults=None)
+check_images()
 check_role()
 check_security("qbeast-agent")
 check_security("qbeast-controller")
