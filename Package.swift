@@ -81,16 +81,38 @@ let package = Package(
             dependencies: ["SplitPlaneProtocol", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
+        // The store, written once over a small SQL abstraction; a dialect covers what differs.
+        .target(
+            name: "SQLStorage",
+            dependencies: ["ControllerModel", "SplitPlaneProtocol", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // The two databases the store runs on: SQLite (embedded, GRDB) and PostgreSQL (replicas, PostgresNIO).
+        .target(
+            name: "SQLiteDriver",
+            dependencies: ["SQLStorage", "SplitPlaneProtocol", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "PostgresDriver",
+            dependencies: [
+                "SQLStorage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "Controller",
             dependencies: [
                 "SplitPlaneProtocol", "SplitPlaneTLS", "ServiceSupport", "AlertTemplates", "AlertRouting", "ControllerModel",
+                "SQLStorage", "SQLiteDriver", "PostgresDriver",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -170,6 +192,7 @@ let package = Package(
             name: "SplitPlaneTesting",
             dependencies: [
                 "Controller", "ControllerModel", "Agent", "SplitPlaneTLS", "SplitPlaneProtocol", "ServiceSupport",
+                "SQLStorage", "SQLiteDriver", "PostgresDriver",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -210,7 +233,7 @@ let package = Package(
         .testTarget(
             name: "ControllerTests",
             dependencies: [
-                "Controller", "ControllerModel", "Agent", "AlertRouting", "SplitPlaneTLS", "SplitPlaneTesting", "ServiceSupport",
+                "Controller", "ControllerModel", "Agent", "AlertRouting", "SQLStorage", "SQLiteDriver", "PostgresDriver", "SplitPlaneTLS", "SplitPlaneTesting", "ServiceSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PostgresDriver
 import ServiceSupport
 import SplitPlaneProtocol
 import SplitPlaneTLS

@@ -63,11 +63,10 @@ public final class ControllerServer: Sendable {
          dispatcher, delivery] + changeFollower() + [LongPollShutdown(notifier: notifier)]
     }
 
-    /// With a store several replicas share, what the others commit wakes this replica's long polls.
+    /// What the store commits — here, or on another replica sharing it — wakes this replica's long polls.
     func changeFollower() -> [any Service] {
-        guard let feed = store as? any StoreChangeFeed else { return [] }
-        readiness.set("store-changes", problem: "not yet listening for other replicas' changes")
-        return [StoreChangeFollower(feed: feed, notifier: notifier, readiness: readiness, logger: logger)]
+        readiness.set("store-changes", problem: "not yet following the store's changes")
+        return [StoreChangeFollower(feed: store, notifier: notifier, readiness: readiness, logger: logger)]
     }
 
     func operatorApplication() throws -> some ApplicationProtocol {
@@ -97,9 +96,9 @@ public final class ControllerServer: Sendable {
             .add(middleware: AuditMiddleware(store: store, clock: clock))
             .add(middleware: AccessPolicyMiddleware())
         TokenRoutes(store: store, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
-        OperatorRoutes(store: store, notifier: notifier, resolver: resolver, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
+        OperatorRoutes(store: store, resolver: resolver, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
         AlertingRoutes(store: store, dispatcher: dispatcher, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
-        IdentityRoutes(store: store, notifier: notifier, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
+        IdentityRoutes(store: store, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
         OnboardingRoutes(store: store, settings: configuration.onboarding).register(on: v1)
         routeTable.load(router.routes.map { ($0.method, $0.path.description) })
         return router

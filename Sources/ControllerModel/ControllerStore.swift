@@ -1,9 +1,9 @@
 import Foundation
 import SplitPlaneProtocol
 
-/// Everything the controller persists. SQLite is the embedded implementation; a PostgreSQL one for
-/// several replicas implements the same protocol and passes the same test suite.
-public protocol ControllerStore: AlertingStore, IdentityStore, TokenStore {
+/// Everything the controller persists, and (as a `StoreChangeFeed`) the changes it commits. One
+/// implementation (`SQLStore`) runs on SQLite or, for several replicas, on PostgreSQL.
+public protocol ControllerStore: AlertingStore, IdentityStore, TokenStore, StoreChangeFeed {
     func createTenant(_ request: TenantRequest, at now: Date) async throws -> Tenant
     func tenants() async throws -> [Tenant]
     func tenant(_ name: String) async throws -> Tenant?

@@ -48,11 +48,11 @@ public final class TestController: Sendable {
         configure(&configuration)
         var logger = logs.map { logs in Logger(label: "test-controller", factory: logs.handler(label:)) } ?? Logger(label: "test-controller")
         logger.logLevel = logs == nil ? .warning : .debug
-        let opened = try await OpenedStore.open(databasePath, logger: logger)
+        let opened = try OpenedStore.open(databasePath, logger: logger)
         let server = try ControllerServer(configuration: configuration, store: opened.store, clock: clock, logger: logger)
         try await server.oidc?.load()
         // A shutdown stuck in some service fails over to cancellation instead of hanging the test run.
-        let group = ServiceGroup(configuration: .bounded(try server.services(), limit: .seconds(10), logger: logger))
+        let group = ServiceGroup(configuration: .bounded(opened.services + (try server.services()), limit: .seconds(10), logger: logger))
         let task = Task { try await group.run() }
         async let operatorPort = server.boundPorts.port(.operatorAPI)
         async let agentPort = server.boundPorts.port(.agentGateway)

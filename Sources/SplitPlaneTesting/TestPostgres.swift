@@ -1,6 +1,8 @@
 import Controller
 import ControllerModel
 import Foundation
+import PostgresDriver
+import SQLStorage
 import Logging
 import NIOPosix
 import PostgresNIO
@@ -217,11 +219,11 @@ public final class TestStore: Sendable {
         case .sqlite:
             let directory = try TemporaryDirectory()
             let path = directory.path("controller.sqlite")
-            return TestStore(kind: kind, store: try SQLiteStore(path: path), databasePath: path, cleanup: { directory.remove() })
+            return TestStore(kind: kind, store: try SQLStore.sqlite(path: path), databasePath: path, cleanup: { directory.remove() })
         case .postgres:
             let server = try await TestPostgres.shared()
             let url = try await server.createDatabase()
-            let store = try await PostgresStore.connect(url, logger: TestPostgres.logger, maximumConnections: 4)
+            let store = try await SQLStore.postgres(url, logger: TestPostgres.logger, maximumConnections: 4)
             return TestStore(kind: kind, store: store, databasePath: "\(url)", cleanup: {
                 await store.close()
                 await server.dropDatabase(url)

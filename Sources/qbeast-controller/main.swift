@@ -103,11 +103,11 @@ struct Serve: AsyncParsableCommand {
             let configuration = try ControllerConfiguration.resolve({ key in layers.string(flags[key] ?? nil, key: key) },
                                                                     list: { key in key == "oidcRole" ? oidcRole : [] })
             let registry = OperationsEndpoints.bootstrapMetrics()
-            let opened = try await OpenedStore.open(configuration.databasePath, logger: logger)
+            let opened = try OpenedStore.open(configuration.databasePath, logger: logger)
             let server = try ControllerServer(configuration: configuration, store: opened.store, logger: logger)
             try await server.oidc?.load()
             let group = ServiceGroup(configuration: .bounded(
-                try server.services(metricsRegistry: registry) + [ReloadOnHangup(dispatcher: server.dispatcher, logger: logger)],
+                opened.services + (try server.services(metricsRegistry: registry)) + [ReloadOnHangup(dispatcher: server.dispatcher, logger: logger)],
                 signals: [.sigterm, .sigint], limit: .seconds(20), logger: logger))
             logger.info("controller starting", metadata: [
                 "operatorListen": "\(configuration.operatorListen)", "agentListen": "\(configuration.agentListen)",

@@ -8,7 +8,6 @@ import SplitPlaneProtocol
 struct IdentityRoutes {
     typealias Context = OperatorRequestContext
     let store: any ControllerStore
-    let notifier: DesiredStateNotifier
     let clock: any TimeSource
     let bodyLimit: Int
 
@@ -55,9 +54,8 @@ struct IdentityRoutes {
 
     @Sendable func revokeEnvironment(_ request: Request, context: Context) async throws -> Response {
         let (tenant, environment) = try names(context)
+        // The store's change has held long polls of the environment answer now, with the refusal.
         try await store.revokeEnvironment(tenant: tenant, environment: environment, at: clock.now())
-        // Held long polls of the environment answer now, with the refusal.
-        await notifier.interrupt(.init(tenant: tenant, environment: environment))
         return try JSONBodies.response(ListResponse(items: try await store.certificates(tenant: tenant, environment: environment)))
     }
 
@@ -67,7 +65,6 @@ struct IdentityRoutes {
             throw APIProblem(.badRequest, "serial: expected the certificate's serial number in hex")
         }
         let certificate = try await store.revokeCertificate(serial: serial, at: clock.now())
-        await notifier.interrupt(.init(tenant: certificate.tenant, environment: certificate.environment))
         return try JSONBodies.response(certificate)
     }
 

@@ -9,7 +9,6 @@ import SplitPlaneProtocol
 struct OperatorRoutes {
     typealias Context = OperatorRequestContext
     let store: any ControllerStore
-    let notifier: DesiredStateNotifier
     let resolver: ComponentResolver
     let clock: any TimeSource
     let bodyLimit: Int
@@ -71,7 +70,6 @@ struct OperatorRoutes {
         let body = try await JSONBodies.decode(EnvironmentRequest.self, from: request, limit: bodyLimit)
         try body.validate()
         let environment = try await store.createEnvironment(tenant: tenant, body, at: clock.now())
-        await notifier.publish(.init(tenant: tenant, environment: environment.name), revision: environment.desiredRevision)
         return try JSONBodies.response(agentVersions.decorate(environment), status: .created,
                                        headers: [.location: "/v1/tenants/\(tenant)/environments/\(environment.name)"])
     }
@@ -146,17 +144,13 @@ struct OperatorRoutes {
         }
         let result = try await store.updateEnvironmentSettings(tenant: tenant, name: name, from: environment.settings, to: settings,
                                                                workspaces: resolved, at: clock.now())
-        if let revision = result.revision {
-            await notifier.publish(.init(tenant: tenant, environment: name), revision: revision)
-        }
         return try JSONBodies.response(agentVersions.decorate(result.environment), headers: EntityTags.header(EntityTags.environment(result.environment)))
     }
 
     @Sendable func deleteEnvironment(_ request: Request, context: Context) async throws -> Response {
         let (tenant, name) = (try pathName("tenant", context), try pathName("environment", context))
-        let revision = try await store.deleteEnvironment(tenant: tenant, name: name)
-        // Wakes the environment's long polls; their next request is refused because it no longer exists.
-        await notifier.publish(.init(tenant: tenant, environment: name), revision: revision)
+        // The store's change wakes the environment's long polls; their next request is refused because it no longer exists.
+        _ = try await store.deleteEnvironment(tenant: tenant, name: name)
         return Response(status: .noContent)
     }
 
@@ -173,9 +167,6 @@ struct OperatorRoutes {
         let components = try await resolver.resolve(body.spec, for: settings)
         let result = try await store.applyWorkspace(tenant: tenant, environment: environment, name: name, spec: body.spec,
                                                     components: components, resolvedFor: settings, precondition: precondition, at: clock.now())
-        if let revision = result.revision {
-            await notifier.publish(.init(tenant: tenant, environment: environment), revision: revision)
-        }
         return try JSONBodies.response(result.workspace, status: result.created ? .created : .ok,
                                        headers: EntityTags.header(EntityTags.workspace(result.workspace)))
     }
@@ -204,9 +195,8 @@ struct OperatorRoutes {
     @Sendable func deleteWorkspace(_ request: Request, context: Context) async throws -> Response {
         let (tenant, environment, name) = (try pathName("tenant", context), try pathName("environment", context),
                                            try pathName("workspace", context))
-        let revision = try await store.deleteWorkspace(tenant: tenant, environment: environment, name: name,
-                                                       precondition: try EntityTags.workspacePrecondition(request))
-        await notifier.publish(.init(tenant: tenant, environment: environment), revision: revision)
+        _ = try await store.deleteWorkspace(tenant: tenant, environment: environment, name: name,
+                                            precondition: try EntityTags.workspacePrecondition(request))
         return Response(status: .noContent)
     }
 

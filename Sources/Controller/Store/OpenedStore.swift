@@ -1,22 +1,32 @@
 import ControllerModel
 import Foundation
 import Logging
+import PostgresDriver
+import SQLStorage
+import SQLiteDriver
+import ServiceLifecycle
 
 /// The store `--database` names: a `postgres://` URL selects PostgreSQL (several replicas may share
-/// it), anything else is the path of an SQLite file.
+/// it), anything else is the path of an SQLite file. Either way it is the one `SQLStore`.
 public struct OpenedStore: Sendable {
-    public let store: any ControllerStore
+    public let store: SQLStore
     /// What logs may say about the database (a PostgreSQL URL with its password masked).
     public let description: String
-    private let closeStore: @Sendable () async -> Void
+    /// Services to run first in the service group (and so stop last): PostgreSQL's connection pool,
+    /// which migrates the schema once it runs.
+    public let services: [any Service]
 
-    public static func open(_ database: String, logger: Logger) async throws -> OpenedStore {
+    public static func open(_ database: String, logger: Logger, replicaID: String = UUID().uuidString,
+                            leaseDuration: TimeInterval = 30) throws -> OpenedStore {
         if PostgresURL.isPostgres(database) {
             let url = try PostgresURL(database)
-            let store = try await PostgresStore.connect(url, logger: logger)
-            return OpenedStore(store: store, description: url.description, closeStore: { await store.close() })
+            let postgres = try PostgresDatabase(url: url, logger: logger)
+            return OpenedStore(store: SQLStore(database: postgres, logger: logger, replicaID: replicaID, leaseDuration: leaseDuration),
+                               description: url.description, services: [postgres])
         }
-        return OpenedStore(store: try SQLiteStore(path: database), description: database, closeStore: {})
+        return OpenedStore(store: SQLStore(database: try SQLiteDatabase(path: database), logger: logger, replicaID: replicaID,
+                                           leaseDuration: leaseDuration),
+                           description: database, services: [])
     }
 
     /// A description of `database` fit for logs, without opening it.
@@ -25,5 +35,5 @@ public struct OpenedStore: Sendable {
         return (try? PostgresURL(database))?.description ?? "postgres://(unparsable URL)"
     }
 
-    public func close() async { await closeStore() }
+    public func close() async { await store.close() }
 }

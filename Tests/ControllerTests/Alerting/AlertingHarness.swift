@@ -3,9 +3,11 @@ import Controller
 import ControllerModel
 import Foundation
 import Logging
+import PostgresDriver
 import ServiceSupport
 import SplitPlaneProtocol
 import SplitPlaneTesting
+import SQLStorage
 import Synchronization
 
 /// The controller's alerting pipeline over a real store (an SQLite file, or a database of its own on the
@@ -26,7 +28,7 @@ final class AlertingHarness: Sendable {
     let kind: TestStoreKind
     /// The PostgreSQL database (for `.postgres`), and every store opened on it (closed by `stop()`).
     private let postgres: PostgresURL?
-    private let opened = Mutex<[PostgresStore]>([])
+    private let opened = Mutex<[SQLStore]>([])
 
     var store: any ControllerStore { process.withLock { $0!.store } }
     var dispatcher: AlertDispatcher { process.withLock { $0!.dispatcher } }
@@ -89,12 +91,12 @@ final class AlertingHarness: Sendable {
     private func open() async throws {
         let store: any ControllerStore
         if let postgres {
-            let opened = try await PostgresStore.connect(postgres, logger: Logger(label: "alerting-test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            let opened = try await SQLStore.postgres(postgres, logger: Logger(label: "alerting-test", factory: { _ in SwiftLogNoOpLogHandler() }),
                                                          maximumConnections: 4)
             self.opened.withLock { $0.append(opened) }
             store = opened
         } else {
-            store = try SQLiteStore(path: directory.path("controller.sqlite"))
+            store = try SQLStore.sqlite(path: directory.path("controller.sqlite"))
         }
         let source = try RoutingConfigSource.load(path: routingPath, at: clock.now(), environment: environment)
         var logger = Logger(label: "alerting-test")

@@ -163,10 +163,13 @@ import Testing
 }
 
 extension AlertingHarness {
-    /// Flushes due groups and returns what is then due for delivery (SQLite: read only).
+    /// Flushes due groups and returns what is then due for delivery, handing the claims straight back
+    /// (`deferred` to now: no attempt counted), so the next delivery round takes them as if unseen.
     func pendingAfterFlush() async throws -> [PendingNotification] {
         try await dispatcher.flushDue()
-        return kind == .sqlite ? try await store.dueNotifications(at: clock.now(), limit: 10) : []
+        let due = try await store.dueNotifications(at: clock.now(), limit: 10)
+        for notification in due { try await store.recordDelivery(id: notification.id, .deferred(until: clock.now()), at: clock.now()) }
+        return due
     }
 
     /// What a process that dies mid-send leaves behind: the notification claimed and its attempt

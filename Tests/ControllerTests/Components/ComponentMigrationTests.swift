@@ -1,7 +1,9 @@
 import Controller
 import Foundation
+import PostgresDriver
 import SplitPlaneProtocol
 import SplitPlaneTesting
+import SQLStorage
 import Testing
 
 /// Migration `v5-components` on a database that has workspaces: they keep the component references
@@ -20,7 +22,7 @@ import Testing
             ComponentSpec(name: "mcp", manifests: [configMap]),
         ])
         do {
-            let store = try SQLiteStore(path: path)
+            let store = try SQLStore.sqlite(path: path)
             _ = try await store.createTenant(TenantRequest(name: "acme"), at: Date())
             _ = try await store.createEnvironment(tenant: "acme", EnvironmentRequest(name: "prod", cloud: .aws, mode: .provided), at: Date())
             _ = try await store.applyWorkspace(tenant: "acme", environment: "prod", name: "analytics", spec: spec,
@@ -40,7 +42,7 @@ import Testing
         downgrade.waitUntilExit()
         #expect(downgrade.terminationStatus == 0)
 
-        let store = try SQLiteStore(path: path)
+        let store = try SQLStore.sqlite(path: path)
         let desired = try #require(try await store.desiredState(tenant: "acme", environment: "prod"))
         #expect(desired.workspaces.first?.components == [
             try ResolvedComponent(name: "backend", manifests: []).ref,

@@ -10,10 +10,11 @@ import Testing
 /// Clients that never finish a handshake, trickle a request, or hold too many connections are cut off
 /// by the listener; nobody can make the controller hold a connection for good.
 @Suite struct ListenerLimitsTests {
-    /// One-second limits everywhere, so the test waits seconds, not minutes.
+    /// One-second limits everywhere, so the test waits seconds, not minutes (the handshake gets three,
+    /// so a loaded machine still completes the honest ones).
     static func short(_ configuration: inout ControllerConfiguration) {
         for listener in [\ControllerConfiguration.operatorLimits, \.agentLimits, \.enrollLimits] {
-            configuration[keyPath: listener].handshakeTimeout = .seconds(1)
+            configuration[keyPath: listener].handshakeTimeout = .seconds(3)
             configuration[keyPath: listener].requestHeadTimeout = .seconds(1)
             configuration[keyPath: listener].requestBodyTimeout = .seconds(1)
             configuration[keyPath: listener].idleTimeout = .seconds(3)
@@ -25,8 +26,8 @@ import Testing
         try await withController(configure: Self.short) { fixture in
             for port in [fixture.controller.operatorPort, fixture.controller.agentPort, fixture.controller.enrollPort] {
                 let silent = try await RawConnection.connect(port: port, tls: nil)
-                let closedAfter = try #require(await silent.closedBy(.seconds(10)), "port \(port) held a silent connection")
-                #expect(closedAfter >= .milliseconds(500))
+                let closedAfter = try #require(await silent.closedBy(.seconds(15)), "port \(port) held a silent connection")
+                #expect(closedAfter >= .seconds(2))
             }
         }
     }

@@ -1,7 +1,9 @@
 import Controller
 import Foundation
 import Logging
+import PostgresDriver
 import SplitPlaneTesting
+import SQLStorage
 import Testing
 import Yams
 
@@ -17,7 +19,7 @@ import Yams
         defer { pki.remove(); directory.remove() }
         var configuration = ControllerConfiguration(tls: pki.serverTLS, databasePath: directory.path("c.sqlite"), adminTokens: ["x".padding(toLength: 20, withPad: "x", startingAt: 0)])
         configuration.issuingCA = pki.issuingCA
-        let server = try ControllerServer(configuration: configuration, store: try SQLiteStore(path: directory.path("c.sqlite")), logger: Logger(label: "test"))
+        let server = try ControllerServer(configuration: configuration, store: try SQLStore.sqlite(path: directory.path("c.sqlite")), logger: Logger(label: "test"))
         let routed = Set(server.operatorRouter().routes.map { route in
             "\(route.method.rawValue) " + route.path.description.split(separator: "/").map { part in
                 part.hasPrefix(":") ? "{\(part.dropFirst())}" : String(part)

@@ -3,10 +3,12 @@ import Controller
 import ControllerModel
 import Foundation
 import Logging
+import PostgresDriver
 import ServiceSupport
 import SplitPlaneProtocol
 import SplitPlaneTLS
 import SplitPlaneTesting
+import SQLStorage
 import Synchronization
 import Testing
 
@@ -32,8 +34,8 @@ import Testing
 
     @Test func replicasStartingAtOnceMigrateOnce() async throws {
         try await database { url in
-            let stores = try await withThrowingTaskGroup(of: PostgresStore.self) { group in
-                for _ in 0..<4 { group.addTask { try await PostgresStore.connect(url, logger: Self.quiet, maximumConnections: 2) } }
+            let stores = try await withThrowingTaskGroup(of: SQLStore.self) { group in
+                for _ in 0..<4 { group.addTask { try await SQLStore.postgres(url, logger: Self.quiet, maximumConnections: 2) } }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             let versions = try await TestPostgres.shared().withConnection(database: url.database) { connection in
@@ -62,8 +64,8 @@ import Testing
                   - url: http://127.0.0.1:9/hook
             """.write(toFile: routing, atomically: true, encoding: .utf8)
             let clock = ManualTimeSource()
-            let a = try await PostgresStore.connect(url, logger: Self.quiet, replicaID: "a", leaseDuration: 60, maximumConnections: 2)
-            let b = try await PostgresStore.connect(url, logger: Self.quiet, replicaID: "b", leaseDuration: 60, maximumConnections: 2)
+            let a = try await SQLStore.postgres(url, logger: Self.quiet, replicaID: "a", leaseDuration: 60, maximumConnections: 2)
+            let b = try await SQLStore.postgres(url, logger: Self.quiet, replicaID: "b", leaseDuration: 60, maximumConnections: 2)
             let dispatcher = AlertDispatcher(store: a, configSource: try RoutingConfigSource.load(path: routing, at: clock.now()), clock: clock, logger: Self.quiet)
             _ = try await a.createTenant(TenantRequest(name: "acme"), at: clock.now())
             _ = try await a.createEnvironment(tenant: "acme", EnvironmentRequest(name: "prod", cloud: .aws, mode: .provided), at: clock.now())
@@ -253,8 +255,8 @@ extension PostgresReplicaTests {
     /// revisions stay distinct and increasing, nothing deadlocks for good.
     @Test func concurrentWritesThroughTwoReplicas() async throws {
         try await database { url in
-            let a = try await PostgresStore.connect(url, logger: Self.quiet, maximumConnections: 4)
-            let b = try await PostgresStore.connect(url, logger: Self.quiet, maximumConnections: 4)
+            let a = try await SQLStore.postgres(url, logger: Self.quiet, maximumConnections: 4)
+            let b = try await SQLStore.postgres(url, logger: Self.quiet, maximumConnections: 4)
             let now = Date()
             let directory = try TemporaryDirectory()
             defer { directory.remove() }

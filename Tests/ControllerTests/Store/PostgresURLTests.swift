@@ -1,5 +1,7 @@
 import Controller
 import Foundation
+import PostgresDriver
+import SQLStorage
 import Testing
 
 /// `--database` values: which select PostgreSQL, how they parse, and that the password never shows.

@@ -6,14 +6,14 @@ import PostgresNIO
 /// a migration that has shipped. Several replicas may start at once: each runs the pending migrations
 /// inside one transaction that first takes a transaction-scoped advisory lock, so a second replica
 /// waits for the first to commit and then finds every version applied.
-enum PostgresMigrations {
+public enum PostgresMigrations {
     /// Text compares and sorts by code point (`COLLATE "C"`), as SQLite's BINARY does, whatever the
     /// database's own collation: lists come back in the same order from both stores.
     ///
     /// Key of the advisory lock taken while migrating ("qbeast-m" in ASCII).
     static let lockKey: Int64 = 0x7162_6561_7374_2D6D
 
-    static let migrations: [(version: String, statements: [String])] = [
+    public static let migrations: [(version: String, statements: [String])] = [
         ("v1-schema", [
             """
             CREATE TABLE tenants (

@@ -49,7 +49,7 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
         "postgres://\(user)\(password == nil ? "" : ":***")@\(host):\(port)/\(database)?sslmode=\(sslMode)"
     }
 
-    func clientConfiguration() throws -> PostgresClient.Configuration {
+    public func clientConfiguration() throws -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS
         switch sslMode {
         case "disable":

@@ -3,8 +3,8 @@ import GRDB
 import SplitPlaneProtocol
 
 /// Versioned schema. Migrations are append-only: never edit one that has shipped.
-enum SQLiteMigrations {
-    static var migrator: DatabaseMigrator {
+public enum SQLiteMigrations {
+    public static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-foundation") { db in
             try db.execute(sql: """
@@ -213,6 +213,14 @@ enum SQLiteMigrations {
         // A request that went out without its answer being recorded: the receiver may have it.
         migrator.registerMigration("v6-delivery-attempts") { db in
             try db.execute(sql: "ALTER TABLE notifications ADD COLUMN attempt_started_at REAL")
+        }
+        // One store for both databases: the outbox is claimed the same way in SQLite (trivially, by its one
+        // process) as in PostgreSQL (v2-notification-leases there).
+        migrator.registerMigration("v7-notification-leases") { db in
+            try db.execute(sql: """
+                ALTER TABLE notifications ADD COLUMN claimed_by TEXT;
+                ALTER TABLE notifications ADD COLUMN lease_until REAL;
+                """)
         }
         return migrator
     }
