@@ -54,16 +54,28 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Longest time between install passes that read health back. Default 30s.") var installInterval: String?
     @Option(help: "Log level. Default info.") var logLevel: String?
 
+    /// Every flag by its configuration key; `AgentStartup.resolve` does the rest.
+    var flags: [String: String?] {
+        ["controllerUrl": controllerUrl, "tlsCert": tlsCert, "tlsKey": tlsKey, "caBundle": caBundle, "enrollUrl": enrollUrl,
+         "enrollmentTokenFile": enrollmentTokenFile, "serviceAccountTokenFile": serviceAccountTokenFile, "tenant": tenant,
+         "environment": environment, "trustDomain": trustDomain, "stateDir": stateDir, "metricsListen": metricsListen,
+         "pollTimeout": pollTimeout, "heartbeatInterval": heartbeatInterval, "outboxMaxBatches": outboxMaxBatches,
+         "metricsStoreUrl": metricsStoreUrl, "metricsStoreStep": metricsStoreStep, "evaluationInterval": evaluationInterval,
+         "ruleResendDelay": ruleResendDelay, "kubeconfig": kubeconfig, "kubeContext": kubeContext, "namespace": namespace,
+         "driftInterval": driftInterval, "installInterval": installInterval]
+    }
+
     func run() async throws {
         let layers = try LayeredConfiguration.load(file: config)
         JSONLogHandler.bootstrap(level: Logger.Level(rawValue: layers.string(logLevel, key: "logLevel") ?? "info") ?? .info)
         let logger = Logger(label: "qbeast-agent")
         do {
-            var configuration = try Self.resolve(self, layers)
+            let flags = self.flags
+            let startup = try AgentStartup.resolve { key in layers.string(flags[key] ?? nil, key: key) }
+            var configuration = startup.configuration
             configuration.tls = try await AgentEnrollment.credentials(
-                stateDirectory: configuration.stateDirectory, configured: try Self.configuredTLS(self, layers, caBundle: configuration.tls.trustBundle),
-                caBundle: configuration.tls.trustBundle, enrollment: try Self.enrollment(self, layers),
-                trustDomain: layers.string(trustDomain, key: "trustDomain") ?? "qbeast.dev", logger: logger)
+                stateDirectory: configuration.stateDirectory, configured: startup.configuredTLS, caBundle: configuration.tls.trustBundle,
+                enrollment: startup.enrollment, trustDomain: startup.trustDomain, logger: logger)
             let registry = OperationsEndpoints.bootstrapMetrics()
             let agent = try AgentService(configuration: configuration, logger: logger)
             let operations = OperationsEndpoints.application(host: configuration.metricsListen.host, port: configuration.metricsListen.port,
@@ -73,93 +85,6 @@ struct Run: AsyncParsableCommand {
         } catch {
             logger.critical("agent failed", metadata: ["error": "\(error)"])
             throw ExitCode.failure
-        }
-    }
-
-    static func resolve(_ flags: Run, _ layers: LayeredConfiguration) throws -> AgentConfiguration {
-        func required(_ flag: String?, _ key: String, _ option: String) throws -> String {
-            guard let value = layers.string(flag, key: key) else {
-                throw ConfigurationError(setting: key, reason: "required (flag --\(option) or \(LayeredConfiguration.environmentName(key)))")
-            }
-            return value
-        }
-        func duration(_ flag: String?, _ key: String) throws -> Duration? {
-            guard let text = layers.string(flag, key: key) else { return nil }
-            guard let value = parseDuration(text), value > .zero else { throw ConfigurationError(setting: key, reason: "\"\(text)\" is not a positive duration") }
-            return value
-        }
-        // One URL, or a comma-separated list (one per controller replica) the agent fails over along.
-        let urls = try required(flags.controllerUrl, "controllerUrl", "controller-url")
-            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        guard !urls.isEmpty else { throw ConfigurationError(setting: "controllerUrl", reason: "no URL given") }
-        for url in urls where !url.hasPrefix("https://") {
-            throw ConfigurationError(setting: "controllerUrl", reason: "\"\(url)\" must be an https:// URL")
-        }
-        // The certificate comes later (configured files, the state directory, or enrollment); the CA
-        // bundle is what the controller is trusted with until then.
-        let caBundle = try required(flags.caBundle, "caBundle", "ca-bundle")
-        var configuration = AgentConfiguration(
-            controllerURLs: urls, tls: TLSFiles(certificate: "", privateKey: "", trustBundle: caBundle),
-            stateDirectory: layers.string(flags.stateDir, key: "stateDir") ?? ".data/agent"
-        )
-        if let text = layers.string(flags.metricsListen, key: "metricsListen") {
-            guard let address = ListenAddress(text) else { throw ConfigurationError(setting: "metricsListen", reason: "\"\(text)\" is not host:port") }
-            configuration.metricsListen = address
-        }
-        if let value = try duration(flags.pollTimeout, "pollTimeout") { configuration.pollTimeout = value }
-        if let value = try duration(flags.heartbeatInterval, "heartbeatInterval") { configuration.heartbeatInterval = value }
-        if let url = layers.string(flags.metricsStoreUrl, key: "metricsStoreUrl") {
-            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
-                throw ConfigurationError(setting: "metricsStoreUrl", reason: "must be an http(s):// URL")
-            }
-            configuration.metricsStoreURL = url
-        }
-        if let value = try duration(flags.metricsStoreStep, "metricsStoreStep") { configuration.metricsStoreStep = value }
-        if let value = try duration(flags.evaluationInterval, "evaluationInterval") { configuration.defaultEvaluationInterval = value }
-        if let value = try duration(flags.ruleResendDelay, "ruleResendDelay") { configuration.ruleResendDelay = value }
-        let namespace = layers.string(flags.namespace, key: "namespace")
-        if let namespace, !ResourceName.isValid(namespace) {
-            throw ConfigurationError(setting: "namespace", reason: "\"\(namespace)\" is not a DNS-1123 label")
-        }
-        if let path = layers.string(flags.kubeconfig, key: "kubeconfig") {
-            configuration.kubernetes = try KubernetesConnection.kubeconfig(path: path, context: layers.string(flags.kubeContext, key: "kubeContext"),
-                                                                           namespace: namespace)
-        } else if ProcessInfo.processInfo.environment["KUBERNETES_SERVICE_HOST"] != nil {
-            configuration.kubernetes = try KubernetesConnection.inCluster(namespace: namespace)
-        }
-        if let value = try duration(flags.driftInterval, "driftInterval") { configuration.install.driftInterval = value }
-        if let value = try duration(flags.installInterval, "installInterval") { configuration.installInterval = value }
-        if let text = layers.string(flags.outboxMaxBatches, key: "outboxMaxBatches") {
-            guard let value = Int(text), value >= 1 else { throw ConfigurationError(setting: "outboxMaxBatches", reason: "must be a positive integer") }
-            configuration.outboxMaxBatches = value
-        }
-        return configuration
-    }
-
-    static func configuredTLS(_ flags: Run, _ layers: LayeredConfiguration, caBundle: String) throws -> TLSFiles? {
-        switch (layers.string(flags.tlsCert, key: "tlsCert"), layers.string(flags.tlsKey, key: "tlsKey")) {
-        case (let certificate?, let key?): return TLSFiles(certificate: certificate, privateKey: key, trustBundle: caBundle)
-        case (nil, nil): return nil
-        default: throw ConfigurationError(setting: "tlsKey", reason: "--tls-cert and --tls-key go together")
-        }
-    }
-
-    static func enrollment(_ flags: Run, _ layers: LayeredConfiguration) throws -> EnrollmentSettings? {
-        guard let url = layers.string(flags.enrollUrl, key: "enrollUrl") else { return nil }
-        guard url.hasPrefix("https://") else { throw ConfigurationError(setting: "enrollUrl", reason: "must be an https:// URL") }
-        func required(_ value: String?, _ key: String) throws -> String {
-            guard let value else { throw ConfigurationError(setting: key, reason: "required with --enroll-url") }
-            return value
-        }
-        let tenant = try required(layers.string(flags.tenant, key: "tenant"), "tenant")
-        let environment = try required(layers.string(flags.environment, key: "environment"), "environment")
-        guard ResourceName.isValid(tenant), ResourceName.isValid(environment) else {
-            throw ConfigurationError(setting: "tenant", reason: "tenant and environment must be DNS-1123 labels")
-        }
-        switch (layers.string(flags.enrollmentTokenFile, key: "enrollmentTokenFile"), layers.string(flags.serviceAccountTokenFile, key: "serviceAccountTokenFile")) {
-        case (let file?, nil): return EnrollmentSettings(url: url, tenant: tenant, environment: environment, proof: .tokenFile(file))
-        case (nil, let file?): return EnrollmentSettings(url: url, tenant: tenant, environment: environment, proof: .serviceAccountTokenFile(file))
-        default: throw ConfigurationError(setting: "enrollmentTokenFile", reason: "give exactly one of --enrollment-token-file or --service-account-token-file")
         }
     }
 }
