@@ -187,12 +187,39 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The smallest test support: throwaway PKI, loopback servers, temporary directories, waiting.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "SplitPlaneTLS", "ServiceSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // A stand-in for the Kubernetes API server (the real one cannot run here): discovery, Status errors,
+        // server-side apply with field managers, selectors, watches. Checked against the real kubectl.
+        .target(
+            name: "KubernetesTestServer",
+            dependencies: [
+                "TestSupport", "SplitPlaneProtocol", "SplitPlaneTLS",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
         // Test support shared by the test targets: throwaway PKI, in-process controller, TLS clients.
         .target(
             name: "SplitPlaneTesting",
             dependencies: [
                 "Controller", "ControllerModel", "Agent", "SplitPlaneTLS", "SplitPlaneProtocol", "ServiceSupport",
-                "SQLStorage", "SQLiteDriver", "PostgresDriver",
+                "SQLStorage", "SQLiteDriver", "PostgresDriver", "TestSupport", "KubernetesTestServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -246,7 +273,15 @@ let package = Package(
             name: "AgentTests",
             dependencies: ["Agent", "Controller", "SplitPlaneTLS", "SplitPlaneTesting", "ServiceSupport"]
         ),
-        .testTarget(name: "KubernetesTestServerTests", dependencies: ["SplitPlaneTesting", "SplitPlaneProtocol"]),
+        .testTarget(
+            name: "KubernetesTestServerTests",
+            dependencies: [
+                "KubernetesTestServer", "TestSupport", "SplitPlaneProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -82,34 +82,3 @@ public final class TestController: Sendable {
         await opened.close()
     }
 }
-
-/// Temporary directory removed when the test is done with it.
-public struct TemporaryDirectory: Sendable {
-    public let url: URL
-
-    public init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("qbeast-test-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-    public func remove() { try? FileManager.default.removeItem(at: url) }
-}
-
-/// Polls `condition` until it holds or `timeout` passes; for waiting on another process or loop,
-/// never for the passage of time itself.
-public func eventually(timeout: Duration = .seconds(10), _ what: String = "condition",
-                       _ condition: @Sendable () async throws -> Bool) async throws {
-    let clock = ContinuousClock()
-    let deadline = clock.now + timeout
-    while clock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    throw EventuallyTimeout(what: what)
-}
-
-public struct EventuallyTimeout: Error, CustomStringConvertible {
-    public var what: String
-    public var description: String { "timed out waiting for \(what)" }
-}

@@ -1,8 +1,10 @@
 import AsyncHTTPClient
 import Foundation
+import KubernetesTestServer
 import NIOCore
+import NIOHTTP1
 import SplitPlaneProtocol
-import SplitPlaneTesting
+import TestSupport
 
 /// A bare HTTP client for talking to the Kubernetes test server the way a Kubernetes client does.
 struct KubeClient {

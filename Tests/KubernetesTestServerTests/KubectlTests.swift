@@ -1,6 +1,7 @@
 import Foundation
+import KubernetesTestServer
 import SplitPlaneProtocol
-import SplitPlaneTesting
+import TestSupport
 import Testing
 
 /// The real kubectl (v1.32) against the test server: what it sends and how it reads the answers is

@@ -1,6 +1,7 @@
 import Foundation
+import KubernetesTestServer
 import SplitPlaneProtocol
-import SplitPlaneTesting
+import TestSupport
 import Testing
 
 @Suite struct ObjectAPITests {

@@ -1,5 +1,6 @@
+import KubernetesTestServer
 import SplitPlaneProtocol
-import SplitPlaneTesting
+import TestSupport
 import Testing
 
 @Suite struct ServerSideApplyTests {

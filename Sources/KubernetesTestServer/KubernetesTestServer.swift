@@ -3,6 +3,7 @@ import Hummingbird
 import SplitPlaneProtocol
 import SplitPlaneTLS
 import Synchronization
+import TestSupport
 
 /// A test server standing in for the Kubernetes API server; not a Kubernetes implementation.
 ///

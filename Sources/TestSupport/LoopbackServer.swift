@@ -7,12 +7,12 @@ import ServiceLifecycle
 
 /// A Hummingbird router served on a free 127.0.0.1 port for a test; `start` returns once it accepts
 /// connections. The test servers standing in for peers are built on it.
-struct LoopbackServer: Sendable {
-    let port: Int
+public struct LoopbackServer: Sendable {
+    public let port: Int
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    static func start(_ router: Router<BasicRequestContext>, label: String) async -> LoopbackServer {
+    public static func start(_ router: Router<BasicRequestContext>, label: String) async -> LoopbackServer {
         let ports = AsyncStream<Int>.makeStream()
         var logger = Logger(label: label)
         logger.logLevel = .error
@@ -25,7 +25,7 @@ struct LoopbackServer: Sendable {
     }
 
     /// The same over TLS (HTTP/1.1), for clients that only send credentials to an https:// server.
-    static func startTLS(_ router: Router<BasicRequestContext>, label: String, tls: TLSConfiguration) async throws -> LoopbackServer {
+    public static func startTLS(_ router: Router<BasicRequestContext>, label: String, tls: TLSConfiguration) async throws -> LoopbackServer {
         let ports = AsyncStream<Int>.makeStream()
         var logger = Logger(label: label)
         logger.logLevel = .error
@@ -38,7 +38,7 @@ struct LoopbackServer: Sendable {
         return LoopbackServer(port: await iterator.next() ?? 0, group: group, task: task)
     }
 
-    func stop() async throws {
+    public func stop() async throws {
         await group.triggerGracefulShutdown()
         try await task.value
     }
