@@ -143,9 +143,25 @@ let package = Package(
             dependencies: ["RegexBudget"],
             swiftSettings: strict
         ),
+        // A Kubernetes REST client (discovery, server-side apply, lists, status), used by the agent to install
+        // components and by the controller to drive Crossplane.
+        .target(
+            name: "KubernetesAPI",
+            dependencies: [
+                "SplitPlaneProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "Agent",
             dependencies: [
+                "KubernetesAPI",
                 "SplitPlaneProtocol", "SplitPlaneTLS", "ServiceSupport", "AlertTemplates",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -218,7 +234,7 @@ let package = Package(
         .target(
             name: "SplitPlaneTesting",
             dependencies: [
-                "Controller", "ControllerModel", "Agent", "SplitPlaneTLS", "SplitPlaneProtocol", "ServiceSupport",
+                "Controller", "ControllerModel", "Agent", "KubernetesAPI", "SplitPlaneTLS", "SplitPlaneProtocol", "ServiceSupport",
                 "SQLStorage", "SQLiteDriver", "PostgresDriver", "TestSupport", "KubernetesTestServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -239,7 +255,7 @@ let package = Package(
         // `make bench`: the agent's rule evaluation beside vmalert's (not a test).
         .executableTarget(
             name: "qbeast-bench",
-            dependencies: ["Agent", "SplitPlaneTesting", "SplitPlaneProtocol", "ServiceSupport",
+            dependencies: ["Agent", "KubernetesAPI", "SplitPlaneTesting", "SplitPlaneProtocol", "ServiceSupport",
                            .product(name: "Logging", package: "swift-log")],
             path: "bench/qbeast-bench"
         ),
@@ -271,7 +287,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "Controller", "SplitPlaneTLS", "SplitPlaneTesting", "ServiceSupport"]
+            dependencies: ["Agent", "KubernetesAPI", "Controller", "SplitPlaneTLS", "SplitPlaneTesting", "ServiceSupport"]
         ),
         .testTarget(
             name: "KubernetesTestServerTests",

@@ -1,4 +1,5 @@
 import Foundation
+import KubernetesAPI
 import ServiceSupport
 import SplitPlaneProtocol
 import SplitPlaneTLS

@@ -1,4 +1,5 @@
 import Foundation
+import KubernetesAPI
 import Logging
 import Metrics
 import ServiceLifecycle

@@ -47,7 +47,7 @@ extension SQLStore {
     }
 
     public func revocation(serial: String, tenant: String, environment: String, notBefore: Date) async throws -> String? {
-        try await database.snapshot { db in
+        try await database.read { db in
             if let row = try await db.one("SELECT revoked_at FROM certificates WHERE serial = \(serial)") {
                 // Issued here: revoking the environment revoked it too, so its own record says it all.
                 return try row.optionalDate("revoked_at").map { "certificate \(serial) was revoked at \(Timestamp.format($0))" }

@@ -121,7 +121,7 @@ public final class SQLStore: ControllerStore, StoreChangeFeed {
     }
 
     public func environments(tenant: String) async throws -> [Environment] {
-        try await database.snapshot { db in
+        try await database.read { db in
             try await Self.requireTenant(db, tenant)
             return try await db.rows("SELECT * FROM environments WHERE tenant = \(tenant) ORDER BY name").map(Self.environment)
         }
@@ -225,7 +225,7 @@ public final class SQLStore: ControllerStore, StoreChangeFeed {
     }
 
     public func workspaces(tenant: String, environment: String) async throws -> [Workspace] {
-        try await database.snapshot { db in
+        try await database.read { db in
             try await Self.requireEnvironment(db, tenant, environment)
             return try await db.rows("SELECT * FROM workspaces WHERE tenant = \(tenant) AND environment = \(environment) ORDER BY name")
                 .map(Self.workspace)

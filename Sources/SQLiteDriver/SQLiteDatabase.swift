@@ -37,8 +37,10 @@ public final class SQLiteDatabase: SQLDatabase {
         try await body(Connection(access: .reader(pool)))
     }
 
+    /// On the writer connection while no write runs: nothing can change between the statements, and no
+    /// connection has to be opened for it (a `DatabaseSnapshot` would open one each time).
     public func snapshot<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
-        try await body(Connection(access: .snapshot(try pool.makeSnapshot())))
+        try await writerLock.withLock { try await body(Connection(access: .writer(pool))) }
     }
 
     public func write<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
@@ -63,7 +65,6 @@ public final class SQLiteDatabase: SQLDatabase {
     enum Access: Sendable {
         case reader(DatabasePool)
         case writer(DatabasePool)
-        case snapshot(DatabaseSnapshot)
     }
 
     struct Connection: SQLConnection {
@@ -73,7 +74,6 @@ public final class SQLiteDatabase: SQLDatabase {
             switch access {
             case .reader(let pool): try await pool.read(work)
             case .writer(let pool): try await pool.writeWithoutTransaction(work)
-            case .snapshot(let snapshot): try await snapshot.read(work)
             }
         }
 

@@ -1,4 +1,5 @@
 import Foundation
+import KubernetesAPI
 import SplitPlaneProtocol
 
 /// A resolved component made ready to apply: each manifest with the resource that serves it, in

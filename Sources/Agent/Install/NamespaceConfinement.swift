@@ -1,4 +1,5 @@
 import Foundation
+import KubernetesAPI
 import SplitPlaneProtocol
 
 /// What the agent refuses to apply, checked for a whole component before any of it is applied: the

@@ -1,5 +1,6 @@
 @testable import Agent
 import Foundation
+import KubernetesAPI
 import SplitPlaneProtocol
 import SplitPlaneTesting
 import Testing

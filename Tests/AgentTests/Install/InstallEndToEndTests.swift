@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import KubernetesAPI
 import SplitPlaneProtocol
 import SplitPlaneTesting
 import Testing

@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import KubernetesAPI
 import Logging
 import ServiceSupport
 import SplitPlaneProtocol

@@ -93,7 +93,7 @@ public struct KubernetesConnection: Sendable {
                                     clientKeyPEM: try pem("client-key-data", "client-key", in: user))
     }
 
-    func tlsConfiguration() throws -> TLSConfiguration {
+    public func tlsConfiguration() throws -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         if let ca = certificateAuthorityPEM { tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(ca)) }
         if let certificate = clientCertificatePEM, let key = clientKeyPEM {

@@ -16,7 +16,7 @@ public struct KubernetesAPIError: Error, CustomStringConvertible, Equatable, Sen
     }
 
     /// Decodes a `Status` body; any other body becomes the message, shortened.
-    init(code: Int, body: Data) {
+    public init(code: Int, body: Data) {
         let status = try? JSONDecoder().decode(JSONValue.self, from: body)
         if status?["kind"]?.stringValue == "Status" {
             self.init(code: code, reason: status?["reason"]?.stringValue ?? "", message: status?["message"]?.stringValue ?? "")

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOFoundationCompat
 import NIOHTTP1
 import SplitPlaneProtocol
 import Synchronization
@@ -66,7 +67,7 @@ public final class KubernetesClient: Sendable {
         _ = try await send(.DELETE, path, body: try JSONEncoder().encode(JSONValue.object(options)), contentType: "application/json")
     }
 
-    func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: Data? = nil, contentType: String? = nil,
+    public func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: Data? = nil, contentType: String? = nil,
               accept: String = "application/json") async throws -> JSONValue {
         var components = URLComponents()
         components.percentEncodedPath = path

@@ -10,10 +10,18 @@ public struct APIResource: Equatable, Sendable {
     public var kind: String
     public var namespaced: Bool
 
-    var groupVersionPath: String { group.isEmpty ? "/api/\(version)" : "/apis/\(group)/\(version)" }
+    public init(group: String, version: String, name: String, kind: String, namespaced: Bool) {
+        self.group = group
+        self.version = version
+        self.name = name
+        self.kind = kind
+        self.namespaced = namespaced
+    }
+
+    public var groupVersionPath: String { group.isEmpty ? "/api/\(version)" : "/apis/\(group)/\(version)" }
 
     /// Path of one object (namespace ignored for cluster-scoped resources), or of the collection when `name` is nil.
-    func path(namespace: String, name objectName: String?) -> String {
+    public func path(namespace: String, name objectName: String?) -> String {
         var path = groupVersionPath
         if namespaced { path += "/namespaces/\(Self.escape(namespace))" }
         path += "/\(self.name)"
