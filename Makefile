@@ -22,6 +22,7 @@ demo: build certs
 	@scripts/demo.sh
 
 test: deps certs tools
+	@python3 scripts/check-imports.py
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build $(SWIFT_BUILD_FLAGS) --skip ReplicaFailoverTests
 	# Three controller processes and PostgreSQL under an alert storm: run alone, so their load does not

@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -96,6 +97,7 @@ let package = Package(
         .target(
             name: "PostgresDriver",
             dependencies: [
+                "ControllerModel",
                 "SQLStorage",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -107,6 +109,10 @@ let package = Package(
         .target(
             name: "Controller",
             dependencies: [
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
                 "SplitPlaneProtocol", "SplitPlaneTLS", "ServiceSupport", "AlertTemplates", "AlertRouting", "ControllerModel",
                 "SQLStorage", "SQLiteDriver", "PostgresDriver",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -161,6 +167,9 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
                 "KubernetesAPI",
                 "SplitPlaneProtocol", "SplitPlaneTLS", "ServiceSupport", "AlertTemplates",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -187,6 +196,8 @@ let package = Package(
         .executableTarget(
             name: "qbeast-agent",
             dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "Agent", "ServiceSupport", "SplitPlaneProtocol", "SplitPlaneTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
@@ -196,6 +207,8 @@ let package = Package(
         .executableTarget(
             name: "qbctl",
             dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 "SplitPlaneProtocol", "SplitPlaneTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -234,6 +247,8 @@ let package = Package(
         .target(
             name: "SplitPlaneTesting",
             dependencies: [
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 "Controller", "ControllerModel", "Agent", "KubernetesAPI", "SplitPlaneTLS", "SplitPlaneProtocol", "ServiceSupport",
                 "SQLStorage", "SQLiteDriver", "PostgresDriver", "TestSupport", "KubernetesTestServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -255,8 +270,9 @@ let package = Package(
         // `make bench`: the agent's rule evaluation beside vmalert's (not a test).
         .executableTarget(
             name: "qbeast-bench",
-            dependencies: ["Agent", "KubernetesAPI", "SplitPlaneTesting", "SplitPlaneProtocol", "ServiceSupport",
-                           .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Agent", "KubernetesAPI", "SplitPlaneTesting", "SplitPlaneProtocol", "SplitPlaneTLS", "ServiceSupport",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOHTTP1", package: "swift-nio")],
             path: "bench/qbeast-bench"
         ),
         // `make bench` fleet section: N simulated agents, each with its own certificate, against a real controller.
@@ -272,10 +288,21 @@ let package = Package(
         ),
         .testTarget(name: "SplitPlaneProtocolTests", dependencies: ["SplitPlaneProtocol"]),
         .testTarget(name: "AlertTemplatesTests", dependencies: ["AlertTemplates"]),
-        .testTarget(name: "SplitPlaneTLSTests", dependencies: ["SplitPlaneTLS", "SplitPlaneTesting"]),
+        .testTarget(
+            name: "SplitPlaneTLSTests",
+            dependencies: [
+                "SplitPlaneTLS", "SplitPlaneTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+            ]
+        ),
         .testTarget(
             name: "ControllerTests",
             dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                "SplitPlaneProtocol",
                 "Controller", "ControllerModel", "Agent", "AlertRouting", "SQLStorage", "SQLiteDriver", "PostgresDriver", "SplitPlaneTLS", "SplitPlaneTesting", "ServiceSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -287,7 +314,11 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "KubernetesAPI", "Controller", "SplitPlaneTLS", "SplitPlaneTesting", "ServiceSupport"]
+            dependencies: [
+                "Agent", "KubernetesAPI", "Controller", "AlertTemplates", "SplitPlaneProtocol", "SplitPlaneTLS",
+                "SplitPlaneTesting", "ServiceSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "KubernetesTestServerTests",
