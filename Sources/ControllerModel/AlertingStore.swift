@@ -4,10 +4,15 @@ import SplitPlaneProtocol
 /// Maps an alert onto the groups it joins; the store calls it inside the transaction that records the alert.
 public typealias AlertAssigner = @Sendable (StoredAlert) -> [GroupAssignment]
 
-/// The alerting half of the store: aggregation groups with their notification log and
+/// The alerting half of the store: the alerts agents report, aggregation groups with their notification log and
 /// acknowledgement, the notification outbox, and silences. Every flush reads and writes its group in
 /// one transaction, so a restart neither repeats a notification nor forgets one that was due.
 public protocol AlertingStore: Sendable {
+    /// Stores a batch unless (tenant, environment, instance, sequence) was stored before, and puts each
+    /// alert into the groups `assign` names, in the same transaction. Returns false for a duplicate.
+    func recordAlertBatch(tenant: String, environment: String, batch: AlertBatch, at now: Date, assign: AlertAssigner) async throws -> Bool
+    func alerts(_ filter: AlertFilter) async throws -> [StoredAlert]
+
     /// Re-derives every group membership from the stored alerts (at start-up and after a routing
     /// reload). Groups that keep their identity keep their notification log and acknowledgement.
     func rebuildAlertGroups(at now: Date, assign: AlertAssigner) async throws

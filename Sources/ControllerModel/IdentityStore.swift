@@ -2,7 +2,7 @@ import Foundation
 import SplitPlaneProtocol
 
 /// The identity half of the store: one-time enrollment tokens (hashes only), the certificates the
-/// controller issued, revocations, and the audit log.
+/// controller issued, and revocations.
 public protocol IdentityStore: Sendable {
     func createEnrollmentToken(tenant: String, environment: String, tokenHash: String, expiresAt: Date, at now: Date) async throws
     /// Marks the token used if it is valid for tenant/environment, atomically: a token works once. A
@@ -22,7 +22,4 @@ public protocol IdentityStore: Sendable {
     /// Registers (or replaces) the service-account trust of an environment; nil removes it.
     func setServiceAccountTrust(tenant: String, environment: String, _ trust: ServiceAccountTrust?, at now: Date) async throws
     func serviceAccountTrust(tenant: String, environment: String) async throws -> ServiceAccountTrust?
-
-    func audit(_ entry: AuditEntry) async throws
-    func auditRecords(limit: Int, before: Int64?) async throws -> [AuditRecord]
 }

@@ -12,7 +12,7 @@ import SplitPlaneProtocol
 struct AgentGatewayRoutes {
     typealias Context = AgentRequestContext
 
-    let store: any ControllerStore
+    let store: (any FleetStore & AlertingStore & IdentityStore & AuditStore)
     let notifier: DesiredStateNotifier
     let dispatcher: AlertDispatcher
     let issuer: AgentCertificateIssuer?

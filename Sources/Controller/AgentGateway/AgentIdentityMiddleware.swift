@@ -15,7 +15,7 @@ struct AgentIdentityMiddleware: RouterMiddleware {
     typealias Context = AgentRequestContext
 
     let trustDomain: String
-    let store: any ControllerStore
+    let store: (any IdentityStore & FleetStore & AuditStore)
     let clock: any TimeSource
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

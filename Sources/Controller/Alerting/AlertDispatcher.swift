@@ -12,7 +12,7 @@ import SplitPlaneProtocol
 /// group's own transaction. Sending is `NotificationDelivery`'s job.
 public final class AlertDispatcher: Service, Sendable {
     public let configSource: RoutingConfigSource
-    let store: any ControllerStore
+    let store: any AlertingStore
     let clock: any TimeSource
     let logger: Logger
     let wake = WakeSignal()
@@ -21,7 +21,7 @@ public final class AlertDispatcher: Service, Sendable {
     /// Called after a flush round that may have recorded notifications (wakes the delivery loop).
     let onFlushed: @Sendable () -> Void
 
-    public init(store: any ControllerStore, configSource: RoutingConfigSource, clock: any TimeSource, logger: Logger,
+    public init(store: any AlertingStore, configSource: RoutingConfigSource, clock: any TimeSource, logger: Logger,
                 idlePoll: Duration = .seconds(1), onFlushed: @escaping @Sendable () -> Void = {}) {
         self.onFlushed = onFlushed
         self.store = store

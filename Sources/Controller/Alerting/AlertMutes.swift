@@ -10,7 +10,7 @@ struct AlertMutes: Sendable {
     /// Routing labels of every firing alert that matches some rule's source side.
     var inhibitSources: [(key: String, labels: [String: String])]
 
-    static func load(store: any ControllerStore, config: RoutingConfig, at now: Date) async throws -> AlertMutes {
+    static func load(store: any AlertingStore, config: RoutingConfig, at now: Date) async throws -> AlertMutes {
         let silences = try await store.silences(at: now).filter { $0.state == .active }.compactMap { silence in
             // Matchers were validated on creation; one that no longer parses silences nothing.
             try? silence.matchers.map { text throws(RoutingConfigError) in try LabelMatcher.parse(text) }

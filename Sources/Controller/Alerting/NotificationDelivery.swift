@@ -17,7 +17,7 @@ import Synchronization
 /// answer was never recorded (after a crash or a timeout) knows the receiver may have it: a Slack
 /// app's channel is asked, other receivers get the same `Idempotency-Key` again.
 public final class NotificationDelivery: Service, Sendable {
-    let store: any ControllerStore
+    let store: any AlertingStore
     let configSource: RoutingConfigSource
     let clock: any TimeSource
     let logger: Logger
@@ -34,7 +34,7 @@ public final class NotificationDelivery: Service, Sendable {
     /// A notification failing this long is given up; the group's next flush will say it again if it still matters.
     static let giveUpAfter: TimeInterval = 24 * 3600
 
-    public init(store: any ControllerStore, configSource: RoutingConfigSource, clock: any TimeSource, logger: Logger,
+    public init(store: any AlertingStore, configSource: RoutingConfigSource, clock: any TimeSource, logger: Logger,
                 http: HTTPClient = .shared, idlePoll: Duration = .seconds(1), requestTimeout: TimeAmount = .seconds(10)) {
         self.store = store
         self.configSource = configSource

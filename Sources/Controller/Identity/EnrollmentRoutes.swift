@@ -10,7 +10,7 @@ import SplitPlaneProtocol
 /// refusal, and every attempt is audited (never with the token).
 struct EnrollmentRoutes {
     typealias Context = OperatorRequestContext
-    let store: any ControllerStore
+    let store: (any IdentityStore & AuditStore)
     let issuer: AgentCertificateIssuer
     let serviceAccounts: ServiceAccountTokenVerifier
     let clock: any TimeSource

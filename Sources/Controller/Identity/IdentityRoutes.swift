@@ -7,7 +7,7 @@ import SplitPlaneProtocol
 /// Operator API of agent identities: one-time enrollment tokens, issued certificates, revocation, audit.
 struct IdentityRoutes {
     typealias Context = OperatorRequestContext
-    let store: any ControllerStore
+    let store: (any IdentityStore & FleetStore & AuditStore)
     let clock: any TimeSource
     let bodyLimit: Int
 

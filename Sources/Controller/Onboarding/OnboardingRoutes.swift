@@ -8,7 +8,7 @@ import SplitPlaneProtocol
 /// `GET /v1/tenants/{t}/environments/{e}/onboarding/{aws|azure|gcp}?cluster=&bucketPrefix=…`
 struct OnboardingRoutes {
     typealias Context = OperatorRequestContext
-    let store: any ControllerStore
+    let store: any FleetStore
     let settings: OnboardingSettings
 
     func register(on group: RouterGroup<Context>) {

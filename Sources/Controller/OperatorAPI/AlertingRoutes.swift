@@ -9,7 +9,7 @@ import SplitPlaneProtocol
 /// silences, and the routing configuration in force.
 struct AlertingRoutes {
     typealias Context = OperatorRequestContext
-    let store: any ControllerStore
+    let store: any AlertingStore
     let dispatcher: AlertDispatcher
     let clock: any TimeSource
     let bodyLimit: Int

@@ -8,7 +8,7 @@ import ServiceSupport
 /// where, and the answer's status. Bodies are never recorded, so neither are tokens or keys.
 struct AuditMiddleware: RouterMiddleware {
     typealias Context = OperatorRequestContext
-    let store: any ControllerStore
+    let store: any AuditStore
     let clock: any TimeSource
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -8,7 +8,7 @@ import SplitPlaneProtocol
 /// The operator REST API: tenants → environments → workspaces, and received alerts.
 struct OperatorRoutes {
     typealias Context = OperatorRequestContext
-    let store: any ControllerStore
+    let store: (any FleetStore & AlertingStore)
     let resolver: ComponentResolver
     let clock: any TimeSource
     let bodyLimit: Int

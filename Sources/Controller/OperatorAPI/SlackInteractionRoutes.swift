@@ -11,7 +11,7 @@ import SplitPlaneProtocol
 /// token — Slack cannot hold one — but every request must carry a valid, fresh Slack signature.
 /// Answers at once (Slack waits at most three seconds); the acknowledgement is one store write.
 struct SlackInteractionRoutes<Context: RequestContext> {
-    let store: any ControllerStore
+    let store: (any AlertingStore & AuditStore)
     let signature: SlackSignature?
     let clock: any TimeSource
     static var bodyLimit: Int { 64 * 1024 }

@@ -8,7 +8,7 @@ import SplitPlaneProtocol
 /// `/v1/tokens`: API tokens with roles, created (the secret shown once), listed and revoked by admins.
 struct TokenRoutes {
     typealias Context = OperatorRequestContext
-    let store: any ControllerStore
+    let store: any TokenStore
     let clock: any TimeSource
     let bodyLimit: Int
 
