@@ -79,7 +79,7 @@ let package = Package(
         // the alerting state they carry (groups, notifications, the dedup policy).
         .target(
             name: "ControllerModel",
-            dependencies: ["SplitPlaneProtocol", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["SplitPlaneProtocol"],
             swiftSettings: strict
         ),
         // The store, written once over a small SQL abstraction; a dialect covers what differs.

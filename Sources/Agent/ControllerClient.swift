@@ -111,13 +111,13 @@ public final class ControllerClient: ComponentSource, Sendable {
 
     /// `GET /agent/v1/components/{hash}`: a resolved component of this agent's environment, checked against its hash.
     public func component(hash: String) async throws -> ResolvedComponent {
-        guard ComponentCache.isContentHash(hash) else {
+        // The hash goes into the URL: nothing but a well-formed one is sent.
+        guard ResolvedComponent.isContentHash(hash) else {
             throw ControllerClientError.unexpectedAnswer("component hash \"\(hash.prefix(80))\" is not sha256:<64 hex>")
         }
         let body = try await send(HTTPClientRequest(url: "/agent/v1/components/\(hash)"), deadline: .seconds(60), kind: nil)
         let component = try StrictJSON.decode(ResolvedComponent.self, from: body)
-        guard component.hash == hash else { throw ControllerClientError.unexpectedAnswer("asked for component \(hash), received \(component.hash)") }
-        try component.verify()
+        try component.verify(as: hash)
         return component
     }
 

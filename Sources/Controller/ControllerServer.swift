@@ -146,46 +146,6 @@ extension ControllerServer {
 }
 
 /// On graceful shutdown, answers every long poll at once instead of letting it run to its timeout.
-/// Feeds changes other replicas committed into the local notifier; subscribes again (after a second)
-/// when the connection is lost, not ready meanwhile, and then wakes every held long poll, since
-/// changes made during the gap were not heard.
-struct StoreChangeFollower: Service {
-    let feed: any StoreChangeFeed
-    let notifier: DesiredStateNotifier
-    let readiness: Readiness
-    let logger: Logger
-
-    func run() async throws {
-        let (feed, notifier, readiness, logger) = (feed, notifier, readiness, logger)
-        await cancelWhenGracefulShutdown {
-            var resubscribing = false
-            while !Task.isCancelled {
-                let missedSome = resubscribing
-                resubscribing = true
-                do {
-                    try await feed.followChanges(listening: {
-                        readiness.set("store-changes", problem: nil)
-                        // Changes committed while the feed was down were not heard: every held poll looks again.
-                        if missedSome { Task { await notifier.wakeAll() } }
-                    }) { change in
-                        switch change {
-                        case .desiredState(let tenant, let environment, let revision):
-                            await notifier.publish(.init(tenant: tenant, environment: environment), revision: revision)
-                        case .revoked(let tenant, let environment):
-                            await notifier.interrupt(.init(tenant: tenant, environment: environment))
-                        }
-                    }
-                } catch {
-                    if Task.isCancelled { break }
-                    readiness.set("store-changes", problem: "not listening for other replicas' changes: \(error)")
-                    logger.warning("lost the store's change notifications; subscribing again", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: .seconds(1))
-            }
-        }
-    }
-}
-
 struct LongPollShutdown: Service {
     let notifier: DesiredStateNotifier
 

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import SplitPlaneProtocol
 
@@ -42,7 +41,7 @@ public struct NotificationContent: Codable, Equatable, Sendable {
 
     public var alertsHash: String {
         let text = firing.map(\.key).sorted().joined(separator: ",") + "|" + resolved.map(\.key).sorted().joined(separator: ",")
-        return SHA256.hash(data: Data(text.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+        return Hex.sha256(text, bytes: 12)
     }
 
     /// Labels every alert of the notification shares.

@@ -50,17 +50,6 @@ public struct LayeredConfiguration: Sendable {
     }
 }
 
-/// A configuration value that could not be used, named the way the user wrote it.
-public struct ConfigurationError: Error, CustomStringConvertible {
-    public var setting: String
-    public var reason: String
-    public init(setting: String, reason: String) {
-        self.setting = setting
-        self.reason = reason
-    }
-    public var description: String { "\(setting): \(reason)" }
-}
-
 /// Parses durations written as `30s`, `5m`, `1h`, `250ms` or a bare number of seconds.
 public func parseDuration(_ text: String) -> Duration? {
     if let seconds = Double(text) { return seconds >= 0 ? .milliseconds(Int64(seconds * 1000)) : nil }

@@ -37,14 +37,27 @@ public struct ResolvedComponent: Codable, Equatable, Sendable {
     /// the agent can check that what it received is what the desired state named.
     public static func hash(name: String, manifests: [JSONValue]) throws -> String {
         let canonical = try StrictJSON.encode(JSONValue.object(["name": .string(name), "manifests": .array(manifests)]))
-        return "sha256:" + SHA256.hash(data: canonical).map { String(format: "%02x", $0) }.joined()
+        return "sha256:" + Hex.encode(SHA256.hash(data: canonical))
     }
 
-    /// Throws when the content does not match its hash (corruption, or a controller bug).
-    public func verify() throws(ValidationError) {
+    /// `sha256:` and 64 lowercase hex digits: the only form a hash takes before it becomes part of a
+    /// URL or a file name.
+    public static func isContentHash(_ hash: String) -> Bool {
+        hash.hasPrefix("sha256:") && hash.utf8.count == 71 && hash.utf8.dropFirst(7).allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
+    /// Throws unless this is the component `expected` names and its content hashes to it (corruption,
+    /// a controller bug, or an answer to another request).
+    public func verify(as expected: String) throws(ValidationError) {
+        guard hash == expected else {
+            throw ValidationError(field: "hash", reason: "asked for component \(expected), received \(hash)")
+        }
         let actual = try? Self.hash(name: name, manifests: manifests)
         guard actual == hash else {
             throw ValidationError(field: "hash", reason: "component \"\(name)\" content hashes to \(actual ?? "?"), not \(hash)")
         }
     }
+
+    /// Throws when the content does not hash to the hash it carries.
+    public func verify() throws(ValidationError) { try verify(as: hash) }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SplitPlaneProtocol
 import SwiftASN1
 import X509
 
@@ -138,6 +139,6 @@ extension Certificate {
 
     /// Serial number as lowercase hex without separators, the form stored and shown everywhere.
     public var serialHex: String {
-        serialNumber.bytes.map { String(format: "%02x", $0) }.joined()
+        Hex.encode(serialNumber.bytes)
     }
 }

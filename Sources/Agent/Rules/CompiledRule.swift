@@ -1,5 +1,4 @@
 import AlertTemplates
-import Crypto
 import Foundation
 import SplitPlaneProtocol
 
@@ -27,7 +26,7 @@ public struct CompiledRule: Sendable {
         annotationTemplates = try Self.compile(rule.annotations ?? [:], field: "\(field).annotations")
         let identity = [name, expression, rule.for ?? "", rule.keepFiringFor ?? ""]
             + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        key = name + "-" + SHA256.hash(data: Data(identity.joined(separator: "\u{0}").utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        key = name + "-" + Hex.sha256(identity.joined(separator: "\u{0}"), bytes: 8)
     }
 
     private static func compile(_ templates: [String: String], field: String) throws(ValidationError) -> [(name: String, template: AlertTemplate)] {

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import SplitPlaneProtocol
 
@@ -30,7 +29,7 @@ struct RuleStateStore: Sendable {
 
     /// Group names are free text; the file name is the workspace plus a hash of the group name.
     private func file(workspace: String, group: String) -> URL {
-        let digest = SHA256.hash(data: Data(group.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        let digest = Hex.sha256(group, bytes: 8)
         return directory.appendingPathComponent("\(workspace)-\(digest).json")
     }
 }

@@ -87,7 +87,7 @@ struct AgentGatewayRoutes {
         let identity = try requireIdentity(context)
         let raw = context.parameters.get("hash") ?? ""
         let hash = raw.removingPercentEncoding ?? raw
-        guard Self.isComponentHash(hash) else {
+        guard ResolvedComponent.isContentHash(hash) else {
             throw APIProblem(.badRequest, "hash: \"\(hash.prefix(80))\" is not sha256: followed by 64 lowercase hexadecimal digits")
         }
         guard let component = try await store.resolvedComponent(tenant: identity.tenant, environment: identity.environment, hash: hash) else {
@@ -98,12 +98,6 @@ struct AgentGatewayRoutes {
             return Response(status: .notModified, headers: headers)
         }
         return try JSONBodies.response(component, headers: headers)
-    }
-
-    static func isComponentHash(_ text: String) -> Bool {
-        guard text.hasPrefix("sha256:") else { return false }
-        let hex = text.utf8.dropFirst(7)
-        return hex.count == 64 && hex.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
     @Sendable func status(_ request: Request, context: Context) async throws -> Response {

@@ -1,7 +1,6 @@
 import AlertRouting
 import AsyncHTTPClient
 import ControllerModel
-import Crypto
 import Foundation
 import NIOCore
 import NIOPosix
@@ -13,7 +12,7 @@ extension PendingNotification {
     /// creation time so two controllers with databases of their own never share one.
     public var deliveryKey: String {
         let text = "\(content.groupID)\n\(id)\n\(content.createdAt.timeIntervalSince1970)"
-        return SHA256.hash(data: Data(text.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+        return Hex.sha256(text, bytes: 16)
     }
 }
 

@@ -1,6 +1,5 @@
 import AlertRouting
 import ControllerModel
-import Crypto
 import Foundation
 import SplitPlaneProtocol
 
@@ -11,7 +10,7 @@ extension GroupAssignment {
             ? labels
             : Dictionary(uniqueKeysWithValues: route.groupBy.compactMap { name in labels[name].map { (name, $0) } })
         let key = "\(route.path)\u{0}\(route.receiver)\u{0}" + groupLabels.keys.sorted().map { "\($0)=\(groupLabels[$0]!)" }.joined(separator: "\u{0}")
-        self.init(groupID: SHA256.hash(data: Data(key.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined(),
+        self.init(groupID: Hex.sha256(key, bytes: 8),
                   route: route.path, receiver: route.receiver, groupLabels: groupLabels, groupWait: route.groupWait)
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SplitPlaneProtocol
 
 /// Slack's request signing (v0): `X-Slack-Signature` is `v0=` + hex HMAC-SHA256 of
 /// `v0:{X-Slack-Request-Timestamp}:{raw body}` under the app's signing secret.
@@ -28,7 +29,7 @@ public struct SlackSignature: Sendable {
     public func signature(timestamp: String, body: Data) -> String {
         var message = Data("v0:\(timestamp):".utf8)
         message.append(body)
-        return "v0=" + HMAC<SHA256>.authenticationCode(for: message, using: key).map { String(format: "%02x", $0) }.joined()
+        return "v0=" + Hex.encode(HMAC<SHA256>.authenticationCode(for: message, using: key))
     }
 
     public func verify(timestamp: String?, signature: String?, body: Data, at now: Date) throws(Refusal) {

@@ -1,5 +1,4 @@
 import ControllerModel
-import Crypto
 import Foundation
 import Hummingbird
 import ServiceSupport
@@ -76,5 +75,5 @@ enum EnrollmentTokens {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    static func hash(_ token: String) -> String { SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined() }
+    static func hash(_ token: String) -> String { Hex.sha256(token) }
 }

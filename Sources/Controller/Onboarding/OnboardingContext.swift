@@ -52,6 +52,6 @@ public struct OnboardingContext: Sendable {
     /// A stable external ID that cannot be guessed from the names: derived from a controller secret.
     public static func externalID(tenant: String, environment: String, key: SymmetricKey) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(tenant)/\(environment)".utf8), using: key)
-        return "qbeast-" + mac.prefix(16).map { String(format: "%02x", $0) }.joined()
+        return "qbeast-" + Hex.encode(mac.prefix(16))
     }
 }

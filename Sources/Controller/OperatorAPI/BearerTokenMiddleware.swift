@@ -1,6 +1,7 @@
 import ControllerModel
 import Crypto
 import Foundation
+import SplitPlaneProtocol
 import HTTPTypes
 import Hummingbird
 
@@ -47,8 +48,8 @@ public struct BearerTokenMiddleware: RouterMiddleware {
         for accepted in acceptedHashes where Self.constantTimeEqual(accepted, presented) { matched = true }
         var context = context
         if matched {
-            context.principal = Principal(name: "token:" + presented.prefix(4).map { String(format: "%02x", $0) }.joined(), role: .admin, tenant: nil)
-        } else if let store, let token = try await store.token(hash: presented.map { String(format: "%02x", $0) }.joined()) {
+            context.principal = Principal(name: "token:" + Hex.encode(presented.prefix(4)), role: .admin, tenant: nil)
+        } else if let store, let token = try await store.token(hash: Hex.encode(presented)) {
             context.principal = Principal(name: "token:\(token.name)", role: token.role, tenant: token.tenant)
         } else {
             throw APIProblem(.unauthorized, "the bearer token is not valid", headers: challenge)

@@ -1,5 +1,4 @@
 import ControllerModel
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -14,7 +13,7 @@ enum EntityTags {
 
     static func environment(_ environment: SplitPlaneProtocol.Environment) -> String {
         let settings = "\(environment.namespace)\n\(environment.registry ?? "")"
-        return "\"s-" + SHA256.hash(data: Data(settings.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined() + "\""
+        return "\"s-" + Hex.sha256(settings, bytes: 8) + "\""
     }
 
     static func header(_ tag: String) -> HTTPFields { [.eTag: tag] }

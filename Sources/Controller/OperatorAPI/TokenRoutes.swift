@@ -1,5 +1,4 @@
 import ControllerModel
-import Crypto
 import Foundation
 import Hummingbird
 import ServiceSupport
@@ -48,8 +47,8 @@ struct TokenRoutes {
 enum APITokens {
     static func random(_ bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+        return Hex.encode((0..<bytes).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
     }
 
-    static func hash(_ token: String) -> String { SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined() }
+    static func hash(_ token: String) -> String { Hex.sha256(token) }
 }
