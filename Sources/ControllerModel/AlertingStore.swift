@@ -10,19 +10,19 @@ public typealias AlertAssigner = @Sendable (StoredAlert) -> [GroupAssignment]
 public protocol AlertingStore: Sendable {
     /// Stores a batch unless (tenant, environment, instance, sequence) was stored before, and puts each
     /// alert into the groups `assign` names, in the same transaction. Returns false for a duplicate.
-    func recordAlertBatch(tenant: String, environment: String, batch: AlertBatch, at now: Date, assign: AlertAssigner) async throws -> Bool
+    func recordAlertBatch(tenant: String, environment: String, batch: AlertBatch, at now: Date, assign: @escaping AlertAssigner) async throws -> Bool
     func alerts(_ filter: AlertFilter) async throws -> [StoredAlert]
 
     /// Re-derives every group membership from the stored alerts (at start-up and after a routing
     /// reload). Groups that keep their identity keep their notification log and acknowledgement.
-    func rebuildAlertGroups(at now: Date, assign: AlertAssigner) async throws
+    func rebuildAlertGroups(at now: Date, assign: @escaping AlertAssigner) async throws
     func dueAlertGroups(at now: Date) async throws -> [String]
     func nextAlertGroupFlush() async throws -> Date?
     /// Reads the group, lets `plan` decide, and writes the outcome, in one transaction.
-    func flushAlertGroup(id: String, at now: Date, plan: @Sendable (AlertGroupSnapshot) -> AlertGroupFlush) async throws
+    func flushAlertGroup(id: String, at now: Date, plan: @escaping @Sendable (AlertGroupSnapshot) -> AlertGroupFlush) async throws
     /// The same for a round of due groups. A store may write them in one transaction (SQLite: one
     /// durable commit instead of one per group); each group is still read and planned on its own.
-    func flushAlertGroups(ids: [String], at now: Date, plan: @Sendable (AlertGroupSnapshot) -> AlertGroupFlush) async throws
+    func flushAlertGroups(ids: [String], at now: Date, plan: @escaping @Sendable (AlertGroupSnapshot) -> AlertGroupFlush) async throws
     func alertGroups(tenant: String?, at now: Date) async throws -> [AlertGroup]
     /// The group with its alerts.
     func alertGroup(id: String, at now: Date) async throws -> AlertGroup?
@@ -51,7 +51,7 @@ public protocol AlertingStore: Sendable {
 
 extension AlertingStore {
     /// One transaction per group (PostgreSQL: each holds its group's row lock only while it flushes).
-    public func flushAlertGroups(ids: [String], at now: Date, plan: @Sendable (AlertGroupSnapshot) -> AlertGroupFlush) async throws {
+    public func flushAlertGroups(ids: [String], at now: Date, plan: @escaping @Sendable (AlertGroupSnapshot) -> AlertGroupFlush) async throws {
         for id in ids { try await flushAlertGroup(id: id, at: now, plan: plan) }
     }
 }

@@ -80,7 +80,7 @@ public final class PostgresDatabase: SQLDatabase, Service {
         }
     }
 
-    public func write<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         try await migrated.wait()
         return try await client.transaction(logger) { connection in try await body(Connection(connection: connection, logger: logger)) }
     }

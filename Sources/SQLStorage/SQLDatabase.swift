@@ -11,7 +11,7 @@ public protocol SQLDatabase: Sendable {
     /// A transaction: everything `body` does commits together, or (on any error) nothing does.
     /// PostgreSQL runs it again when the server aborts it as a deadlock victim or a serialization
     /// failure, so `body` must be safe to repeat.
-    func write<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T
     /// Changes committed by other processes sharing the database (nil: there are none, as for SQLite).
     var remoteChanges: (any RemoteChangeSource)? { get }
     func close() async

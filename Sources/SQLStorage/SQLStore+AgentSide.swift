@@ -50,7 +50,7 @@ extension SQLStore {
         }
     }
 
-    public func recordAlertBatch(tenant: String, environment: String, batch: AlertBatch, at now: Date, assign: AlertAssigner) async throws -> Bool {
+    public func recordAlertBatch(tenant: String, environment: String, batch: AlertBatch, at now: Date, assign: @escaping AlertAssigner) async throws -> Bool {
         // Everything that needs no database happens before the transaction starts.
         let prepared = try batch.alerts.map { alert in
             let stored = StoredAlert(tenant: tenant, environment: environment, workspace: alert.workspace, fingerprint: alert.fingerprint,

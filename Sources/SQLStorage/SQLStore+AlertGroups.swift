@@ -44,7 +44,7 @@ extension SQLStore {
         return statements
     }
 
-    public func rebuildAlertGroups(at now: Date, assign: AlertAssigner) async throws {
+    public func rebuildAlertGroups(at now: Date, assign: @escaping AlertAssigner) async throws {
         let dialect = self.dialect
         try await database.write { db in
             if let lock = dialect.transactionLock(Self.rebuildLockKey) { try await db.execute(lock) }
@@ -84,7 +84,7 @@ extension SQLStore {
         try await database.read { db in try await db.scalar("SELECT MIN(next_flush_at) AS next FROM alert_groups", as: Date.self) }
     }
 
-    public func flushAlertGroup(id: String, at now: Date, plan: @Sendable (AlertGroupSnapshot) -> AlertGroupFlush) async throws {
+    public func flushAlertGroup(id: String, at now: Date, plan: @escaping @Sendable (AlertGroupSnapshot) -> AlertGroupFlush) async throws {
         try await flushAlertGroups(ids: [id], at: now, plan: plan)
     }
 
@@ -93,7 +93,7 @@ extension SQLStore {
     /// commit for the whole round held the write lock so long that intake slowed. Each group's row is
     /// locked (PostgreSQL) and a group whose timer is no longer due is left alone: another replica
     /// flushed it between `dueAlertGroups` and now, so each flush happens once.
-    public func flushAlertGroups(ids: [String], at now: Date, plan: @Sendable (AlertGroupSnapshot) -> AlertGroupFlush) async throws {
+    public func flushAlertGroups(ids: [String], at now: Date, plan: @escaping @Sendable (AlertGroupSnapshot) -> AlertGroupFlush) async throws {
         let dialect = self.dialect
         for start in stride(from: 0, to: ids.count, by: Self.flushBatch) {
             let batch = Array(ids[start..<min(ids.count, start + Self.flushBatch)])

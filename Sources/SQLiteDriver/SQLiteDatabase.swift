@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SQLStorage
+import Synchronization
 
 /// The embedded database: one SQLite file in WAL mode through GRDB. Readers never wait for the writer;
 /// writes take turns (SQLite has one writer), each a transaction on GRDB's writer connection.
@@ -9,6 +10,8 @@ public final class SQLiteDatabase: SQLDatabase {
     /// One write transaction at a time: its statements are separate trips to the writer connection,
     /// and nothing else may run on it in between.
     private let writerLock = AsyncLock()
+    /// Concurrent writes share a transaction (and its fsync); see `GroupCommit`.
+    private let groupCommit: GroupCommit
 
     public let dialect = SQLDialect(
         name: "sqlite", forUpdate: "", forShare: "", forUpdateSkipLocked: "",
@@ -26,7 +29,9 @@ public final class SQLiteDatabase: SQLDatabase {
         configuration.busyMode = .timeout(5)
         // Write transactions span several trips to the writer connection (see `write`).
         configuration.allowsUnsafeTransactions = true
-        pool = try DatabasePool(path: path, configuration: configuration)
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        self.pool = pool
+        groupCommit = GroupCommit(transaction: Self.transaction(pool), writerLock: writerLock)
         try SQLiteMigrations.migrator.migrate(pool)
         // One process uses an SQLite file: whatever was claimed from the outbox before is this process's
         // predecessor's, and nobody is sending it any more.
@@ -43,19 +48,30 @@ public final class SQLiteDatabase: SQLDatabase {
         try await writerLock.withLock { try await body(Connection(access: .writer(pool))) }
     }
 
-    public func write<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
-        try await writerLock.withLock {
-            try await pool.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
-            do {
-                let result = try await body(Connection(access: .writer(pool)))
-                try await pool.writeWithoutTransaction { db in try db.execute(sql: "COMMIT") }
-                return result
-            } catch {
-                _ = try? await pool.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
-                throw error
-            }
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        let result = ResultBox<T>()
+        let connection = Connection(access: .writer(pool))
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            groupCommit.submit(GroupCommit.Job(
+                run: { result.set(try await body(connection)) },
+                finish: { error in
+                    if let error { continuation.resume(throwing: error) } else { continuation.resume() }
+                }))
         }
+        return try result.take()
     }
+
+    static func transaction(_ pool: DatabasePool) -> GroupCommit.Transaction {
+        @Sendable func run(_ sql: String) async throws { try await pool.writeWithoutTransaction { db in try db.execute(sql: sql) } }
+        return GroupCommit.Transaction(
+            begin: { try await run("BEGIN IMMEDIATE") }, savepoint: { try await run("SAVEPOINT job") },
+            release: { try await run("RELEASE SAVEPOINT job") }, rollbackToSavepoint: { try await run("ROLLBACK TO SAVEPOINT job") },
+            commit: { try await run("COMMIT") }, rollback: { _ = try? await run("ROLLBACK") })
+    }
+
+    /// Write transactions committed and the writes they carried: writes per transaction is what
+    /// group commit saves.
+    public var committed: (transactions: Int, writes: Int) { groupCommit.committed }
 
     public func close() async {
         try? pool.close()
@@ -125,3 +141,15 @@ public final class SQLiteDatabase: SQLDatabase {
         }
     }
 }
+
+/// Carries a write's result from the batch that ran it to the caller waiting for the commit.
+private final class ResultBox<T: Sendable>: Sendable {
+    private let value = Mutex<T?>(nil)
+    func set(_ result: T) { value.withLock { $0 = result } }
+    func take() throws -> T {
+        guard let result = value.withLock({ $0 }) else { throw GroupCommitError.noResult }
+        return result
+    }
+}
+
+enum GroupCommitError: Error { case noResult }
