@@ -18,6 +18,8 @@ public final class ControllerServer: Sendable {
     public let configuration: ControllerConfiguration
     public let store: any ControllerStore
     public let notifier = DesiredStateNotifier()
+    /// The agent gateway's in-memory copies of desired states and revocation verdicts.
+    let gatewayCache = GatewayCache()
     public let readiness = Readiness()
     public let boundPorts = BoundPorts()
     public let dispatcher: AlertDispatcher
@@ -66,7 +68,7 @@ public final class ControllerServer: Sendable {
     /// What the store commits — here, or on another replica sharing it — wakes this replica's long polls.
     func changeFollower() -> [any Service] {
         readiness.set("store-changes", problem: "not yet following the store's changes")
-        return [StoreChangeFollower(feed: store, notifier: notifier, readiness: readiness, logger: logger)]
+        return [StoreChangeFollower(feed: store, notifier: notifier, cache: gatewayCache, readiness: readiness, logger: logger)]
     }
 
     func operatorApplication() throws -> some ApplicationProtocol {
@@ -107,11 +109,14 @@ public final class ControllerServer: Sendable {
     func agentGatewayApplication() throws -> some ApplicationProtocol {
         let router = Router(context: AgentRequestContext.self)
         router.add(middleware: ProblemMiddleware())
-        let v1 = router.group("agent/v1").add(middleware: AgentIdentityMiddleware(trustDomain: configuration.trustDomain, store: store, clock: clock))
-        AgentGatewayRoutes(store: store, notifier: notifier, dispatcher: dispatcher, issuer: issuer, clock: clock, bodyLimit: configuration.bodyLimit,
+        let peers = PeerCertificates()
+        let v1 = router.group("agent/v1").add(middleware: AgentIdentityMiddleware(trustDomain: configuration.trustDomain, store: store, clock: clock,
+                                                                                   cache: gatewayCache, peers: peers))
+        AgentGatewayRoutes(store: store, notifier: notifier, cache: gatewayCache, dispatcher: dispatcher, issuer: issuer, clock: clock,
+                           bodyLimit: configuration.bodyLimit,
                            maxPollTimeout: configuration.maxPollTimeout, alertLimits: configuration.alertLimits).register(on: v1)
         let tls = try TLSConfigurations.mutualServer(configuration.tls)
-        return Application(router: router, server: try .guardedHTTP2Upgrade(tls: tls, limits: configuration.agentLimits, listener: "agent"),
+        return Application(router: router, server: try .guardedHTTP2Upgrade(tls: tls, limits: configuration.agentLimits, listener: "agent", peers: peers),
                            configuration: .init(address: .hostname(configuration.agentListen.host, port: configuration.agentListen.port),
                                                 serverName: nil,
                                                 availableConnectionsDelegate: MaximumAvailableConnections(configuration.agentLimits.maxConnections)),

@@ -9,11 +9,13 @@ import ServiceSupport
 struct StoreChangeFollower: Service {
     let feed: any StoreChangeFeed
     let notifier: DesiredStateNotifier
+    /// Told of every change before the long polls are, so a woken poll never reads a stale copy.
+    let cache: GatewayCache
     let readiness: Readiness
     let logger: Logger
 
     func run() async throws {
-        let (feed, notifier, readiness, logger) = (feed, notifier, readiness, logger)
+        let (feed, notifier, cache, readiness, logger) = (feed, notifier, cache, readiness, logger)
         await cancelWhenGracefulShutdown {
             var resubscribing = false
             while !Task.isCancelled {
@@ -21,10 +23,12 @@ struct StoreChangeFollower: Service {
                 resubscribing = true
                 do {
                     try await feed.followChanges(listening: {
+                        cache.setFollowing(true)
                         readiness.set("store-changes", problem: nil)
                         // Changes committed while the feed was down were not heard: every held poll looks again.
                         if missedSome { Task { await notifier.wakeAll() } }
                     }) { change in
+                        cache.changed(change)
                         switch change {
                         case .desiredState(let tenant, let environment, let revision):
                             await notifier.publish(.init(tenant: tenant, environment: environment), revision: revision)
@@ -33,6 +37,7 @@ struct StoreChangeFollower: Service {
                         }
                     }
                 } catch {
+                    cache.setFollowing(false)
                     if Task.isCancelled { break }
                     readiness.set("store-changes", problem: "not listening for other replicas' changes: \(error)")
                     logger.warning("lost the store's change notifications; subscribing again", metadata: ["error": "\(error)"])

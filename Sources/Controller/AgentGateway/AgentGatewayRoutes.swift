@@ -14,6 +14,7 @@ struct AgentGatewayRoutes {
 
     let store: (any FleetStore & AlertingStore & IdentityStore & AuditStore)
     let notifier: DesiredStateNotifier
+    let cache: GatewayCache
     let dispatcher: AlertDispatcher
     let issuer: AgentCertificateIssuer?
     let clock: any TimeSource
@@ -52,10 +53,13 @@ struct AgentGatewayRoutes {
             timeout = min(.seconds(seconds), maxPollTimeout)
         }
 
-        guard var state = try await store.desiredState(tenant: identity.tenant, environment: identity.environment) else {
+        let store = self.store
+        let key = GatewayCache.Key(tenant: identity.tenant, environment: identity.environment)
+        let load = { try await store.desiredState(tenant: identity.tenant, environment: identity.environment) }
+        guard let revision = try await cache.desiredState(key, load: load)?.revision else {
             throw APIProblem(.forbidden, "environment \(identity.tenant)/\(identity.environment) no longer exists")
         }
-        if state.revision <= after && timeout > .zero {
+        if revision <= after && timeout > .zero {
             Metrics.Gauge(label: "qbeast_controller_long_polls_waiting").record(await notifier.waiterCount + 1)
             let key = identity.notifierKey
             let notifier = self.notifier
@@ -67,18 +71,26 @@ struct AgentGatewayRoutes {
                 await group.next()
                 group.cancelAll()
             }
-            if let reason = try await store.revocation(serial: identity.certificateSerial, tenant: identity.tenant,
-                                                        environment: identity.environment, notBefore: identity.certificateNotBefore) {
+            let certificate = GatewayCache.RevocationKey(serial: identity.certificateSerial, notBefore: identity.certificateNotBefore)
+            if let reason = try await cache.revocation(GatewayCache.Key(tenant: identity.tenant, environment: identity.environment), certificate, load: {
+                try await store.revocation(serial: certificate.serial, tenant: identity.tenant, environment: identity.environment,
+                                           notBefore: certificate.notBefore)
+            }) {
                 throw APIProblem(.forbidden, reason)
             }
-            guard let current = try await store.desiredState(tenant: identity.tenant, environment: identity.environment) else {
-                throw APIProblem(.forbidden, "environment \(identity.tenant)/\(identity.environment) no longer exists")
-            }
-            state = current
         }
-        state.trustBundle = issuer?.currentTrustBundle()
-        state.alertLimits = alertLimits
-        return try JSONBodies.response(state, headers: [HTTPField.Name("Qbeast-Revision")!: String(state.revision)])
+        // One encoding per revision (and trust bundle) serves every poll that asks for it.
+        let (trustBundle, alertLimits) = (issuer?.currentTrustBundle(), self.alertLimits)
+        guard let answer = try await cache.answer(key, trustBundle: trustBundle, load: load, encode: { state in
+            var state = state
+            state.trustBundle = trustBundle
+            state.alertLimits = alertLimits
+            return try JSONBodies.encoded(state)
+        }) else {
+            throw APIProblem(.forbidden, "environment \(identity.tenant)/\(identity.environment) no longer exists")
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json", HTTPField.Name("Qbeast-Revision")!: String(answer.revision)],
+                        body: .init(byteBuffer: answer.body))
     }
 
     /// `GET /agent/v1/components/{hash}`: a resolved component of one of the caller's own workspaces.

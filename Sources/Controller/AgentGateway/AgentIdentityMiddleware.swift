@@ -17,10 +17,14 @@ struct AgentIdentityMiddleware: RouterMiddleware {
     let trustDomain: String
     let store: (any IdentityStore & FleetStore & AuditStore)
     let clock: any TimeSource
+    /// Desired states (an environment exists while it has one) and revocation verdicts in memory.
+    let cache: GatewayCache
+    /// Each connection's certificate, parsed at its handshake.
+    var peers: PeerCertificates?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let certificate = try await Self.peerCertificate(context.channel)
+        let certificate = if let known = peers?.certificate(for: context.channel) { known } else { try await Self.peerCertificate(context.channel) }
         let identity: SPIFFEIdentity
         do {
             identity = try certificate.agentIdentity()
@@ -32,11 +36,14 @@ struct AgentIdentityMiddleware: RouterMiddleware {
             throw await refuse(certificate, context: context,
                                "the client certificate belongs to trust domain \"\(identity.trustDomain)\", not \"\(trustDomain)\"")
         }
-        guard try await store.environment(tenant: identity.tenant, name: identity.environment) != nil else {
+        let (store, key) = (store, GatewayCache.Key(tenant: identity.tenant, environment: identity.environment))
+        guard try await cache.desiredState(key, load: { try await store.desiredState(tenant: identity.tenant, environment: identity.environment) }) != nil else {
             throw APIProblem(.forbidden, "environment \(identity.tenant)/\(identity.environment) is not registered with this controller")
         }
-        if let reason = try await store.revocation(serial: certificate.serialHex, tenant: identity.tenant, environment: identity.environment,
-                                                    notBefore: certificate.notValidBefore) {
+        let (serial, notBefore) = (certificate.serialHex, certificate.notValidBefore)
+        if let reason = try await cache.revocation(key, .init(serial: serial, notBefore: notBefore), load: {
+            try await store.revocation(serial: serial, tenant: identity.tenant, environment: identity.environment, notBefore: notBefore)
+        }) {
             throw APIProblem(.forbidden, reason)
         }
         context.identity = AgentIdentity(tenant: identity.tenant, environment: identity.environment,

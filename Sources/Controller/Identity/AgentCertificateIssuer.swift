@@ -11,17 +11,19 @@ public struct AgentCertificateIssuer: Sendable {
     public let trustDomain: String
     public let lifetime: TimeInterval
     /// File of PEM CA certificates agents should trust the controller with; during a CA rotation it
-    /// holds old and new. Read at each use, so an edited bundle reaches agents without a restart.
+    /// holds old and new. Looked at on each use, so an edited bundle reaches agents without a restart.
     public let trustBundlePath: String
+    private let trustBundle: TrustBundleFile
 
     public init(authority: CertificateAuthority, trustDomain: String, lifetime: TimeInterval, trustBundlePath: String) {
         self.authority = authority
         self.trustDomain = trustDomain
         self.lifetime = lifetime
         self.trustBundlePath = trustBundlePath
+        trustBundle = TrustBundleFile(path: trustBundlePath)
     }
 
-    func currentTrustBundle() -> String? { try? String(contentsOfFile: trustBundlePath, encoding: .utf8) }
+    func currentTrustBundle() -> String? { trustBundle.contents }
 
     /// Signs the CSR for tenant/environment; refusals are `400` with the reason. Nothing is issued
     /// until `record` — so a caller can check the CSR before spending a one-time token on it.

@@ -40,11 +40,14 @@ struct GuardedChildChannel<Base: HTTPChannelHandler>: HTTPChannelHandler {
 final class ListenerGuard: Sendable {
     let name: String
     let limits: ConnectionLimits
+    /// Where the listener keeps each connection's parsed client certificate (mutual TLS listeners).
+    let peers: PeerCertificates?
     private let perCertificate = Mutex<[String: Int]>([:])
 
-    init(name: String, limits: ConnectionLimits) {
+    init(name: String, limits: ConnectionLimits, peers: PeerCertificates? = nil) {
         self.name = name
         self.limits = limits
+        self.peers = peers
     }
 
     /// The handlers each request (an HTTP/1.1 connection's, or one HTTP/2 stream's) gets after decoding.
@@ -100,16 +103,18 @@ final class ConnectionGuardHandler: ChannelInboundHandler, RemovableChannelHandl
         if case TLSUserEvent.handshakeCompleted = event {
             deadline?.cancel()
             deadline = nil
-            if listener.limits.maxConnectionsPerCertificate != nil,
-               let peer = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).peerCertificate {
-                let serial = peer.serialNumber.map { String($0, radix: 16) }.joined(separator: ":")
-                if listener.admit(certificate: serial) {
-                    certificate = serial
-                } else {
-                    listener.closed("certificate_connection_limit")
-                    context.close(promise: nil)
-                    return
+            if let peer = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).peerCertificate {
+                if listener.limits.maxConnectionsPerCertificate != nil {
+                    let serial = peer.serialNumber.map { String($0, radix: 16) }.joined(separator: ":")
+                    if listener.admit(certificate: serial) {
+                        certificate = serial
+                    } else {
+                        listener.closed("certificate_connection_limit")
+                        context.close(promise: nil)
+                        return
+                    }
                 }
+                listener.peers?.connected(context.channel, peer: peer)
             }
         }
         context.fireUserInboundEventTriggered(event)
@@ -122,6 +127,7 @@ final class ConnectionGuardHandler: ChannelInboundHandler, RemovableChannelHandl
             listener.release(certificate: certificate)
             self.certificate = nil
         }
+        listener.peers?.closed(context.channel)
         context.fireChannelInactive()
     }
 }
@@ -139,8 +145,9 @@ extension HTTPServerBuilder {
 
     /// TLS negotiating HTTP/2 or HTTP/1.1, guarded by `limits`; an HTTP/2 connection with no open
     /// stream counts as idle.
-    static func guardedHTTP2Upgrade(tls: TLSConfiguration, limits: ConnectionLimits, listener name: String) throws -> HTTPServerBuilder {
-        let listener = ListenerGuard(name: name, limits: limits)
+    static func guardedHTTP2Upgrade(tls: TLSConfiguration, limits: ConnectionLimits, listener name: String,
+                                     peers: PeerCertificates? = nil) throws -> HTTPServerBuilder {
+        let listener = ListenerGuard(name: name, limits: limits, peers: peers)
         return HTTPServerBuilder { responder in
             let configuration = HTTP2UpgradeChannel.Configuration(
                 idleTimeout: limits.idleTimeout,

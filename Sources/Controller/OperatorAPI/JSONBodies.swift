@@ -34,9 +34,14 @@ public enum JSONBodies {
     public static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: try encoded(value)))
+    }
+
+    /// The body `response` sends: pretty-printed JSON and a newline.
+    static func encoded(_ value: some Encodable) throws -> ByteBuffer {
         var data = try StrictJSON.encoder(pretty: true).encode(value)
         data.append(0x0A)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: data)))
+        return ByteBuffer(data: data)
     }
 }
 
