@@ -31,6 +31,8 @@ public struct ControllerConfiguration: Sendable {
     /// Shape of the alerts the gateway accepts; handed to agents with their desired state.
     public var alertLimits = AlertLimits.default
     public var maxPollTimeout: Duration = .seconds(30)
+    /// How often the last-seen times of unchanged heartbeats are written (all agents in one transaction).
+    public var lastSeenFlushInterval: Duration = .seconds(15)
     /// Alert routing YAML; without it alerts are grouped and kept but nothing is sent.
     public var routingConfigPath: String?
     /// Slack app signing secret; enables `POST /slack/interactions` (the Acknowledge button).

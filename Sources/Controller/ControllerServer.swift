@@ -20,6 +20,8 @@ public final class ControllerServer: Sendable {
     public let notifier = DesiredStateNotifier()
     /// The agent gateway's in-memory copies of desired states and revocation verdicts.
     let gatewayCache = GatewayCache()
+    /// Unchanged heartbeats, remembered and written together.
+    let heartbeats = HeartbeatCoalescer()
     public let readiness = Readiness()
     public let boundPorts = BoundPorts()
     public let dispatcher: AlertDispatcher
@@ -62,13 +64,16 @@ public final class ControllerServer: Sendable {
          OperationsEndpoints.application(host: configuration.metricsListen.host, port: configuration.metricsListen.port,
                                          registry: metricsRegistry, readiness: readiness, logger: logger,
                                          onServerRunning: { [boundPorts] port in await boundPorts.set(.metrics, port) }),
-         dispatcher, delivery] + changeFollower() + [LongPollShutdown(notifier: notifier)]
+         dispatcher, delivery,
+         HeartbeatFlusher(coalescer: heartbeats, store: store, clock: clock, interval: configuration.lastSeenFlushInterval, logger: logger),
+        ] + changeFollower() + [LongPollShutdown(notifier: notifier)]
     }
 
     /// What the store commits — here, or on another replica sharing it — wakes this replica's long polls.
     func changeFollower() -> [any Service] {
         readiness.set("store-changes", problem: "not yet following the store's changes")
-        return [StoreChangeFollower(feed: store, notifier: notifier, cache: gatewayCache, readiness: readiness, logger: logger)]
+        return [StoreChangeFollower(feed: store, notifier: notifier, cache: gatewayCache, heartbeats: heartbeats, readiness: readiness,
+                                    logger: logger)]
     }
 
     func operatorApplication() throws -> some ApplicationProtocol {
@@ -112,7 +117,7 @@ public final class ControllerServer: Sendable {
         let peers = PeerCertificates()
         let v1 = router.group("agent/v1").add(middleware: AgentIdentityMiddleware(trustDomain: configuration.trustDomain, store: store, clock: clock,
                                                                                    cache: gatewayCache, peers: peers))
-        AgentGatewayRoutes(store: store, notifier: notifier, cache: gatewayCache, dispatcher: dispatcher, issuer: issuer, clock: clock,
+        AgentGatewayRoutes(store: store, notifier: notifier, cache: gatewayCache, heartbeats: heartbeats, dispatcher: dispatcher, issuer: issuer, clock: clock,
                            bodyLimit: configuration.bodyLimit,
                            maxPollTimeout: configuration.maxPollTimeout, alertLimits: configuration.alertLimits).register(on: v1)
         let tls = try TLSConfigurations.mutualServer(configuration.tls)

@@ -11,11 +11,12 @@ struct StoreChangeFollower: Service {
     let notifier: DesiredStateNotifier
     /// Told of every change before the long polls are, so a woken poll never reads a stale copy.
     let cache: GatewayCache
+    let heartbeats: HeartbeatCoalescer
     let readiness: Readiness
     let logger: Logger
 
     func run() async throws {
-        let (feed, notifier, cache, readiness, logger) = (feed, notifier, cache, readiness, logger)
+        let (feed, notifier, cache, heartbeats, readiness, logger) = (feed, notifier, cache, heartbeats, readiness, logger)
         await cancelWhenGracefulShutdown {
             var resubscribing = false
             while !Task.isCancelled {
@@ -29,6 +30,7 @@ struct StoreChangeFollower: Service {
                         if missedSome { Task { await notifier.wakeAll() } }
                     }) { change in
                         cache.changed(change)
+                        heartbeats.changed(change)
                         switch change {
                         case .desiredState(let tenant, let environment, let revision):
                             await notifier.publish(.init(tenant: tenant, environment: environment), revision: revision)

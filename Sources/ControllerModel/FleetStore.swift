@@ -39,6 +39,9 @@ public protocol FleetStore: Sendable {
     /// The resolved component with `hash` of one of the environment's workspaces; nil when it has none.
     func resolvedComponent(tenant: String, environment: String, hash: String) async throws -> ResolvedComponent?
     func recordStatus(tenant: String, environment: String, report: StatusReport, at now: Date) async throws
+    /// Moves each environment's agent-last-seen forward (never back), all in one transaction;
+    /// environments that no longer exist are passed over.
+    func recordLastSeen(_ sightings: [AgentSighting]) async throws
 }
 
 extension FleetStore {

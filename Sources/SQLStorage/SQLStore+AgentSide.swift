@@ -34,6 +34,19 @@ extension SQLStore {
         }
     }
 
+    public func recordLastSeen(_ sightings: [AgentSighting]) async throws {
+        guard !sightings.isEmpty else { return }
+        let dialect = self.dialect
+        try await database.write { db in
+            try await db.executeAll(sightings.map { sighting in
+                """
+                UPDATE environments SET agent_last_seen = \(dialect.greatest("COALESCE(agent_last_seen, 0)", "\(sighting.at)"))
+                WHERE tenant = \(sighting.tenant) AND name = \(sighting.environment)
+                """
+            })
+        }
+    }
+
     public func recordStatus(tenant: String, environment: String, report: StatusReport, at now: Date) async throws {
         let facts = try Self.json(report.agent)
         let statuses = try report.workspaces.map { status in

@@ -15,6 +15,7 @@ struct AgentGatewayRoutes {
     let store: (any FleetStore & AlertingStore & IdentityStore & AuditStore)
     let notifier: DesiredStateNotifier
     let cache: GatewayCache
+    let heartbeats: HeartbeatCoalescer
     let dispatcher: AlertDispatcher
     let issuer: AgentCertificateIssuer?
     let clock: any TimeSource
@@ -116,7 +117,11 @@ struct AgentGatewayRoutes {
         let identity = try requireIdentity(context)
         let report = try await JSONBodies.decode(StatusReport.self, from: request, limit: bodyLimit)
         try report.validate()
-        try await store.recordStatus(tenant: identity.tenant, environment: identity.environment, report: report, at: clock.now())
+        let (key, now) = (GatewayCache.Key(tenant: identity.tenant, environment: identity.environment), clock.now())
+        if heartbeats.mustWrite(key, connection: identity.connection, report: report, at: now) {
+            try await store.recordStatus(tenant: identity.tenant, environment: identity.environment, report: report, at: now)
+            heartbeats.written(key, connection: identity.connection, report: report, at: now)
+        }
         Counter(label: "qbeast_controller_agent_bytes_received_total", dimensions: [("kind", "status")])
             .increment(by: Int64(request.headers[.contentLength].flatMap(Int64.init) ?? 0))
         return Response(status: .noContent)

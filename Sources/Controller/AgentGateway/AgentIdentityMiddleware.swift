@@ -24,7 +24,8 @@ struct AgentIdentityMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let certificate = if let known = peers?.certificate(for: context.channel) { known } else { try await Self.peerCertificate(context.channel) }
+        let known = peers?.peer(for: context.channel)
+        let certificate = if let known { known.certificate } else { try await Self.peerCertificate(context.channel) }
         let identity: SPIFFEIdentity
         do {
             identity = try certificate.agentIdentity()
@@ -47,7 +48,8 @@ struct AgentIdentityMiddleware: RouterMiddleware {
             throw APIProblem(.forbidden, reason)
         }
         context.identity = AgentIdentity(tenant: identity.tenant, environment: identity.environment,
-                                         certificateSerial: certificate.serialHex, certificateNotBefore: certificate.notValidBefore)
+                                         certificateSerial: certificate.serialHex, certificateNotBefore: certificate.notValidBefore,
+                                         connection: known?.connection ?? .random(in: .min ... .max))
         context.logger[metadataKey: "tenant"] = .string(identity.tenant)
         context.logger[metadataKey: "environment"] = .string(identity.environment)
         return try await next(request, context)

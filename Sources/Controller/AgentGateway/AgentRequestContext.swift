@@ -23,6 +23,8 @@ public struct AgentIdentity: Sendable, Equatable {
     public var environment: String
     public var certificateSerial: String
     public var certificateNotBefore: Date
+    /// The TLS connection the request came on (numbered by the listener), for what is remembered per connection.
+    public var connection: UInt64
 
     public var notifierKey: DesiredStateNotifier.Key { .init(tenant: tenant, environment: environment) }
 }
