@@ -42,16 +42,7 @@ public final class ControllerFixture: Sendable {
     /// An operator request that must succeed; anything else fails the test with the controller's detail.
     @discardableResult
     public func mustSucceed(_ method: HTTPMethod, _ path: String, json: String) async throws -> TestResponse {
-        try Self.succeeded(try await operatorClient.request(method, path, json: json), method, path)
-    }
-
-    /// The same, with `value` encoded as the body.
-    @discardableResult
-    public func mustSucceed(_ method: HTTPMethod, _ path: String, encoding value: some Encodable) async throws -> TestResponse {
-        try Self.succeeded(try await operatorClient.request(method, path, encoding: value), method, path)
-    }
-
-    private static func succeeded(_ response: TestResponse, _ method: HTTPMethod, _ path: String) throws -> TestResponse {
+        let response = try await operatorClient.request(method, path, json: json)
         guard (200..<300).contains(response.status) else {
             throw FixtureSetupError(description: "\(method) \(path) answered \(response.status): \(response.problem?.detail ?? response.text)")
         }
