@@ -1,5 +1,6 @@
 import Controller
 import Foundation
+import ServiceSupport
 import SplitPlaneTLS
 import Synchronization
 
@@ -11,14 +12,24 @@ public final class ControllerFixture: Sendable {
     public let directory: TemporaryDirectory
     public let controller: TestController
     public let operatorClient: TestHTTPClient
+    /// The SQLite file, or the PostgreSQL database's URL.
+    public let databasePath: String
     private let clients = Mutex<[TestHTTPClient]>([])
+    private let stopped = Mutex(false)
 
-    init(pki: TestPKI, directory: TemporaryDirectory, controller: TestController, operatorClient: TestHTTPClient) {
+    init(pki: TestPKI, directory: TemporaryDirectory, databasePath: String, controller: TestController, operatorClient: TestHTTPClient) {
         self.pki = pki
         self.directory = directory
+        self.databasePath = databasePath
         self.controller = controller
         self.operatorClient = operatorClient
     }
+
+    /// Where `withController(routingConfig:)` wrote the routing configuration; a test rewrites it
+    /// there to exercise a reload.
+    public var routingConfigPath: String { Self.routingConfigPath(in: directory) }
+
+    static func routingConfigPath(in directory: TemporaryDirectory) -> String { directory.path("routing.yaml") }
 
     /// A client presenting the test PKI's agent certificate `name` (`acme-prod`, `globex-staging`, …);
     /// shut down with the fixture.
@@ -38,19 +49,21 @@ public final class ControllerFixture: Sendable {
         return response
     }
 
-    func shutdown() async {
+    /// Stops the controller before the test ends (to watch a graceful shutdown, or to read the database
+    /// it leaves behind); the teardown then does not stop it again.
+    public func stopController() async throws {
+        let alreadyStopped = stopped.withLock { stopped in
+            defer { stopped = true }
+            return stopped
+        }
+        if !alreadyStopped { try await controller.stop() }
+    }
+
+    func shutdown() async throws {
         for client in clients.withLock({ $0 }) { try? await client.shutdown() }
         try? await operatorClient.shutdown()
+        try await stopController()
     }
-}
-
-/// What a fixture's controller holds before the test starts.
-public enum FixtureSeed: Sendable {
-    case empty
-    /// Tenant `acme` with environment `prod` (aws, provided).
-    case acmeProd
-    /// `acme/prod` with workspace `analytics` (no components), and `globex/staging`.
-    case twoTenants
 }
 
 public struct FixtureSetupError: Error, CustomStringConvertible {
@@ -58,43 +71,43 @@ public struct FixtureSetupError: Error, CustomStringConvertible {
 }
 
 /// Runs `body` against a fresh controller seeded with `seed`; every setup request is checked.
+///
+/// The settings are `TestController.start`'s; `routingConfig` is the YAML itself, written to
+/// `fixture.routingConfigPath` before the controller starts. Anything else (listen addresses, limits,
+/// helm) goes through `configure`.
 public func withController(store: TestStoreKind = .sqlite, seed: FixtureSeed = .empty, maxPollTimeout: Duration = .seconds(30),
-                           bodyLimit: Int? = nil, logs: CapturedLogs? = nil, configure: (inout ControllerConfiguration) -> Void = { _ in },
+                           bodyLimit: Int? = nil, clock: any TimeSource = SystemTimeSource(),
+                           agentCertificateLifetime: TimeInterval = 24 * 3600, routingConfig: String? = nil,
+                           slackSigningSecret: String? = nil, oidc: OIDCSettings? = nil, logs: CapturedLogs? = nil,
+                           configure: (inout ControllerConfiguration) -> Void = { _ in },
                            _ body: (ControllerFixture) async throws -> Void) async throws {
     let pki = try TestPKI()
     let directory = try TemporaryDirectory()
     defer { pki.remove(); directory.remove() }
+    let routingConfigPath = try routingConfig.map { yaml in
+        let path = ControllerFixture.routingConfigPath(in: directory)
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
     let database = try await store.freshDatabase(in: directory)
     let controller: TestController
     do {
         controller = try await TestController.start(pki: pki, databasePath: database, maxPollTimeout: maxPollTimeout, bodyLimit: bodyLimit,
-                                                    logs: logs, configure: configure)
+                                                    clock: clock, routingConfigPath: routingConfigPath, slackSigningSecret: slackSigningSecret,
+                                                    agentCertificateLifetime: agentCertificateLifetime, oidc: oidc, logs: logs,
+                                                    configure: configure)
     } catch {
         await TestStoreKind.drop(database)
         throw error
     }
-    let fixture = ControllerFixture(pki: pki, directory: directory, controller: controller,
+    let fixture = ControllerFixture(pki: pki, directory: directory, databasePath: database, controller: controller,
                                     operatorClient: try TestHTTPClient.operatorClient(controller, pki: pki))
     func tearDown() async throws {
-        await fixture.shutdown()
-        try await controller.stop()
+        try await fixture.shutdown()
         await TestStoreKind.drop(database)
     }
     do {
-        switch seed {
-        case .empty:
-            break
-        case .acmeProd:
-            try await fixture.mustSucceed(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
-            try await fixture.mustSucceed(.POST, "/v1/tenants/acme/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#)
-        case .twoTenants:
-            for (tenant, environment) in [("acme", "prod"), ("globex", "staging")] {
-                try await fixture.mustSucceed(.POST, "/v1/tenants", json: #"{"name":"\#(tenant)"}"#)
-                try await fixture.mustSucceed(.POST, "/v1/tenants/\(tenant)/environments",
-                                              json: #"{"name":"\#(environment)","cloud":"aws","mode":"provided"}"#)
-            }
-            try await fixture.mustSucceed(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: #"{"spec":{"components":[]}}"#)
-        }
+        try await seed.apply(to: fixture)
         try await body(fixture)
     } catch {
         try? await tearDown()

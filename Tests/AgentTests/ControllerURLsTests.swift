@@ -20,29 +20,23 @@ import Testing
     }
 
     @Test func anUnreachableControllerIsSkippedButAnHTTPErrorIsNot() async throws {
-        let pki = try TestPKI()
-        let directory = try TemporaryDirectory()
-        defer { pki.remove(); directory.remove() }
-        let controller = try await TestController.start(pki: pki, databasePath: directory.path("controller.sqlite"))
-        let api = try TestHTTPClient.operatorClient(controller, pki: pki)
-        _ = try await api.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
-        _ = try await api.request(.POST, "/v1/tenants/acme/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#)
-        let dead = "https://localhost:\(try freeLoopbackPort())"
+        try await withController(seed: .acmeProd) { fixture in
+            let (pki, directory, controller) = (fixture.pki, fixture.directory, fixture.controller)
+            let dead = "https://localhost:\(try freeLoopbackPort())"
 
-        let client = try ControllerClient(configuration: AgentConfiguration(controllerURLs: [dead, controller.agentURL], tls: pki.agentTLS("acme-prod"),
-                                                                            stateDirectory: directory.path("a")))
-        await #expect(throws: (any Error).self) { try await client.desiredState(after: 0, timeout: .seconds(1)) }
-        #expect(client.urls.current.index == 1, "moved on from the refused connection")
-        #expect(try await client.desiredState(after: 0, timeout: .seconds(1)).revision >= 0)
-        try await client.shutdown()
+            let client = try ControllerClient(configuration: AgentConfiguration(controllerURLs: [dead, controller.agentURL], tls: pki.agentTLS("acme-prod"),
+                                                                                stateDirectory: directory.path("a")))
+            await #expect(throws: (any Error).self) { try await client.desiredState(after: 0, timeout: .seconds(1)) }
+            #expect(client.urls.current.index == 1, "moved on from the refused connection")
+            #expect(try await client.desiredState(after: 0, timeout: .seconds(1)).revision >= 0)
+            try await client.shutdown()
 
-        // An environment the controller does not know: 403, an answer — the agent stays where it is.
-        let refused = try ControllerClient(configuration: AgentConfiguration(controllerURLs: [controller.agentURL, dead],
-                                                                             tls: pki.agentTLS("acme-unregistered"), stateDirectory: directory.path("b")))
-        await #expect(throws: ControllerClientError.self) { try await refused.desiredState(after: 0, timeout: .seconds(1)) }
-        #expect(refused.urls.current.index == 0)
-        try await refused.shutdown()
-        try await api.shutdown()
-        try await controller.stop()
+            // An environment the controller does not know: 403, an answer — the agent stays where it is.
+            let refused = try ControllerClient(configuration: AgentConfiguration(controllerURLs: [controller.agentURL, dead],
+                                                                                 tls: pki.agentTLS("acme-unregistered"), stateDirectory: directory.path("b")))
+            await #expect(throws: ControllerClientError.self) { try await refused.desiredState(after: 0, timeout: .seconds(1)) }
+            #expect(refused.urls.current.index == 0)
+            try await refused.shutdown()
+        }
     }
 }

@@ -6,93 +6,55 @@ import Testing
 
 /// The agent gateway: identity only from verified certificates, tenant isolation, long poll, idempotent alerts.
 @Suite struct AgentGatewayTests {
-    struct Fixture {
-        let pki: TestPKI
-        let controller: TestController
-        let operatorClient: TestHTTPClient
-    }
-
-    /// A controller with tenants acme (environment prod, workspace analytics) and globex (environment staging).
-    func withFixture(maxPollTimeout: Duration = .seconds(30), _ body: (Fixture) async throws -> Void) async throws {
-        let pki = try TestPKI()
-        let directory = try TemporaryDirectory()
-        defer { pki.remove(); directory.remove() }
-        let controller = try await TestController.start(pki: pki, databasePath: directory.path("controller.sqlite"), maxPollTimeout: maxPollTimeout)
-        let client = try TestHTTPClient.operatorClient(controller, pki: pki)
-        let fixture = Fixture(pki: pki, controller: controller, operatorClient: client)
-        do {
-            for (tenant, environment) in [("acme", "prod"), ("globex", "staging")] {
-                _ = try await client.request(.POST, "/v1/tenants", json: #"{"name":"\#(tenant)"}"#)
-                _ = try await client.request(.POST, "/v1/tenants/\(tenant)/environments", json: #"{"name":"\#(environment)","cloud":"aws","mode":"provided"}"#)
-            }
-            _ = try await client.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: #"{"spec":{"components":[]}}"#)
-            try await body(fixture)
-        } catch {
-            try await client.shutdown()
-            try await controller.stop()
-            throw error
-        }
-        try await client.shutdown()
-        try await controller.stop()
-    }
-
-    func agent(_ fixture: Fixture, _ name: String, http1Only: Bool = false) throws -> TestHTTPClient {
-        TestHTTPClient(baseURL: fixture.controller.agentURL, tls: try TLSConfigurations.agentClient(fixture.pki.agentTLS(name)), http1Only: http1Only)
-    }
-
     @Test func refusesConnectionsWithoutAValidClientCertificate() async throws {
-        try await withFixture { fixture in
+        try await withController(seed: .twoTenants) { fixture in
             let anonymous = TestHTTPClient(baseURL: fixture.controller.agentURL, tls: try TLSConfigurations.operatorClient(trustBundle: fixture.pki.caBundle))
             defer { Task { try? await anonymous.shutdown() } }
             await #expect(throws: (any Error).self, "no client certificate") {
                 try await anonymous.request(.GET, "/agent/v1/desired?timeout=0", token: nil)
             }
             for name in ["other-ca", "expired"] {
-                let client = try agent(fixture, name)
+                let client = try fixture.agentClient(name)
                 await #expect(throws: (any Error).self, "certificate \(name)") {
                     try await client.request(.GET, "/agent/v1/desired?timeout=0", token: nil)
                 }
-                try await client.shutdown()
             }
         }
     }
 
     @Test func refusesUnknownEnvironmentsAndForeignTrustDomains() async throws {
-        try await withFixture { fixture in
+        try await withController(seed: .twoTenants) { fixture in
             for (name, detail) in [("acme-unregistered", "not registered"), ("foreign-domain", "trust domain")] {
-                let client = try agent(fixture, name)
+                let client = try fixture.agentClient(name)
                 let response = try await client.request(.GET, "/agent/v1/desired?timeout=0", token: nil)
                 #expect(response.status == 403)
                 #expect(response.headers["Content-Type"].first == "application/problem+json")
                 #expect(response.problem?.detail.contains(detail) == true, "\(response.text)")
-                try await client.shutdown()
             }
         }
     }
 
     @Test func servesOnlyTheCallersEnvironmentOverHTTP2AndHTTP1() async throws {
-        try await withFixture { fixture in
+        try await withController(seed: .twoTenants) { fixture in
             for http1Only in [false, true] {
-                let acme = try agent(fixture, "acme-prod", http1Only: http1Only)
+                let acme = try fixture.agentClient("acme-prod", http1Only: http1Only)
                 let desired = try await acme.request(.GET, "/agent/v1/desired?after=0", token: nil).decode(DesiredState.self)
                 #expect(desired.tenant == "acme")
                 #expect(desired.workspaces.map(\.name) == ["analytics"])
-                try await acme.shutdown()
             }
-            let globex = try agent(fixture, "globex-staging")
+            let globex = try fixture.agentClient("globex-staging")
             // Query parameters that try to point elsewhere change nothing.
             let desired = try await globex.request(.GET, "/agent/v1/desired?after=0&tenant=acme&environment=prod", token: nil).decode(DesiredState.self)
             #expect(desired.tenant == "globex")
             #expect(desired.environment == "staging")
             #expect(desired.workspaces.isEmpty)
-            try await globex.shutdown()
         }
     }
 
     @Test func oneTenantCannotWriteAnothersStatusOrAlerts() async throws {
-        try await withFixture { fixture in
-            let globex = try agent(fixture, "globex-staging")
-            _ = try await fixture.operatorClient.request(.PUT, "/v1/tenants/globex/environments/staging/workspaces/analytics", json: #"{"spec":{}}"#)
+        try await withController(seed: .twoTenants) { fixture in
+            let globex = try fixture.agentClient("globex-staging")
+            try await fixture.mustSucceed(.PUT, "/v1/tenants/globex/environments/staging/workspaces/analytics", json: #"{"spec":{}}"#)
             // globex reports a status for a workspace named like acme's, and sends an alert about it.
             let report = StatusReport(
                 agent: AgentFacts(instance: "globex-1", version: "x", certificateExpiry: nil, rulesLoaded: 0, metricsStoreReachable: nil, desiredRevision: 1),
@@ -117,13 +79,12 @@ import Testing
             #expect(acmeAlerts.items.isEmpty)
             let globexAlerts = try await fixture.operatorClient.request(.GET, "/v1/alerts?tenant=globex").decode(ListResponse<StoredAlert>.self)
             #expect(globexAlerts.items.map(\.environment) == ["staging"])
-            try await globex.shutdown()
         }
     }
 
     @Test func longPollAnswersAsSoonAsTheSpecChanges() async throws {
-        try await withFixture(maxPollTimeout: .seconds(60)) { fixture in
-            let acme = try agent(fixture, "acme-prod")
+        try await withController(seed: .twoTenants, maxPollTimeout: .seconds(60)) { fixture in
+            let acme = try fixture.agentClient("acme-prod")
             let current = try await acme.request(.GET, "/agent/v1/desired?after=0", token: nil).decode(DesiredState.self)
             let started = ContinuousClock.now
             async let next = acme.request(.GET, "/agent/v1/desired?after=\(current.revision)&timeout=60", token: nil)
@@ -135,34 +96,26 @@ import Testing
             #expect(answer.revision > current.revision)
             #expect(answer.workspaces.map(\.name) == ["analytics", "ingest"])
             #expect(ContinuousClock.now - started < .seconds(10), "answered on change, not at the 60 s timeout")
-            try await acme.shutdown()
         }
     }
 
     @Test func longPollIsAnsweredOnGracefulShutdown() async throws {
-        let pki = try TestPKI()
-        let directory = try TemporaryDirectory()
-        defer { pki.remove(); directory.remove() }
-        let controller = try await TestController.start(pki: pki, databasePath: directory.path("c.sqlite"), maxPollTimeout: .seconds(120))
-        let operatorClient = try TestHTTPClient.operatorClient(controller, pki: pki)
-        _ = try await operatorClient.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
-        let environment = try await operatorClient.request(.POST, "/v1/tenants/acme/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#)
-            .decode(Environment.self)
-        let acme = TestHTTPClient(baseURL: controller.agentURL, tls: try TLSConfigurations.agentClient(pki.agentTLS("acme-prod")))
-        async let held = acme.request(.GET, "/agent/v1/desired?after=\(environment.desiredRevision)&timeout=120", token: nil)
-        try await eventually("long poll registered") { await controller.server.notifier.waiterCount == 1 }
-        let started = ContinuousClock.now
-        try await controller.stop()
-        let answer = try await held
-        #expect(answer.status == 200)
-        #expect(ContinuousClock.now - started < .seconds(10))
-        try await acme.shutdown()
-        try await operatorClient.shutdown()
+        try await withController(seed: .acmeProd, maxPollTimeout: .seconds(120)) { fixture in
+            let environment = try await fixture.operatorClient.request(.GET, "/v1/tenants/acme/environments/prod").decode(Environment.self)
+            let acme = try fixture.agentClient("acme-prod")
+            async let held = acme.request(.GET, "/agent/v1/desired?after=\(environment.desiredRevision)&timeout=120", token: nil)
+            try await eventually("long poll registered") { await fixture.controller.server.notifier.waiterCount == 1 }
+            let started = ContinuousClock.now
+            try await fixture.stopController()
+            let answer = try await held
+            #expect(answer.status == 200)
+            #expect(ContinuousClock.now - started < .seconds(10))
+        }
     }
 
     @Test func alertBatchesAreStoredOncePerSequence() async throws {
-        try await withFixture { fixture in
-            let acme = try agent(fixture, "acme-prod")
+        try await withController(seed: .twoTenants) { fixture in
+            let acme = try fixture.agentClient("acme-prod")
             let alert = AgentAlert(workspace: "analytics", state: .firing, labels: ["alertname": "BackendDown", "severity": "critical"],
                                    annotations: ["summary": "down"], startsAt: Date(timeIntervalSince1970: 1_800_000_000))
             let batch = AlertBatch(instance: "i-1", sequence: 7, alerts: [alert])
@@ -185,18 +138,16 @@ import Testing
             let garbage = try await acme.request(.POST, "/agent/v1/alerts", json: #"{"apiVersion":"agent.qbeast.io/v1","kind":"AlertBatch","instance":"i","sequence":1,"alerts":[],"extra":1}"#, token: nil)
             #expect(garbage.status == 400)
             #expect(garbage.problem?.detail == "extra: unknown field")
-            try await acme.shutdown()
         }
     }
 
     @Test func deletedEnvironmentIsRefused() async throws {
-        try await withFixture { fixture in
-            let globex = try agent(fixture, "globex-staging")
+        try await withController(seed: .twoTenants) { fixture in
+            let globex = try fixture.agentClient("globex-staging")
             #expect(try await globex.request(.GET, "/agent/v1/desired?timeout=0", token: nil).status == 200)
             #expect(try await fixture.operatorClient.request(.DELETE, "/v1/tenants/globex/environments/staging").status == 204)
             let refused = try await globex.request(.GET, "/agent/v1/desired?timeout=0", token: nil)
             #expect(refused.status == 403)
-            try await globex.shutdown()
         }
     }
 }

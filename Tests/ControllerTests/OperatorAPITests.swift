@@ -5,29 +5,9 @@ import Testing
 
 /// The operator API against the real controller on loopback HTTPS.
 @Suite struct OperatorAPITests {
-    /// Starts a controller with a fresh database and hands the test an operator client.
-    func withController(_ kind: TestStoreKind = .sqlite, bodyLimit: Int? = nil, _ body: (TestHTTPClient, TestController) async throws -> Void) async throws {
-        let pki = try TestPKI()
-        let directory = try TemporaryDirectory()
-        defer { pki.remove(); directory.remove() }
-        let database = try await kind.freshDatabase(in: directory)
-        let controller = try await TestController.start(pki: pki, databasePath: database, bodyLimit: bodyLimit)
-        let client = try TestHTTPClient.operatorClient(controller, pki: pki)
-        do {
-            try await body(client, controller)
-        } catch {
-            try await client.shutdown()
-            try await controller.stop()
-            await TestStoreKind.drop(database)
-            throw error
-        }
-        try await client.shutdown()
-        try await controller.stop()
-        await TestStoreKind.drop(database)
-    }
-
     @Test(arguments: TestStoreKind.allCases) func refusesMissingAndWrongTokens(_ kind: TestStoreKind) async throws {
-        try await withController(kind) { client, _ in
+        try await withController(store: kind) { fixture in
+            let client = fixture.operatorClient
             let missing = try await client.request(.GET, "/v1/tenants", token: nil)
             #expect(missing.status == 401)
             #expect(missing.headers["Content-Type"].first == "application/problem+json")
@@ -46,7 +26,8 @@ import Testing
     }
 
     @Test(arguments: TestStoreKind.allCases) func badInputIsRefusedWithUsefulDetailAndNothingStored(_ kind: TestStoreKind) async throws {
-        try await withController(kind, bodyLimit: 4096) { client, _ in
+        try await withController(store: kind, bodyLimit: 4096) { fixture in
+            let client = fixture.operatorClient
             let cases: [(String, Int, String)] = [
                 (#"{"name":"acme""#, 400, "not valid JSON"),
                 (#"{"name":"acme","colour":"blue"}"#, 400, "colour: unknown field"),
@@ -72,7 +53,8 @@ import Testing
     }
 
     @Test(arguments: TestStoreKind.allCases) func tenantEnvironmentWorkspaceLifecycle(_ kind: TestStoreKind) async throws {
-        try await withController(kind) { client, _ in
+        try await withController(store: kind) { fixture in
+            let client = fixture.operatorClient
             #expect(try await client.request(.POST, "/v1/tenants", json: #"{"name":"acme","displayName":"ACME"}"#).status == 201)
             let duplicate = try await client.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
             #expect(duplicate.status == 409)
@@ -115,7 +97,8 @@ import Testing
     }
 
     @Test(arguments: TestStoreKind.allCases) func unknownRoutesAndBadPathNamesAnswerProblems(_ kind: TestStoreKind) async throws {
-        try await withController(kind) { client, _ in
+        try await withController(store: kind) { fixture in
+            let client = fixture.operatorClient
             let missing = try await client.request(.GET, "/v1/nothing-here")
             #expect(missing.status == 404)
             #expect(missing.headers["Content-Type"].first == "application/problem+json")

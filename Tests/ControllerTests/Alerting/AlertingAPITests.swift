@@ -9,46 +9,14 @@ import Testing
 @Suite struct AlertingAPITests {
     static let signingSecret = "8f742231b10e8888abcd99yyyzzz85a5"
 
-    struct Fixture {
-        let controller: TestController
-        let operatorClient: TestHTTPClient
-        let agent: TestHTTPClient
-        let routingPath: String
-        /// Stands in for Slack's `response_url` hooks.
-        let receiver: WebhookTestServer
-    }
+    /// Routes everything to a receiver that notifies nobody, holding groups an hour: the API is what is tested.
+    static let routing = "route:\n  receiver: none\n  group_wait: 1h\nreceivers:\n  - name: none\n"
 
-    func withFixture(_ body: (Fixture) async throws -> Void) async throws {
-        let pki = try TestPKI()
-        let directory = try TemporaryDirectory()
-        defer { pki.remove(); directory.remove() }
-        let routingPath = directory.path("routing.yaml")
-        try "route:\n  receiver: none\n  group_wait: 1h\nreceivers:\n  - name: none\n".write(toFile: routingPath, atomically: true, encoding: .utf8)
-        let controller = try await TestController.start(pki: pki, databasePath: directory.path("controller.sqlite"),
-                                                        routingConfigPath: routingPath, slackSigningSecret: Self.signingSecret)
-        let client = try TestHTTPClient.operatorClient(controller, pki: pki)
-        let agent = try TestHTTPClient.agentClient(controller, pki: pki, agent: "acme-prod")
-        let receiver = try await WebhookTestServer.start()
-        defer { Task { try? await receiver.stop() } }
-        do {
-            _ = try await client.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
-            _ = try await client.request(.POST, "/v1/tenants/acme/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#)
-            _ = try await client.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: #"{"spec":{}}"#)
-            try await body(Fixture(controller: controller, operatorClient: client, agent: agent, routingPath: routingPath, receiver: receiver))
-        } catch {
-            try? await client.shutdown(); try? await agent.shutdown(); try? await controller.stop()
-            throw error
-        }
-        try await client.shutdown()
-        try await agent.shutdown()
-        try await controller.stop()
-    }
-
-    func fireAlert(_ f: Fixture) async throws -> String {
+    func fireAlert(_ f: ControllerFixture) async throws -> String {
         let batch = AlertBatch(instance: "i1", sequence: 1, alerts: [AgentAlert(workspace: "analytics", state: .firing,
                                                                                  labels: ["alertname": "BackendDown", "severity": "critical"],
                                                                                  annotations: [:], startsAt: Date())])
-        #expect(try await f.agent.request(.POST, "/agent/v1/alerts", encoding: batch, token: nil).status == 200)
+        #expect(try await f.agentClient("acme-prod").request(.POST, "/agent/v1/alerts", encoding: batch, token: nil).status == 200)
         let groups = try await f.operatorClient.request(.GET, "/v1/alert-groups").decode(ListResponse<AlertGroup>.self).items
         #expect(groups.count == 1)
         #expect(groups.first?.groupLabels == ["tenant": "acme", "environment": "prod", "alertname": "BackendDown"])
@@ -56,7 +24,7 @@ import Testing
     }
 
     @Test func acknowledgeAndUnacknowledgeThroughTheAPI() async throws {
-        try await withFixture { f in
+        try await withController(seed: .acmeProdAnalytics, routingConfig: Self.routing, slackSigningSecret: Self.signingSecret) { f in
             let id = try await fireAlert(f)
             let acked = try await f.operatorClient.request(.POST, "/v1/alert-groups/\(id)/ack", json: #"{"by":"alice","comment":"on it"}"#)
             #expect(acked.status == 200)
@@ -71,7 +39,7 @@ import Testing
     }
 
     @Test func refusesBadAcknowledgementsAndChangesNothing() async throws {
-        try await withFixture { f in
+        try await withController(seed: .acmeProdAnalytics, routingConfig: Self.routing, slackSigningSecret: Self.signingSecret) { f in
             let id = try await fireAlert(f)
             let unknown = try await f.operatorClient.request(.POST, "/v1/alert-groups/0123456789abcdef/ack", json: "{}")
             #expect(unknown.status == 404 && unknown.problem?.detail.contains("not found") == true)
@@ -87,11 +55,13 @@ import Testing
     }
 
     @Test func slackButtonAcknowledgesOnlyWithAValidFreshSignature() async throws {
-        try await withFixture { f in
+        try await withController(seed: .acmeProdAnalytics, routingConfig: Self.routing, slackSigningSecret: Self.signingSecret) { f in
             let id = try await fireAlert(f)
+            let receiver = try await WebhookTestServer.start()
+            defer { Task { try? await receiver.stop() } }
             // The clicked message as Slack sends it back, and where to replace it (Slack's hooks; here a local stand-in).
             let message = #"{"text":"[FIRING:1] CRITICAL A","blocks":[{"type":"header","text":{"type":"plain_text","text":"A"}},{"type":"actions","block_id":"qbeast-group-\#(id)","elements":[{"type":"button","action_id":"qbeast_ack","value":"\#(id)"}]}]}"#
-            let payload = #"{"type":"block_actions","user":{"id":"U123","username":"alice"},"response_url":"\#(f.receiver.url("/actions/T1/123/abc"))","message":\#(message),"actions":[{"action_id":"qbeast_ack","value":"\#(id)","type":"button"}]}"#
+            let payload = #"{"type":"block_actions","user":{"id":"U123","username":"alice"},"response_url":"\#(receiver.url("/actions/T1/123/abc"))","message":\#(message),"actions":[{"action_id":"qbeast_ack","value":"\#(id)","type":"button"}]}"#
             let body = "payload=" + payload.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
             let signer = SlackSignature(signingSecret: Self.signingSecret)
             func post(timestamp: Date, signature: String? = nil) async throws -> TestResponse {
@@ -116,8 +86,8 @@ import Testing
             let ack = try await f.operatorClient.request(.GET, "/v1/alert-groups/\(id)").decode(AlertGroup.self).acknowledgement
             #expect(ack?.by == "alice" && ack?.via == "slack")
             // The clicked message is replaced in the channel: the button gone, who acknowledged shown.
-            try await eventually("the message replaced through response_url") { f.receiver.received.contains { $0.path == "/actions/T1/123/abc" } }
-            let update = try #require(f.receiver.received.first { $0.path == "/actions/T1/123/abc" }?.json)
+            try await eventually("the message replaced through response_url") { receiver.received.contains { $0.path == "/actions/T1/123/abc" } }
+            let update = try #require(receiver.received.first { $0.path == "/actions/T1/123/abc" }?.json)
             #expect(update["replace_original"] == .bool(true))
             let blocks = update["blocks"]?.arrayValue ?? []
             #expect(blocks.first?["type"] == "header" && !blocks.contains { $0["type"] == "actions" })
@@ -156,7 +126,7 @@ import Testing
     }
 
     @Test func silencesAreValidatedCreatedListedAndExpired() async throws {
-        try await withFixture { f in
+        try await withController(seed: .acmeProdAnalytics, routingConfig: Self.routing, slackSigningSecret: Self.signingSecret) { f in
             for (json, detail) in [
                 (#"{"matchers":["severity=~\"(\""],"duration":"1h","createdBy":"a","comment":"x"}"#, "matchers[0]"),
                 (#"{"matchers":["severity=~\".*\""],"duration":"1h","createdBy":"a","comment":"x"}"#, "mute every alert"),
@@ -184,17 +154,17 @@ import Testing
     }
 
     @Test func routingConfigIsShownAndAReloadThatFailsKeepsTheRunningOne() async throws {
-        try await withFixture { f in
+        try await withController(seed: .acmeProdAnalytics, routingConfig: Self.routing, slackSigningSecret: Self.signingSecret) { f in
             var shown = try await f.operatorClient.request(.GET, "/v1/routing-config").decode(JSONValue.self)
             #expect(shown["route"]?["group_wait"] == "1h" && shown["route"]?["repeat_interval"] == "4h")
-            try "route:\n  receiver: nobody\nreceivers:\n  - name: none\n".write(toFile: f.routingPath, atomically: true, encoding: .utf8)
+            try "route:\n  receiver: nobody\nreceivers:\n  - name: none\n".write(toFile: f.routingConfigPath, atomically: true, encoding: .utf8)
             let refused = try await f.operatorClient.request(.POST, "/v1/routing-config/reload", body: nil)
             #expect(refused.status == 422)
             #expect(refused.problem?.detail.contains("line 2: route.receiver: unknown receiver \"nobody\"") == true, "\(refused.text)")
             shown = try await f.operatorClient.request(.GET, "/v1/routing-config").decode(JSONValue.self)
             #expect(shown["route"]?["receiver"] == "none", "the running configuration stays")
 
-            try "route:\n  receiver: none\n  group_wait: 0s\n  repeat_interval: never\nreceivers:\n  - name: none\n".write(toFile: f.routingPath, atomically: true, encoding: .utf8)
+            try "route:\n  receiver: none\n  group_wait: 0s\n  repeat_interval: never\nreceivers:\n  - name: none\n".write(toFile: f.routingConfigPath, atomically: true, encoding: .utf8)
             let reloaded = try await f.operatorClient.request(.POST, "/v1/routing-config/reload", body: nil)
             #expect(reloaded.status == 200)
             shown = try reloaded.decode(JSONValue.self)

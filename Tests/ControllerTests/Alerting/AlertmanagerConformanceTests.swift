@@ -67,89 +67,75 @@ import Testing
         let receiver = try await WebhookTestServer.start()
         // Alertmanager's webhook sends resolved notifications by default, as the controller's routes do.
         let alertmanager = try await TestAlertmanager.start(config: Self.routing(receiverURL: receiver.url("/alertmanager")))
-        let pki = try TestPKI()
-        let directory = try TemporaryDirectory()
-        let routingPath = directory.path("routing.yaml")
-        try Self.routing(receiverURL: receiver.url("/controller")).write(toFile: routingPath, atomically: true, encoding: .utf8)
-        let controller = try await TestController.start(pki: pki, databasePath: directory.path("controller.sqlite"), routingConfigPath: routingPath)
-        let operatorClient = try TestHTTPClient.operatorClient(controller, pki: pki)
-        let agent = try TestHTTPClient.agentClient(controller, pki: pki, agent: "acme-prod")
-        defer {
-            alertmanager.stop()
-            pki.remove()
-            directory.remove()
-        }
-        _ = try await operatorClient.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
-        _ = try await operatorClient.request(.POST, "/v1/tenants/acme/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#)
-        _ = try await operatorClient.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: #"{"spec":{}}"#)
+        defer { alertmanager.stop() }
+        try await withController(seed: .acmeProdAnalytics, routingConfig: Self.routing(receiverURL: receiver.url("/controller"))) { fixture in
+            let operatorClient = fixture.operatorClient
+            let agent = try fixture.agentClient("acme-prod")
 
-        // The same silence on both sides.
-        try await alertmanager.silence(["alertname": "Maintenance"], duration: 3600)
-        #expect(try await operatorClient.request(.POST, "/v1/silences",
-                                                 json: #"{"matchers":["alertname=\"Maintenance\""],"duration":"1h","createdBy":"test","comment":"conformance"}"#).status == 201)
+            // The same silence on both sides.
+            try await alertmanager.silence(["alertname": "Maintenance"], duration: 3600)
+            #expect(try await operatorClient.request(.POST, "/v1/silences",
+                                                     json: #"{"matchers":["alertname=\"Maintenance\""],"duration":"1h","createdBy":"test","comment":"conformance"}"#).status == 201)
 
-        var sequence: Int64 = 0
-        let startsAt = Date()
-        func send(firing: [Alert], resolved: [Alert] = []) async throws {
-            let now = Date()
-            sequence += 1
-            let batch = AlertBatch(instance: "conformance", sequence: sequence, alerts:
-                firing.map { AgentAlert(workspace: "analytics", state: .firing, labels: $0.labels, annotations: [:], startsAt: startsAt) }
-                + resolved.map { AgentAlert(workspace: "analytics", state: .resolved, labels: $0.labels, annotations: [:], startsAt: startsAt, endsAt: now) })
-            async let ours = agent.request(.POST, "/agent/v1/alerts", encoding: batch, token: nil)
-            let amAlerts: [[String: Any]] = firing.map { alert in
-                ["labels": alert.labels.merging(["tenant": "acme", "environment": "prod", "workspace": "analytics"]) { $1 },
-                 "startsAt": Timestamp.format(startsAt)]
-            } + resolved.map { alert in
-                ["labels": alert.labels.merging(["tenant": "acme", "environment": "prod", "workspace": "analytics"]) { $1 },
-                 "startsAt": Timestamp.format(startsAt), "endsAt": Timestamp.format(now)]
+            var sequence: Int64 = 0
+            let startsAt = Date()
+            func send(firing: [Alert], resolved: [Alert] = []) async throws {
+                let now = Date()
+                sequence += 1
+                let batch = AlertBatch(instance: "conformance", sequence: sequence, alerts:
+                    firing.map { AgentAlert(workspace: "analytics", state: .firing, labels: $0.labels, annotations: [:], startsAt: startsAt) }
+                    + resolved.map { AgentAlert(workspace: "analytics", state: .resolved, labels: $0.labels, annotations: [:], startsAt: startsAt, endsAt: now) })
+                async let ours = agent.request(.POST, "/agent/v1/alerts", encoding: batch, token: nil)
+                let amAlerts: [[String: Any]] = firing.map { alert in
+                    ["labels": alert.labels.merging(["tenant": "acme", "environment": "prod", "workspace": "analytics"]) { $1 },
+                     "startsAt": Timestamp.format(startsAt)]
+                } + resolved.map { alert in
+                    ["labels": alert.labels.merging(["tenant": "acme", "environment": "prod", "workspace": "analytics"]) { $1 },
+                     "startsAt": Timestamp.format(startsAt), "endsAt": Timestamp.format(now)]
+                }
+                try await alertmanager.post(alerts: try JSONSerialization.data(withJSONObject: amAlerts))
+                #expect(try await ours.status == 200)
             }
-            try await alertmanager.post(alerts: try JSONSerialization.data(withJSONObject: amAlerts))
-            #expect(try await ours.status == 200)
-        }
 
-        let a = Alert(name: "BackendDown", severity: "critical", instance: "a")
-        let b = Alert(name: "BackendDown", severity: "critical", instance: "b")
-        let warning = Alert(name: "LatencyHigh", severity: "warning", instance: "a")
-        let silenced = Alert(name: "Maintenance", severity: "warning", instance: "a")
-        let info1 = Alert(name: "CompactionSlow", severity: "info", instance: "a")
-        let info2 = Alert(name: "CacheCold", severity: "info", instance: "a")
+            let a = Alert(name: "BackendDown", severity: "critical", instance: "a")
+            let b = Alert(name: "BackendDown", severity: "critical", instance: "b")
+            let warning = Alert(name: "LatencyHigh", severity: "warning", instance: "a")
+            let silenced = Alert(name: "Maintenance", severity: "warning", instance: "a")
+            let info1 = Alert(name: "CompactionSlow", severity: "info", instance: "a")
+            let info2 = Alert(name: "CacheCold", severity: "info", instance: "a")
 
-        try await send(firing: [a, warning, silenced, info1, info2])
-        try await Task.sleep(for: .seconds(3.5))
-        try await send(firing: [b])  // joins BackendDown's group
-        try await Task.sleep(for: .seconds(3))
-        try await send(firing: [b], resolved: [a])
-        try await Task.sleep(for: .seconds(3))
-        try await send(firing: [], resolved: [b, info1, info2])  // the critical is gone: LatencyHigh is no longer inhibited
-        try await Task.sleep(for: .seconds(4.5))
+            try await send(firing: [a, warning, silenced, info1, info2])
+            try await Task.sleep(for: .seconds(3.5))
+            try await send(firing: [b])  // joins BackendDown's group
+            try await Task.sleep(for: .seconds(3))
+            try await send(firing: [b], resolved: [a])
+            try await Task.sleep(for: .seconds(3))
+            try await send(firing: [], resolved: [b, info1, info2])  // the critical is gone: LatencyHigh is no longer inhibited
+            try await Task.sleep(for: .seconds(4.5))
 
-        let received = receiver.received
-        let fromAlertmanager = received.filter { $0.path == "/alertmanager" }.compactMap(Self.seen)
-        let fromController = received.filter { $0.path == "/controller" }.compactMap(Self.seen)
-        let groups = Set(fromAlertmanager.map(\.group)).union(fromController.map(\.group))
-        #expect(groups.count == 3, "BackendDown, LatencyHigh and the info group; Maintenance is silenced: \(groups)")
-        for group in groups.sorted() {
-            let expected = fromAlertmanager.filter { $0.group == group }
-            let actual = fromController.filter { $0.group == group }
-            #expect(actual == expected, "group \(group)\nAlertmanager: \(expected)\ncontroller:   \(actual)")
-            for (theirs, ours) in zip(expected, actual) {
-                #expect(abs(theirs.at.timeIntervalSince(ours.at)) <= Self.groupInterval,
-                        "\(group): \(ours.content) came \(ours.at.timeIntervalSince(theirs.at))s after Alertmanager's")
+            let received = receiver.received
+            let fromAlertmanager = received.filter { $0.path == "/alertmanager" }.compactMap(Self.seen)
+            let fromController = received.filter { $0.path == "/controller" }.compactMap(Self.seen)
+            let groups = Set(fromAlertmanager.map(\.group)).union(fromController.map(\.group))
+            #expect(groups.count == 3, "BackendDown, LatencyHigh and the info group; Maintenance is silenced: \(groups)")
+            for group in groups.sorted() {
+                let expected = fromAlertmanager.filter { $0.group == group }
+                let actual = fromController.filter { $0.group == group }
+                #expect(actual == expected, "group \(group)\nAlertmanager: \(expected)\ncontroller:   \(actual)")
+                for (theirs, ours) in zip(expected, actual) {
+                    #expect(abs(theirs.at.timeIntervalSince(ours.at)) <= Self.groupInterval,
+                            "\(group): \(ours.content) came \(ours.at.timeIntervalSince(theirs.at))s after Alertmanager's")
+                }
             }
+            #expect(fromController.filter { $0.group.contains("BackendDown") }.map(\.content) == [
+                "firing [BackendDown/a:firing]", "firing [BackendDown/a:firing BackendDown/b:firing]",
+                "firing [BackendDown/a:resolved BackendDown/b:firing]", "resolved [BackendDown/b:resolved]",
+            ])
+            #expect(fromController.filter { $0.group == "environment=prod,tenant=acme" }.map(\.content) == [
+                "firing [CacheCold/a:firing CompactionSlow/a:firing]", "resolved [CacheCold/a:resolved CompactionSlow/a:resolved]",
+            ])
+            #expect(fromController.contains { $0.content == "firing [LatencyHigh/a:firing]" }, "inhibition lifted once the critical resolved")
         }
-        #expect(fromController.filter { $0.group.contains("BackendDown") }.map(\.content) == [
-            "firing [BackendDown/a:firing]", "firing [BackendDown/a:firing BackendDown/b:firing]",
-            "firing [BackendDown/a:resolved BackendDown/b:firing]", "resolved [BackendDown/b:resolved]",
-        ])
-        #expect(fromController.filter { $0.group == "environment=prod,tenant=acme" }.map(\.content) == [
-            "firing [CacheCold/a:firing CompactionSlow/a:firing]", "resolved [CacheCold/a:resolved CompactionSlow/a:resolved]",
-        ])
-        #expect(fromController.contains { $0.content == "firing [LatencyHigh/a:firing]" }, "inhibition lifted once the critical resolved")
-
-        try await agent.shutdown()
-        try await operatorClient.shutdown()
-        try await controller.stop()
         try await receiver.stop()
     }
 }

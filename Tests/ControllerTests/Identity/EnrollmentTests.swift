@@ -12,46 +12,14 @@ import X509
 /// Enrollment without shared secrets: one-time tokens, CSRs for keys the agent made, refusals that
 /// issue nothing, and the audit trail.
 @Suite struct EnrollmentTests {
-    struct Fixture {
-        let pki: TestPKI
-        let controller: TestController
-        let api: TestHTTPClient
-        let directory: TemporaryDirectory
-    }
-
-    func withFixture(_ kind: TestStoreKind = .sqlite, clock: ManualTimeSource? = nil, lifetime: TimeInterval = 24 * 3600,
-                     _ body: (Fixture) async throws -> Void) async throws {
-        let pki = try TestPKI()
-        let directory = try TemporaryDirectory()
-        defer { pki.remove(); directory.remove() }
-        let database = try await kind.freshDatabase(in: directory)
-        let controller = try await TestController.start(pki: pki, databasePath: database,
-                                                        clock: clock ?? SystemTimeSource(), agentCertificateLifetime: lifetime)
-        let api = try TestHTTPClient.operatorClient(controller, pki: pki)
-        do {
-            for (tenant, environment) in [("acme", "prod"), ("acme", "dev")] {
-                _ = try await api.request(.POST, "/v1/tenants", json: #"{"name":"\#(tenant)"}"#)
-                _ = try await api.request(.POST, "/v1/tenants/\(tenant)/environments", json: #"{"name":"\#(environment)","cloud":"aws","mode":"provided"}"#)
-            }
-            try await body(Fixture(pki: pki, controller: controller, api: api, directory: directory))
-        } catch {
-            try? await api.shutdown(); try? await controller.stop()
-            await TestStoreKind.drop(database)
-            throw error
-        }
-        try await api.shutdown()
-        try await controller.stop()
-        await TestStoreKind.drop(database)
-    }
-
-    func token(_ f: Fixture, environment: String = "prod", ttl: String? = nil) async throws -> EnrollmentToken {
-        let response = try await f.api.request(.POST, "/v1/tenants/acme/environments/\(environment)/enrollment-tokens",
-                                               json: ttl.map { #"{"ttl":"\#($0)"}"# } ?? "{}")
+    func token(_ f: ControllerFixture, environment: String = "prod", ttl: String? = nil) async throws -> EnrollmentToken {
+        let response = try await f.operatorClient.request(.POST, "/v1/tenants/acme/environments/\(environment)/enrollment-tokens",
+                                                          json: ttl.map { #"{"ttl":"\#($0)"}"# } ?? "{}")
         #expect(response.status == 201, "\(response.text)")
         return try response.decode(EnrollmentToken.self)
     }
 
-    func enroll(_ f: Fixture, token: String, environment: String = "prod", csr: String? = nil) async throws -> TestResponse {
+    func enroll(_ f: ControllerFixture, token: String, environment: String = "prod", csr: String? = nil) async throws -> TestResponse {
         let identity = SPIFFEIdentity(trustDomain: f.pki.trustDomain, tenant: "acme", environment: environment)
         let request = EnrollmentRequest(tenant: "acme", environment: environment, token: token,
                                         csr: try csr ?? AgentKeyMaterial.csr(for: identity, key: P256.Signing.PrivateKey()))
@@ -60,12 +28,12 @@ import X509
         return try await client.request(.POST, "/enroll/v1", encoding: request, token: nil)
     }
 
-    func issuedCount(_ f: Fixture, _ environment: String = "prod") async throws -> Int {
-        try await f.api.request(.GET, "/v1/tenants/acme/environments/\(environment)/certificates").decode(ListResponse<AgentCertificate>.self).items.count
+    func issuedCount(_ f: ControllerFixture, _ environment: String = "prod") async throws -> Int {
+        try await f.operatorClient.request(.GET, "/v1/tenants/acme/environments/\(environment)/certificates").decode(ListResponse<AgentCertificate>.self).items.count
     }
 
     @Test(arguments: TestStoreKind.allCases) func anAgentWithOnlyATokenAndTheCABundleEnrollsAndConnects(_ kind: TestStoreKind) async throws {
-        try await withFixture(kind) { f in
+        try await withController(store: kind, seed: .acmeProd) { f in
             let token = try await token(f)
             #expect(token.token.hasPrefix("qbe_") && token.token.count > 40)
             try token.token.write(toFile: f.directory.path("token"), atomically: true, encoding: .utf8)
@@ -84,7 +52,7 @@ import X509
             let agent = try TestAgent.start(tls: tls, controllerURL: f.controller.agentURL, stateDirectory: state)
             try await eventually("the enrolled agent receives its desired state") { await agent.service.desired != nil }
             try await agent.stop()
-            let issued = try await f.api.request(.GET, "/v1/tenants/acme/environments/prod/certificates").decode(ListResponse<AgentCertificate>.self)
+            let issued = try await f.operatorClient.request(.GET, "/v1/tenants/acme/environments/prod/certificates").decode(ListResponse<AgentCertificate>.self)
             #expect(issued.items.map(\.serial) == [certificate.serialHex] && issued.items.first?.method == "token")
 
             // Restarting finds the identity in the state directory: no second enrollment.
@@ -95,7 +63,8 @@ import X509
     }
 
     @Test(arguments: TestStoreKind.allCases) func refusalsAreClearAndIssueNothing(_ kind: TestStoreKind) async throws {
-        try await withFixture(kind) { f in
+        try await withController(store: kind, seed: .acmeProd) { f in
+            try await f.mustSucceed(.POST, "/v1/tenants/acme/environments", json: #"{"name":"dev","cloud":"aws","mode":"provided"}"#)
             let used = try await token(f)
             #expect(try await enroll(f, token: used.token).status == 201)
             let replay = try await enroll(f, token: used.token)
@@ -129,24 +98,24 @@ import X509
 
     @Test(arguments: TestStoreKind.allCases) func expiredTokensAreRefused(_ kind: TestStoreKind) async throws {
         let clock = ManualTimeSource(now: Date())
-        try await withFixture(kind, clock: clock) { f in
+        try await withController(store: kind, seed: .acmeProd, clock: clock) { f in
             let short = try await token(f, ttl: "1m")
             #expect(abs(short.expiresAt.timeIntervalSince(clock.now()) - 60) < 0.01)
             clock.advance(by: .seconds(61))
             let expired = try await enroll(f, token: short.token)
             #expect(expired.status == 401 && expired.problem?.detail.contains("expired") == true)
-            let tooLong = try await f.api.request(.POST, "/v1/tenants/acme/environments/prod/enrollment-tokens", json: #"{"ttl":"25h"}"#)
+            let tooLong = try await f.operatorClient.request(.POST, "/v1/tenants/acme/environments/prod/enrollment-tokens", json: #"{"ttl":"25h"}"#)
             #expect(tooLong.status == 400 && tooLong.problem?.detail.contains("at most 24h") == true)
             #expect(try await issuedCount(f) == 0)
         }
     }
 
     @Test(arguments: TestStoreKind.allCases) func theAuditLogRecordsWhoDidWhatAndNeverTheToken(_ kind: TestStoreKind) async throws {
-        try await withFixture(kind) { f in
+        try await withController(store: kind, seed: .acmeProd) { f in
             let token = try await token(f)
             _ = try await enroll(f, token: token.token)
             _ = try await enroll(f, token: token.token)
-            let audit = try await f.api.request(.GET, "/v1/audit?limit=50")
+            let audit = try await f.operatorClient.request(.GET, "/v1/audit?limit=50")
             let records = try audit.decode(ListResponse<AuditRecord>.self).items
             #expect(!audit.text.contains(token.token), "the token never appears in the audit record")
             #expect(records.first?.action == "enroll" && records.first?.result == "refused")

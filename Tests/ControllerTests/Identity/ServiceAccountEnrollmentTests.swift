@@ -40,55 +40,45 @@ import Testing
         }
     }
 
-    func withController(_ body: (TestController, TestPKI, TestHTTPClient, TemporaryDirectory, ClusterIssuer) async throws -> Void) async throws {
-        let pki = try TestPKI()
-        let directory = try TemporaryDirectory()
-        defer { pki.remove(); directory.remove() }
-        let controller = try await TestController.start(pki: pki, databasePath: directory.path("controller.sqlite"))
-        let api = try TestHTTPClient.operatorClient(controller, pki: pki)
-        let cluster = ClusterIssuer()
-        _ = try await api.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
-        _ = try await api.request(.POST, "/v1/tenants/acme/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#)
-        let trust = ServiceAccountTrust(issuer: Self.issuer, jwks: cluster.jwks, namespace: "qbeast", serviceAccount: "qbeast-agent")
-        let registered = try await api.request(.PUT, "/v1/tenants/acme/environments/prod/service-account-trust", encoding: trust)
-        #expect(registered.status == 200, "\(registered.text)")
-        do {
-            try await body(controller, pki, api, directory, cluster)
-        } catch {
-            try? await api.shutdown(); try? await controller.stop()
-            throw error
+    /// acme/prod trusting the service-account tokens of `cluster`, a fresh issuer per test.
+    func withClusterTrust(_ body: (ControllerFixture, ClusterIssuer) async throws -> Void) async throws {
+        try await withController(seed: .acmeProd) { fixture in
+            let cluster = ClusterIssuer()
+            let trust = ServiceAccountTrust(issuer: Self.issuer, jwks: cluster.jwks, namespace: "qbeast", serviceAccount: "qbeast-agent")
+            let registered = try await fixture.operatorClient.request(.PUT, "/v1/tenants/acme/environments/prod/service-account-trust", encoding: trust)
+            #expect(registered.status == 200, "\(registered.text)")
+            try await body(fixture, cluster)
         }
-        try await api.shutdown()
-        try await controller.stop()
     }
 
-    func enroll(_ controller: TestController, _ pki: TestPKI, jwt: String) async throws -> TestResponse {
-        let identity = SPIFFEIdentity(trustDomain: pki.trustDomain, tenant: "acme", environment: "prod")
+    func enroll(_ fixture: ControllerFixture, jwt: String) async throws -> TestResponse {
+        let identity = SPIFFEIdentity(trustDomain: fixture.pki.trustDomain, tenant: "acme", environment: "prod")
         let request = EnrollmentRequest(tenant: "acme", environment: "prod", serviceAccountToken: jwt,
                                         csr: try AgentKeyMaterial.csr(for: identity, key: P256.Signing.PrivateKey()))
-        let client = TestHTTPClient(baseURL: controller.enrollURL, tls: try TLSConfigurations.operatorClient(trustBundle: pki.caBundle))
+        let client = TestHTTPClient(baseURL: fixture.controller.enrollURL, tls: try TLSConfigurations.operatorClient(trustBundle: fixture.pki.caBundle))
         defer { Task { try? await client.shutdown() } }
         return try await client.request(.POST, "/enroll/v1", encoding: request, token: nil)
     }
 
     @Test func anAgentWithOnlyItsProjectedTokenEnrollsAndConnects() async throws {
-        try await withController { controller, pki, api, directory, cluster in
+        try await withClusterTrust { fixture, cluster in
+            let directory = fixture.directory
             try await cluster.token().write(toFile: directory.path("sa-token"), atomically: true, encoding: .utf8)
             let tls = try await AgentEnrollment.credentials(
-                stateDirectory: directory.path("agent"), configured: nil, caBundle: pki.caBundle,
-                enrollment: EnrollmentSettings(url: controller.enrollURL, tenant: "acme", environment: "prod",
+                stateDirectory: directory.path("agent"), configured: nil, caBundle: fixture.pki.caBundle,
+                enrollment: EnrollmentSettings(url: fixture.controller.enrollURL, tenant: "acme", environment: "prod",
                                                proof: .serviceAccountTokenFile(directory.path("sa-token"))),
-                trustDomain: pki.trustDomain, logger: Logger(label: "test"))
-            let agent = TestHTTPClient(baseURL: controller.agentURL, tls: try TLSConfigurations.agentClient(tls))
+                trustDomain: fixture.pki.trustDomain, logger: Logger(label: "test"))
+            let agent = TestHTTPClient(baseURL: fixture.controller.agentURL, tls: try TLSConfigurations.agentClient(tls))
             #expect(try await agent.request(.GET, "/agent/v1/desired?after=0", token: nil).status == 200)
             try await agent.shutdown()
-            let issued = try await api.request(.GET, "/v1/tenants/acme/environments/prod/certificates").decode(ListResponse<AgentCertificate>.self)
+            let issued = try await fixture.operatorClient.request(.GET, "/v1/tenants/acme/environments/prod/certificates").decode(ListResponse<AgentCertificate>.self)
             #expect(issued.items.map(\.method) == ["service-account"])
         }
     }
 
     @Test func everyBadTokenIsRefusedWithItsReasonAndNothingIssued() async throws {
-        try await withController { controller, pki, api, _, cluster in
+        try await withClusterTrust { fixture, cluster in
             let stranger = ClusterIssuer()
             let header = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64EncodedString().replacingOccurrences(of: "=", with: "")
             let payload = Data(#"{"iss":"\#(Self.issuer)","sub":"system:serviceaccount:qbeast:qbeast-agent","aud":["qbeast-controller"],"exp":4102444800}"#.utf8)
@@ -104,11 +94,12 @@ import Testing
                 ("not-a-jwt", "signature"),
             ]
             for (jwt, reason) in cases {
-                let response = try await enroll(controller, pki, jwt: jwt)
+                let response = try await enroll(fixture, jwt: jwt)
                 #expect(response.status == 401, "\(reason): \(response.text)")
                 #expect(response.problem?.detail.contains(reason) == true, "\(reason): \(response.text)")
                 #expect(!response.text.contains(jwt.prefix(20)), "the token is not echoed")
             }
+            let api = fixture.operatorClient
             #expect(try await api.request(.GET, "/v1/tenants/acme/environments/prod/certificates").decode(ListResponse<AgentCertificate>.self).items.isEmpty)
             let audit = try await api.request(.GET, "/v1/audit?limit=100")
             #expect(try audit.decode(ListResponse<AuditRecord>.self).items.filter { $0.action == "enroll" && $0.result == "refused" }.count == cases.count)
@@ -117,7 +108,8 @@ import Testing
     }
 
     @Test func trustRegistrationIsValidated() async throws {
-        try await withController { _, _, api, _, _ in
+        try await withClusterTrust { fixture, _ in
+            let api = fixture.operatorClient
             for (json, field) in [
                 (#"{"issuer":"http://plain","jwks":{"keys":[{"kty":"EC"}]},"namespace":"qbeast","serviceAccount":"agent"}"#, "issuer"),
                 (#"{"issuer":"https://0*","jwks":{"keys":[{"kty":"EC"}]},"namespace":"qbeast","serviceAccount":"agent"}"#, "issuer"),

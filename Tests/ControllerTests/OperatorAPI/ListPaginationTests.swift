@@ -7,46 +7,41 @@ import Testing
 /// change between two pages neither repeats nor skips what stays.
 @Suite struct ListPaginationTests {
     @Test(arguments: TestStoreKind.allCases) func pagesFollowTheCursorToTheEnd(_ kind: TestStoreKind) async throws {
-        let pki = try TestPKI()
-        let directory = try TemporaryDirectory()
-        let database = try await kind.freshDatabase(in: directory)
-        defer { pki.remove(); directory.remove() }
-        let controller = try await TestController.start(pki: pki, databasePath: database)
-        let api = try TestHTTPClient.operatorClient(controller, pki: pki)
-        for name in ["delta", "alpha", "echo", "charlie", "bravo"] {
-            _ = try await api.request(.POST, "/v1/tenants", json: #"{"name":"\#(name)"}"#)
+        try await withController(store: kind) { fixture in
+            let api = fixture.operatorClient
+            for name in ["delta", "alpha", "echo", "charlie", "bravo"] {
+                try await fixture.mustSucceed(.POST, "/v1/tenants", json: #"{"name":"\#(name)"}"#)
+            }
+            var first = try await api.request(.GET, "/v1/tenants?limit=2").decode(ListResponse<Tenant>.self)
+            #expect(first.items.map(\.name) == ["alpha", "bravo"])
+            let cursor = try #require(first.next)
+            // Deleting an item already seen does not shift the next page.
+            #expect(try await api.request(.DELETE, "/v1/tenants/alpha").status == 204)
+            let second = try await api.request(.GET, "/v1/tenants?limit=2&cursor=\(cursor)").decode(ListResponse<Tenant>.self)
+            #expect(second.items.map(\.name) == ["charlie", "delta"])
+            let last = try await api.request(.GET, "/v1/tenants?limit=2&cursor=\(try #require(second.next))").decode(ListResponse<Tenant>.self)
+            #expect(last.items.map(\.name) == ["echo"])
+            #expect(last.next == nil)
+            first = try await api.request(.GET, "/v1/tenants").decode(ListResponse<Tenant>.self)
+            #expect(first.items.count == 4 && first.next == nil)
+
+            for query in ["limit=0", "limit=1001", "limit=two", "cursor=not-ours", "namePrefix=Upper"] {
+                let response = try await api.request(.GET, "/v1/tenants?\(query)")
+                #expect(response.status == 400, "\(query)")
+                #expect(response.text.contains(query.split(separator: "=")[0]), "\(response.text)")
+            }
+            #expect(try await api.request(.GET, "/v1/tenants?namePrefix=ch").decode(ListResponse<Tenant>.self).items.map(\.name) == ["charlie"])
+
+            try await fixture.mustSucceed(.POST, "/v1/tenants/delta/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#)
+            try await fixture.mustSucceed(.POST, "/v1/tenants/delta/environments", json: #"{"name":"eu","cloud":"gcp","mode":"managed"}"#)
+            let gcp = try await api.request(.GET, "/v1/tenants/delta/environments?cloud=gcp").decode(ListResponse<Environment>.self)
+            #expect(gcp.items.map(\.name) == ["eu"])
+            #expect(try await api.request(.GET, "/v1/tenants/delta/environments?cloud=ibm").status == 400)
+
+            try await fixture.mustSucceed(.POST, "/v1/tokens", json: #"{"name":"support","role":"operator"}"#)
+            try await fixture.mustSucceed(.POST, "/v1/tokens", json: #"{"name":"acme-viewer","role":"viewer","tenant":"delta"}"#)
+            let viewers = try await api.request(.GET, "/v1/tokens?role=viewer").decode(ListResponse<APIToken>.self)
+            #expect(viewers.items.map(\.name) == ["acme-viewer"])
         }
-        var first = try await api.request(.GET, "/v1/tenants?limit=2").decode(ListResponse<Tenant>.self)
-        #expect(first.items.map(\.name) == ["alpha", "bravo"])
-        let cursor = try #require(first.next)
-        // Deleting an item already seen does not shift the next page.
-        #expect(try await api.request(.DELETE, "/v1/tenants/alpha").status == 204)
-        let second = try await api.request(.GET, "/v1/tenants?limit=2&cursor=\(cursor)").decode(ListResponse<Tenant>.self)
-        #expect(second.items.map(\.name) == ["charlie", "delta"])
-        let last = try await api.request(.GET, "/v1/tenants?limit=2&cursor=\(try #require(second.next))").decode(ListResponse<Tenant>.self)
-        #expect(last.items.map(\.name) == ["echo"])
-        #expect(last.next == nil)
-        first = try await api.request(.GET, "/v1/tenants").decode(ListResponse<Tenant>.self)
-        #expect(first.items.count == 4 && first.next == nil)
-
-        for query in ["limit=0", "limit=1001", "limit=two", "cursor=not-ours", "namePrefix=Upper"] {
-            let response = try await api.request(.GET, "/v1/tenants?\(query)")
-            #expect(response.status == 400, "\(query)")
-            #expect(response.text.contains(query.split(separator: "=")[0]), "\(response.text)")
-        }
-        #expect(try await api.request(.GET, "/v1/tenants?namePrefix=ch").decode(ListResponse<Tenant>.self).items.map(\.name) == ["charlie"])
-
-        _ = try await api.request(.POST, "/v1/tenants/delta/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#)
-        _ = try await api.request(.POST, "/v1/tenants/delta/environments", json: #"{"name":"eu","cloud":"gcp","mode":"managed"}"#)
-        let gcp = try await api.request(.GET, "/v1/tenants/delta/environments?cloud=gcp").decode(ListResponse<Environment>.self)
-        #expect(gcp.items.map(\.name) == ["eu"])
-        #expect(try await api.request(.GET, "/v1/tenants/delta/environments?cloud=ibm").status == 400)
-
-        _ = try await api.request(.POST, "/v1/tokens", json: #"{"name":"support","role":"operator"}"#)
-        _ = try await api.request(.POST, "/v1/tokens", json: #"{"name":"acme-viewer","role":"viewer","tenant":"delta"}"#)
-        let viewers = try await api.request(.GET, "/v1/tokens?role=viewer").decode(ListResponse<APIToken>.self)
-        #expect(viewers.items.map(\.name) == ["acme-viewer"])
-        try await controller.stop()
-        await TestStoreKind.drop(database)
     }
 }

@@ -37,25 +37,26 @@ import Testing
         }
     }
 
-    func withController(_ body: (TestHTTPClient, IdentityProvider, String) async throws -> Void) async throws {
-        let pki = try TestPKI()
-        let directory = try TemporaryDirectory()
-        defer { pki.remove(); directory.remove() }
+    /// A controller trusting `provider`'s keys, read from a JWKS file the rotation test rewrites (kept
+    /// apart from the fixture's directory, which does not exist before the controller starts), with
+    /// tenants acme and globex.
+    func withSignIn(_ body: (TestHTTPClient, IdentityProvider, String) async throws -> Void) async throws {
+        let keys = try TemporaryDirectory()
+        defer { keys.remove() }
         let provider = IdentityProvider()
-        let jwksFile = directory.path("jwks.json")
+        let jwksFile = keys.path("jwks.json")
         try StrictJSON.encode(provider.jwks).write(to: URL(fileURLWithPath: jwksFile))
         var settings = OIDCSettings(issuer: Self.issuer, audience: Self.audience, keys: .file(jwksFile))
         settings.roleMappings = try ["qbeast-sre=admin", "qbeast-support=operator", "acme-analysts=viewer:acme"].map(OIDCSettings.RoleMapping.init(parsing:))
-        let controller = try await TestController.start(pki: pki, databasePath: directory.path("controller.sqlite"), oidc: settings)
-        let api = try TestHTTPClient.operatorClient(controller, pki: pki)
-        _ = try await api.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
-        _ = try await api.request(.POST, "/v1/tenants", json: #"{"name":"globex"}"#)
-        try await body(api, provider, jwksFile)
-        try await controller.stop()
+        try await withController(oidc: settings) { fixture in
+            try await fixture.mustSucceed(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
+            try await fixture.mustSucceed(.POST, "/v1/tenants", json: #"{"name":"globex"}"#)
+            try await body(fixture.operatorClient, provider, jwksFile)
+        }
     }
 
     @Test func mappedGroupsGiveRoles() async throws {
-        try await withController { api, provider, _ in
+        try await withSignIn { api, provider, _ in
             let sre = try await provider.token(groups: ["everyone", "qbeast-sre"])
             #expect(try await api.request(.GET, "/v1/tokens", token: sre).status == 200)
             let support = try await provider.token(groups: ["qbeast-support"], email: "bob@qbeast.example")
@@ -75,7 +76,7 @@ import Testing
     }
 
     @Test func everyRefusalSaysWhichCheckFailed() async throws {
-        try await withController { api, provider, _ in
+        try await withSignIn { api, provider, _ in
             let stranger = IdentityProvider(kid: "idp-key-1")
             let cases: [(String, Int, String)] = [
                 (try await provider.token(groups: ["qbeast-sre"], expires: Date().addingTimeInterval(-3600)), 401, "expired"),
@@ -102,7 +103,7 @@ import Testing
     }
 
     @Test func rotatedProviderKeysAreFetchedAgain() async throws {
-        try await withController { api, _, jwksFile in
+        try await withSignIn { api, _, jwksFile in
             // The provider rotates to a new key; its JWKS now publishes it, and the controller rereads it on first sight.
             let rotated = IdentityProvider(kid: "idp-key-2")
             try StrictJSON.encode(rotated.jwks).write(to: URL(fileURLWithPath: jwksFile))

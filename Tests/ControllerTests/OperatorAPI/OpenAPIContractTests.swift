@@ -36,19 +36,15 @@ import Yams
     }
 
     @Test func theControllerServesTheDocumentWithoutAToken() async throws {
-        let pki = try TestPKI()
-        let directory = try TemporaryDirectory()
-        defer { pki.remove(); directory.remove() }
-        let controller = try await TestController.start(pki: pki, databasePath: directory.path("c.sqlite"))
-        let client = try TestHTTPClient.operatorClient(controller, pki: pki)
-        let served = try await client.request(.GET, "/openapi.yaml", token: nil)
-        #expect(served.status == 200 && served.headers["Content-Type"].first == "application/yaml")
-        #expect(served.text == (try String(contentsOfFile: Self.documentPath, encoding: .utf8)))
-        let wrongMethod = try await client.request(.PATCH, "/v1/tenants", json: "{}")
-        #expect(wrongMethod.status == 405 && wrongMethod.headers["Allow"].first == "GET, POST", "\(wrongMethod.text)")
-        #expect(wrongMethod.headers["Content-Type"].first == "application/problem+json")
-        #expect(try await client.request(.GET, "/v1/nothing-here").status == 404)
-        try await client.shutdown()
-        try await controller.stop()
+        try await withController { fixture in
+            let client = fixture.operatorClient
+            let served = try await client.request(.GET, "/openapi.yaml", token: nil)
+            #expect(served.status == 200 && served.headers["Content-Type"].first == "application/yaml")
+            #expect(served.text == (try String(contentsOfFile: Self.documentPath, encoding: .utf8)))
+            let wrongMethod = try await client.request(.PATCH, "/v1/tenants", json: "{}")
+            #expect(wrongMethod.status == 405 && wrongMethod.headers["Allow"].first == "GET, POST", "\(wrongMethod.text)")
+            #expect(wrongMethod.headers["Content-Type"].first == "application/problem+json")
+            #expect(try await client.request(.GET, "/v1/nothing-here").status == 404)
+        }
     }
 }
