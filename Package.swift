@@ -2,7 +2,7 @@
 import PackageDescription
 
 let strict: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
@@ -270,20 +270,24 @@ let package = Package(
         // `make bench`: the agent's rule evaluation beside vmalert's (not a test).
         .executableTarget(
             name: "qbeast-bench",
-            dependencies: ["Agent", "KubernetesAPI", "SplitPlaneTesting", "SplitPlaneProtocol", "SplitPlaneTLS", "ServiceSupport",
-                           .product(name: "Logging", package: "swift-log"),
-                           .product(name: "NIOHTTP1", package: "swift-nio")],
+            dependencies: [
+                "Agent", "KubernetesAPI", "SplitPlaneTesting", "SplitPlaneProtocol", "SplitPlaneTLS", "ServiceSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             path: "bench/qbeast-bench"
         ),
         // `make bench` fleet section: N simulated agents, each with its own certificate, against a real controller.
         .executableTarget(
             name: "qbeast-fleet-sim",
-            dependencies: ["Agent", "SplitPlaneTLS", "SplitPlaneProtocol",
-                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                           .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "NIOHTTP1", package: "swift-nio"),
-                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                           .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "Agent", "SplitPlaneTLS", "SplitPlaneProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "bench/qbeast-fleet-sim"
         ),
         .testTarget(name: "SplitPlaneProtocolTests", dependencies: ["SplitPlaneProtocol"]),
@@ -303,7 +307,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "SplitPlaneProtocol",
-                "Controller", "ControllerModel", "Agent", "AlertRouting", "SQLStorage", "SQLiteDriver", "PostgresDriver", "SplitPlaneTLS", "SplitPlaneTesting", "ServiceSupport",
+                "Controller", "ControllerModel", "Agent", "AlertRouting", "SQLStorage", "SQLiteDriver", "PostgresDriver", "SplitPlaneTLS", "SplitPlaneTesting",
+                "ServiceSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),

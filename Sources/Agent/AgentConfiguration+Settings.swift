@@ -16,8 +16,10 @@ public struct AgentStartup: Sendable {
     /// Reads settings by camelCase key, already layered by the caller (flag over `QBEAST_…` environment
     /// over YAML file); every refusal names the setting. `environment` decides whether the agent runs
     /// in a pod (`KUBERNETES_SERVICE_HOST`).
-    public static func resolve(_ setting: @escaping (String) -> String?,
-                               environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AgentStartup {
+    public static func resolve(
+        _ setting: @escaping (String) -> String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> AgentStartup {
         let reader = SettingsReader(setting: setting)
         func positive(_ key: String, _ fallback: Duration) throws(ConfigurationError) -> Duration {
             let value = try reader.duration(key, fallback)
@@ -33,8 +35,9 @@ public struct AgentStartup: Sendable {
         // The certificate comes later (configured files, the state directory, or enrollment); the CA
         // bundle is what the controller is trusted with until then.
         let caBundle = try reader.required("caBundle")
-        var configuration = AgentConfiguration(controllerURLs: urls, tls: TLSFiles(certificate: "", privateKey: "", trustBundle: caBundle),
-                                               stateDirectory: setting("stateDir") ?? ".data/agent")
+        var configuration = AgentConfiguration(
+            controllerURLs: urls, tls: TLSFiles(certificate: "", privateKey: "", trustBundle: caBundle),
+            stateDirectory: setting("stateDir") ?? ".data/agent")
         configuration.metricsListen = try reader.address("metricsListen", configuration.metricsListen)
         configuration.pollTimeout = try positive("pollTimeout", configuration.pollTimeout)
         configuration.heartbeatInterval = try positive("heartbeatInterval", configuration.heartbeatInterval)
@@ -72,8 +75,9 @@ public struct AgentStartup: Sendable {
         } catch {
             throw ConfigurationError(setting: "trustDomain", reason: "\"\(trustDomain)\" is not a SPIFFE trust domain: it \(error.reason)")
         }
-        return AgentStartup(configuration: configuration, configuredTLS: configuredTLS, enrollment: try enrollment(setting),
-                            trustDomain: trustDomain)
+        return AgentStartup(
+            configuration: configuration, configuredTLS: configuredTLS, enrollment: try enrollment(setting),
+            trustDomain: trustDomain)
     }
 
     static func enrollment(_ setting: (String) -> String?) throws(ConfigurationError) -> EnrollmentSettings? {

@@ -29,8 +29,10 @@ public final class AgentService: Service, Sendable {
     /// The certificate files in use; renewal moves them forward.
     let credentials: Mutex<TLSFiles>
 
-    public init(configuration: AgentConfiguration, readiness: Readiness = Readiness(), clock: any TimeSource = SystemTimeSource(),
-                logger: Logger, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) throws {
+    public init(
+        configuration: AgentConfiguration, readiness: Readiness = Readiness(), clock: any TimeSource = SystemTimeSource(),
+        logger: Logger, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) throws {
         self.configuration = configuration
         self.readiness = readiness
         self.clock = clock
@@ -39,25 +41,28 @@ public final class AgentService: Service, Sendable {
         let directory = URL(fileURLWithPath: configuration.stateDirectory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let instance = try Self.instanceID(in: directory)
-        outbox = try AlertOutbox(directory: directory.appendingPathComponent("outbox"), instance: instance,
-                                 maxBatches: configuration.outboxMaxBatches, logger: logger)
+        outbox = try AlertOutbox(
+            directory: directory.appendingPathComponent("outbox"), instance: instance,
+            maxBatches: configuration.outboxMaxBatches, logger: logger)
         let state = AgentState(instance: instance)
         self.state = state
         client = try ControllerClient(configuration: configuration)
         credentials = Mutex(configuration.tls)
         if let url = configuration.metricsStoreURL {
-            rules = try RuleEngine(store: MetricsStoreClient(baseURL: url, step: configuration.metricsStoreStep), outbox: outbox,
-                                   stateDirectory: directory.appendingPathComponent("rules"), resendDelay: configuration.ruleResendDelay,
-                                   defaultInterval: configuration.defaultEvaluationInterval, clock: clock, logger: logger,
-                                   onHealthChange: { await state.markChanged() })
+            rules = try RuleEngine(
+                store: MetricsStoreClient(baseURL: url, step: configuration.metricsStoreStep), outbox: outbox,
+                stateDirectory: directory.appendingPathComponent("rules"), resendDelay: configuration.ruleResendDelay,
+                defaultInterval: configuration.defaultEvaluationInterval, clock: clock, logger: logger,
+                onHealthChange: { await state.markChanged() })
         } else {
             rules = nil
         }
         if let connection = configuration.kubernetes {
             let kubernetes = try KubernetesClient(connection: connection)
             self.kubernetes = kubernetes
-            installer = try ComponentInstaller(client: kubernetes, source: client, stateDirectory: directory, settings: configuration.install,
-                                               clock: clock, logger: logger)
+            installer = try ComponentInstaller(
+                client: kubernetes, source: client, stateDirectory: directory, settings: configuration.install,
+                clock: clock, logger: logger)
         } else {
             kubernetes = nil
             installer = nil
@@ -105,9 +110,11 @@ public final class AgentService: Service, Sendable {
                     await rules?.update(desired)
                     await state.update(desired: desired, statuses: statuses)
                     Gauge(label: "qbeast_agent_desired_revision").record(desired.revision)
-                    logger.info("desired state received", metadata: [
-                        "revision": "\(desired.revision)", "workspaces": "\(desired.workspaces.map(\.name).joined(separator: ","))",
-                    ])
+                    logger.info(
+                        "desired state received",
+                        metadata: [
+                            "revision": "\(desired.revision)", "workspaces": "\(desired.workspaces.map(\.name).joined(separator: ","))",
+                        ])
                     readiness.set("desired-state", problem: nil)
                 }
             } catch {
@@ -178,23 +185,27 @@ public final class AgentService: Service, Sendable {
                     statuses[index].conditions.set(condition)
                 }
             } else if desired?.workspaces.first(where: { $0.name == statuses[index].name })?.ruleGroups.isEmpty == false {
-                statuses[index].conditions.set(Condition(type: "RulesHealthy", status: .unknown, reason: "NoMetricsStore",
-                                                         message: "no metrics store is configured (--metrics-store-url); rules are not evaluated",
-                                                         lastTransitionTime: now))
+                statuses[index].conditions.set(
+                    Condition(
+                        type: "RulesHealthy", status: .unknown, reason: "NoMetricsStore",
+                        message: "no metrics store is configured (--metrics-store-url); rules are not evaluated",
+                        lastTransitionTime: now))
             }
         }
         await state.replaceStatuses(statuses)
         return StatusReport(
-            agent: AgentFacts(instance: outbox.instance, version: configuration.version, certificateExpiry: certificateExpiry(),
-                              rulesLoaded: await rules?.rulesLoaded ?? 0, metricsStoreReachable: await rules?.metricsStoreReachable,
-                              desiredRevision: desired?.revision ?? 0, namespace: configuration.kubernetes?.namespace),
+            agent: AgentFacts(
+                instance: outbox.instance, version: configuration.version, certificateExpiry: certificateExpiry(),
+                rulesLoaded: await rules?.rulesLoaded ?? 0, metricsStoreReachable: await rules?.metricsStoreReachable,
+                desiredRevision: desired?.revision ?? 0, namespace: configuration.kubernetes?.namespace),
             workspaces: statuses
         )
     }
 
     private func certificateExpiry() -> Date? {
         guard let pem = try? String(contentsOfFile: credentials.withLock({ $0 }).certificate, encoding: .utf8),
-              let certificate = try? Certificate(pemEncoded: pem) else { return nil }
+            let certificate = try? Certificate(pemEncoded: pem)
+        else { return nil }
         return certificate.notValidAfter
     }
 

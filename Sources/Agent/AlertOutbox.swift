@@ -27,10 +27,12 @@ public actor AlertOutbox {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         pending = names.compactMap { name in name.hasSuffix(".json") ? Int64(name.dropLast(5)) : nil }.sorted()
-        let stored = (try? String(contentsOf: directory.appendingPathComponent("next-sequence"), encoding: .utf8))
+        let stored =
+            (try? String(contentsOf: directory.appendingPathComponent("next-sequence"), encoding: .utf8))
             .flatMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 1
         nextSequence = max(stored, (pending.last ?? 0) + 1)
-        unreportedDrops = (try? String(contentsOf: directory.appendingPathComponent("dropped"), encoding: .utf8))
+        unreportedDrops =
+            (try? String(contentsOf: directory.appendingPathComponent("dropped"), encoding: .utf8))
             .flatMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
         Gauge(label: "qbeast_agent_outbox_batches").record(pending.count)
     }

@@ -30,8 +30,9 @@ public final class ControllerClient: ComponentSource, Sendable {
     private let connectTimeout: TimeAmount
 
     private static func client(_ tls: TLSFiles, connectTimeout: TimeAmount) throws -> HTTPClient {
-        var clientConfiguration = HTTPClient.Configuration(tlsConfiguration: try TLSConfigurations.agentClient(tls),
-                                                           timeout: .init(connect: connectTimeout))
+        var clientConfiguration = HTTPClient.Configuration(
+            tlsConfiguration: try TLSConfigurations.agentClient(tls),
+            timeout: .init(connect: connectTimeout))
         clientConfiguration.httpVersion = .automatic
         clientConfiguration.decompression = .disabled
         // A failed connection fails the request, so the agent's own RetryPolicy (equal jitter, 0.5 s
@@ -143,8 +144,9 @@ public final class ControllerClient: ComponentSource, Sendable {
         }
         guard (200..<300).contains(Int(response.status.code)) else {
             let problem = try? StrictJSON.decoder().decode(Problem.self, from: Data(buffer: body))
-            throw ControllerClientError.refused(status: Int(response.status.code),
-                                                detail: problem?.detail ?? String(buffer: body).prefix(300).description)
+            throw ControllerClientError.refused(
+                status: Int(response.status.code),
+                detail: problem?.detail ?? String(buffer: body).prefix(300).description)
         }
         return Data(buffer: body)
     }

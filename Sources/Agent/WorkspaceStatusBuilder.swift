@@ -16,21 +16,29 @@ public struct WorkspaceStatusBuilder: Sendable {
     public func statuses(for desired: DesiredState, previous: [WorkspaceStatus], now: Date) -> [WorkspaceStatus] {
         desired.workspaces.map { workspace in
             var conditions = previous.first { $0.name == workspace.name }?.conditions ?? []
-            conditions.set(Condition(type: "Received", status: .true, reason: "SpecReceived",
-                                     message: "generation \(workspace.generation) received at revision \(desired.revision)",
-                                     lastTransitionTime: now))
+            conditions.set(
+                Condition(
+                    type: "Received", status: .true, reason: "SpecReceived",
+                    message: "generation \(workspace.generation) received at revision \(desired.revision)",
+                    lastTransitionTime: now))
             var componentState = installing ? "Pending" : "NotInstalled"
-            var componentMessage = installing ? "waiting for the install pass"
+            var componentMessage =
+                installing
+                ? "waiting for the install pass"
                 : "no Kubernetes API is configured (--kubeconfig, or run in a cluster); components are not installed"
             do throws(ValidationError) {
                 // Compiling the rules checks templates and durations too, not just the schema.
                 _ = try RuleEngine.compile(workspace, defaultInterval: defaultInterval)
-                conditions.set(Condition(type: "Accepted", status: .true, reason: "Valid",
-                                         message: "\(workspace.components.count) component(s), \(ruleCount(workspace.rules)) alert rule(s)",
-                                         lastTransitionTime: now))
+                conditions.set(
+                    Condition(
+                        type: "Accepted", status: .true, reason: "Valid",
+                        message: "\(workspace.components.count) component(s), \(ruleCount(workspace.rules)) alert rule(s)",
+                        lastTransitionTime: now))
             } catch {
-                conditions.set(Condition(type: "Accepted", status: .false, reason: "InvalidSpec", message: error.description,
-                                         lastTransitionTime: now))
+                conditions.set(
+                    Condition(
+                        type: "Accepted", status: .false, reason: "InvalidSpec", message: error.description,
+                        lastTransitionTime: now))
                 componentState = "Rejected"
                 componentMessage = "workspace spec is invalid: \(error.description)"
             }

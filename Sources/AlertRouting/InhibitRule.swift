@@ -18,7 +18,8 @@ public struct InhibitRule: Sendable, Equatable {
         let rule = InhibitRule(
             sourceMatchers: try ConfigNodes.matchers(mapping["source_matchers"], "\(path).source_matchers"),
             targetMatchers: try ConfigNodes.matchers(mapping["target_matchers"], "\(path).target_matchers"),
-            equal: try mapping["equal"].map { node throws(RoutingConfigError) in try ConfigNodes.labelNames(node, "\(path).equal", allowEllipsis: false) } ?? [])
+            equal: try mapping["equal"].map { node throws(RoutingConfigError) in try ConfigNodes.labelNames(node, "\(path).equal", allowEllipsis: false) } ?? []
+        )
         if rule.sourceMatchers.isEmpty || rule.targetMatchers.isEmpty {
             throw ConfigNodes.at(node, path, "an inhibit rule needs both `source_matchers` and `target_matchers`")
         }

@@ -35,42 +35,56 @@ public struct ReceiverConfig: Sendable, Equatable {
             guard let list = mapping[key] else { continue }
             guard let items = list.sequence else { throw ConfigNodes.at(list, "\(path).\(key)", "expected a list") }
             for (index, item) in items.enumerated() {
-                integrations.append(try integration(kind, item, path: "\(path).\(key)[\(index)]", id: "\(name)/\(kind.rawValue)[\(index)]",
-                                                    environment: environment))
+                integrations.append(
+                    try integration(
+                        kind, item, path: "\(path).\(key)[\(index)]", id: "\(name)/\(kind.rawValue)[\(index)]",
+                        environment: environment))
             }
         }
         return ReceiverConfig(name: name, integrations: integrations)
     }
 
-    private static func integration(_ kind: Integration.Kind, _ node: Node, path: String, id: String,
-                                    environment: [String: String]) throws(RoutingConfigError) -> Integration {
+    private static func integration(
+        _ kind: Integration.Kind, _ node: Node, path: String, id: String,
+        environment: [String: String]
+    ) throws(RoutingConfigError) -> Integration {
         switch kind {
         case .slack:
             // The incoming-webhook URL and the app token are credentials: only from a file or the
             // environment, never inline.
-            let mapping = try ConfigNodes.mapping(node, path, allowed: ["webhook_url_file", "webhook_url_env", "app_token_file", "app_token_env",
-                                                                        "app_url", "channel"])
+            let mapping = try ConfigNodes.mapping(
+                node, path,
+                allowed: [
+                    "webhook_url_file", "webhook_url_env", "app_token_file", "app_token_env",
+                    "app_url", "channel",
+                ])
             let channel = try mapping["channel"].map { n throws(RoutingConfigError) in try ConfigNodes.string(n, "\(path).channel") }
             let webhook = mapping["webhook_url_file"] != nil || mapping["webhook_url_env"] != nil
             let app = mapping["app_token_file"] != nil || mapping["app_token_env"] != nil
             if webhook && app {
-                throw ConfigNodes.at(node, path, "set either an incoming webhook (`webhook_url_file`/`webhook_url_env`) or an app token (`app_token_file`/`app_token_env`), not both")
+                throw ConfigNodes.at(
+                    node, path,
+                    "set either an incoming webhook (`webhook_url_file`/`webhook_url_env`) or an app token (`app_token_file`/`app_token_env`), not both")
             }
             guard app else {
-                if let appURL = mapping["app_url"] { throw ConfigNodes.at(appURL, "\(path).app_url", "`app_url` needs an app token (`app_token_file` or `app_token_env`)") }
+                if let appURL = mapping["app_url"] {
+                    throw ConfigNodes.at(appURL, "\(path).app_url", "`app_url` needs an app token (`app_token_file` or `app_token_env`)")
+                }
                 let url = try secretURL(mapping, path: path, fileKey: "webhook_url_file", envKey: "webhook_url_env", inlineKey: nil, environment: environment)
                 return Integration(kind: kind, id: id, url: url, channel: channel, maxAlerts: 0)
             }
             guard let channel, SlackChannelID.isValid(channel) else {
-                throw ConfigNodes.at(mapping["channel"] ?? node, "\(path).channel",
-                                     "with an app token, `channel` must be the channel's ID (such as C0123ABCDEF; in Slack: channel details → About), not its name")
+                throw ConfigNodes.at(
+                    mapping["channel"] ?? node, "\(path).channel",
+                    "with an app token, `channel` must be the channel's ID (such as C0123ABCDEF; in Slack: channel details → About), not its name")
             }
             let token = try secretToken(mapping, path: path, fileKey: "app_token_file", envKey: "app_token_env", environment: environment)
             var url = SecretURL(url: URL(string: "https://slack.com/api/chat.postMessage")!, redacted: "https://slack.com/api/chat.postMessage")
             if let node = mapping["app_url"] {
                 let text = try ConfigNodes.string(node, "\(path).app_url")
                 guard let parsed = URL(string: text), let scheme = parsed.scheme, let host = parsed.host, parsed.lastPathComponent == "chat.postMessage",
-                      scheme == "https" || (scheme == "http" && ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host)) else {
+                    scheme == "https" || (scheme == "http" && ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host))
+                else {
                     // The bot token travels with every request: never in clear text off this machine.
                     throw ConfigNodes.at(node, "\(path).app_url", "expected the https URL of Slack's chat.postMessage method (http only to loopback)")
                 }
@@ -91,8 +105,10 @@ public struct ReceiverConfig: Sendable, Equatable {
         }
     }
 
-    private static func secretToken(_ mapping: Node.Mapping, path: String, fileKey: String, envKey: String,
-                                    environment: [String: String]) throws(RoutingConfigError) -> SecretToken {
+    private static func secretToken(
+        _ mapping: Node.Mapping, path: String, fileKey: String, envKey: String,
+        environment: [String: String]
+    ) throws(RoutingConfigError) -> SecretToken {
         let (key, node, source, text) = try secretText(mapping, path: path, fileKey: fileKey, envKey: envKey, inlineKey: nil, environment: environment)
         // Said without the value: a token is one word.
         guard !text.isEmpty, !text.contains(where: \.isWhitespace) else {
@@ -101,10 +117,13 @@ public struct ReceiverConfig: Sendable, Equatable {
         return SecretToken(value: text, redacted: "<\(key): \(source)>")
     }
 
-    private static func secretURL(_ mapping: Node.Mapping, path: String, fileKey: String, envKey: String?, inlineKey: String?,
-                                  environment: [String: String]) throws(RoutingConfigError) -> SecretURL {
-        let (key, node, source, text) = try secretText(mapping, path: path, fileKey: fileKey, envKey: envKey, inlineKey: inlineKey,
-                                                       environment: environment)
+    private static func secretURL(
+        _ mapping: Node.Mapping, path: String, fileKey: String, envKey: String?, inlineKey: String?,
+        environment: [String: String]
+    ) throws(RoutingConfigError) -> SecretURL {
+        let (key, node, source, text) = try secretText(
+            mapping, path: path, fileKey: fileKey, envKey: envKey, inlineKey: inlineKey,
+            environment: environment)
         guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
             // The value may be a credential: say where it came from, never what it is.
             throw ConfigNodes.at(node, "\(path).\(key)", "the URL from \(key == inlineKey ? "this field" : source) is not an http(s) URL")
@@ -114,8 +133,10 @@ public struct ReceiverConfig: Sendable, Equatable {
 
     /// Exactly one of the keys, and the text it gives: a file's contents, an environment variable's
     /// value (both trimmed), or the field itself. Returns the key, its node, the source and the text.
-    private static func secretText(_ mapping: Node.Mapping, path: String, fileKey: String, envKey: String?, inlineKey: String?,
-                                   environment: [String: String]) throws(RoutingConfigError) -> (String, Node, String, String) {
+    private static func secretText(
+        _ mapping: Node.Mapping, path: String, fileKey: String, envKey: String?, inlineKey: String?,
+        environment: [String: String]
+    ) throws(RoutingConfigError) -> (String, Node, String, String) {
         let keys = [inlineKey, fileKey, envKey].compactMap { $0 }
         let given = keys.filter { mapping[$0] != nil }
         guard given.count == 1, let key = given.first, let node = mapping[key] else {

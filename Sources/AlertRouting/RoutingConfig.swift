@@ -81,24 +81,28 @@ public struct RoutingConfig: Sendable {
             inhibitRules.append(try InhibitRule.parse(item, path: "inhibit_rules[\(index)]"))
         }
         guard let routeNode = top["route"] else { throw RoutingConfigError("`route` is required") }
-        let defaults = Route(receiver: "", matchers: [], continueMatching: false, groupBy: defaultGroupBy, groupWait: .seconds(30),
-                             groupInterval: .seconds(300), repeatInterval: .seconds(4 * 3600), sendResolved: true, ackTimeout: nil,
-                             routes: [], path: "route")
+        let defaults = Route(
+            receiver: "", matchers: [], continueMatching: false, groupBy: defaultGroupBy, groupWait: .seconds(30),
+            groupInterval: .seconds(300), repeatInterval: .seconds(4 * 3600), sendResolved: true, ackTimeout: nil,
+            routes: [], path: "route")
         let root = try route(routeNode, inheriting: defaults, path: "route", receivers: receivers.map(\.name), isRoot: true)
         return RoutingConfig(root: root, receivers: receivers, inhibitRules: inhibitRules)
     }
 
     private static func route(_ node: Node, inheriting parent: Route, path: String, receivers: [String], isRoot: Bool) throws(RoutingConfigError) -> Route {
-        let mapping = try ConfigNodes.mapping(node, path, allowed: [
-            "receiver", "matchers", "continue", "group_by", "group_wait", "group_interval", "repeat_interval", "send_resolved", "ack_timeout", "routes",
-        ])
+        let mapping = try ConfigNodes.mapping(
+            node, path,
+            allowed: [
+                "receiver", "matchers", "continue", "group_by", "group_wait", "group_interval", "repeat_interval", "send_resolved", "ack_timeout", "routes",
+            ])
         var route = parent
         route.path = path
         route.routes = []
         route.continueMatching = false
         if let receiver = mapping["receiver"] {
             guard let name = receiver.string, receivers.contains(name) else {
-                throw ConfigNodes.at(receiver, "\(path).receiver", "unknown receiver \"\(receiver.string ?? "")\"; declared: \(receivers.joined(separator: ", "))")
+                throw ConfigNodes.at(
+                    receiver, "\(path).receiver", "unknown receiver \"\(receiver.string ?? "")\"; declared: \(receivers.joined(separator: ", "))")
             }
             route.receiver = name
         } else if isRoot {

@@ -45,8 +45,10 @@ public struct TemplateData: Sendable {
     /// The rule evaluation time, for `now`; nil means the wall clock at render time.
     public var evaluationTime: Date?
 
-    public init(labels: [String: String] = [:], value: Double = 0, externalLabels: [String: String] = [:], externalURL: String = "",
-                query: (@Sendable (String) async throws -> [QuerySample])? = nil, evaluationTime: Date? = nil) {
+    public init(
+        labels: [String: String] = [:], value: Double = 0, externalLabels: [String: String] = [:], externalURL: String = "",
+        query: (@Sendable (String) async throws -> [QuerySample])? = nil, evaluationTime: Date? = nil
+    ) {
         self.labels = labels
         self.value = value
         self.externalLabels = externalLabels

@@ -16,8 +16,10 @@ final class Executor {
         self.limits = limits
         context = FunctionContext(data: data)
         // What Prometheus' "{{$labels := .Labels}}..." header declares.
-        variables = [("$", .root(data)), ("$labels", .labels(data.labels)), ("$externalLabels", .labels(data.externalLabels)),
-                     ("$externalURL", .string(data.externalURL)), ("$value", .float(data.value))]
+        variables = [
+            ("$", .root(data)), ("$labels", .labels(data.labels)), ("$externalLabels", .labels(data.externalLabels)),
+            ("$externalURL", .string(data.externalURL)), ("$value", .float(data.value)),
+        ]
     }
 
     func run(_ nodes: [Node]) async throws {
@@ -211,8 +213,9 @@ final class Executor {
             let receiver = try await evalChainBase(base, dot: dot, site: first)
             return try await evalFieldChain(dot: dot, receiver: receiver, site: .operand(first), names: fields, arguments: command.arguments[...], final: final)
         case .function(let pos, let function):
-            return try await evalCall(function, dot: dot, callSite: .command(command), calleeSite: .name(pos, function.name),
-                                      arguments: command.arguments.dropFirst(), final: final)
+            return try await evalCall(
+                function, dot: dot, callSite: .command(command), calleeSite: .name(pos, function.name),
+                arguments: command.arguments.dropFirst(), final: final)
         case .pipeline(let pipe):
             try notAFunction(command.arguments, final, site: .operand(first))
             return try await evalPipeline(pipe, dot: dot)
@@ -263,8 +266,10 @@ final class Executor {
     // MARK: Fields and methods
 
     /// .X.Y.Z, where the last name may be a method taking the command's arguments.
-    private func evalFieldChain(dot: Value, receiver: Value, site: Site, names: [String], arguments: ArraySlice<Operand>,
-                                final: Value?) async throws -> Value {
+    private func evalFieldChain(
+        dot: Value, receiver: Value, site: Site, names: [String], arguments: ArraySlice<Operand>,
+        final: Value?
+    ) async throws -> Value {
         var receiver = receiver
         var declaredType: String?
         for name in names.dropLast() {
@@ -273,13 +278,16 @@ final class Executor {
             declaredType = name == "Value" && receiver.hasInterfaceValueField ? "interface {}" : nil
             receiver = field
         }
-        return try await evalField(names[names.count - 1], of: receiver, declaredType: declaredType, dot: dot, site: site,
-                                   arguments: arguments, final: final)
+        return try await evalField(
+            names[names.count - 1], of: receiver, declaredType: declaredType, dot: dot, site: site,
+            arguments: arguments, final: final)
     }
 
     /// `arguments` includes the field itself first, as in Go (a shell-like argv).
-    private func evalField(_ name: String, of receiver: Value, declaredType: String? = nil, dot: Value, site: Site,
-                           arguments: ArraySlice<Operand>, final: Value?) async throws -> Value {
+    private func evalField(
+        _ name: String, of receiver: Value, declaredType: String? = nil, dot: Value, site: Site,
+        arguments: ArraySlice<Operand>, final: Value?
+    ) async throws -> Value {
         if case .invalid = receiver { return .invalid }  // missingkey=zero: nothing in, nothing out.
         if let method = TimeFunctions.method(name, of: receiver) {
             return try await evalCall(method, dot: dot, callSite: site, calleeSite: site, arguments: arguments.dropFirst(), final: final)
@@ -288,19 +296,21 @@ final class Executor {
         let field: Value?
         switch receiver {
         case .root(let data):
-            field = switch name {
-            case "Labels": .labels(data.labels)
-            case "ExternalLabels": .labels(data.externalLabels)
-            case "ExternalURL": .string(data.externalURL)
-            case "Value": .float(data.value)
-            default: nil
-            }
+            field =
+                switch name {
+                case "Labels": .labels(data.labels)
+                case "ExternalLabels": .labels(data.externalLabels)
+                case "ExternalURL": .string(data.externalURL)
+                case "Value": .float(data.value)
+                default: nil
+                }
         case .sample(let sample):
-            field = switch name {
-            case "Labels": .labels(sample.labels)
-            case "Value": .float(sample.value)
-            default: nil
-            }
+            field =
+                switch name {
+                case "Labels": .labels(sample.labels)
+                case "Value": .float(sample.value)
+                default: nil
+                }
         case .labels(let labels):
             if hasArguments { throw failure(site, "\(name) is not a method but has arguments") }
             // Prometheus runs with missingkey=zero: a missing label is "".
@@ -318,8 +328,10 @@ final class Executor {
 
     // MARK: Calls
 
-    private func evalCall(_ function: TemplateFunction, dot: Value, callSite: Site, calleeSite: Site, arguments: ArraySlice<Operand>,
-                          final: Value?) async throws -> Value {
+    private func evalCall(
+        _ function: TemplateFunction, dot: Value, callSite: Site, calleeSite: Site, arguments: ArraySlice<Operand>,
+        final: Value?
+    ) async throws -> Value {
         let argumentCount = arguments.count + (final == nil ? 0 : 1)
         let fixed = function.parameters.count
         if function.variadic != nil {
@@ -385,8 +397,9 @@ final class Executor {
             case .string, .duration: throw failure(site, "cannot assign nil to \(type?.goName ?? "")")
             }
         case .field(_, let names):
-            return try validate(try await evalFieldChain(dot: dot, receiver: dot, site: site, names: names, arguments: [argument], final: nil),
-                                as: type, site: site)
+            return try validate(
+                try await evalFieldChain(dot: dot, receiver: dot, site: site, names: names, arguments: [argument], final: nil),
+                as: type, site: site)
         case .variable(_, let name, let fields):
             var value = try variable(name, at: site)
             if !fields.isEmpty {
@@ -400,8 +413,9 @@ final class Executor {
             return try validate(value, as: type, site: site)
         case .chain(_, let base, let fields):
             let receiver = try await evalChainBase(base, dot: dot, site: argument)
-            return try validate(try await evalFieldChain(dot: dot, receiver: receiver, site: site, names: fields, arguments: [], final: nil),
-                                as: type, site: site)
+            return try validate(
+                try await evalFieldChain(dot: dot, receiver: receiver, site: site, names: fields, arguments: [], final: nil),
+                as: type, site: site)
         case .bool(_, let bool):
             switch type {
             case nil, .any: return .bool(bool)

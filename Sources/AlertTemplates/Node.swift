@@ -59,7 +59,7 @@ indirect enum Operand: Sendable, CustomStringConvertible {
     var pos: Int {
         switch self {
         case .field(let pos, _), .variable(let pos, _, _), .chain(let pos, _, _), .function(let pos, _), .dot(let pos),
-             .nilValue(let pos), .bool(let pos, _), .number(let pos, _), .string(let pos, _, _):
+            .nilValue(let pos), .bool(let pos, _), .number(let pos, _), .string(let pos, _, _):
             pos
         case .pipeline(let pipe):
             pipe.pos

@@ -56,7 +56,8 @@ struct NumberLiteral: Sendable {
     /// The value when nothing says which type is wanted (Go's idealConstant): floats when written
     /// like one ("1.0", "1e3"), ints otherwise.
     func idealConstant() throws(LiteralError) -> Value {
-        let isHexInt = text.count > 2 && text.hasPrefix("0") && (text.dropFirst().first == "x" || text.dropFirst().first == "X")
+        let isHexInt =
+            text.count > 2 && text.hasPrefix("0") && (text.dropFirst().first == "x" || text.dropFirst().first == "X")
             && !text.contains(where: { $0 == "p" || $0 == "P" })
         if isFloat && !isHexInt && !isCharConstant && text.contains(where: { ".eEpP".contains($0) }) {
             return .float(float)

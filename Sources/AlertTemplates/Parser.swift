@@ -35,8 +35,9 @@ struct Parser {
             throw ParseFailure(offset: 0, message: "template is \(text.utf8.count) bytes, more than the limit of \(limits.maxTextBytes)")
         }
         if tokens.count > limits.maxElements {
-            throw ParseFailure(offset: tokens[limits.maxElements].pos,
-                               message: "template has more than \(limits.maxElements) elements")
+            throw ParseFailure(
+                offset: tokens[limits.maxElements].pos,
+                message: "template has more than \(limits.maxElements) elements")
         }
         var root: [Node] = []
         while peek().kind != .eof {
@@ -186,7 +187,8 @@ struct Parser {
     private mutating func enterNesting(at pos: Int) throws(ParseFailure) {
         depth += 1
         guard depth <= limits.maxNestingDepth else {
-            throw ParseFailure(offset: pos, message: "nesting deeper than \(limits.maxNestingDepth) levels (if, else if, range, with and parentheses count together)")
+            throw ParseFailure(
+                offset: pos, message: "nesting deeper than \(limits.maxNestingDepth) levels (if, else if, range, with and parentheses count together)")
         }
     }
 

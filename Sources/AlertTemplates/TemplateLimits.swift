@@ -16,8 +16,10 @@ public struct TemplateLimits: Sendable, Equatable {
     /// Nodes, commands and `range` iterations executed in one render.
     public var maxSteps: Int
 
-    public init(maxTextBytes: Int = 64 * 1024, maxNestingDepth: Int = 64, maxElements: Int = 10_000,
-                maxOutputBytes: Int = 64 * 1024, maxSteps: Int = 100_000) {
+    public init(
+        maxTextBytes: Int = 64 * 1024, maxNestingDepth: Int = 64, maxElements: Int = 10_000,
+        maxOutputBytes: Int = 64 * 1024, maxSteps: Int = 100_000
+    ) {
         self.maxTextBytes = maxTextBytes
         self.maxNestingDepth = maxNestingDepth
         self.maxElements = maxElements

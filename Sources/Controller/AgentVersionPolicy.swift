@@ -14,7 +14,8 @@ public struct AgentVersionPolicy: Sendable {
 
     public var supportedRange: String {
         guard let controller else { return "unknown" }
-        return controller.minor > 0 ? "\(controller.major).\(controller.minor - 1).x and \(controller.major).\(controller.minor).x"
+        return controller.minor > 0
+            ? "\(controller.major).\(controller.minor - 1).x and \(controller.major).\(controller.minor).x"
             : "\(controller.major).\(controller.minor).x"
     }
 
@@ -30,7 +31,8 @@ public struct AgentVersionPolicy: Sendable {
             return condition(.false, "UnknownVersion", "the agent reports version \"\(facts.version.prefix(40))\"; this controller supports \(supportedRange)")
         }
         if agent.major < controller.major || (agent.major == controller.major && agent.minor + 1 < controller.minor) {
-            return condition(.false, "AgentOutdated", "agent \(agent) is older than this controller (\(controller)) supports: \(supportedRange); upgrade the agent chart")
+            return condition(
+                .false, "AgentOutdated", "agent \(agent) is older than this controller (\(controller)) supports: \(supportedRange); upgrade the agent chart")
         }
         if agent.major > controller.major || agent.minor > controller.minor {
             return condition(.false, "AgentNewer", "agent \(agent) is newer than this controller (\(controller)); upgrade the controller first")

@@ -9,7 +9,9 @@ extension ControllerConfiguration {
     /// Builds the configuration from settings named by their camelCase key (`operatorListen`), already
     /// layered by the caller (flag over `QBEAST_…` environment over YAML file, `LayeredConfiguration`).
     /// `list` answers repeatable settings (`oidcRole`). Every refusal names the setting as written.
-    public static func resolve(_ setting: @escaping (String) -> String?, list: (String) -> [String] = { _ in [] }) throws(ConfigurationError) -> ControllerConfiguration {
+    public static func resolve(
+        _ setting: @escaping (String) -> String?, list: (String) -> [String] = { _ in [] }
+    ) throws(ConfigurationError) -> ControllerConfiguration {
         let reader = SettingsReader(setting: setting)
         let dataDir = setting("dataDir") ?? ".data/controller"
         var tokens: [String] = []
@@ -29,8 +31,9 @@ extension ControllerConfiguration {
             do { _ = try PostgresURL(database) } catch { throw ConfigurationError(setting: "database", reason: error.description) }
         }
         var configuration = ControllerConfiguration(
-            tls: TLSFiles(certificate: try reader.required("tlsCert"), privateKey: try reader.required("tlsKey"),
-                          trustBundle: try reader.required("clientCA")),
+            tls: TLSFiles(
+                certificate: try reader.required("tlsCert"), privateKey: try reader.required("tlsKey"),
+                trustBundle: try reader.required("clientCA")),
             databasePath: database, adminTokens: tokens)
         configuration.operatorListen = try reader.address("operatorListen", configuration.operatorListen)
         configuration.agentListen = try reader.address("agentListen", configuration.agentListen)
@@ -49,8 +52,11 @@ extension ControllerConfiguration {
         case (nil, nil): break
         default: throw ConfigurationError(setting: "caKey", reason: "--ca-cert and --ca-key go together")
         }
-        configuration.agentCertificateLifetime = Double(try reader.duration("agentCertLifetime", .seconds(Int64(configuration.agentCertificateLifetime)),
-                                                                            minimum: .seconds(300)).components.seconds)
+        configuration.agentCertificateLifetime = Double(
+            try reader.duration(
+                "agentCertLifetime", .seconds(Int64(configuration.agentCertificateLifetime)),
+                minimum: .seconds(300)
+            ).components.seconds)
         configuration.enrollmentAudience = setting("enrollmentAudience") ?? configuration.enrollmentAudience
         if let arn = setting("onboardingAwsRoleArn") { configuration.onboarding.controlPlaneRoleARN = arn }
         if let issuer = setting("onboardingOidcIssuer") { configuration.onboarding.oidcIssuer = issuer }

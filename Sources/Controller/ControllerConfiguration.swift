@@ -17,8 +17,9 @@ public struct ControllerConfiguration: Sendable {
     /// The audience agents' projected service-account tokens must be issued for.
     public var enrollmentAudience = "qbeast-controller"
     /// What the onboarding templates name as Qbeast's control plane.
-    public var onboarding = OnboardingSettings(controlPlaneRoleARN: "arn:aws:iam::111122223333:role/qbeast-control-plane",
-                                               oidcIssuer: "https://oidc.qbeast.io", externalIDKey: Data("development".utf8))
+    public var onboarding = OnboardingSettings(
+        controlPlaneRoleARN: "arn:aws:iam::111122223333:role/qbeast-control-plane",
+        oidcIssuer: "https://oidc.qbeast.io", externalIDKey: Data("development".utf8))
     /// Server certificate and key for both TLS listeners; `trustBundle` verifies agent certificates.
     public var tls: TLSFiles
     public var trustDomain = "qbeast.dev"

@@ -34,26 +34,34 @@ public final class ControllerServer: Sendable {
     let logger: Logger
 
     /// Refuses to start on a routing configuration that does not load.
-    public init(configuration: ControllerConfiguration, store: any ControllerStore, clock: any TimeSource = SystemTimeSource(),
-                logger: Logger) throws {
+    public init(
+        configuration: ControllerConfiguration, store: any ControllerStore, clock: any TimeSource = SystemTimeSource(),
+        logger: Logger
+    ) throws {
         self.configuration = configuration
         self.store = store
         self.clock = clock
         self.logger = logger
-        resolver = ComponentResolver(helm: HelmRenderer(binary: HelmRenderer.locate(configured: configuration.helmBinary, path: configuration.helmSearchPath),
-                                                        timeout: configuration.helmTimeout))
-        let routing = try configuration.routingConfigPath.map { path throws(RoutingConfigError) in try RoutingConfigSource.load(path: path, at: clock.now()) }
+        resolver = ComponentResolver(
+            helm: HelmRenderer(
+                binary: HelmRenderer.locate(configured: configuration.helmBinary, path: configuration.helmSearchPath),
+                timeout: configuration.helmTimeout))
+        let routing =
+            try configuration.routingConfigPath.map { path throws(RoutingConfigError) in try RoutingConfigSource.load(path: path, at: clock.now()) }
             ?? RoutingConfigSource(config: .empty, loadedAt: clock.now())
         let delivery = NotificationDelivery(store: store, configSource: routing, clock: clock, logger: logger)
         self.delivery = delivery
-        dispatcher = AlertDispatcher(store: store, configSource: routing, clock: clock, logger: logger,
-                                     onFlushed: { delivery.notificationsRecorded() })
+        dispatcher = AlertDispatcher(
+            store: store, configSource: routing, clock: clock, logger: logger,
+            onFlushed: { delivery.notificationsRecorded() })
         oidc = configuration.oidc.map(OIDCVerifier.init)
         issuer = try configuration.issuingCA.map { files in
-            let authority = try CertificateAuthority.load(certificatePEM: try String(contentsOfFile: files.certificate, encoding: .utf8),
-                                                          privateKeyPEM: try String(contentsOfFile: files.privateKey, encoding: .utf8))
-            return AgentCertificateIssuer(authority: authority, trustDomain: configuration.trustDomain, lifetime: configuration.agentCertificateLifetime,
-                                          trustBundlePath: configuration.tls.trustBundle)
+            let authority = try CertificateAuthority.load(
+                certificatePEM: try String(contentsOfFile: files.certificate, encoding: .utf8),
+                privateKeyPEM: try String(contentsOfFile: files.privateKey, encoding: .utf8))
+            return AgentCertificateIssuer(
+                authority: authority, trustDomain: configuration.trustDomain, lifetime: configuration.agentCertificateLifetime,
+                trustBundlePath: configuration.tls.trustBundle)
         }
     }
 
@@ -61,33 +69,39 @@ public final class ControllerServer: Sendable {
     /// reverse order, it answers every held long poll before the listeners drain their connections.
     public func services(metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws -> [any Service] {
         [try operatorApplication(), try agentGatewayApplication()] + (issuer == nil ? [] : [try enrollmentApplication()]) + [
-         OperationsEndpoints.application(host: configuration.metricsListen.host, port: configuration.metricsListen.port,
-                                         registry: metricsRegistry, readiness: readiness, logger: logger,
-                                         onServerRunning: { [boundPorts] port in await boundPorts.set(.metrics, port) }),
-         dispatcher, delivery,
-         HeartbeatFlusher(coalescer: heartbeats, store: store, clock: clock, interval: configuration.lastSeenFlushInterval, logger: logger),
+            OperationsEndpoints.application(
+                host: configuration.metricsListen.host, port: configuration.metricsListen.port,
+                registry: metricsRegistry, readiness: readiness, logger: logger,
+                onServerRunning: { [boundPorts] port in await boundPorts.set(.metrics, port) }),
+            dispatcher, delivery,
+            HeartbeatFlusher(coalescer: heartbeats, store: store, clock: clock, interval: configuration.lastSeenFlushInterval, logger: logger),
         ] + changeFollower() + [LongPollShutdown(notifier: notifier)]
     }
 
     /// What the store commits — here, or on another replica sharing it — wakes this replica's long polls.
     func changeFollower() -> [any Service] {
         readiness.set("store-changes", problem: "not yet following the store's changes")
-        return [StoreChangeFollower(feed: store, notifier: notifier, cache: gatewayCache, heartbeats: heartbeats, readiness: readiness,
-                                    logger: logger)]
+        return [
+            StoreChangeFollower(
+                feed: store, notifier: notifier, cache: gatewayCache, heartbeats: heartbeats, readiness: readiness,
+                logger: logger)
+        ]
     }
 
     func operatorApplication() throws -> some ApplicationProtocol {
         let router = operatorRouter()
         let tls = try TLSConfigurations.server(certificate: configuration.tls.certificate, privateKey: configuration.tls.privateKey)
-        return Application(router: router, server: try .guardedHTTP1(tls: tls, limits: configuration.operatorLimits, listener: "operator"),
-                           configuration: .init(address: .hostname(configuration.operatorListen.host, port: configuration.operatorListen.port),
-                                                serverName: nil,
-                                                availableConnectionsDelegate: MaximumAvailableConnections(configuration.operatorLimits.maxConnections)),
-                           onServerRunning: { [boundPorts, readiness] channel in
-                               await boundPorts.set(.operatorAPI, channel.localAddress?.port ?? 0)
-                               readiness.set("operator-api", problem: nil)
-                           },
-                           logger: logger)
+        return Application(
+            router: router, server: try .guardedHTTP1(tls: tls, limits: configuration.operatorLimits, listener: "operator"),
+            configuration: .init(
+                address: .hostname(configuration.operatorListen.host, port: configuration.operatorListen.port),
+                serverName: nil,
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.operatorLimits.maxConnections)),
+            onServerRunning: { [boundPorts, readiness] channel in
+                await boundPorts.set(.operatorAPI, channel.localAddress?.port ?? 0)
+                readiness.set("operator-api", problem: nil)
+            },
+            logger: logger)
     }
 
     /// Every operator route; `/openapi.yaml` describes each of them (a test holds the two together).
@@ -98,10 +112,13 @@ public final class ControllerServer: Sendable {
         router.add(middleware: MethodNotAllowedMiddleware(table: routeTable))
         OpenAPIDocument.register(on: router)
         SlackInteractionRoutes(store: store, signature: configuration.slackSigningSecret.map(SlackSignature.init), clock: clock).register(on: router)
-        let v1 = router.group("v1").add(middleware: BearerTokenMiddleware(tokens: configuration.adminTokens, store: store, oidc: oidc,
-                                                                                now: { [clock] in clock.now() }))
-            .add(middleware: AuditMiddleware(store: store, clock: clock))
-            .add(middleware: AccessPolicyMiddleware())
+        let v1 = router.group("v1").add(
+            middleware: BearerTokenMiddleware(
+                tokens: configuration.adminTokens, store: store, oidc: oidc,
+                now: { [clock] in clock.now() })
+        )
+        .add(middleware: AuditMiddleware(store: store, clock: clock))
+        .add(middleware: AccessPolicyMiddleware())
         TokenRoutes(store: store, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
         OperatorRoutes(store: store, resolver: resolver, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
         AlertingRoutes(store: store, dispatcher: dispatcher, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
@@ -115,21 +132,27 @@ public final class ControllerServer: Sendable {
         let router = Router(context: AgentRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         let peers = PeerCertificates()
-        let v1 = router.group("agent/v1").add(middleware: AgentIdentityMiddleware(trustDomain: configuration.trustDomain, store: store, clock: clock,
-                                                                                   cache: gatewayCache, peers: peers))
-        AgentGatewayRoutes(store: store, notifier: notifier, cache: gatewayCache, heartbeats: heartbeats, dispatcher: dispatcher, issuer: issuer, clock: clock,
-                           bodyLimit: configuration.bodyLimit,
-                           maxPollTimeout: configuration.maxPollTimeout, alertLimits: configuration.alertLimits).register(on: v1)
+        let v1 = router.group("agent/v1").add(
+            middleware: AgentIdentityMiddleware(
+                trustDomain: configuration.trustDomain, store: store, clock: clock,
+                cache: gatewayCache, peers: peers))
+        AgentGatewayRoutes(
+            store: store, notifier: notifier, cache: gatewayCache, heartbeats: heartbeats, dispatcher: dispatcher, issuer: issuer, clock: clock,
+            bodyLimit: configuration.bodyLimit,
+            maxPollTimeout: configuration.maxPollTimeout, alertLimits: configuration.alertLimits
+        ).register(on: v1)
         let tls = try TLSConfigurations.mutualServer(configuration.tls)
-        return Application(router: router, server: try .guardedHTTP2Upgrade(tls: tls, limits: configuration.agentLimits, listener: "agent", peers: peers),
-                           configuration: .init(address: .hostname(configuration.agentListen.host, port: configuration.agentListen.port),
-                                                serverName: nil,
-                                                availableConnectionsDelegate: MaximumAvailableConnections(configuration.agentLimits.maxConnections)),
-                           onServerRunning: { [boundPorts, readiness] channel in
-                               await boundPorts.set(.agentGateway, channel.localAddress?.port ?? 0)
-                               readiness.set("agent-gateway", problem: nil)
-                           },
-                           logger: logger)
+        return Application(
+            router: router, server: try .guardedHTTP2Upgrade(tls: tls, limits: configuration.agentLimits, listener: "agent", peers: peers),
+            configuration: .init(
+                address: .hostname(configuration.agentListen.host, port: configuration.agentListen.port),
+                serverName: nil,
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.agentLimits.maxConnections)),
+            onServerRunning: { [boundPorts, readiness] channel in
+                await boundPorts.set(.agentGateway, channel.localAddress?.port ?? 0)
+                readiness.set("agent-gateway", problem: nil)
+            },
+            logger: logger)
     }
 }
 
@@ -139,19 +162,23 @@ extension ControllerServer {
         let router = Router(context: OperatorRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         if let issuer {
-            EnrollmentRoutes(store: store, issuer: issuer, serviceAccounts: ServiceAccountTokenVerifier(audience: configuration.enrollmentAudience),
-                             clock: clock).register(on: router)
+            EnrollmentRoutes(
+                store: store, issuer: issuer, serviceAccounts: ServiceAccountTokenVerifier(audience: configuration.enrollmentAudience),
+                clock: clock
+            ).register(on: router)
         }
         let tls = try TLSConfigurations.server(certificate: configuration.tls.certificate, privateKey: configuration.tls.privateKey)
-        return Application(router: router, server: try .guardedHTTP1(tls: tls, limits: configuration.enrollLimits, listener: "enrollment"),
-                           configuration: .init(address: .hostname(configuration.enrollListen.host, port: configuration.enrollListen.port),
-                                                serverName: nil,
-                                                availableConnectionsDelegate: MaximumAvailableConnections(configuration.enrollLimits.maxConnections)),
-                           onServerRunning: { [boundPorts, readiness] channel in
-                               await boundPorts.set(.enrollment, channel.localAddress?.port ?? 0)
-                               readiness.set("enrollment", problem: nil)
-                           },
-                           logger: logger)
+        return Application(
+            router: router, server: try .guardedHTTP1(tls: tls, limits: configuration.enrollLimits, listener: "enrollment"),
+            configuration: .init(
+                address: .hostname(configuration.enrollListen.host, port: configuration.enrollListen.port),
+                serverName: nil,
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.enrollLimits.maxConnections)),
+            onServerRunning: { [boundPorts, readiness] channel in
+                await boundPorts.set(.enrollment, channel.localAddress?.port ?? 0)
+                readiness.set("enrollment", problem: nil)
+            },
+            logger: logger)
     }
 }
 

@@ -21,8 +21,10 @@ public struct AlertGroupFlush: Sendable {
     /// Resolved alerts this flush has dealt with; they leave the group (and an empty group goes).
     public var removeAlerts: [StoredAlert]
 
-    public init(nextFlushAt: Date, notified: (at: Date, firing: Set<String>, resolved: Set<String>)?, acknowledgement: Acknowledgement?,
-                notifications: [NewNotification], removeAlerts: [StoredAlert]) {
+    public init(
+        nextFlushAt: Date, notified: (at: Date, firing: Set<String>, resolved: Set<String>)?, acknowledgement: Acknowledgement?,
+        notifications: [NewNotification], removeAlerts: [StoredAlert]
+    ) {
         self.nextFlushAt = nextFlushAt
         self.notified = notified
         self.acknowledgement = acknowledgement

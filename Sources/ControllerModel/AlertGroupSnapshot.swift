@@ -16,9 +16,11 @@ public struct AlertGroupSnapshot: Sendable {
     public var acknowledgement: Acknowledgement?
     public var alerts: [StoredAlert]
 
-    public init(id: String, route: String, receiver: String, groupLabels: [String: String], createdAt: Date, nextFlushAt: Date,
-                lastNotifiedAt: Date?, notifiedFiring: Set<String>, notifiedResolved: Set<String>, acknowledgement: Acknowledgement?,
-                alerts: [StoredAlert]) {
+    public init(
+        id: String, route: String, receiver: String, groupLabels: [String: String], createdAt: Date, nextFlushAt: Date,
+        lastNotifiedAt: Date?, notifiedFiring: Set<String>, notifiedResolved: Set<String>, acknowledgement: Acknowledgement?,
+        alerts: [StoredAlert]
+    ) {
         self.id = id
         self.route = route
         self.receiver = receiver

@@ -18,15 +18,19 @@ public protocol FleetStore: Sendable {
     /// of its workspaces, in one transaction. Refuses (`conflict`) when the environment's settings are no
     /// longer `expected`, or its workspaces are no longer those `workspaces` were resolved from (names and
     /// generations): someone changed them while the components were being resolved.
-    func updateEnvironmentSettings(tenant: String, name: String, from expected: EnvironmentSettings, to settings: EnvironmentSettings,
-                                   workspaces: [ResolvedWorkspace], at now: Date) async throws -> EnvironmentUpdateResult
+    func updateEnvironmentSettings(
+        tenant: String, name: String, from expected: EnvironmentSettings, to settings: EnvironmentSettings,
+        workspaces: [ResolvedWorkspace], at now: Date
+    ) async throws -> EnvironmentUpdateResult
 
     /// Creates or replaces a workspace's spec and its components resolved for `settings`; the generation
     /// moves only when the spec or what it resolves to changes. Refuses (`conflict`) when the
     /// environment's settings are no longer `settings`.
     /// `precondition` is checked in the same transaction (`preconditionFailed` when it does not hold).
-    func applyWorkspace(tenant: String, environment: String, name: String, spec: WorkspaceSpec, components: [ResolvedComponent],
-                        resolvedFor settings: EnvironmentSettings, precondition: GenerationPrecondition, at now: Date) async throws -> WorkspaceApplyResult
+    func applyWorkspace(
+        tenant: String, environment: String, name: String, spec: WorkspaceSpec, components: [ResolvedComponent],
+        resolvedFor settings: EnvironmentSettings, precondition: GenerationPrecondition, at now: Date
+    ) async throws -> WorkspaceApplyResult
     func workspaces(tenant: String, environment: String) async throws -> [Workspace]
     func workspace(tenant: String, environment: String, name: String) async throws -> Workspace?
     /// Names of the environment's workspaces (empty when the environment does not exist).
@@ -45,10 +49,13 @@ public protocol FleetStore: Sendable {
 }
 
 extension FleetStore {
-    public func applyWorkspace(tenant: String, environment: String, name: String, spec: WorkspaceSpec, components: [ResolvedComponent],
-                               resolvedFor settings: EnvironmentSettings, at now: Date) async throws -> WorkspaceApplyResult {
-        try await applyWorkspace(tenant: tenant, environment: environment, name: name, spec: spec, components: components,
-                                 resolvedFor: settings, precondition: .any, at: now)
+    public func applyWorkspace(
+        tenant: String, environment: String, name: String, spec: WorkspaceSpec, components: [ResolvedComponent],
+        resolvedFor settings: EnvironmentSettings, at now: Date
+    ) async throws -> WorkspaceApplyResult {
+        try await applyWorkspace(
+            tenant: tenant, environment: environment, name: name, spec: spec, components: components,
+            resolvedFor: settings, precondition: .any, at: now)
     }
 
     public func deleteWorkspace(tenant: String, environment: String, name: String) async throws -> Int64 {

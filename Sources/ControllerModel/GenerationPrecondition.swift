@@ -18,7 +18,8 @@ public enum GenerationPrecondition: Sendable, Equatable {
         case (.absent, _?): return "\(what) already exists (If-None-Match: *)"
         case (.exists, nil), (.generation, nil): return "\(what) does not exist, so If-Match cannot hold"
         case (.generation(let expected), let actual?):
-            return expected == actual ? nil
+            return expected == actual
+                ? nil
                 : "\(what) is at generation \(actual), not \(expected): it changed since you read it; GET it again and reapply your change"
         }
     }

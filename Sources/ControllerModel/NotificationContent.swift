@@ -19,9 +19,11 @@ public struct NotificationContent: Codable, Equatable, Sendable {
     public var groupIntervalSeconds: Double
     public var createdAt: Date
 
-    public init(groupID: String, groupKey: String, route: String, receiver: String, groupLabels: [String: String], firing: [StoredAlert],
-                resolved: [StoredAlert], reason: NotificationPolicy.Reason, acknowledgement: Acknowledgement?, repeatIntervalSeconds: Double?,
-                groupIntervalSeconds: Double, createdAt: Date) {
+    public init(
+        groupID: String, groupKey: String, route: String, receiver: String, groupLabels: [String: String], firing: [StoredAlert],
+        resolved: [StoredAlert], reason: NotificationPolicy.Reason, acknowledgement: Acknowledgement?, repeatIntervalSeconds: Double?,
+        groupIntervalSeconds: Double, createdAt: Date
+    ) {
         self.groupID = groupID
         self.groupKey = groupKey
         self.route = route

@@ -49,4 +49,3 @@ public struct NotificationPolicy: Sendable {
         return .notify(reason: .repeated, rearm: false)
     }
 }
-

@@ -45,15 +45,17 @@ public final class KubernetesClient: Sendable {
 
     /// A list's objects by `metadata.name` (names are unique within one collection of one namespace).
     public static func byName(_ items: [JSONValue]) -> [String: JSONValue] {
-        Dictionary(items.compactMap { object in object["metadata"]?["name"]?.stringValue.map { ($0, object) } },
-                   uniquingKeysWith: { first, _ in first })
+        Dictionary(
+            items.compactMap { object in object["metadata"]?["name"]?.stringValue.map { ($0, object) } },
+            uniquingKeysWith: { first, _ in first })
     }
 
     /// Server-side apply: create-or-update the fields `object` names, owned by `fieldManager`.
     public func apply(_ object: JSONValue, at path: String, fieldManager: String, force: Bool) async throws -> JSONValue {
         let body = try JSONEncoder().encode(object)
-        return try await send(.PATCH, path, query: [("fieldManager", fieldManager), ("force", force ? "true" : "false")],
-                              body: body, contentType: "application/apply-patch+yaml")
+        return try await send(
+            .PATCH, path, query: [("fieldManager", fieldManager), ("force", force ? "true" : "false")],
+            body: body, contentType: "application/apply-patch+yaml")
     }
 
     public func post(_ path: String, _ object: JSONValue) async throws -> JSONValue {
@@ -67,8 +69,10 @@ public final class KubernetesClient: Sendable {
         _ = try await send(.DELETE, path, body: try JSONEncoder().encode(JSONValue.object(options)), contentType: "application/json")
     }
 
-    public func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: Data? = nil, contentType: String? = nil,
-              accept: String = "application/json") async throws -> JSONValue {
+    public func send(
+        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: Data? = nil, contentType: String? = nil,
+        accept: String = "application/json"
+    ) async throws -> JSONValue {
         var components = URLComponents()
         components.percentEncodedPath = path
         if !query.isEmpty { components.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }

@@ -24,8 +24,10 @@ public struct KubernetesConnection: Sendable {
     public var clientCertificatePEM: [UInt8]?
     public var clientKeyPEM: [UInt8]?
 
-    public init(server: String, namespace: String, credential: Credential = .none, certificateAuthorityPEM: [UInt8]? = nil,
-                clientCertificatePEM: [UInt8]? = nil, clientKeyPEM: [UInt8]? = nil) {
+    public init(
+        server: String, namespace: String, credential: Credential = .none, certificateAuthorityPEM: [UInt8]? = nil,
+        clientCertificatePEM: [UInt8]? = nil, clientKeyPEM: [UInt8]? = nil
+    ) {
         self.server = server.hasSuffix("/") ? String(server.dropLast()) : server
         self.namespace = namespace
         self.credential = credential
@@ -37,19 +39,25 @@ public struct KubernetesConnection: Sendable {
     public static let serviceAccountDirectory = "/var/run/secrets/kubernetes.io/serviceaccount"
 
     /// The pod's own configuration, as client-go's `rest.InClusterConfig` reads it.
-    public static func inCluster(environment: [String: String] = ProcessInfo.processInfo.environment,
-                                 directory: String = serviceAccountDirectory, namespace: String? = nil) throws -> KubernetesConnection {
+    public static func inCluster(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        directory: String = serviceAccountDirectory, namespace: String? = nil
+    ) throws -> KubernetesConnection {
         guard let host = environment["KUBERNETES_SERVICE_HOST"], !host.isEmpty,
-              let port = environment["KUBERNETES_SERVICE_PORT"], !port.isEmpty else {
+            let port = environment["KUBERNETES_SERVICE_PORT"], !port.isEmpty
+        else {
             throw KubernetesConfigurationError("not running in a cluster: KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT are not set")
         }
         let hostPart = host.contains(":") ? "[\(host)]" : host
         let ca = try read("\(directory)/ca.crt", what: "service-account CA")
-        let ownNamespace = try namespace ?? String(decoding: read("\(directory)/namespace", what: "service-account namespace"), as: UTF8.self)
+        let ownNamespace =
+            try namespace
+            ?? String(decoding: read("\(directory)/namespace", what: "service-account namespace"), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         _ = try read("\(directory)/token", what: "service-account token")
-        return KubernetesConnection(server: "https://\(hostPart):\(port)", namespace: ownNamespace,
-                                    credential: .tokenFile("\(directory)/token"), certificateAuthorityPEM: ca)
+        return KubernetesConnection(
+            server: "https://\(hostPart):\(port)", namespace: ownNamespace,
+            credential: .tokenFile("\(directory)/token"), certificateAuthorityPEM: ca)
     }
 
     /// The current context of a kubeconfig file (or the one named), for running the agent outside a cluster.
@@ -69,7 +77,9 @@ public struct KubernetesConnection: Sendable {
             throw KubernetesConfigurationError("\(path): no current-context; pass a context name")
         }
         let context = try named("contexts", contextName)
-        guard let clusterName = context["cluster"] as? String else { throw KubernetesConfigurationError("\(path): context \"\(contextName)\" names no cluster") }
+        guard let clusterName = context["cluster"] as? String else {
+            throw KubernetesConfigurationError("\(path): context \"\(contextName)\" names no cluster")
+        }
         let cluster = try named("clusters", clusterName)
         guard let server = cluster["server"] as? String else { throw KubernetesConfigurationError("\(path): cluster \"\(clusterName)\" has no server") }
         let user = try (context["user"] as? String).map { try named("users", $0) } ?? [:]
@@ -87,10 +97,11 @@ public struct KubernetesConnection: Sendable {
         var credential = Credential.none
         if let token = user["token"] as? String { credential = .token(token) }
         if let file = user["tokenFile"] as? String { credential = .tokenFile(file.hasPrefix("/") ? file : base.appendingPathComponent(file).path) }
-        return KubernetesConnection(server: server, namespace: namespace ?? context["namespace"] as? String ?? "default", credential: credential,
-                                    certificateAuthorityPEM: try pem("certificate-authority-data", "certificate-authority", in: cluster),
-                                    clientCertificatePEM: try pem("client-certificate-data", "client-certificate", in: user),
-                                    clientKeyPEM: try pem("client-key-data", "client-key", in: user))
+        return KubernetesConnection(
+            server: server, namespace: namespace ?? context["namespace"] as? String ?? "default", credential: credential,
+            certificateAuthorityPEM: try pem("certificate-authority-data", "certificate-authority", in: cluster),
+            clientCertificatePEM: try pem("client-certificate-data", "client-certificate", in: user),
+            clientKeyPEM: try pem("client-key-data", "client-key", in: user))
     }
 
     public func tlsConfiguration() throws -> TLSConfiguration {

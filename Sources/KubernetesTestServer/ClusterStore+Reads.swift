@@ -24,7 +24,8 @@ extension ClusterStore {
 
     func matching(_ request: ObjectRequest) throws(KubeStatusError) -> [JSONValue] {
         let (labels, fields) = try selectors(request.query)
-        return objects
+        return
+            objects
             .filter { key, _ in
                 key.group == request.resource.group && key.resource == request.resource.name
                     && (request.namespace == nil || key.namespace == request.namespace)
@@ -47,9 +48,10 @@ extension ClusterStore {
     /// SelfSubjectRulesReview: the rules tests set, by default everything in namespace "qbeast".
     func rulesReview(_ body: JSONValue) throws(KubeStatusError) -> JSONValue {
         guard let namespace = body["spec"]?["namespace"]?.stringValue, !namespace.isEmpty else {
-            throw .invalid(qualifiedKind: "SelfSubjectRulesReview.authorization.k8s.io", kind: "SelfSubjectRulesReview",
-                           group: "authorization.k8s.io", name: "", field: "spec.namespace", causeReason: "FieldValueRequired",
-                           detail: "Required value")
+            throw .invalid(
+                qualifiedKind: "SelfSubjectRulesReview.authorization.k8s.io", kind: "SelfSubjectRulesReview",
+                group: "authorization.k8s.io", name: "", field: "spec.namespace", causeReason: "FieldValueRequired",
+                detail: "Required value")
         }
         let reviews: JSONValue = [
             "verbs": ["create"], "apiGroups": ["authorization.k8s.io"],

@@ -36,16 +36,18 @@ extension ClusterStore {
             body[path: ["metadata", "name"]] = .string(name)
         }
         guard !name.isEmpty else {
-            throw .invalid(request.resource, name: "", field: "metadata.name", causeReason: "FieldValueRequired",
-                           detail: "Required value: name or generateName is required")
+            throw .invalid(
+                request.resource, name: "", field: "metadata.name", causeReason: "FieldValueRequired",
+                detail: "Required value: name or generateName is required")
         }
         var named = request
         named.name = name
         try requireNamespace(named)
         if objects[named.key] != nil { throw .alreadyExists(request.resource, name) }
         let object = prepareNew(body, resource: request.resource, namespace: request.namespace)
-        let managers = FieldOwnership.recordUpdate(old: nil, new: object, managers: [], as: request.entry(operation: "Update"),
-                                                   hasStatus: request.resource.hasStatus)
+        let managers = FieldOwnership.recordUpdate(
+            old: nil, new: object, managers: [], as: request.entry(operation: "Update"),
+            hasStatus: request.resource.hasStatus)
         let stored = StoredObject(object: object, managers: managers)
         if !request.dryRun { store(stored, at: named.key, event: "ADDED") }
         return stored.rendered
@@ -59,9 +61,10 @@ extension ClusterStore {
             throw .modified(request.resource, request.name ?? "")
         }
         let new = limited(body, old: old.object, request)
-        let managers = FieldOwnership.recordUpdate(old: old.object, new: new, managers: old.managers,
-                                                   as: request.entry(operation: "Update", manager: manager),
-                                                   hasStatus: request.resource.hasStatus)
+        let managers = FieldOwnership.recordUpdate(
+            old: old.object, new: new, managers: old.managers,
+            as: request.entry(operation: "Update", manager: manager),
+            hasStatus: request.resource.hasStatus)
         guard let stored = prepareUpdate(new, managers: managers, old: old) else { return old.rendered }
         if !request.dryRun { store(stored, at: request.key, event: "MODIFIED") }
         return stored.rendered
@@ -85,8 +88,9 @@ extension ClusterStore {
     /// Server-side apply: create or merge, with field ownership, conflicts and pruning.
     mutating func apply(_ request: ObjectRequest, body: Data) throws(KubeStatusError) -> (created: Bool, object: JSONValue) {
         guard let manager = request.query["fieldManager"], !manager.isEmpty else {
-            throw .invalid(qualifiedKind: "PatchOptions.meta.k8s.io", kind: "PatchOptions", group: "meta.k8s.io", name: "",
-                           field: "fieldManager", causeReason: "FieldValueRequired", detail: "Required value: is required for apply patch")
+            throw .invalid(
+                qualifiedKind: "PatchOptions.meta.k8s.io", kind: "PatchOptions", group: "meta.k8s.io", name: "",
+                field: "fieldManager", causeReason: "FieldValueRequired", detail: "Required value: is required for apply patch")
         }
         var config: JSONValue
         do { config = try KubeJSON.parseJSONOrYAML(body) } catch { throw .badRequest("error decoding YAML: \(error)") }
@@ -96,7 +100,8 @@ extension ClusterStore {
         }
         let force = request.query["force"] == "true"
         if let version = config["metadata"]?["resourceVersion"]?.stringValue, !version.isEmpty,
-           let old = objects[request.key], version != old.resourceVersion {
+            let old = objects[request.key], version != old.resourceVersion
+        {
             throw .modified(request.resource, request.name ?? "")
         }
         for key in ["name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink"] {
@@ -115,8 +120,9 @@ extension ClusterStore {
         }
         let result: (JSONValue, [FieldManagerEntry])
         do {
-            result = try FieldOwnership.apply(live: current?.object, config: config, managers: current?.managers ?? [], as: entry,
-                                              force: force, hasStatus: request.resource.hasStatus)
+            result = try FieldOwnership.apply(
+                live: current?.object, config: config, managers: current?.managers ?? [], as: entry,
+                force: force, hasStatus: request.resource.hasStatus)
         } catch {
             throw error.statusError
         }
@@ -144,8 +150,9 @@ extension ClusterStore {
             throw .conflict(request.resource, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(old.uid)")
         }
         if let version = options?["preconditions"]?["resourceVersion"]?.stringValue, version != old.resourceVersion {
-            throw .conflict(request.resource, name,
-                            "Precondition failed: ResourceVersion in precondition: \(version), ResourceVersion in object meta: \(old.resourceVersion)")
+            throw .conflict(
+                request.resource, name,
+                "Precondition failed: ResourceVersion in precondition: \(version), ResourceVersion in object meta: \(old.resourceVersion)")
         }
         if !request.dryRun {
             if request.resource.name == "namespaces" && request.resource.group.isEmpty {

@@ -70,9 +70,10 @@ enum Discovery {
     static func openAPI(group: String, version: String) -> JSONValue? {
         let resources = KubeResources.all.filter { $0.group == group && $0.version == version && !$0.createOnly }
         guard !resources.isEmpty else { return nil }
-        let parameters: JSONValue = .array(["dryRun", "fieldManager", "fieldValidation", "force"].map {
-            ["name": .string($0), "in": "query", "schema": ["type": .string($0 == "force" ? "boolean" : "string"), "uniqueItems": true]]
-        })
+        let parameters: JSONValue = .array(
+            ["dryRun", "fieldManager", "fieldValidation", "force"].map {
+                ["name": .string($0), "in": "query", "schema": ["type": .string($0 == "force" ? "boolean" : "string"), "uniqueItems": true]]
+            })
         var paths: [String: JSONValue] = [:]
         for resource in resources {
             let prefix = group.isEmpty ? "/api/\(version)" : "/apis/\(group)/\(version)"
@@ -83,7 +84,7 @@ enum Discovery {
                     "operationId": .string("patch\(resource.kind)"), "x-kubernetes-action": "patch",
                     "x-kubernetes-group-version-kind": gvk, "parameters": parameters,
                     "responses": ["200": ["description": "OK"], "201": ["description": "Created"]],
-                ],
+                ]
             ]
         }
         return [

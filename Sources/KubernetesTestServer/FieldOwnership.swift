@@ -30,8 +30,10 @@ enum FieldOwnership {
 
     /// An Update (create, replace, patch, out-of-band edit): the manager owns what it changed; other
     /// managers lose those fields; removed fields are owned by nobody.
-    static func recordUpdate(old: JSONValue?, new: JSONValue, managers: [FieldManagerEntry], as entry: FieldManagerEntry,
-                             hasStatus: Bool) -> [FieldManagerEntry] {
+    static func recordUpdate(
+        old: JSONValue?, new: JSONValue, managers: [FieldManagerEntry], as entry: FieldManagerEntry,
+        hasStatus: Bool
+    ) -> [FieldManagerEntry] {
         let oldSet = old.map { tracked($0, subresource: entry.subresource, hasStatus: hasStatus) } ?? []
         let newSet = tracked(new, subresource: entry.subresource, hasStatus: hasStatus)
         let touched = changed(newSet, from: old, to: new)
@@ -60,8 +62,10 @@ enum FieldOwnership {
 
     /// A server-side apply of `config` (already limited to what this endpoint may set) over `live`.
     /// Throws the conflicts unless forced; returns the merged, pruned object and the new owners.
-    static func apply(live: JSONValue?, config: JSONValue, managers: [FieldManagerEntry], as entry: FieldManagerEntry,
-                      force: Bool, hasStatus: Bool) throws(ApplyConflicts) -> (JSONValue, [FieldManagerEntry]) {
+    static func apply(
+        live: JSONValue?, config: JSONValue, managers: [FieldManagerEntry], as entry: FieldManagerEntry,
+        force: Bool, hasStatus: Bool
+    ) throws(ApplyConflicts) -> (JSONValue, [FieldManagerEntry]) {
         let applied = tracked(config, subresource: entry.subresource, hasStatus: hasStatus)
         let changing = changed(applied, from: live, to: config)
         var others = managers.filter { !$0.isSameManager(as: entry) }

@@ -107,7 +107,8 @@ enum FieldPaths {
             return .object(object)
         }
         if element.hasPrefix("k:"), case .array(var items) = value, let key = try? KubeJSON.parse(Array(element.dropFirst(2).utf8).data),
-           let index = items.firstIndex(where: { matches($0, keyObject: key) }) {
+            let index = items.firstIndex(where: { matches($0, keyObject: key) })
+        {
             if rest.isEmpty {
                 items.remove(at: index)
             } else {

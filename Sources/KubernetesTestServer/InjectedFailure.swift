@@ -16,14 +16,19 @@ extension KubernetesTestServer {
         /// Matches only writes (create, update, patch) when `method` is nil: how quota admission applies.
         var onlyWrites = false
 
-        public init(method: String? = nil, resource: String? = nil, namespace: String? = nil, name: String? = nil,
-                    code: Int, reason: String, message: String) {
-            self.init(method: method, resource: resource, namespace: namespace, name: name, code: code, reason: reason,
-                      message: message, messageForName: nil)
+        public init(
+            method: String? = nil, resource: String? = nil, namespace: String? = nil, name: String? = nil,
+            code: Int, reason: String, message: String
+        ) {
+            self.init(
+                method: method, resource: resource, namespace: namespace, name: name, code: code, reason: reason,
+                message: message, messageForName: nil)
         }
 
-        init(method: String?, resource: String?, namespace: String?, name: String?, code: Int, reason: String, message: String,
-             messageForName: (@Sendable (String?) -> String)?) {
+        init(
+            method: String?, resource: String?, namespace: String?, name: String?, code: Int, reason: String, message: String,
+            messageForName: (@Sendable (String?) -> String)?
+        ) {
             self.method = method
             self.resource = resource
             self.namespace = namespace
@@ -37,8 +42,10 @@ extension KubernetesTestServer {
         /// RBAC's 403: `deployments.apps "web" is forbidden: User "system:serviceaccount:qbeast:qbeast-agent" cannot
         /// patch resource "deployments" in API group "apps" in the namespace "qbeast"`. `verb` is the RBAC verb
         /// (get, list, watch, create, update, patch, delete); it selects the HTTP method matched.
-        public static func forbidden(verb: String, resource: String, namespace: String? = nil, name: String? = nil,
-                                     user: String = "system:serviceaccount:qbeast:qbeast-agent") -> InjectedFailure {
+        public static func forbidden(
+            verb: String, resource: String, namespace: String? = nil, name: String? = nil,
+            user: String = "system:serviceaccount:qbeast:qbeast-agent"
+        ) -> InjectedFailure {
             let known = KubeResources.find(resource: resource)
             let plural = known?.name ?? resource
             let group = known?.group ?? ""
@@ -49,24 +56,31 @@ extension KubernetesTestServer {
                 guard let requestName = requestName ?? name, !requestName.isEmpty else { return "\(qualified) is forbidden: \(reason)" }
                 return "\(qualified) \"\(requestName)\" is forbidden: \(reason)"
             }
-            let methods = ["get": "GET", "list": "GET", "watch": "GET", "create": "POST", "update": "PUT", "patch": "PATCH",
-                           "delete": "DELETE", "deletecollection": "DELETE"]
-            return InjectedFailure(method: methods[verb], resource: plural, namespace: namespace, name: name, code: 403, reason: "Forbidden",
-                                   message: render(name), messageForName: render)
+            let methods = [
+                "get": "GET", "list": "GET", "watch": "GET", "create": "POST", "update": "PUT", "patch": "PATCH",
+                "delete": "DELETE", "deletecollection": "DELETE",
+            ]
+            return InjectedFailure(
+                method: methods[verb], resource: plural, namespace: namespace, name: name, code: 403, reason: "Forbidden",
+                message: render(name), messageForName: render)
         }
 
         /// ResourceQuota admission's 403: `pods "web-1" is forbidden: exceeded quota: compute, requested:
         /// requests.cpu=2, used: requests.cpu=0, limited: requests.cpu=1`. Quota is checked on create and update.
-        public static func quotaExceeded(resource: String, namespace: String? = nil, name: String? = nil,
-                                         message: String = "exceeded quota: compute, requested: requests.cpu=2, used: requests.cpu=0, limited: requests.cpu=1")
-            -> InjectedFailure {
+        public static func quotaExceeded(
+            resource: String, namespace: String? = nil, name: String? = nil,
+            message: String = "exceeded quota: compute, requested: requests.cpu=2, used: requests.cpu=0, limited: requests.cpu=1"
+        )
+            -> InjectedFailure
+        {
             let qualified = KubeResources.find(resource: resource)?.qualifiedResource ?? resource
             let plural = KubeResources.find(resource: resource)?.name ?? resource
             let render: @Sendable (String?) -> String = { requestName in
                 "\(qualified) \"\(requestName ?? name ?? "")\" is forbidden: \(message)"
             }
-            var failure = InjectedFailure(method: nil, resource: plural, namespace: namespace, name: name, code: 403, reason: "Forbidden",
-                                          message: render(name), messageForName: render)
+            var failure = InjectedFailure(
+                method: nil, resource: plural, namespace: namespace, name: name, code: 403, reason: "Forbidden",
+                message: render(name), messageForName: render)
             failure.onlyWrites = true
             return failure
         }

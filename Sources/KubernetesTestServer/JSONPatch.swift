@@ -92,7 +92,9 @@ enum JSONPatch {
         guard let first = pointer.first else { return .null }
         switch value {
         case .object(var object):
-            if pointer.count == 1 { object[first] = nil } else if let child = object[first] {
+            if pointer.count == 1 {
+                object[first] = nil
+            } else if let child = object[first] {
                 object[first] = try remove(pointer.dropFirst(), from: child)
             }
             return .object(object)

@@ -31,10 +31,13 @@ struct KubeResource: Sendable, Hashable {
 
 /// The resource types the Kubernetes test server knows; anything else answers 404.
 enum KubeResources {
-    private static func r(_ group: String, _ name: String, _ kind: String, namespaced: Bool = true, short: [String] = [],
-                          all: Bool = false, status: Bool = false, createOnly: Bool = false) -> KubeResource {
-        KubeResource(group: group, version: "v1", name: name, singular: kind.lowercased(), kind: kind, namespaced: namespaced,
-                     shortNames: short, categories: all ? ["all"] : [], hasStatus: status, createOnly: createOnly)
+    private static func r(
+        _ group: String, _ name: String, _ kind: String, namespaced: Bool = true, short: [String] = [],
+        all: Bool = false, status: Bool = false, createOnly: Bool = false
+    ) -> KubeResource {
+        KubeResource(
+            group: group, version: "v1", name: name, singular: kind.lowercased(), kind: kind, namespaced: namespaced,
+            shortNames: short, categories: all ? ["all"] : [], hasStatus: status, createOnly: createOnly)
     }
 
     static let all: [KubeResource] = [
@@ -62,8 +65,9 @@ enum KubeResources {
         r("networking.k8s.io", "ingresses", "Ingress", short: ["ing"], status: true),
         r("policy", "poddisruptionbudgets", "PodDisruptionBudget", short: ["pdb"], status: true),
         r("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview", namespaced: false, createOnly: true),
-        r("apiextensions.k8s.io", "customresourcedefinitions", "CustomResourceDefinition", namespaced: false,
-          short: ["crd", "crds"], status: true),
+        r(
+            "apiextensions.k8s.io", "customresourcedefinitions", "CustomResourceDefinition", namespaced: false,
+            short: ["crd", "crds"], status: true),
         // A cluster-scoped custom resource, as if cert-manager's CRDs were installed: the controller cannot
         // know it is cluster-scoped, only the agent (asking discovery) can.
         r("cert-manager.io", "clusterissuers", "ClusterIssuer", namespaced: false),

@@ -25,8 +25,9 @@ struct KubeStatusError: Error, Sendable {
     }
 
     static func notFound(_ resource: KubeResource, _ name: String) -> KubeStatusError {
-        KubeStatusError(code: 404, reason: "NotFound", message: "\(resource.qualifiedResource) \"\(name)\" not found",
-                        details: details(resource, name))
+        KubeStatusError(
+            code: 404, reason: "NotFound", message: "\(resource.qualifiedResource) \"\(name)\" not found",
+            details: details(resource, name))
     }
 
     static func namespaceNotFound(_ namespace: String) -> KubeStatusError {
@@ -34,18 +35,21 @@ struct KubeStatusError: Error, Sendable {
     }
 
     /// What the server says for a path that names no resource it serves.
-    static let pathNotFound = KubeStatusError(code: 404, reason: "NotFound", message: "the server could not find the requested resource",
-                                              details: [:])
+    static let pathNotFound = KubeStatusError(
+        code: 404, reason: "NotFound", message: "the server could not find the requested resource",
+        details: [:])
 
     static func alreadyExists(_ resource: KubeResource, _ name: String) -> KubeStatusError {
-        KubeStatusError(code: 409, reason: "AlreadyExists", message: "\(resource.qualifiedResource) \"\(name)\" already exists",
-                        details: details(resource, name))
+        KubeStatusError(
+            code: 409, reason: "AlreadyExists", message: "\(resource.qualifiedResource) \"\(name)\" already exists",
+            details: details(resource, name))
     }
 
     static func conflict(_ resource: KubeResource, _ name: String, _ why: String) -> KubeStatusError {
-        KubeStatusError(code: 409, reason: "Conflict",
-                        message: "Operation cannot be fulfilled on \(resource.qualifiedResource) \"\(name)\": \(why)",
-                        details: details(resource, name))
+        KubeStatusError(
+            code: 409, reason: "Conflict",
+            message: "Operation cannot be fulfilled on \(resource.qualifiedResource) \"\(name)\": \(why)",
+            details: details(resource, name))
     }
 
     static func modified(_ resource: KubeResource, _ name: String) -> KubeStatusError {
@@ -57,33 +61,39 @@ struct KubeStatusError: Error, Sendable {
     }
 
     /// 422 with one field cause, as `NewInvalid` writes it.
-    static func invalid(qualifiedKind: String, kind: String, group: String, name: String, field: String, causeReason: String,
-                        detail: String) -> KubeStatusError {
+    static func invalid(
+        qualifiedKind: String, kind: String, group: String, name: String, field: String, causeReason: String,
+        detail: String
+    ) -> KubeStatusError {
         var details: [String: JSONValue] = [
             "name": .string(name), "kind": .string(kind),
             "causes": [["reason": .string(causeReason), "message": .string(detail), "field": .string(field)]],
         ]
         if !group.isEmpty { details["group"] = .string(group) }
-        return KubeStatusError(code: 422, reason: "Invalid", message: "\(qualifiedKind) \"\(name)\" is invalid: \(field): \(detail)",
-                               details: .object(details))
+        return KubeStatusError(
+            code: 422, reason: "Invalid", message: "\(qualifiedKind) \"\(name)\" is invalid: \(field): \(detail)",
+            details: .object(details))
     }
 
     static func invalid(_ resource: KubeResource, name: String, field: String, causeReason: String, detail: String) -> KubeStatusError {
-        invalid(qualifiedKind: resource.qualifiedKind, kind: resource.kind, group: resource.group, name: name, field: field,
-                causeReason: causeReason, detail: detail)
+        invalid(
+            qualifiedKind: resource.qualifiedKind, kind: resource.kind, group: resource.group, name: name, field: field,
+            causeReason: causeReason, detail: detail)
     }
 
     static let unauthorized = KubeStatusError(code: 401, reason: "Unauthorized", message: "Unauthorized", details: nil)
 
-    static let methodNotAllowed = KubeStatusError(code: 405, reason: "MethodNotAllowed",
-                                                  message: "the server does not allow this method on the requested resource", details: nil)
+    static let methodNotAllowed = KubeStatusError(
+        code: 405, reason: "MethodNotAllowed",
+        message: "the server does not allow this method on the requested resource", details: nil)
 
     static func unsupportedMediaType(_ contentType: String) -> KubeStatusError {
-        KubeStatusError(code: 415, reason: "UnsupportedMediaType",
-                        message: "the body of the request was in an unknown format - accepted media types include: "
-                            + "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, "
-                            + "application/strategic-merge-patch+json",
-                        details: nil)
+        KubeStatusError(
+            code: 415, reason: "UnsupportedMediaType",
+            message: "the body of the request was in an unknown format - accepted media types include: "
+                + "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, "
+                + "application/strategic-merge-patch+json",
+            details: nil)
     }
 
     static func tooLarge(limit: Int) -> KubeStatusError {

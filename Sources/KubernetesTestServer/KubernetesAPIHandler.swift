@@ -55,18 +55,22 @@ struct KubernetesAPIHandler: RouterMiddleware {
         case _ where get && segments.count == 2 && segments[0] == "apis":
             return try Self.respond(Self.found(Discovery.apiGroup(segments[1])))
         case _ where segments.count >= 2 && segments[0] == "api":
-            return try resource(group: "", version: segments[1], Array(segments.dropFirst(2)), method: method, query: query, body: body,
-                                request: request)
+            return try resource(
+                group: "", version: segments[1], Array(segments.dropFirst(2)), method: method, query: query, body: body,
+                request: request)
         case _ where segments.count >= 3 && segments[0] == "apis":
-            return try resource(group: segments[1], version: segments[2], Array(segments.dropFirst(3)), method: method, query: query,
-                                body: body, request: request)
+            return try resource(
+                group: segments[1], version: segments[2], Array(segments.dropFirst(3)), method: method, query: query,
+                body: body, request: request)
         default:
             throw KubeStatusError.pathNotFound
         }
     }
 
-    private func resource(group: String, version: String, _ rest: [String], method: String, query: [String: String], body: Data,
-                          request: Request) throws -> Response {
+    private func resource(
+        group: String, version: String, _ rest: [String], method: String, query: [String: String], body: Data,
+        request: Request
+    ) throws -> Response {
         if rest.isEmpty {
             guard method == "GET", let list = Discovery.resourceList(group: group, version: version) else { throw KubeStatusError.pathNotFound }
             return Self.respond(list)
@@ -84,8 +88,9 @@ struct KubernetesAPIHandler: RouterMiddleware {
         if resource.namespaced && namespace == nil && rest.count > 1 { throw KubeStatusError.pathNotFound }
         let subresource = rest.count == 3 ? rest[2] : nil
         if let subresource, subresource != "status" || !resource.hasStatus { throw KubeStatusError.pathNotFound }
-        let objectRequest = ObjectRequest(resource: resource, namespace: namespace, name: rest.count > 1 ? rest[1] : nil,
-                                          subresource: subresource, query: query, userAgent: request.headers[.userAgent])
+        let objectRequest = ObjectRequest(
+            resource: resource, namespace: namespace, name: rest.count > 1 ? rest[1] : nil,
+            subresource: subresource, query: query, userAgent: request.headers[.userAgent])
         let failure = cluster.withLock { state in
             state.failures.sorted { $0.key < $1.key }.first { $0.value.matches(method: method, request: objectRequest) }?.value
         }
@@ -166,8 +171,9 @@ struct KubernetesAPIHandler: RouterMiddleware {
     }
 
     static func respond(_ value: JSONValue, code: Int = 200) -> Response {
-        Response(status: .init(code: code), headers: [.contentType: "application/json"],
-                 body: .init(byteBuffer: ByteBuffer(string: KubeJSON.encode(value))))
+        Response(
+            status: .init(code: code), headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: KubeJSON.encode(value))))
     }
 
     static func respond(_ error: KubeStatusError) -> Response { respond(error.status, code: error.code) }

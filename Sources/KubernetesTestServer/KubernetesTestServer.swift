@@ -25,8 +25,9 @@ public final class KubernetesTestServer: Sendable {
         let cluster = SharedCluster(ClusterStore(token: token))
         let router = Router()
         router.middlewares.add(KubernetesAPIHandler(cluster: cluster))
-        return KubernetesTestServer(server: await LoopbackServer.start(router, label: "kubernetes-test-server"), cluster: cluster,
-                                    scheme: "http")
+        return KubernetesTestServer(
+            server: await LoopbackServer.start(router, label: "kubernetes-test-server"), cluster: cluster,
+            scheme: "http")
     }
 
     /// The same over HTTPS with `pki`'s server certificate (issued for DNS name "localhost"; clients
@@ -37,8 +38,9 @@ public final class KubernetesTestServer: Sendable {
         let router = Router()
         router.middlewares.add(KubernetesAPIHandler(cluster: cluster))
         let tls = try TLSConfigurations.server(certificate: pki.serverTLS.certificate, privateKey: pki.serverTLS.privateKey)
-        return KubernetesTestServer(server: try await LoopbackServer.startTLS(router, label: "kubernetes-test-server", tls: tls),
-                                    cluster: cluster, scheme: "https")
+        return KubernetesTestServer(
+            server: try await LoopbackServer.startTLS(router, label: "kubernetes-test-server", tls: tls),
+            cluster: cluster, scheme: "https")
     }
 
     private init(server: LoopbackServer, cluster: SharedCluster, scheme: String) {
@@ -84,8 +86,10 @@ public final class KubernetesTestServer: Sendable {
 
     // MARK: Simulating the cluster
 
-    private func objectRequest(_ apiVersion: String, _ kind: String, _ namespace: String?, _ name: String,
-                         subresource: String? = nil) -> ObjectRequest {
+    private func objectRequest(
+        _ apiVersion: String, _ kind: String, _ namespace: String?, _ name: String,
+        subresource: String? = nil
+    ) -> ObjectRequest {
         guard let resource = KubeResources.find(apiVersion: apiVersion, kind: kind) else {
             preconditionFailure("KubernetesTestServer does not serve \(kind) in \(apiVersion)")
         }
@@ -107,8 +111,10 @@ public final class KubernetesTestServer: Sendable {
     /// An out-of-band change by another client (like `kubectl edit`): `manager` becomes owner (operation
     /// Update) of the changed fields; bumps resourceVersion/generation as the real server would. Like a
     /// write to the main resource, it leaves `.status` of kinds with a status subresource alone (use `setStatus`).
-    public func mutate(apiVersion: String, kind: String, namespace: String?, name: String, manager: String = "kubectl-edit",
-                       _ change: @Sendable (inout JSONValue) -> Void) {
+    public func mutate(
+        apiVersion: String, kind: String, namespace: String?, name: String, manager: String = "kubectl-edit",
+        _ change: @Sendable (inout JSONValue) -> Void
+    ) {
         let request = objectRequest(apiVersion, kind, namespace, name)
         cluster.withLock { state in
             guard var object = state.objects[request.key]?.rendered else { return }

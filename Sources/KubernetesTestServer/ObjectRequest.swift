@@ -21,8 +21,9 @@ struct ObjectRequest: Sendable {
     var key: ObjectKey { ObjectKey(resource, namespace: namespace, name: name ?? "") }
 
     func entry(operation: String, manager: String? = nil) -> FieldManagerEntry {
-        FieldManagerEntry(manager: manager ?? self.manager, operation: operation, apiVersion: resource.apiVersion,
-                          time: ClusterStore.now(), subresource: subresource, fields: [])
+        FieldManagerEntry(
+            manager: manager ?? self.manager, operation: operation, apiVersion: resource.apiVersion,
+            time: ClusterStore.now(), subresource: subresource, fields: [])
     }
 
     /// The request body must be an object of this resource's kind, in this namespace, with this name.

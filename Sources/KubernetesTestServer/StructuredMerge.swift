@@ -20,7 +20,8 @@ enum StructuredMerge {
         case (.array(let current), .array(let applied)):
             let name = path.last.map { String($0.dropFirst(2)) } ?? ""
             guard !applied.isEmpty, let keys = FieldPaths.mergeKeys(list: name, items: applied),
-                  FieldPaths.mergeKeys(list: name, items: current) == keys else { return config }
+                FieldPaths.mergeKeys(list: name, items: current) == keys
+            else { return config }
             var result = current
             for item in applied {
                 let key = FieldPaths.keyObject(of: item, keys: keys)
@@ -54,7 +55,8 @@ enum StructuredMerge {
         case (.array(let current), .array(let items)):
             let name = path.last.map { String($0.dropFirst(2)) } ?? ""
             guard !items.isEmpty, let keys = FieldPaths.mergeKeys(list: name, items: items),
-                  FieldPaths.mergeKeys(list: name, items: current) == keys else { return stripDirectives(patch) }
+                FieldPaths.mergeKeys(list: name, items: current) == keys
+            else { return stripDirectives(patch) }
             var result = current
             for item in items {
                 let key = FieldPaths.keyObject(of: item, keys: keys)

@@ -15,8 +15,9 @@ enum WatchStream {
                 for object in try store.matching(request) { continuation.yield(WatchEvent(type: "ADDED", object: object)) }
             }
             defer { store.nextWatcherID += 1 }
-            store.watchers[store.nextWatcherID] = Watcher(resource: request.resource, namespace: request.namespace, labels: labels,
-                                                          fields: fields, continuation: continuation)
+            store.watchers[store.nextWatcherID] = Watcher(
+                resource: request.resource, namespace: request.namespace, labels: labels,
+                fields: fields, continuation: continuation)
             return store.nextWatcherID
         }
         let timeout = Int(request.query["timeoutSeconds"] ?? "") ?? 1800
@@ -28,12 +29,14 @@ enum WatchStream {
             timer.cancel()
             cluster.withLock { _ = $0.watchers.removeValue(forKey: id) }
         }
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody { writer in
-            for await event in stream {
-                let line = KubeJSON.encode(["type": .string(event.type), "object": event.object]) + "\n"
-                try await writer.write(ByteBuffer(string: line))
-            }
-            try await writer.finish(nil)
-        })
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody { writer in
+                for await event in stream {
+                    let line = KubeJSON.encode(["type": .string(event.type), "object": event.object]) + "\n"
+                    try await writer.write(ByteBuffer(string: line))
+                }
+                try await writer.finish(nil)
+            })
     }
 }

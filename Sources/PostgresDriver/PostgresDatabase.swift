@@ -1,9 +1,9 @@
 import Foundation
-import Synchronization
 import Logging
 import PostgresNIO
 import SQLStorage
 import ServiceLifecycle
+import Synchronization
 
 /// The database several controller replicas share: PostgreSQL through a PostgresNIO connection pool.
 /// Write transactions lock the rows they decide on (`FOR UPDATE`), and are run again when the server
@@ -158,8 +158,10 @@ struct PostgresChangeSource: RemoteChangeSource {
 
     let migrated: ReadyGate
 
-    func follow(channels: [String], listening: @escaping @Sendable () -> Void,
-                _ handle: @escaping @Sendable (String, String) async -> Void) async throws {
+    func follow(
+        channels: [String], listening: @escaping @Sendable () -> Void,
+        _ handle: @escaping @Sendable (String, String) async -> Void
+    ) async throws {
         try await migrated.wait()
         try await client.withConnection { connection in
             try await Self.listen(connection, channels[...], sequences: [], listening: listening, handle)
@@ -167,9 +169,11 @@ struct PostgresChangeSource: RemoteChangeSource {
     }
 
     /// Nests one `listen` per channel (each holds its subscription while its closure runs), then reads them all.
-    private static func listen(_ connection: PostgresConnection, _ channels: ArraySlice<String>,
-                               sequences: [(String, PostgresNotificationSequence)], listening: @escaping @Sendable () -> Void,
-                               _ handle: @escaping @Sendable (String, String) async -> Void) async throws {
+    private static func listen(
+        _ connection: PostgresConnection, _ channels: ArraySlice<String>,
+        sequences: [(String, PostgresNotificationSequence)], listening: @escaping @Sendable () -> Void,
+        _ handle: @escaping @Sendable (String, String) async -> Void
+    ) async throws {
         guard let channel = channels.first else {
             listening()
             try await withThrowingTaskGroup(of: Void.self) { group in

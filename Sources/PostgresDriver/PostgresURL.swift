@@ -40,8 +40,9 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
         guard ["disable", "prefer", "require", "verify-full"].contains(sslMode) else {
             throw PostgresURLError("sslmode \"\(sslMode)\" is not supported (disable, prefer, require, verify-full)")
         }
-        self.init(host: host, port: components.port ?? 5432, user: user, password: components.password?.removingPercentEncoding,
-                  database: database, sslMode: sslMode)
+        self.init(
+            host: host, port: components.port ?? 5432, user: user, password: components.password?.removingPercentEncoding,
+            database: database, sslMode: sslMode)
     }
 
     /// The URL with the password masked: what logs and errors may show.

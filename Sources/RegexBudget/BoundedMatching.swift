@@ -13,8 +13,11 @@ extension NSRegularExpression {
     public static let progressReportLimit = 2_000
 
     /// Every match of the receiver in `text` (only the first when `first`), within the budget.
-    public func boundedMatches(in text: String, first: Bool = false, progressReportLimit: Int = NSRegularExpression.progressReportLimit)
-        throws(RegexTooExpensive) -> [NSTextCheckingResult] {
+    public func boundedMatches(
+        in text: String, first: Bool = false, progressReportLimit: Int = NSRegularExpression.progressReportLimit
+    )
+        throws(RegexTooExpensive) -> [NSTextCheckingResult]
+    {
         var results: [NSTextCheckingResult] = []
         var reports = 0
         var stopped = false

@@ -27,7 +27,8 @@ enum ChangeWire {
         switch channel {
         case desiredChannel:
             guard let colon = body.lastIndex(of: ":"), let revision = Int64(body[body.index(after: colon)...]),
-                  let (tenant, environment) = key(body[..<colon]) else { return nil }
+                let (tenant, environment) = key(body[..<colon])
+            else { return nil }
             return (origin, .desiredState(tenant: tenant, environment: environment, revision: revision))
         case revokedChannel:
             return key(body).map { (origin, .revoked(tenant: $0.0, environment: $0.1)) }

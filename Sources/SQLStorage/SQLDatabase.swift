@@ -35,9 +35,11 @@ public struct SQLDialect: Sendable {
     /// The statement that tells other processes about a committed change, sent inside its transaction.
     public var announce: @Sendable (_ channel: String, _ payload: String) -> SQL?
 
-    public init(name: String, forUpdate: String, forShare: String, forUpdateSkipLocked: String, least: @escaping @Sendable (SQL, SQL) -> SQL,
-                greatest: @escaping @Sendable (SQL, SQL) -> SQL, transactionLock: @escaping @Sendable (Int64) -> SQL?,
-                announce: @escaping @Sendable (String, String) -> SQL?) {
+    public init(
+        name: String, forUpdate: String, forShare: String, forUpdateSkipLocked: String, least: @escaping @Sendable (SQL, SQL) -> SQL,
+        greatest: @escaping @Sendable (SQL, SQL) -> SQL, transactionLock: @escaping @Sendable (Int64) -> SQL?,
+        announce: @escaping @Sendable (String, String) -> SQL?
+    ) {
         self.name = name
         self.forUpdate = forUpdate
         self.forShare = forShare
@@ -53,6 +55,7 @@ public struct SQLDialect: Sendable {
 public protocol RemoteChangeSource: Sendable {
     /// Delivers each `(channel, payload)` announced from now on until cancelled; calls `listening`
     /// once subscribed. Throws when the connection is lost.
-    func follow(channels: [String], listening: @escaping @Sendable () -> Void,
-                _ handle: @escaping @Sendable (_ channel: String, _ payload: String) async -> Void) async throws
+    func follow(
+        channels: [String], listening: @escaping @Sendable () -> Void,
+        _ handle: @escaping @Sendable (_ channel: String, _ payload: String) async -> Void) async throws
 }

@@ -26,7 +26,8 @@ extension SQLStore {
                 let firstFlush = waitedEnough ? now : now.addingTimeInterval(assignment.groupWait.timeInterval)
                 // On PostgreSQL this locks the group's row whether it inserts or not (ON CONFLICT DO UPDATE
                 // locks even when its WHERE is false).
-                statements.append("""
+                statements.append(
+                    """
                     INSERT INTO alert_groups (id, route, receiver, group_labels, created_at, next_flush_at)
                     VALUES (\(assignment.groupID), \(assignment.route), \(assignment.receiver), \(try json(assignment.groupLabels)), \(now), \(firstFlush))
                     ON CONFLICT (id) DO UPDATE SET next_flush_at = \(dialect.least("alert_groups.next_flush_at", "\(now)"))
@@ -34,7 +35,8 @@ extension SQLStore {
                     """)
                 statements.append("INSERT INTO alert_group_members (group_id, tenant, environment, fingerprint) VALUES (\(member)) ON CONFLICT DO NOTHING")
             } else {
-                statements.append("""
+                statements.append(
+                    """
                     INSERT INTO alert_group_members (group_id, tenant, environment, fingerprint)
                     SELECT \(member) WHERE EXISTS (SELECT 1 FROM alert_groups WHERE id = \(assignment.groupID) \(raw: dialect.forUpdate))
                     ON CONFLICT DO NOTHING
@@ -48,10 +50,12 @@ extension SQLStore {
         let dialect = self.dialect
         try await database.write { db in
             if let lock = dialect.transactionLock(Self.rebuildLockKey) { try await db.execute(lock) }
-            let members = try await db.rows("""
+            let members = try await db.rows(
+                """
                 SELECT a.* FROM alerts a WHERE a.state = 'firing'
                    OR EXISTS (SELECT 1 FROM alert_group_members m WHERE m.tenant = a.tenant AND m.environment = a.environment AND m.fingerprint = a.fingerprint)
-                """).map(Self.alert)
+                """
+            ).map(Self.alert)
             var wanted: [String: Set<String>] = [:]
             for alert in members {
                 for assignment in assign(alert) { wanted[assignment.groupID, default: []].insert(alert.key) }
@@ -60,10 +64,13 @@ extension SQLStore {
             var statements: [SQL] = []
             for row in try await db.rows("SELECT group_id, tenant, environment, fingerprint FROM alert_group_members") {
                 let group = try row.get("group_id", as: String.self)
-                let (tenant, environment, fingerprint) = (try row.get("tenant", as: String.self), try row.get("environment", as: String.self),
-                                                          try row.get("fingerprint", as: String.self))
+                let (tenant, environment, fingerprint) = (
+                    try row.get("tenant", as: String.self), try row.get("environment", as: String.self),
+                    try row.get("fingerprint", as: String.self)
+                )
                 if wanted[group, default: []].contains("\(tenant)/\(environment)/\(fingerprint)") == false {
-                    statements.append("""
+                    statements.append(
+                        """
                         DELETE FROM alert_group_members WHERE group_id = \(group) AND tenant = \(tenant) AND environment = \(environment)
                         AND fingerprint = \(fingerprint)
                         """)
@@ -100,7 +107,8 @@ extension SQLStore {
             try await database.write { db in
                 for id in batch {
                     guard let row = try await db.one("SELECT * FROM alert_groups WHERE id = \(id) \(raw: dialect.forUpdate)"),
-                          try row.get("next_flush_at", as: Double.self) <= now.timeIntervalSince1970 else { continue }
+                        try row.get("next_flush_at", as: Double.self) <= now.timeIntervalSince1970
+                    else { continue }
                     let flush = plan(try await Self.snapshot(db, row))
                     try await db.executeAll(try Self.flushStatements(id, flush, at: now))
                 }
@@ -117,29 +125,34 @@ extension SQLStore {
         var statements: [SQL] = []
         for notification in flush.notifications {
             let content = notification.content
-            statements.append("""
+            statements.append(
+                """
                 UPDATE notifications SET state = 'superseded', next_attempt_at = NULL
                 WHERE group_id = \(id) AND integration = \(notification.integration) AND state = 'pending'
                 """)
-            statements.append("""
+            statements.append(
+                """
                 INSERT INTO notifications (group_id, receiver, integration, firing, resolved, alerts_hash, content, state, created_at, next_attempt_at)
                 VALUES (\(id), \(content.receiver), \(notification.integration), \(content.firing.count), \(content.resolved.count),
                         \(content.alertsHash), \(try json(content)), 'pending', \(now), \(now))
                 """)
         }
         if let notified = flush.notified {
-            statements.append("""
+            statements.append(
+                """
                 UPDATE alert_groups SET last_notified_at = \(notified.at), notified_firing = \(try json(notified.firing.sorted())),
                 notified_resolved = \(try json(notified.resolved.sorted())) WHERE id = \(id)
                 """)
         }
         let ack = flush.acknowledgement
-        statements.append("""
+        statements.append(
+            """
             UPDATE alert_groups SET next_flush_at = \(flush.nextFlushAt), has_flushed = \(true), ack_by = \(ack?.by), ack_at = \(ack?.at),
             ack_via = \(ack?.via), ack_comment = \(ack?.comment) WHERE id = \(id)
             """)
         for alert in flush.removeAlerts {
-            statements.append("""
+            statements.append(
+                """
                 DELETE FROM alert_group_members WHERE group_id = \(id) AND tenant = \(alert.tenant) AND environment = \(alert.environment)
                 AND fingerprint = \(alert.fingerprint)
                 """)
@@ -150,14 +163,16 @@ extension SQLStore {
 
     public func alertGroups(tenant: String?, at now: Date) async throws -> [AlertGroup] {
         try await database.snapshot { db in
-            let rows = if let tenant {
-                try await db.rows("""
-                    SELECT * FROM alert_groups g WHERE EXISTS (SELECT 1 FROM alert_group_members m WHERE m.group_id = g.id AND m.tenant = \(tenant))
-                    ORDER BY created_at, id
-                    """)
-            } else {
-                try await db.rows("SELECT * FROM alert_groups ORDER BY created_at, id")
-            }
+            let rows =
+                if let tenant {
+                    try await db.rows(
+                        """
+                        SELECT * FROM alert_groups g WHERE EXISTS (SELECT 1 FROM alert_group_members m WHERE m.group_id = g.id AND m.tenant = \(tenant))
+                        ORDER BY created_at, id
+                        """)
+                } else {
+                    try await db.rows("SELECT * FROM alert_groups ORDER BY created_at, id")
+                }
             var groups: [AlertGroup] = []
             for row in rows { groups.append(Self.group(try await Self.snapshot(db, row), withAlerts: false, at: now)) }
             return groups
@@ -173,7 +188,8 @@ extension SQLStore {
 
     public func setAcknowledgement(groupID: String, _ ack: Acknowledgement?, at now: Date) async throws -> AlertGroup {
         try await database.write { db in
-            let updated = try await db.count("""
+            let updated = try await db.count(
+                """
                 UPDATE alert_groups SET ack_by = \(ack?.by), ack_at = \(ack?.at), ack_via = \(ack?.via), ack_comment = \(ack?.comment)
                 WHERE id = \(groupID) RETURNING 1
                 """)
@@ -186,29 +202,34 @@ extension SQLStore {
 
     static func snapshot(_ db: any SQLConnection, _ row: SQLRow) async throws -> AlertGroupSnapshot {
         let id = try row.get("id", as: String.self)
-        let alerts = try await db.rows("""
+        let alerts = try await db.rows(
+            """
             SELECT a.* FROM alert_group_members m
             JOIN alerts a ON a.tenant = m.tenant AND a.environment = m.environment AND a.fingerprint = m.fingerprint
             WHERE m.group_id = \(id) ORDER BY a.starts_at, a.tenant, a.environment, a.fingerprint
-            """).map(alert)
+            """
+        ).map(alert)
         let acknowledgement = try row.optionalDate("ack_at").map {
-            Acknowledgement(by: try row.get("ack_by", as: String?.self) ?? "", at: $0, via: try row.get("ack_via", as: String?.self) ?? "",
-                            comment: try row.get("ack_comment", as: String?.self))
+            Acknowledgement(
+                by: try row.get("ack_by", as: String?.self) ?? "", at: $0, via: try row.get("ack_via", as: String?.self) ?? "",
+                comment: try row.get("ack_comment", as: String?.self))
         }
-        return AlertGroupSnapshot(id: id, route: try row.get("route"), receiver: try row.get("receiver"),
-                                  groupLabels: try decode([String: String].self, try row.get("group_labels")),
-                                  createdAt: try row.date("created_at"), nextFlushAt: try row.date("next_flush_at"),
-                                  lastNotifiedAt: try row.optionalDate("last_notified_at"),
-                                  notifiedFiring: Set(try decode([String].self, try row.get("notified_firing"))),
-                                  notifiedResolved: Set(try decode([String].self, try row.get("notified_resolved"))), acknowledgement: acknowledgement,
-                                  alerts: alerts)
+        return AlertGroupSnapshot(
+            id: id, route: try row.get("route"), receiver: try row.get("receiver"),
+            groupLabels: try decode([String: String].self, try row.get("group_labels")),
+            createdAt: try row.date("created_at"), nextFlushAt: try row.date("next_flush_at"),
+            lastNotifiedAt: try row.optionalDate("last_notified_at"),
+            notifiedFiring: Set(try decode([String].self, try row.get("notified_firing"))),
+            notifiedResolved: Set(try decode([String].self, try row.get("notified_resolved"))), acknowledgement: acknowledgement,
+            alerts: alerts)
     }
 
     static func group(_ snapshot: AlertGroupSnapshot, withAlerts: Bool, at now: Date) -> AlertGroup {
         let firing = snapshot.alerts.filter { $0.isFiring(at: now) }.count
-        return AlertGroup(id: snapshot.id, route: snapshot.route, receiver: snapshot.receiver, groupLabels: snapshot.groupLabels,
-                          firing: firing, resolved: snapshot.alerts.count - firing, createdAt: snapshot.createdAt, nextFlushAt: snapshot.nextFlushAt,
-                          lastNotifiedAt: snapshot.lastNotifiedAt, acknowledgement: snapshot.acknowledgement,
-                          alerts: withAlerts ? snapshot.alerts : nil)
+        return AlertGroup(
+            id: snapshot.id, route: snapshot.route, receiver: snapshot.receiver, groupLabels: snapshot.groupLabels,
+            firing: firing, resolved: snapshot.alerts.count - firing, createdAt: snapshot.createdAt, nextFlushAt: snapshot.nextFlushAt,
+            lastNotifiedAt: snapshot.lastNotifiedAt, acknowledgement: snapshot.acknowledgement,
+            alerts: withAlerts ? snapshot.alerts : nil)
     }
 }

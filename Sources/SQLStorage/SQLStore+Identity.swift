@@ -7,7 +7,8 @@ extension SQLStore {
     public func createEnrollmentToken(tenant: String, environment: String, tokenHash: String, expiresAt: Date, at now: Date) async throws {
         try await database.write { db in
             try await Self.requireEnvironment(db, tenant, environment)
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO enrollment_tokens (token_hash, tenant, environment, created_at, expires_at)
                 VALUES (\(tokenHash), \(tenant), \(environment), \(now), \(expiresAt))
                 """)
@@ -31,7 +32,8 @@ extension SQLStore {
 
     public func recordCertificate(_ certificate: AgentCertificate, at now: Date) async throws {
         try await database.write { db in
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO certificates (serial, tenant, environment, method, not_before, not_after, issued_at)
                 VALUES (\(certificate.serial), \(certificate.tenant), \(certificate.environment), \(certificate.method), \(certificate.notBefore),
                         \(certificate.notAfter), \(now))
@@ -53,9 +55,11 @@ extension SQLStore {
                 return try row.optionalDate("revoked_at").map { "certificate \(serial) was revoked at \(Timestamp.format($0))" }
             }
             // Made elsewhere (the development PKI): only an environment revocation can catch it, by age.
-            if let revokedAt = try await db.scalar("""
+            if let revokedAt = try await db.scalar(
+                """
                 SELECT revoked_at FROM environments WHERE tenant = \(tenant) AND name = \(environment) AND revoked_at IS NOT NULL
-                """, as: Date.self), notBefore <= revokedAt {
+                """, as: Date.self), notBefore <= revokedAt
+            {
                 return "environment \(tenant)/\(environment) was revoked at \(Timestamp.format(revokedAt)); enroll again"
             }
             return nil
@@ -66,7 +70,8 @@ extension SQLStore {
         try await writeAnnouncing { db, announcements in
             let updated = try await db.count("UPDATE environments SET revoked_at = \(now) WHERE tenant = \(tenant) AND name = \(environment) RETURNING 1")
             guard updated > 0 else { throw StoreError.notFound("environment \"\(environment)\" not found in tenant \"\(tenant)\"") }
-            try await db.execute("""
+            try await db.execute(
+                """
                 UPDATE certificates SET revoked_at = \(now) WHERE tenant = \(tenant) AND environment = \(environment) AND revoked_at IS NULL
                 """)
             announcements.add(.revoked(tenant: tenant, environment: environment))
@@ -91,7 +96,8 @@ extension SQLStore {
         try await database.write { db in
             try await Self.requireEnvironment(db, tenant, environment)
             if let encoded {
-                try await db.execute("""
+                try await db.execute(
+                    """
                     INSERT INTO service_account_trust (tenant, environment, trust, updated_at) VALUES (\(tenant), \(environment), \(encoded), \(now))
                     ON CONFLICT (tenant, environment) DO UPDATE SET trust = excluded.trust, updated_at = excluded.updated_at
                     """)
@@ -110,7 +116,8 @@ extension SQLStore {
 
     public func audit(_ entry: AuditEntry) async throws {
         try await database.write { db in
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO audit_log (at, actor, action, target, result, address, detail)
                 VALUES (\(entry.at), \(entry.actor), \(entry.action), \(entry.target), \(entry.result), \(entry.address), \(entry.detail))
                 """)
@@ -120,9 +127,10 @@ extension SQLStore {
     public func auditRecords(limit: Int, before: Int64?) async throws -> [AuditRecord] {
         try await database.read { db in
             try await db.rows("SELECT * FROM audit_log WHERE id < \(before ?? Int64.max) ORDER BY id DESC LIMIT \(limit)").map { row in
-                AuditRecord(id: try row.get("id"), at: try row.date("at"), actor: try row.get("actor"), action: try row.get("action"),
-                            target: try row.get("target"), result: try row.get("result"), address: try row.get("address", as: String?.self),
-                            detail: try row.get("detail", as: String?.self))
+                AuditRecord(
+                    id: try row.get("id"), at: try row.date("at"), actor: try row.get("actor"), action: try row.get("action"),
+                    target: try row.get("target"), result: try row.get("result"), address: try row.get("address", as: String?.self),
+                    detail: try row.get("detail", as: String?.self))
             }
         }
     }
@@ -135,7 +143,8 @@ extension SQLStore {
                 throw StoreError.conflict("a live token named \"\(token.name)\" exists; revoke it first or pick another name")
             }
             if let tenant = token.tenant { try await Self.requireTenant(db, tenant) }
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO api_tokens (id, name, role, tenant, token_hash, created_at, created_by)
                 VALUES (\(token.id), \(token.name), \(token.role.rawValue), \(token.tenant), \(hash), \(token.createdAt), \(token.createdBy))
                 """)

@@ -12,18 +12,23 @@ extension SQLStore {
     public func dueNotifications(at now: Date, limit: Int) async throws -> [PendingNotification] {
         let (replicaID, leaseUntil, dialect) = (self.replicaID, now.addingTimeInterval(leaseDuration), self.dialect)
         return try await database.write { db in
-            try await db.rows("""
+            try await db.rows(
+                """
                 UPDATE notifications SET claimed_by = \(replicaID), lease_until = \(leaseUntil)
                 WHERE id IN (
                     SELECT id FROM notifications
                     WHERE state = 'pending' AND next_attempt_at <= \(now) AND (lease_until IS NULL OR lease_until <= \(now))
                     ORDER BY next_attempt_at, id LIMIT \(limit) \(raw: dialect.forUpdateSkipLocked))
                 RETURNING id, integration, content, attempts, next_attempt_at, attempt_started_at
-                """).map { row in
-                (try row.get("next_attempt_at", as: Double.self),
-                 PendingNotification(id: try row.get("id"), integration: try row.get("integration"),
-                                     content: try Self.decode(NotificationContent.self, try row.get("content")), attempts: try row.get("attempts", as: Int.self),
-                                     unrecordedAttemptAt: try row.optionalDate("attempt_started_at")))
+                """
+            ).map { row in
+                (
+                    try row.get("next_attempt_at", as: Double.self),
+                    PendingNotification(
+                        id: try row.get("id"), integration: try row.get("integration"),
+                        content: try Self.decode(NotificationContent.self, try row.get("content")), attempts: try row.get("attempts", as: Int.self),
+                        unrecordedAttemptAt: try row.optionalDate("attempt_started_at"))
+                )
             }.sorted { ($0.0, $0.1.id) < ($1.0, $1.1.id) }.map(\.1)
         }
     }
@@ -33,7 +38,8 @@ extension SQLStore {
     public func nextNotificationAttempt() async throws -> Date? {
         let dialect = self.dialect
         return try await database.read { db in
-            try await db.scalar("""
+            try await db.scalar(
+                """
                 SELECT MIN(\(dialect.greatest("next_attempt_at", "COALESCE(lease_until, next_attempt_at)"))) AS next FROM notifications WHERE state = 'pending'
                 """, as: Date.self)
         }
@@ -45,7 +51,8 @@ extension SQLStore {
     public func beginDeliveryAttempt(id: Int64, at now: Date) async throws -> Bool {
         let (replicaID, leaseUntil) = (self.replicaID, now.addingTimeInterval(leaseDuration))
         return try await database.write { db in
-            try await db.count("""
+            try await db.count(
+                """
                 UPDATE notifications SET attempt_started_at = COALESCE(attempt_started_at, \(now)), lease_until = \(leaseUntil)
                 WHERE id = \(id) AND state = 'pending' AND claimed_by = \(replicaID) RETURNING 1
                 """) == 1
@@ -55,7 +62,8 @@ extension SQLStore {
     public func renewDeliveryLeases(at now: Date) async throws {
         let (replicaID, leaseUntil) = (self.replicaID, now.addingTimeInterval(leaseDuration))
         try await database.write { db in
-            try await db.execute("""
+            try await db.execute(
+                """
                 UPDATE notifications SET lease_until = \(leaseUntil) WHERE claimed_by = \(replicaID) AND state = 'pending' AND lease_until > \(now)
                 """)
         }
@@ -65,47 +73,52 @@ extension SQLStore {
     /// mark; `outcomeUnknown` and `deferred` keep it. Only the holder of the claim records: one whose
     /// lease was taken over meanwhile must not clear the mark under the new holder.
     public func recordDelivery(id: Int64, _ outcome: DeliveryOutcome, at now: Date) async throws {
-        let changes: SQL = switch outcome {
-        case .sent:
-            "state = 'sent', attempts = attempts + 1, sent_at = \(now), next_attempt_at = NULL, last_error = NULL, attempt_started_at = NULL"
-        case .retry(let at, let error):
-            "attempts = attempts + 1, next_attempt_at = \(at), last_error = \(error), attempt_started_at = NULL"
-        case .outcomeUnknown(let at, let error):
-            "attempts = attempts + 1, next_attempt_at = \(at), last_error = \(error)"
-        case .deferred(let until):
-            "next_attempt_at = \(until)"
-        case .failed(let error):
-            "state = 'failed', attempts = attempts + 1, next_attempt_at = NULL, last_error = \(error), attempt_started_at = NULL"
-        }
+        let changes: SQL =
+            switch outcome {
+            case .sent:
+                "state = 'sent', attempts = attempts + 1, sent_at = \(now), next_attempt_at = NULL, last_error = NULL, attempt_started_at = NULL"
+            case .retry(let at, let error):
+                "attempts = attempts + 1, next_attempt_at = \(at), last_error = \(error), attempt_started_at = NULL"
+            case .outcomeUnknown(let at, let error):
+                "attempts = attempts + 1, next_attempt_at = \(at), last_error = \(error)"
+            case .deferred(let until):
+                "next_attempt_at = \(until)"
+            case .failed(let error):
+                "state = 'failed', attempts = attempts + 1, next_attempt_at = NULL, last_error = \(error), attempt_started_at = NULL"
+            }
         let replicaID = self.replicaID
         let recorded = try await database.write { db in
-            try await db.count("""
+            try await db.count(
+                """
                 UPDATE notifications SET \(changes), claimed_by = NULL, lease_until = NULL
                 WHERE id = \(id) AND state = 'pending' AND claimed_by = \(replicaID) RETURNING 1
                 """)
         }
         if recorded == 0 {
-            logger.warning("delivery outcome not recorded: the notification is no longer this replica's (sent, or taken over)",
-                           metadata: ["notification": "\(id)"])
+            logger.warning(
+                "delivery outcome not recorded: the notification is no longer this replica's (sent, or taken over)",
+                metadata: ["notification": "\(id)"])
         }
     }
 
     public func notifications(groupID: String?, limit: Int) async throws -> [NotificationRecord] {
         try await database.read { db in
-            let rows = if let groupID {
-                try await db.rows("SELECT * FROM notifications WHERE group_id = \(groupID) ORDER BY id DESC LIMIT \(limit)")
-            } else {
-                try await db.rows("SELECT * FROM notifications ORDER BY id DESC LIMIT \(limit)")
-            }
+            let rows =
+                if let groupID {
+                    try await db.rows("SELECT * FROM notifications WHERE group_id = \(groupID) ORDER BY id DESC LIMIT \(limit)")
+                } else {
+                    try await db.rows("SELECT * FROM notifications ORDER BY id DESC LIMIT \(limit)")
+                }
             return try rows.map { row in
                 let state = NotificationRecord.State(rawValue: try row.get("state")) ?? .failed
-                return NotificationRecord(id: try row.get("id"), groupID: try row.get("group_id"), receiver: try row.get("receiver"),
-                                          integration: try row.get("integration"), firing: try row.get("firing", as: Int.self),
-                                          resolved: try row.get("resolved", as: Int.self), alertsHash: try row.get("alerts_hash"), state: state,
-                                          attempts: try row.get("attempts", as: Int.self), createdAt: try row.date("created_at"),
-                                          nextAttemptAt: try row.optionalDate("next_attempt_at"), sentAt: try row.optionalDate("sent_at"),
-                                          lastError: try row.get("last_error", as: String?.self),
-                                          unansweredSince: state == .pending ? try row.optionalDate("attempt_started_at") : nil)
+                return NotificationRecord(
+                    id: try row.get("id"), groupID: try row.get("group_id"), receiver: try row.get("receiver"),
+                    integration: try row.get("integration"), firing: try row.get("firing", as: Int.self),
+                    resolved: try row.get("resolved", as: Int.self), alertsHash: try row.get("alerts_hash"), state: state,
+                    attempts: try row.get("attempts", as: Int.self), createdAt: try row.date("created_at"),
+                    nextAttemptAt: try row.optionalDate("next_attempt_at"), sentAt: try row.optionalDate("sent_at"),
+                    lastError: try row.get("last_error", as: String?.self),
+                    unansweredSince: state == .pending ? try row.optionalDate("attempt_started_at") : nil)
             }
         }
     }
@@ -114,7 +127,8 @@ extension SQLStore {
 
     public func createSilence(_ silence: Silence) async throws {
         try await database.write { db in
-            try await db.execute("""
+            try await db.execute(
+                """
                 INSERT INTO silences (id, matchers, starts_at, ends_at, created_by, comment, created_at)
                 VALUES (\(silence.id), \(try Self.json(silence.matchers)), \(silence.startsAt), \(silence.endsAt), \(silence.createdBy), \(silence.comment),
                         \(silence.createdAt))

@@ -65,7 +65,8 @@ public final class SQLStore: ControllerStore, StoreChangeFeed {
 
     public func createTenant(_ request: TenantRequest, at now: Date) async throws -> Tenant {
         try await database.write { db in
-            let inserted = try await db.count("""
+            let inserted = try await db.count(
+                """
                 INSERT INTO tenants (name, display_name, created_at) VALUES (\(request.name), \(request.displayName), \(now))
                 ON CONFLICT (name) DO NOTHING RETURNING 1
                 """)
@@ -108,15 +109,17 @@ public final class SQLStore: ControllerStore, StoreChangeFeed {
             }
             let revision = try await Self.nextRevision(db)
             let namespace = request.namespace ?? EnvironmentSettings.defaultNamespace
-            let inserted = try await db.count("""
+            let inserted = try await db.count(
+                """
                 INSERT INTO environments (tenant, name, cloud, mode, desired_revision, created_at, namespace, registry)
                 VALUES (\(tenant), \(request.name), \(request.cloud.rawValue), \(request.mode.rawValue), \(revision), \(now), \(namespace), \(request.registry))
                 ON CONFLICT (tenant, name) DO NOTHING RETURNING 1
                 """)
             if inserted == 0 { throw StoreError.conflict("environment \"\(request.name)\" already exists in tenant \"\(tenant)\"") }
             announcements.add(.desiredState(tenant: tenant, environment: request.name, revision: revision))
-            return Environment(tenant: tenant, name: request.name, cloud: request.cloud, mode: request.mode,
-                               desiredRevision: revision, createdAt: now, namespace: namespace, registry: request.registry)
+            return Environment(
+                tenant: tenant, name: request.name, cloud: request.cloud, mode: request.mode,
+                desiredRevision: revision, createdAt: now, namespace: namespace, registry: request.registry)
         }
     }
 
@@ -137,8 +140,10 @@ public final class SQLStore: ControllerStore, StoreChangeFeed {
         let dialect = self.dialect
         return try await writeAnnouncing { db, announcements in
             try await Self.requireEnvironment(db, tenant, name, lock: dialect.forUpdate)
-            let workspaces = try await db.scalar("SELECT COUNT(*) AS n FROM workspaces WHERE tenant = \(tenant) AND environment = \(name)",
-                                                 as: Int.self) ?? 0
+            let workspaces =
+                try await db.scalar(
+                    "SELECT COUNT(*) AS n FROM workspaces WHERE tenant = \(tenant) AND environment = \(name)",
+                    as: Int.self) ?? 0
             if workspaces > 0 {
                 throw StoreError.conflict("environment \"\(name)\" still has \(workspaces) workspace(s); delete them first")
             }
@@ -149,8 +154,10 @@ public final class SQLStore: ControllerStore, StoreChangeFeed {
         }
     }
 
-    public func updateEnvironmentSettings(tenant: String, name: String, from expected: EnvironmentSettings, to settings: EnvironmentSettings,
-                                          workspaces: [ResolvedWorkspace], at now: Date) async throws -> EnvironmentUpdateResult {
+    public func updateEnvironmentSettings(
+        tenant: String, name: String, from expected: EnvironmentSettings, to settings: EnvironmentSettings,
+        workspaces: [ResolvedWorkspace], at now: Date
+    ) async throws -> EnvironmentUpdateResult {
         let prepared = try workspaces.map { ($0, try Self.prepare($0.components)) }
         let dialect = self.dialect
         return try await writeAnnouncing { db, announcements in
@@ -166,13 +173,15 @@ public final class SQLStore: ControllerStore, StoreChangeFeed {
                 return EnvironmentUpdateResult(environment: try Self.environment(row), revision: nil)
             }
             let revision = try await Self.nextRevision(db)
-            try await db.execute("""
+            try await db.execute(
+                """
                 UPDATE environments SET namespace = \(settings.namespace), registry = \(settings.registry), desired_revision = \(revision)
                 WHERE tenant = \(tenant) AND name = \(name)
                 """)
             for (workspace, rows) in prepared {
                 guard try await Self.storedHashes(db, tenant, name, workspace.name) != workspace.components.map(\.hash) else { continue }
-                try await db.execute("""
+                try await db.execute(
+                    """
                     UPDATE workspaces SET generation = generation + 1, updated_at = \(now)
                     WHERE tenant = \(tenant) AND environment = \(name) AND name = \(workspace.name)
                     """)
@@ -186,9 +195,11 @@ public final class SQLStore: ControllerStore, StoreChangeFeed {
 
     // MARK: Workspaces
 
-    public func applyWorkspace(tenant: String, environment: String, name: String, spec: WorkspaceSpec, components: [ResolvedComponent],
-                               resolvedFor settings: EnvironmentSettings, precondition: GenerationPrecondition,
-                               at now: Date) async throws -> WorkspaceApplyResult {
+    public func applyWorkspace(
+        tenant: String, environment: String, name: String, spec: WorkspaceSpec, components: [ResolvedComponent],
+        resolvedFor settings: EnvironmentSettings, precondition: GenerationPrecondition,
+        at now: Date
+    ) async throws -> WorkspaceApplyResult {
         let specJSON = try Self.json(spec)
         let rows = try Self.prepare(components)
         let dialect = self.dialect
@@ -201,18 +212,21 @@ public final class SQLStore: ControllerStore, StoreChangeFeed {
                 throw StoreError.preconditionFailed(failure)
             }
             if let existing, try existing.get("spec", as: String.self) == specJSON,
-               try await Self.storedHashes(db, tenant, environment, name) == components.map(\.hash) {
+                try await Self.storedHashes(db, tenant, environment, name) == components.map(\.hash)
+            {
                 return WorkspaceApplyResult(workspace: try Self.workspace(existing), created: false, revision: nil)
             }
             let revision = try await Self.nextRevision(db)
             try await db.execute("UPDATE environments SET desired_revision = \(revision) WHERE tenant = \(tenant) AND name = \(environment)")
             if existing != nil {
-                try await db.execute("""
+                try await db.execute(
+                    """
                     UPDATE workspaces SET spec = \(specJSON), generation = generation + 1, updated_at = \(now)
                     WHERE tenant = \(tenant) AND environment = \(environment) AND name = \(name)
                     """)
             } else {
-                try await db.execute("""
+                try await db.execute(
+                    """
                     INSERT INTO workspaces (tenant, environment, name, generation, spec, created_at, updated_at)
                     VALUES (\(tenant), \(environment), \(name), 1, \(specJSON), \(now), \(now))
                     """)
@@ -234,8 +248,9 @@ public final class SQLStore: ControllerStore, StoreChangeFeed {
 
     public func workspaceNames(tenant: String, environment: String) async throws -> Set<String> {
         try await database.read { db in
-            Set(try await db.rows("SELECT name FROM workspaces WHERE tenant = \(tenant) AND environment = \(environment)")
-                .map { try $0.get("name", as: String.self) })
+            Set(
+                try await db.rows("SELECT name FROM workspaces WHERE tenant = \(tenant) AND environment = \(environment)")
+                    .map { try $0.get("name", as: String.self) })
         }
     }
 
@@ -251,7 +266,8 @@ public final class SQLStore: ControllerStore, StoreChangeFeed {
         return try await writeAnnouncing { db, announcements in
             _ = try await db.rows("SELECT 1 FROM environments WHERE tenant = \(tenant) AND name = \(environment) \(raw: dialect.forUpdate)")
             if precondition != .any {
-                let current = try await db.scalar("""
+                let current = try await db.scalar(
+                    """
                     SELECT generation FROM workspaces WHERE tenant = \(tenant) AND environment = \(environment) AND name = \(name)
                     """, as: Int64.self)
                 // A workspace that does not exist is answered as not found below, whatever the precondition.
@@ -300,16 +316,21 @@ public final class SQLStore: ControllerStore, StoreChangeFeed {
     }
 
     static func storedHashes(_ db: any SQLConnection, _ tenant: String, _ environment: String, _ workspace: String) async throws -> [String] {
-        try await db.rows("""
+        try await db.rows(
+            """
             SELECT hash FROM resolved_components WHERE tenant = \(tenant) AND environment = \(environment) AND workspace = \(workspace) ORDER BY position
-            """).map { try $0.get("hash", as: String.self) }
+            """
+        ).map { try $0.get("hash", as: String.self) }
     }
 
-    static func replaceComponents(_ db: any SQLConnection, _ tenant: String, _ environment: String, _ workspace: String,
-                                  _ rows: [(ResolvedComponent, String)]) async throws {
+    static func replaceComponents(
+        _ db: any SQLConnection, _ tenant: String, _ environment: String, _ workspace: String,
+        _ rows: [(ResolvedComponent, String)]
+    ) async throws {
         var statements: [SQL] = ["DELETE FROM resolved_components WHERE tenant = \(tenant) AND environment = \(environment) AND workspace = \(workspace)"]
         for (position, (component, json)) in rows.enumerated() {
-            statements.append("""
+            statements.append(
+                """
                 INSERT INTO resolved_components (tenant, environment, workspace, component, position, hash, object_count, resolved)
                 VALUES (\(tenant), \(environment), \(workspace), \(component.name), \(position), \(component.hash), \(component.manifests.count), \(json))
                 """)

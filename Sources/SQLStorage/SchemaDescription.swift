@@ -69,14 +69,17 @@ public struct SchemaDescription: Equatable, Sendable {
                 }
             }
             if mine.primaryKey != theirs.primaryKey {
-                lines.append("\(name): primary key (\(mine.primaryKey.joined(separator: ", "))) in \(names.0), (\(theirs.primaryKey.joined(separator: ", "))) in \(names.1)")
+                lines.append(
+                    "\(name): primary key (\(mine.primaryKey.joined(separator: ", "))) in \(names.0), (\(theirs.primaryKey.joined(separator: ", "))) in \(names.1)"
+                )
             }
             for columns in mine.unique.symmetricDifference(theirs.unique).sorted(by: { $0.joined() < $1.joined() }) {
                 lines.append("\(name): unique (\(columns.joined(separator: ", "))) only in \(mine.unique.contains(columns) ? names.0 : names.1)")
             }
             for index in Set(mine.indexes.keys).union(theirs.indexes.keys).sorted() where mine.indexes[index] != theirs.indexes[index] {
-                lines.append("\(name): index \(index) on \(mine.indexes[index].map { "(\($0.joined(separator: ", ")))" } ?? "nothing") in \(names.0), "
-                             + "\(theirs.indexes[index].map { "(\($0.joined(separator: ", ")))" } ?? "nothing") in \(names.1)")
+                lines.append(
+                    "\(name): index \(index) on \(mine.indexes[index].map { "(\($0.joined(separator: ", ")))" } ?? "nothing") in \(names.0), "
+                        + "\(theirs.indexes[index].map { "(\($0.joined(separator: ", ")))" } ?? "nothing") in \(names.1)")
             }
             for key in mine.foreignKeys.symmetricDifference(theirs.foreignKeys).sorted(by: { $0.description < $1.description }) {
                 lines.append("\(name): foreign key \(key) only in \(mine.foreignKeys.contains(key) ? names.0 : names.1)")

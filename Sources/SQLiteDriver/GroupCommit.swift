@@ -81,7 +81,9 @@ final class GroupCommit: Sendable {
             for job in batch { job.finish(error) }
             return
         }
-        counts.withLock { $0.transactions += 1; $0.writes += batch.count }
+        counts.withLock {
+            $0.transactions += 1; $0.writes += batch.count
+        }
         for (job, outcome) in zip(batch, outcomes) { job.finish(outcome) }
     }
 

@@ -52,11 +52,12 @@ public final class SQLiteDatabase: SQLDatabase {
         let result = ResultBox<T>()
         let connection = Connection(access: .writer(pool))
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            groupCommit.submit(GroupCommit.Job(
-                run: { result.set(try await body(connection)) },
-                finish: { error in
-                    if let error { continuation.resume(throwing: error) } else { continuation.resume() }
-                }))
+            groupCommit.submit(
+                GroupCommit.Job(
+                    run: { result.set(try await body(connection)) },
+                    finish: { error in
+                        if let error { continuation.resume(throwing: error) } else { continuation.resume() }
+                    }))
         }
         return try result.take()
     }
@@ -129,13 +130,14 @@ public final class SQLiteDatabase: SQLDatabase {
         static func row(_ row: Row) -> SQLRow {
             var values: [String: SQLValue] = [:]
             for (column, value) in row {
-                values[column] = switch value.storage {
-                case .null: .null
-                case .int64(let value): .integer(value)
-                case .double(let value): .real(value)
-                case .string(let value): .text(value)
-                case .blob(let data): .text(String(decoding: data, as: UTF8.self))
-                }
+                values[column] =
+                    switch value.storage {
+                    case .null: .null
+                    case .int64(let value): .integer(value)
+                    case .double(let value): .real(value)
+                    case .string(let value): .text(value)
+                    case .blob(let data): .text(String(decoding: data, as: UTF8.self))
+                    }
             }
             return SQLRow(values)
         }

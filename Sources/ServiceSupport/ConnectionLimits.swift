@@ -14,9 +14,11 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// Per verified client certificate (the agent gateway); nil where clients present none.
     public var maxConnectionsPerCertificate: Int?
 
-    public init(handshakeTimeout: Duration = .seconds(10), requestHeadTimeout: Duration = .seconds(10),
-                requestBodyTimeout: Duration = .seconds(60), idleTimeout: Duration = .seconds(75),
-                maxConnections: Int, maxConnectionsPerCertificate: Int? = nil) {
+    public init(
+        handshakeTimeout: Duration = .seconds(10), requestHeadTimeout: Duration = .seconds(10),
+        requestBodyTimeout: Duration = .seconds(60), idleTimeout: Duration = .seconds(75),
+        maxConnections: Int, maxConnectionsPerCertificate: Int? = nil
+    ) {
         self.handshakeTimeout = handshakeTimeout
         self.requestHeadTimeout = requestHeadTimeout
         self.requestBodyTimeout = requestBodyTimeout

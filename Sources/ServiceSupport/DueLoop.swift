@@ -6,8 +6,10 @@ import ServiceLifecycle
 /// until the next deadline, a wake-up, or `idlePoll` at most — until graceful shutdown. A failing
 /// round pauses a full `idlePoll`, so a broken store cannot turn the loop into a spin.
 public enum DueLoop {
-    public static func run(wake: WakeSignal, clock: any TimeSource, idlePoll: Duration, logger: Logger, what: String,
-                           work: () async throws -> Void, nextDue: () async -> Date?) async {
+    public static func run(
+        wake: WakeSignal, clock: any TimeSource, idlePoll: Duration, logger: Logger, what: String,
+        work: () async throws -> Void, nextDue: () async -> Date?
+    ) async {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             var pause: Duration?
             do {

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A port the OS just reported free on 127.0.0.1, for child processes that cannot bind port 0 and

@@ -6,9 +6,11 @@ import Prometheus
 /// The plain-HTTP operations listener every process has: `/metrics` (Prometheus text format),
 /// `/healthz` (the process is alive) and `/readyz` (it can do its job).
 public enum OperationsEndpoints {
-    public static func application(host: String, port: Int, registry: PrometheusCollectorRegistry,
-                                   readiness: Readiness, logger: Logger,
-                                   onServerRunning: (@Sendable (Int) async -> Void)? = nil) -> some ApplicationProtocol {
+    public static func application(
+        host: String, port: Int, registry: PrometheusCollectorRegistry,
+        readiness: Readiness, logger: Logger,
+        onServerRunning: (@Sendable (Int) async -> Void)? = nil
+    ) -> some ApplicationProtocol {
         let router = Router()
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in
@@ -21,12 +23,14 @@ public enum OperationsEndpoints {
             var buffer: [UInt8] = []
             buffer.reserveCapacity(16 * 1024)
             registry.emit(into: &buffer)
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
-        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),
-                           onServerRunning: { channel in await onServerRunning?(channel.localAddress?.port ?? port) },
-                           logger: logger)
+        return Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in await onServerRunning?(channel.localAddress?.port ?? port) },
+            logger: logger)
     }
 
     /// Routes swift-metrics into `registry` for the whole process. Call once, from an executable.

@@ -36,7 +36,11 @@ public final class WakeSignal: Sendable {
 
     /// Returns after `timeout` on `clock`, on a signal, or on cancellation.
     public func wait(upTo timeout: Duration, clock: any TimeSource) async {
-        if state.withLock({ state in defer { state.pending = false }; return state.pending }) { return }
+        if state.withLock({ state in
+            defer { state.pending = false }; return state.pending
+        }) {
+            return
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await clock.sleep(for: timeout) }
             group.addTask { await self.waitForSignal() }
@@ -59,7 +63,9 @@ public final class WakeSignal: Sendable {
                 if resumeNow { continuation.resume() }
             }
         } onCancel: {
-            let waiter = state.withLock { state in defer { state.waiter = nil }; return state.waiter }
+            let waiter = state.withLock { state in
+                defer { state.waiter = nil }; return state.waiter
+            }
             waiter?.resume()
         }
     }

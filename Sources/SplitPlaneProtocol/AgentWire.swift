@@ -34,8 +34,10 @@ public struct DesiredWorkspace: Codable, Equatable, Sendable {
     public var ruleGroups: [RuleGroup]
     public var alertAllowlist: AlertAllowlist?
 
-    public init(name: String, generation: Int64, components: [ComponentRef] = [], ruleGroups: [RuleGroup] = [],
-                alertAllowlist: AlertAllowlist? = nil) {
+    public init(
+        name: String, generation: Int64, components: [ComponentRef] = [], ruleGroups: [RuleGroup] = [],
+        alertAllowlist: AlertAllowlist? = nil
+    ) {
         self.name = name
         self.generation = generation
         self.components = components
@@ -78,8 +80,10 @@ public struct AgentFacts: Codable, Equatable, Sendable {
     /// The Kubernetes namespace the agent installs into (nil when it has no cluster configured).
     public var namespace: String?
 
-    public init(instance: String, version: String, certificateExpiry: Date?, rulesLoaded: Int,
-                metricsStoreReachable: Bool?, desiredRevision: Int64, namespace: String? = nil) {
+    public init(
+        instance: String, version: String, certificateExpiry: Date?, rulesLoaded: Int,
+        metricsStoreReachable: Bool?, desiredRevision: Int64, namespace: String? = nil
+    ) {
         self.namespace = namespace
         self.instance = instance
         self.version = version
@@ -116,8 +120,10 @@ public struct ComponentStatus: Codable, Equatable, Sendable {
     /// `Applied`, `Ready` and `Degraded` of this component alone (nil from agents that install nothing).
     public var conditions: [Condition]?
 
-    public init(name: String, state: String, message: String? = nil, appliedHash: String? = nil, objects: [ObjectStatus]? = nil,
-                conditions: [Condition]? = nil) {
+    public init(
+        name: String, state: String, message: String? = nil, appliedHash: String? = nil, objects: [ObjectStatus]? = nil,
+        conditions: [Condition]? = nil
+    ) {
         self.name = name
         self.state = state
         self.message = message
@@ -223,8 +229,10 @@ public struct AgentAlert: Codable, Equatable, Sendable {
     public var endsAt: Date?
     public var value: Double?
 
-    public init(workspace: String, state: AlertState, labels: [String: String], annotations: [String: String],
-                startsAt: Date, endsAt: Date? = nil, value: Double? = nil) {
+    public init(
+        workspace: String, state: AlertState, labels: [String: String], annotations: [String: String],
+        startsAt: Date, endsAt: Date? = nil, value: Double? = nil
+    ) {
         self.workspace = workspace
         self.state = state
         self.labels = labels

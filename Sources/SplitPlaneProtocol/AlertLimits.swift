@@ -12,8 +12,10 @@ public struct AlertLimits: Codable, Equatable, Hashable, Sendable {
     /// Bytes of every label and annotation name and value together.
     public var maxAlertSize: Int
 
-    public init(maxAlertsPerBatch: Int = 1000, maxLabels: Int = 64, maxLabelNameLength: Int = 128, maxLabelValueLength: Int = 2048,
-                maxAnnotations: Int = 32, maxAnnotationLength: Int = 8192, maxAlertSize: Int = 32 * 1024) {
+    public init(
+        maxAlertsPerBatch: Int = 1000, maxLabels: Int = 64, maxLabelNameLength: Int = 128, maxLabelValueLength: Int = 2048,
+        maxAnnotations: Int = 32, maxAnnotationLength: Int = 8192, maxAlertSize: Int = 32 * 1024
+    ) {
         self.maxAlertsPerBatch = maxAlertsPerBatch
         self.maxLabels = maxLabels
         self.maxLabelNameLength = maxLabelNameLength
@@ -27,10 +29,12 @@ public struct AlertLimits: Codable, Equatable, Hashable, Sendable {
 
     /// Refuses limits that would make every alert impossible.
     public func validate() throws(ValidationError) {
-        let fields: [(String, Int, Int)] = [("maxAlertsPerBatch", maxAlertsPerBatch, 1), ("maxLabels", maxLabels, 2),
-                                            ("maxLabelNameLength", maxLabelNameLength, 16), ("maxLabelValueLength", maxLabelValueLength, 64),
-                                            ("maxAnnotations", maxAnnotations, 0), ("maxAnnotationLength", maxAnnotationLength, 64),
-                                            ("maxAlertSize", maxAlertSize, 1024)]
+        let fields: [(String, Int, Int)] = [
+            ("maxAlertsPerBatch", maxAlertsPerBatch, 1), ("maxLabels", maxLabels, 2),
+            ("maxLabelNameLength", maxLabelNameLength, 16), ("maxLabelValueLength", maxLabelValueLength, 64),
+            ("maxAnnotations", maxAnnotations, 0), ("maxAnnotationLength", maxAnnotationLength, 64),
+            ("maxAlertSize", maxAlertSize, 1024),
+        ]
         for (name, value, minimum) in fields where value < minimum {
             throw ValidationError(field: name, reason: "must be at least \(minimum), got \(value)")
         }
@@ -51,7 +55,8 @@ public struct AlertLimits: Codable, Equatable, Hashable, Sendable {
                 throw ValidationError(field: "\(field).labels", reason: "a label name of \(name.utf8.count) bytes; the limit is \(maxLabelNameLength)")
             }
             if value.utf8.count > maxLabelValueLength {
-                throw ValidationError(field: "\(field).labels.\(name)", reason: "\(value.utf8.count) bytes; the limit is \(maxLabelValueLength) per label value")
+                throw ValidationError(
+                    field: "\(field).labels.\(name)", reason: "\(value.utf8.count) bytes; the limit is \(maxLabelValueLength) per label value")
             }
         }
         if alert.annotations.count > maxAnnotations {
@@ -59,10 +64,12 @@ public struct AlertLimits: Codable, Equatable, Hashable, Sendable {
         }
         for (name, value) in alert.annotations.sorted(by: { $0.key < $1.key }) {
             if name.utf8.count > maxLabelNameLength {
-                throw ValidationError(field: "\(field).annotations", reason: "an annotation name of \(name.utf8.count) bytes; the limit is \(maxLabelNameLength)")
+                throw ValidationError(
+                    field: "\(field).annotations", reason: "an annotation name of \(name.utf8.count) bytes; the limit is \(maxLabelNameLength)")
             }
             if value.utf8.count > maxAnnotationLength {
-                throw ValidationError(field: "\(field).annotations.\(name)", reason: "\(value.utf8.count) bytes; the limit is \(maxAnnotationLength) per annotation")
+                throw ValidationError(
+                    field: "\(field).annotations.\(name)", reason: "\(value.utf8.count) bytes; the limit is \(maxAnnotationLength) per annotation")
             }
         }
         let size = Self.size(of: alert)

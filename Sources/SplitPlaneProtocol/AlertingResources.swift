@@ -21,8 +21,10 @@ public struct AlertGroup: Codable, Equatable, Sendable {
     /// Present on `GET /v1/alert-groups/{id}`; omitted in lists.
     public var alerts: [StoredAlert]?
 
-    public init(id: String, route: String, receiver: String, groupLabels: [String: String], firing: Int, resolved: Int,
-                createdAt: Date, nextFlushAt: Date, lastNotifiedAt: Date?, acknowledgement: Acknowledgement?, alerts: [StoredAlert]? = nil) {
+    public init(
+        id: String, route: String, receiver: String, groupLabels: [String: String], firing: Int, resolved: Int,
+        createdAt: Date, nextFlushAt: Date, lastNotifiedAt: Date?, acknowledgement: Acknowledgement?, alerts: [StoredAlert]? = nil
+    ) {
         self.id = id
         self.route = route
         self.receiver = receiver
@@ -149,9 +151,11 @@ public struct NotificationRecord: Codable, Equatable, Sendable {
     /// where it can (a Slack app's channel), so it is not sent twice.
     public var unansweredSince: Date?
 
-    public init(id: Int64, groupID: String, receiver: String, integration: String, firing: Int, resolved: Int, alertsHash: String,
-                state: State, attempts: Int, createdAt: Date, nextAttemptAt: Date?, sentAt: Date?, lastError: String?,
-                unansweredSince: Date? = nil) {
+    public init(
+        id: Int64, groupID: String, receiver: String, integration: String, firing: Int, resolved: Int, alertsHash: String,
+        state: State, attempts: Int, createdAt: Date, nextAttemptAt: Date?, sentAt: Date?, lastError: String?,
+        unansweredSince: Date? = nil
+    ) {
         self.id = id
         self.groupID = groupID
         self.receiver = receiver

@@ -32,7 +32,8 @@ public struct SemanticVersion: Comparable, Hashable, Sendable, CustomStringConve
         }
         let parts = rest.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let major = Int(parts[0]), let minor = Int(parts[1]), let patch = Int(parts[2]),
-              major >= 0, minor >= 0, patch >= 0 else { return nil }
+            major >= 0, minor >= 0, patch >= 0
+        else { return nil }
         self.init(major: major, minor: minor, patch: patch, prerelease: prerelease)
     }
 

@@ -128,9 +128,11 @@ public struct Environment: Codable, Equatable, Sendable {
     /// Computed when the environment is read, e.g. `AgentVersionSupported`.
     public var conditions: [Condition]?
 
-    public init(tenant: String, name: String, cloud: Cloud, mode: EnvironmentMode, desiredRevision: Int64,
-                createdAt: Date, agent: AgentFacts? = nil, agentLastSeen: Date? = nil,
-                namespace: String = EnvironmentSettings.defaultNamespace, registry: String? = nil) {
+    public init(
+        tenant: String, name: String, cloud: Cloud, mode: EnvironmentMode, desiredRevision: Int64,
+        createdAt: Date, agent: AgentFacts? = nil, agentLastSeen: Date? = nil,
+        namespace: String = EnvironmentSettings.defaultNamespace, registry: String? = nil
+    ) {
         self.tenant = tenant
         self.name = name
         self.cloud = cloud

@@ -5,8 +5,10 @@ public enum ImageRegistry {
     /// The shape each cloud's pull-through proxy has, as the error messages name it.
     public static func expectedShape(_ cloud: Cloud) -> String {
         switch cloud {
-        case .aws: "<12-digit account>.dkr.ecr.<region>.amazonaws.com/<prefix> (an ECR pull-through cache; <prefix> is the ECR repository prefix of the pull-through rule), e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/ghcr"
-        case .gcp: "<location>-docker.pkg.dev/<project>/<repository> (an Artifact Registry remote repository of ghcr.io), e.g. europe-west1-docker.pkg.dev/acme-data/ghcr"
+        case .aws:
+            "<12-digit account>.dkr.ecr.<region>.amazonaws.com/<prefix> (an ECR pull-through cache; <prefix> is the ECR repository prefix of the pull-through rule), e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/ghcr"
+        case .gcp:
+            "<location>-docker.pkg.dev/<project>/<repository> (an Artifact Registry remote repository of ghcr.io), e.g. europe-west1-docker.pkg.dev/acme-data/ghcr"
         case .azure: "<registry-name>.azurecr.io/<prefix> (an ACR cache rule's target repository prefix), e.g. acmeqbeast.azurecr.io/ghcr"
         }
     }
@@ -59,7 +61,8 @@ public enum ImageRegistry {
             // 123456789012.dkr.ecr.eu-west-1.amazonaws.com / prefix[/more]
             let labels = host.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             guard labels.count == 6, labels[1] == "dkr", labels[2] == "ecr", labels[4] == "amazonaws", labels[5] == "com",
-                  labels[0].count == 12, labels[0].allSatisfy(\.isASCIIDigit), isAWSRegion(labels[3]) else { return false }
+                labels[0].count == 12, labels[0].allSatisfy(\.isASCIIDigit), isAWSRegion(labels[3])
+            else { return false }
             return path.allSatisfy(isRepositoryComponent)
         case .gcp:
             // europe-west1-docker.pkg.dev / project / repository

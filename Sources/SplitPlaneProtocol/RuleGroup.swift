@@ -16,8 +16,10 @@ public struct RuleGroup: Codable, Equatable, Sendable {
         case evalOffset = "eval_offset"
     }
 
-    public init(name: String, interval: String? = nil, limit: Int? = nil, concurrency: Int? = nil,
-                evalOffset: String? = nil, labels: [String: String]? = nil, rules: [AlertingRule]) {
+    public init(
+        name: String, interval: String? = nil, limit: Int? = nil, concurrency: Int? = nil,
+        evalOffset: String? = nil, labels: [String: String]? = nil, rules: [AlertingRule]
+    ) {
         self.name = name
         self.interval = interval
         self.limit = limit
@@ -53,8 +55,10 @@ public struct AlertingRule: Codable, Equatable, Sendable {
         case keepFiringFor = "keep_firing_for"
     }
 
-    public init(alert: String, expr: String, for duration: String? = nil, keepFiringFor: String? = nil,
-                labels: [String: String]? = nil, annotations: [String: String]? = nil) {
+    public init(
+        alert: String, expr: String, for duration: String? = nil, keepFiringFor: String? = nil,
+        labels: [String: String]? = nil, annotations: [String: String]? = nil
+    ) {
         self.alert = alert
         self.expr = expr
         self.for = duration
@@ -91,7 +95,9 @@ public enum PrometheusLabelName {
     }
 
     public static func isValidMetricName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, first == "_" || first == ":" || ("a"..."z").contains(first) || ("A"..."Z").contains(first) else { return false }
+        guard let first = name.unicodeScalars.first, first == "_" || first == ":" || ("a"..."z").contains(first) || ("A"..."Z").contains(first) else {
+            return false
+        }
         return name.unicodeScalars.allSatisfy { $0 == "_" || $0 == ":" || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
     }
 }
@@ -99,8 +105,10 @@ public enum PrometheusLabelName {
 /// Prometheus durations: `1h30m`, `5m`, `10s`, `250ms`, `1d`, `1w`, `1y`, in descending unit order.
 public enum PrometheusDuration {
     public static func parse(_ text: String) -> Duration? {
-        let units: [(String, Int64)] = [("y", 365 * 86_400_000), ("w", 7 * 86_400_000), ("d", 86_400_000), ("h", 3_600_000),
-                                        ("ms", 1), ("m", 60_000), ("s", 1000)]
+        let units: [(String, Int64)] = [
+            ("y", 365 * 86_400_000), ("w", 7 * 86_400_000), ("d", 86_400_000), ("h", 3_600_000),
+            ("ms", 1), ("m", 60_000), ("s", 1000),
+        ]
         if text == "0" { return .zero }
         var rest = Substring(text)
         var total: Int64 = 0

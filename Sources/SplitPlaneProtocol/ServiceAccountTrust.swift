@@ -28,7 +28,8 @@ public struct ServiceAccountTrust: Codable, Equatable, Sendable {
         let path = rest.dropFirst(authority.count)
         let parts = authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
         guard let host = parts.first, !host.isEmpty,
-              host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") }) else { return false }
+            host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") })
+        else { return false }
         if parts.count == 2 {
             guard !parts[1].isEmpty, parts[1].allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
         }
@@ -48,7 +49,8 @@ public struct ServiceAccountTrust: Codable, Equatable, Sendable {
             }
         }
         try ResourceName.validate(namespace, field: "namespace")
-        let validName = !serviceAccount.isEmpty && serviceAccount.count <= 253
+        let validName =
+            !serviceAccount.isEmpty && serviceAccount.count <= 253
             && serviceAccount.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "." }
         if !validName { throw ValidationError(field: "serviceAccount", reason: "must be a Kubernetes service account name (DNS-1123 subdomain)") }
     }

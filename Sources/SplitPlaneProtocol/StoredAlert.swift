@@ -14,9 +14,11 @@ public struct StoredAlert: Codable, Equatable, Sendable {
     public var value: Double?
     public var receivedAt: Date
 
-    public init(tenant: String, environment: String, workspace: String, fingerprint: String, state: AlertState,
-                labels: [String: String], annotations: [String: String], startsAt: Date, endsAt: Date?,
-                value: Double?, receivedAt: Date) {
+    public init(
+        tenant: String, environment: String, workspace: String, fingerprint: String, state: AlertState,
+        labels: [String: String], annotations: [String: String], startsAt: Date, endsAt: Date?,
+        value: Double?, receivedAt: Date
+    ) {
         self.tenant = tenant
         self.environment = environment
         self.workspace = workspace

@@ -12,8 +12,10 @@ public struct Workspace: Codable, Equatable, Sendable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    public init(tenant: String, environment: String, name: String, generation: Int64, spec: WorkspaceSpec,
-                status: ReportedWorkspaceStatus?, createdAt: Date, updatedAt: Date) {
+    public init(
+        tenant: String, environment: String, name: String, generation: Int64, spec: WorkspaceSpec,
+        status: ReportedWorkspaceStatus?, createdAt: Date, updatedAt: Date
+    ) {
         self.tenant = tenant
         self.environment = environment
         self.name = name

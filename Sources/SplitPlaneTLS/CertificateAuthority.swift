@@ -59,27 +59,36 @@ public struct CertificateAuthority: Sendable {
     public var privateKeyPEM: String { privateKey.pemRepresentation }
 
     /// Issues a TLS server certificate for the given DNS names and IP addresses.
-    public func issueServerCertificate(commonName: String, dnsNames: [String], ipAddresses: [[UInt8]],
-                                       publicKey: P256.Signing.PublicKey, validFor lifetime: TimeInterval,
-                                       now: Date = Date()) throws -> Certificate {
-        let names = dnsNames.map { GeneralName.dnsName($0) }
+    public func issueServerCertificate(
+        commonName: String, dnsNames: [String], ipAddresses: [[UInt8]],
+        publicKey: P256.Signing.PublicKey, validFor lifetime: TimeInterval,
+        now: Date = Date()
+    ) throws -> Certificate {
+        let names =
+            dnsNames.map { GeneralName.dnsName($0) }
             + ipAddresses.map { GeneralName.ipAddress(ASN1OctetString(contentBytes: ArraySlice($0))) }
-        return try issue(commonName: commonName, sans: names, usage: .serverAuth, publicKey: publicKey,
-                         notBefore: now.addingTimeInterval(-300), notAfter: now.addingTimeInterval(lifetime))
+        return try issue(
+            commonName: commonName, sans: names, usage: .serverAuth, publicKey: publicKey,
+            notBefore: now.addingTimeInterval(-300), notAfter: now.addingTimeInterval(lifetime))
     }
 
     /// Issues an agent client certificate whose only identity is its SPIFFE URI SAN.
-    public func issueAgentCertificate(identity: SPIFFEIdentity, publicKey: P256.Signing.PublicKey,
-                                      notBefore: Date, notAfter: Date) throws -> Certificate {
-        try issue(commonName: "\(identity.tenant)/\(identity.environment)",
-                  sans: [.uniformResourceIdentifier(identity.uri)], usage: .clientAuth, publicKey: publicKey,
-                  notBefore: notBefore, notAfter: notAfter)
+    public func issueAgentCertificate(
+        identity: SPIFFEIdentity, publicKey: P256.Signing.PublicKey,
+        notBefore: Date, notAfter: Date
+    ) throws -> Certificate {
+        try issue(
+            commonName: "\(identity.tenant)/\(identity.environment)",
+            sans: [.uniformResourceIdentifier(identity.uri)], usage: .clientAuth, publicKey: publicKey,
+            notBefore: notBefore, notAfter: notAfter)
     }
 
     /// Issues a certificate with exactly the given SANs; the typed issuers above are what production
     /// uses, this is for tests that need certificates a well-behaved CA would not make.
-    public func issue(commonName: String, sans: [GeneralName], usage: ExtendedKeyUsage.Usage,
-                       publicKey: P256.Signing.PublicKey, notBefore: Date, notAfter: Date) throws -> Certificate {
+    public func issue(
+        commonName: String, sans: [GeneralName], usage: ExtendedKeyUsage.Usage,
+        publicKey: P256.Signing.PublicKey, notBefore: Date, notAfter: Date
+    ) throws -> Certificate {
         let subject = try DistinguishedName {
             OrganizationName("Qbeast")
             CommonName(commonName)
@@ -126,9 +135,10 @@ extension Certificate {
             return nil
         }
         guard uris.count == 1 else {
-            throw SPIFFEIDError(uris.isEmpty
-                ? "the certificate has no URI SAN; an agent certificate carries its SPIFFE ID as its only URI SAN"
-                : "the certificate has \(uris.count) URI SANs; an agent certificate carries exactly one, its SPIFFE ID")
+            throw SPIFFEIDError(
+                uris.isEmpty
+                    ? "the certificate has no URI SAN; an agent certificate carries its SPIFFE ID as its only URI SAN"
+                    : "the certificate has \(uris.count) URI SANs; an agent certificate carries exactly one, its SPIFFE ID")
         }
         do {
             return try SPIFFEIdentity.parse(uris[0])

@@ -40,8 +40,9 @@ extension CertificateAuthority {
         do {
             // Backdated for clock skew, by at most a tenth of the lifetime: agents renew at two thirds of
             // notAfter − notBefore, and a backdate longer than that would make a short certificate due at once.
-            return try issueAgentCertificate(identity: identity, publicKey: key, notBefore: now.addingTimeInterval(-min(60, lifetime / 10)),
-                                             notAfter: now.addingTimeInterval(lifetime))
+            return try issueAgentCertificate(
+                identity: identity, publicKey: key, notBefore: now.addingTimeInterval(-min(60, lifetime / 10)),
+                notAfter: now.addingTimeInterval(lifetime))
         } catch {
             throw CSRRefusal("cannot issue: \(error)")
         }

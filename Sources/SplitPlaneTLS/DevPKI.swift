@@ -1,9 +1,10 @@
 import Crypto
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import X509
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Writes the development PKI: a dev CA, the controller's server certificate and agent client
 /// certificates. For development and tests only; production agents enroll for their certificates.
@@ -34,8 +35,9 @@ public struct DevPKI {
         let caKeyPath = directory.appendingPathComponent("ca-key.pem")
         let ca: CertificateAuthority
         if FileManager.default.fileExists(atPath: caCertPath.path), FileManager.default.fileExists(atPath: caKeyPath.path) {
-            ca = try .load(certificatePEM: String(contentsOf: caCertPath, encoding: .utf8),
-                           privateKeyPEM: String(contentsOf: caKeyPath, encoding: .utf8))
+            ca = try .load(
+                certificatePEM: String(contentsOf: caCertPath, encoding: .utf8),
+                privateKeyPEM: String(contentsOf: caKeyPath, encoding: .utf8))
         } else {
             ca = try .create(commonName: "Qbeast development CA (not for production)", validFor: 365 * 86_400, now: now)
             try write(ca.privateKeyPEM, to: caKeyPath, secret: true)
@@ -44,9 +46,10 @@ public struct DevPKI {
         }
 
         let serverKey = P256.Signing.PrivateKey()
-        let server = try ca.issueServerCertificate(commonName: "qbeast-controller", dnsNames: ["localhost"],
-                                                   ipAddresses: [[127, 0, 0, 1]], publicKey: serverKey.publicKey,
-                                                   validFor: 90 * 86_400, now: now)
+        let server = try ca.issueServerCertificate(
+            commonName: "qbeast-controller", dnsNames: ["localhost"],
+            ipAddresses: [[127, 0, 0, 1]], publicKey: serverKey.publicKey,
+            validFor: 90 * 86_400, now: now)
         try write(serverKey.pemRepresentation, to: directory.appendingPathComponent("controller-key.pem"), secret: true)
         try write(server.pemString(), to: directory.appendingPathComponent("controller.pem"), secret: false)
         written += ["controller.pem", "controller-key.pem"]
@@ -54,9 +57,10 @@ public struct DevPKI {
         for agent in agents {
             let key = P256.Signing.PrivateKey()
             let identity = SPIFFEIdentity(trustDomain: trustDomain, tenant: agent.tenant, environment: agent.environment)
-            let certificate = try ca.issueAgentCertificate(identity: identity, publicKey: key.publicKey,
-                                                           notBefore: now.addingTimeInterval(-300),
-                                                           notAfter: now.addingTimeInterval(agentLifetime))
+            let certificate = try ca.issueAgentCertificate(
+                identity: identity, publicKey: key.publicKey,
+                notBefore: now.addingTimeInterval(-300),
+                notAfter: now.addingTimeInterval(agentLifetime))
             let base = "agent-\(agent.tenant)-\(agent.environment)"
             try write(key.pemRepresentation, to: directory.appendingPathComponent("\(base)-key.pem"), secret: true)
             try write(certificate.pemString(), to: directory.appendingPathComponent("\(base).pem"), secret: false)

@@ -28,9 +28,10 @@ public final class ReloadingCertificate: Sendable {
     }
 
     private static func load(_ certificate: String, _ key: String) throws -> Loaded {
-        Loaded(stamp: stamp(certificate, key),
-               chain: try TLSConfigurations.loadCertificates(certificate).map { .certificate($0) },
-               key: .privateKey(try TLSConfigurations.loadPrivateKey(key)))
+        Loaded(
+            stamp: stamp(certificate, key),
+            chain: try TLSConfigurations.loadCertificates(certificate).map { .certificate($0) },
+            key: .privateKey(try TLSConfigurations.loadPrivateKey(key)))
     }
 
     /// What the next handshake serves.

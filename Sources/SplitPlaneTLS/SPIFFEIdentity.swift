@@ -36,9 +36,10 @@ public struct SPIFFEIdentity: Hashable, Sendable, CustomStringConvertible {
         let trustDomain = rest[rest.startIndex..<slash]
         guard !trustDomain.isEmpty else { throw SPIFFEIDError("has an empty trust domain") }
         for byte in trustDomain where !(isLowerAlnum(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")) {
-            throw SPIFFEIDError(byte >= 0x41 && byte <= 0x5A
-                ? "has an uppercase trust domain; SPIFFE trust domains are lowercase"
-                : "has a trust domain with a character other than lowercase letters, digits, '.', '-' and '_'")
+            throw SPIFFEIDError(
+                byte >= 0x41 && byte <= 0x5A
+                    ? "has an uppercase trust domain; SPIFFE trust domains are lowercase"
+                    : "has a trust domain with a character other than lowercase letters, digits, '.', '-' and '_'")
         }
         let path = rest[slash...]
         let segments = path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
@@ -56,7 +57,8 @@ public struct SPIFFEIdentity: Hashable, Sendable, CustomStringConvertible {
         }
         let parts = segments.map { String(decoding: $0, as: UTF8.self) }
         guard parts.count == 4, parts[0] == "tenant", parts[2] == "environment",
-              ResourceName.isValid(parts[1]), ResourceName.isValid(parts[3]) else {
+            ResourceName.isValid(parts[1]), ResourceName.isValid(parts[3])
+        else {
             throw SPIFFEIDError("is not an agent identity (spiffe://<trust-domain>/tenant/<t>/environment/<e>)")
         }
         return SPIFFEIdentity(trustDomain: String(decoding: trustDomain, as: UTF8.self), tenant: parts[1], environment: parts[3])

@@ -1,9 +1,9 @@
 import Foundation
-import ServiceSupport
 import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import ServiceSupport
 import Synchronization
 
 /// A local stand-in for an Alertmanager's receiving side: accepts `POST /api/v2/alerts` (what vmalert
@@ -41,9 +41,10 @@ public final class AlertmanagerAPIReceiver: Sendable {
             }
             let now = Date()
             let alerts = array.map { object in
-                Received(labels: object["labels"] as? [String: String] ?? [:], annotations: object["annotations"] as? [String: String] ?? [:],
-                         startsAt: (object["startsAt"] as? String).flatMap(parseTime), endsAt: (object["endsAt"] as? String).flatMap(parseTime),
-                         receivedAt: now)
+                Received(
+                    labels: object["labels"] as? [String: String] ?? [:], annotations: object["annotations"] as? [String: String] ?? [:],
+                    startsAt: (object["startsAt"] as? String).flatMap(parseTime), endsAt: (object["endsAt"] as? String).flatMap(parseTime),
+                    receivedAt: now)
             }
             received.alerts.withLock { $0 += alerts }
             return Response(status: .ok)
@@ -86,9 +87,11 @@ public final class TestVMAlert: Sendable {
         try rules.write(to: rulesFile, atomically: false, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["-rule=\(rulesFile.path)", "-datasource.url=\(datasource)", "-notifier.url=\(notifier)",
-                             "-evaluationInterval=\(evaluationInterval)", "-httpListenAddr=127.0.0.1:\(try freeLoopbackPort())",
-                             "-loggerLevel=ERROR"]
+        process.arguments = [
+            "-rule=\(rulesFile.path)", "-datasource.url=\(datasource)", "-notifier.url=\(notifier)",
+            "-evaluationInterval=\(evaluationInterval)", "-httpListenAddr=127.0.0.1:\(try freeLoopbackPort())",
+            "-loggerLevel=ERROR",
+        ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -75,12 +75,14 @@ public struct FixtureSetupError: Error, CustomStringConvertible {
 /// The settings are `TestController.start`'s; `routingConfig` is the YAML itself, written to
 /// `fixture.routingConfigPath` before the controller starts. Anything else (listen addresses, limits,
 /// helm) goes through `configure`.
-public func withController(store: TestStoreKind = .sqlite, seed: FixtureSeed = .empty, maxPollTimeout: Duration = .seconds(30),
-                           bodyLimit: Int? = nil, clock: any TimeSource = SystemTimeSource(),
-                           agentCertificateLifetime: TimeInterval = 24 * 3600, routingConfig: String? = nil,
-                           slackSigningSecret: String? = nil, oidc: OIDCSettings? = nil, logs: CapturedLogs? = nil,
-                           configure: (inout ControllerConfiguration) -> Void = { _ in },
-                           _ body: (ControllerFixture) async throws -> Void) async throws {
+public func withController(
+    store: TestStoreKind = .sqlite, seed: FixtureSeed = .empty, maxPollTimeout: Duration = .seconds(30),
+    bodyLimit: Int? = nil, clock: any TimeSource = SystemTimeSource(),
+    agentCertificateLifetime: TimeInterval = 24 * 3600, routingConfig: String? = nil,
+    slackSigningSecret: String? = nil, oidc: OIDCSettings? = nil, logs: CapturedLogs? = nil,
+    configure: (inout ControllerConfiguration) -> Void = { _ in },
+    _ body: (ControllerFixture) async throws -> Void
+) async throws {
     let pki = try TestPKI()
     let directory = try TemporaryDirectory()
     defer { pki.remove(); directory.remove() }
@@ -92,16 +94,18 @@ public func withController(store: TestStoreKind = .sqlite, seed: FixtureSeed = .
     let database = try await store.freshDatabase(in: directory)
     let controller: TestController
     do {
-        controller = try await TestController.start(pki: pki, databasePath: database, maxPollTimeout: maxPollTimeout, bodyLimit: bodyLimit,
-                                                    clock: clock, routingConfigPath: routingConfigPath, slackSigningSecret: slackSigningSecret,
-                                                    agentCertificateLifetime: agentCertificateLifetime, oidc: oidc, logs: logs,
-                                                    configure: configure)
+        controller = try await TestController.start(
+            pki: pki, databasePath: database, maxPollTimeout: maxPollTimeout, bodyLimit: bodyLimit,
+            clock: clock, routingConfigPath: routingConfigPath, slackSigningSecret: slackSigningSecret,
+            agentCertificateLifetime: agentCertificateLifetime, oidc: oidc, logs: logs,
+            configure: configure)
     } catch {
         await TestStoreKind.drop(database)
         throw error
     }
-    let fixture = ControllerFixture(pki: pki, directory: directory, databasePath: database, controller: controller,
-                                    operatorClient: try TestHTTPClient.operatorClient(controller, pki: pki))
+    let fixture = ControllerFixture(
+        pki: pki, directory: directory, databasePath: database, controller: controller,
+        operatorClient: try TestHTTPClient.operatorClient(controller, pki: pki))
     func tearDown() async throws {
         try await fixture.shutdown()
         await TestStoreKind.drop(database)

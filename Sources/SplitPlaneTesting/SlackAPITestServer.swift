@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import NIOCore
 import SplitPlaneProtocol
 import Synchronization
@@ -60,16 +60,19 @@ public final class SlackAPITestServer: Sendable {
     public func failHistory(_ answers: [Script]) { state.historyErrors.withLock { $0 += answers } }
 
     /// `now` stamps messages (`ts`): a test's manual clock, so the history's time window matches the controller's.
-    public static func start(token: String = "xoxb-test-token", channels: Set<String> = ["C0TESTCHAN1"],
-                             now: @escaping @Sendable () -> Date = { Date() }) async throws -> SlackAPITestServer {
+    public static func start(
+        token: String = "xoxb-test-token", channels: Set<String> = ["C0TESTCHAN1"],
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) async throws -> SlackAPITestServer {
         let state = State()
         let router = Router()
         for prefix in ["", "/{via}"] {
             router.post("\(prefix)/api/chat.postMessage") { request, context -> Response in
                 let body = Data(buffer: try await request.body.collect(upTo: 1 << 20))
                 guard let error = Self.authError(request, token: token) else {
-                    return try await post(body, contentType: request.headers[.contentType] ?? "", state: state, channels: channels, now: now(),
-                                          via: context.parameters.get("via"))
+                    return try await post(
+                        body, contentType: request.headers[.contentType] ?? "", state: state, channels: channels, now: now(),
+                        via: context.parameters.get("via"))
                 }
                 return Self.answer(["ok": false, "error": .string(error)])
             }
@@ -87,8 +90,10 @@ public final class SlackAPITestServer: Sendable {
         return SlackAPITestServer(token: token, channels: channels, server: await LoopbackServer.start(router, label: "slack-api-test-server"), state: state)
     }
 
-    private static func post(_ body: Data, contentType: String, state: State, channels: Set<String>, now: Date,
-                             via: String?) async throws -> Response {
+    private static func post(
+        _ body: Data, contentType: String, state: State, channels: Set<String>, now: Date,
+        via: String?
+    ) async throws -> Response {
         guard contentType.hasPrefix("application/json"), let json = try? JSONDecoder().decode(JSONValue.self, from: body) else {
             return answer(["ok": false, "error": "invalid_json"])
         }
@@ -103,7 +108,9 @@ public final class SlackAPITestServer: Sendable {
         case .postThenStall(let seconds)?: stall = seconds
         case nil: stall = state.stallEvery.withLock { $0 }
         }
-        let sequence = state.sequence.withLock { $0 += 1; return $0 }
+        let sequence = state.sequence.withLock {
+            $0 += 1; return $0
+        }
         let ts = String(format: "%.0f.%06d", now.timeIntervalSince1970.rounded(.down), sequence)
         let message = Message(channel: channel, ts: ts, text: json["text"]?.stringValue ?? "", json: json, metadata: json["metadata"], via: via)
         state.messages.withLock { $0.append(message) }
@@ -128,8 +135,10 @@ public final class SlackAPITestServer: Sendable {
     }
 
     private static func stored(_ message: Message, withMetadata: Bool) -> JSONValue {
-        var json: [String: JSONValue] = ["type": "message", "subtype": "bot_message", "text": .string(message.text), "ts": .string(message.ts),
-                                         "bot_id": "B0TESTBOT01", "app_id": "A0TESTAPP01"]
+        var json: [String: JSONValue] = [
+            "type": "message", "subtype": "bot_message", "text": .string(message.text), "ts": .string(message.ts),
+            "bot_id": "B0TESTBOT01", "app_id": "A0TESTAPP01",
+        ]
         if let blocks = message.json["blocks"] { json["blocks"] = blocks }
         if withMetadata, let metadata = message.metadata { json["metadata"] = metadata }
         return .object(json)

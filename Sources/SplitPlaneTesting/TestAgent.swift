@@ -12,25 +12,33 @@ public final class TestAgent: Sendable {
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    public static func start(pki: TestPKI, agent name: String, controllerURL: String, stateDirectory: String,
-                             heartbeat: Duration = .seconds(30), outboxMaxBatches: Int = 10_000,
-                             metricsStoreURL: String? = nil, kubernetes: KubernetesConnection? = nil) throws -> TestAgent {
-        try start(tls: pki.agentTLS(name), controllerURL: controllerURL, stateDirectory: stateDirectory, heartbeat: heartbeat,
-                  outboxMaxBatches: outboxMaxBatches, metricsStoreURL: metricsStoreURL, kubernetes: kubernetes)
+    public static func start(
+        pki: TestPKI, agent name: String, controllerURL: String, stateDirectory: String,
+        heartbeat: Duration = .seconds(30), outboxMaxBatches: Int = 10_000,
+        metricsStoreURL: String? = nil, kubernetes: KubernetesConnection? = nil
+    ) throws -> TestAgent {
+        try start(
+            tls: pki.agentTLS(name), controllerURL: controllerURL, stateDirectory: stateDirectory, heartbeat: heartbeat,
+            outboxMaxBatches: outboxMaxBatches, metricsStoreURL: metricsStoreURL, kubernetes: kubernetes)
     }
 
     /// An agent with the given credentials (e.g. from enrollment).
-    public static func start(tls: TLSFiles, controllerURL: String, stateDirectory: String,
-                             heartbeat: Duration = .seconds(30), outboxMaxBatches: Int = 10_000,
-                             metricsStoreURL: String? = nil, kubernetes: KubernetesConnection? = nil) throws -> TestAgent {
-        try start(tls: tls, controllerURLs: [controllerURL], stateDirectory: stateDirectory, heartbeat: heartbeat,
-                  outboxMaxBatches: outboxMaxBatches, metricsStoreURL: metricsStoreURL, kubernetes: kubernetes)
+    public static func start(
+        tls: TLSFiles, controllerURL: String, stateDirectory: String,
+        heartbeat: Duration = .seconds(30), outboxMaxBatches: Int = 10_000,
+        metricsStoreURL: String? = nil, kubernetes: KubernetesConnection? = nil
+    ) throws -> TestAgent {
+        try start(
+            tls: tls, controllerURLs: [controllerURL], stateDirectory: stateDirectory, heartbeat: heartbeat,
+            outboxMaxBatches: outboxMaxBatches, metricsStoreURL: metricsStoreURL, kubernetes: kubernetes)
     }
 
     /// An agent given several controller URLs (replicas), which it fails over along.
-    public static func start(tls: TLSFiles, controllerURLs: [String], stateDirectory: String,
-                             heartbeat: Duration = .seconds(30), outboxMaxBatches: Int = 10_000,
-                             metricsStoreURL: String? = nil, kubernetes: KubernetesConnection? = nil) throws -> TestAgent {
+    public static func start(
+        tls: TLSFiles, controllerURLs: [String], stateDirectory: String,
+        heartbeat: Duration = .seconds(30), outboxMaxBatches: Int = 10_000,
+        metricsStoreURL: String? = nil, kubernetes: KubernetesConnection? = nil
+    ) throws -> TestAgent {
         var configuration = AgentConfiguration(controllerURLs: controllerURLs, tls: tls, stateDirectory: stateDirectory)
         configuration.pollTimeout = .seconds(30)
         configuration.heartbeatInterval = heartbeat

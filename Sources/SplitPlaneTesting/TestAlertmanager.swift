@@ -23,8 +23,10 @@ public final class TestAlertmanager: Sendable {
         let port = try freeLoopbackPort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--config.file=\(configFile.path)", "--storage.path=\(directory.path)", "--web.listen-address=127.0.0.1:\(port)",
-                             "--cluster.listen-address=", "--log.level=error"]
+        process.arguments = [
+            "--config.file=\(configFile.path)", "--storage.path=\(directory.path)", "--web.listen-address=127.0.0.1:\(port)",
+            "--cluster.listen-address=", "--log.level=error",
+        ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -61,8 +63,9 @@ public final class TestAlertmanager: Sendable {
             "startsAt": ISO8601DateFormatter().string(from: now), "endsAt": ISO8601DateFormatter().string(from: now.addingTimeInterval(duration)),
             "createdBy": "test", "comment": "conformance",
         ]
-        let response = try await plainHTTP(.POST, "\(url)/api/v2/silences", body: try JSONSerialization.data(withJSONObject: body),
-                                           headers: [("Content-Type", "application/json")])
+        let response = try await plainHTTP(
+            .POST, "\(url)/api/v2/silences", body: try JSONSerialization.data(withJSONObject: body),
+            headers: [("Content-Type", "application/json")])
         guard response.status == 200 else { throw TestServerError.failed("alertmanager refused the silence: \(response.status) \(response.text)") }
     }
 

@@ -24,12 +24,14 @@ public final class TestController: Sendable {
     public var agentURL: String { "https://localhost:\(agentPort)" }
     public var enrollURL: String { "https://localhost:\(enrollPort)" }
 
-    public static func start(pki: TestPKI, databasePath: String, agentPort: Int = 0, maxPollTimeout: Duration = .seconds(30),
-                             bodyLimit: Int? = nil, clock: any TimeSource = SystemTimeSource(),
-                             routingConfigPath: String? = nil, slackSigningSecret: String? = nil,
-                             agentCertificateLifetime: TimeInterval = 24 * 3600,
-                             oidc: OIDCSettings? = nil, logs: CapturedLogs? = nil,
-                             configure: (inout ControllerConfiguration) -> Void = { _ in }) async throws -> TestController {
+    public static func start(
+        pki: TestPKI, databasePath: String, agentPort: Int = 0, maxPollTimeout: Duration = .seconds(30),
+        bodyLimit: Int? = nil, clock: any TimeSource = SystemTimeSource(),
+        routingConfigPath: String? = nil, slackSigningSecret: String? = nil,
+        agentCertificateLifetime: TimeInterval = 24 * 3600,
+        oidc: OIDCSettings? = nil, logs: CapturedLogs? = nil,
+        configure: (inout ControllerConfiguration) -> Void = { _ in }
+    ) async throws -> TestController {
         var configuration = ControllerConfiguration(tls: pki.serverTLS, databasePath: databasePath, adminTokens: [adminToken])
         configuration.operatorListen = ListenAddress(host: "127.0.0.1", port: 0)
         configuration.agentListen = ListenAddress(host: "127.0.0.1", port: agentPort)
@@ -58,8 +60,9 @@ public final class TestController: Sendable {
         async let agentPort = server.boundPorts.port(.agentGateway)
         async let metricsPort = server.boundPorts.port(.metrics)
         async let enrollPort = server.boundPorts.port(.enrollment)
-        return TestController(server: server, ports: await (operatorPort, agentPort, metricsPort, enrollPort), group: group, task: task,
-                              opened: opened)
+        return TestController(
+            server: server, ports: await (operatorPort, agentPort, metricsPort, enrollPort), group: group, task: task,
+            opened: opened)
     }
 
     private init(server: ControllerServer, ports: (Int, Int, Int, Int), group: ServiceGroup, task: Task<Void, any Error>, opened: OpenedStore) {

@@ -3,9 +3,10 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOSSL
-@_exported import enum NIOHTTP1.HTTPMethod
 import SplitPlaneProtocol
 import SplitPlaneTLS
+
+@_exported import enum NIOHTTP1.HTTPMethod
 
 /// An HTTP answer as tests look at it.
 public struct TestResponse: Sendable {
@@ -40,9 +41,11 @@ public final class TestHTTPClient: Sendable {
         TestHTTPClient(baseURL: controller.agentURL, tls: try TLSConfigurations.agentClient(pki.agentTLS(agent)))
     }
 
-    public func request(_ method: HTTPMethod, _ path: String, body: Data? = nil, token: String? = TestController.adminToken,
-                        contentType: String? = "application/json", headers: [String: String] = [:],
-                        timeout: Duration = .seconds(60)) async throws -> TestResponse {
+    public func request(
+        _ method: HTTPMethod, _ path: String, body: Data? = nil, token: String? = TestController.adminToken,
+        contentType: String? = "application/json", headers: [String: String] = [:],
+        timeout: Duration = .seconds(60)
+    ) async throws -> TestResponse {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -60,8 +63,10 @@ public final class TestHTTPClient: Sendable {
         try await request(method, path, body: Data(json.utf8), token: token)
     }
 
-    public func request(_ method: HTTPMethod, _ path: String, encoding value: some Encodable,
-                        token: String? = TestController.adminToken) async throws -> TestResponse {
+    public func request(
+        _ method: HTTPMethod, _ path: String, encoding value: some Encodable,
+        token: String? = TestController.adminToken
+    ) async throws -> TestResponse {
         try await request(method, path, body: try StrictJSON.encode(value), token: token)
     }
 

@@ -11,7 +11,13 @@ public enum TestJWKS {
             data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
                 .replacingOccurrences(of: "=", with: "")
         }
-        return ["keys": [["kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": .string(kid),
-                          "x": .string(b64(raw.subdata(in: 1..<33))), "y": .string(b64(raw.subdata(in: 33..<65)))]]]
+        return [
+            "keys": [
+                [
+                    "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": .string(kid),
+                    "x": .string(b64(raw.subdata(in: 1..<33))), "y": .string(b64(raw.subdata(in: 33..<65))),
+                ]
+            ]
+        ]
     }
 }

@@ -1,15 +1,16 @@
 import Controller
 import ControllerModel
 import Foundation
-import PostgresDriver
-import SQLStorage
 import Logging
 import NIOPosix
+import PostgresDriver
 import PostgresNIO
+import SQLStorage
 import ServiceSupport
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A real, throwaway PostgreSQL for tests (Debian's `postgresql` server binaries): `initdb` into a
@@ -30,7 +31,8 @@ public final class TestPostgres: Sendable {
     /// Where the server binaries are (`QBEAST_POSTGRES_BIN` overrides); nil when not installed.
     public static var binDirectory: String? {
         if let override = ProcessInfo.processInfo.environment["QBEAST_POSTGRES_BIN"] { return override }
-        let candidates = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?
+        let candidates =
+            (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?
             .sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }.map { "/usr/lib/postgresql/\($0)/bin" } ?? []
         return candidates.first { FileManager.default.isExecutableFile(atPath: "\($0)/postgres") }
     }
@@ -89,14 +91,16 @@ public final class TestPostgres: Sendable {
             throw TestServerError.failed("initdb failed (\(initdb.terminationStatus)): \(output.suffix(2000))")
         }
         let port = try freeLoopbackPort()
-        let server = command("postgres", [
-            "-D", data.path, "-p", "\(port)",
-            "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=\(directory.path)",
-            "-c", "max_connections=400", "-c", "shared_buffers=32MB",
-            // A test database is thrown away: no durability work.
-            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-            "-c", "logging_collector=off", "-c", "log_min_messages=fatal",
-        ])
+        let server = command(
+            "postgres",
+            [
+                "-D", data.path, "-p", "\(port)",
+                "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=\(directory.path)",
+                "-c", "max_connections=400", "-c", "shared_buffers=32MB",
+                // A test database is thrown away: no durability work.
+                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+                "-c", "logging_collector=off", "-c", "log_min_messages=fatal",
+            ])
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
@@ -145,8 +149,9 @@ public final class TestPostgres: Sendable {
 
     /// One connection (not a pool), closed afterwards.
     public func withConnection<T: Sendable>(database: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        let configuration = PostgresConnection.Configuration(host: "127.0.0.1", port: port, username: Self.superuser, password: nil,
-                                                             database: database, tls: .disable)
+        let configuration = PostgresConnection.Configuration(
+            host: "127.0.0.1", port: port, username: Self.superuser, password: nil,
+            database: database, tls: .disable)
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: Self.logger)
         do {
             let result = try await body(connection)
@@ -224,10 +229,12 @@ public final class TestStore: Sendable {
             let server = try await TestPostgres.shared()
             let url = try await server.createDatabase()
             let store = try await SQLStore.postgres(url, logger: TestPostgres.logger, maximumConnections: 4)
-            return TestStore(kind: kind, store: store, databasePath: "\(url)", cleanup: {
-                await store.close()
-                await server.dropDatabase(url)
-            })
+            return TestStore(
+                kind: kind, store: store, databasePath: "\(url)",
+                cleanup: {
+                    await store.close()
+                    await server.dropDatabase(url)
+                })
         }
     }
 

@@ -1,10 +1,11 @@
-import AsyncHTTPClient
 import Agent
+import AsyncHTTPClient
 import Foundation
-import ServiceSupport
 import NIOCore
+import ServiceSupport
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A real VictoriaMetrics for tests: the agent's own `LocalVictoriaMetrics` launcher (Debian's

@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -66,8 +66,10 @@ public final class WebhookTestServer: Sendable {
             if (200..<300).contains(answer.status) {
                 let json = (try? JSONSerialization.jsonObject(with: body)).map(jsonValue)
                 state.received.withLock {
-                    $0.append(Received(path: request.uri.path, contentType: request.headers[.contentType], body: body, json: json, receivedAt: Date(),
-                                             idempotencyKey: request.headers[HTTPField.Name("Idempotency-Key")!]))
+                    $0.append(
+                        Received(
+                            path: request.uri.path, contentType: request.headers[.contentType], body: body, json: json, receivedAt: Date(),
+                            idempotencyKey: request.headers[HTTPField.Name("Idempotency-Key")!]))
                 }
             }
             var headers = HTTPFields()

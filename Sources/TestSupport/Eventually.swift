@@ -2,8 +2,10 @@ import Foundation
 
 /// Polls `condition` until it holds or `timeout` passes; for waiting on another process or loop,
 /// never for the passage of time itself.
-public func eventually(timeout: Duration = .seconds(10), _ what: String = "condition",
-                       _ condition: @Sendable () async throws -> Bool) async throws {
+public func eventually(
+    timeout: Duration = .seconds(10), _ what: String = "condition",
+    _ condition: @Sendable () async throws -> Bool
+) async throws {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout
     while clock.now < deadline {

@@ -1,9 +1,9 @@
 import Hummingbird
 import HummingbirdTLS
-import NIOSSL
 import Logging
-import ServiceSupport
+import NIOSSL
 import ServiceLifecycle
+import ServiceSupport
 
 /// A Hummingbird router served on a free 127.0.0.1 port for a test; `start` returns once it accepts
 /// connections. The test servers standing in for peers are built on it.
@@ -16,8 +16,9 @@ public struct LoopbackServer: Sendable {
         let ports = AsyncStream<Int>.makeStream()
         var logger = Logger(label: label)
         logger.logLevel = .error
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in ports.continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in ports.continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
         let group = ServiceGroup(configuration: .bounded([app], limit: .seconds(10), logger: logger))
         let task = Task { try await group.run() }
         var iterator = ports.stream.makeAsyncIterator()
@@ -29,9 +30,10 @@ public struct LoopbackServer: Sendable {
         let ports = AsyncStream<Int>.makeStream()
         var logger = Logger(label: label)
         logger.logLevel = .error
-        let app = Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls),
-                              configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
-                              onServerRunning: { channel in ports.continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
+        let app = Application(
+            router: router, server: try .tls(.http1(), tlsConfiguration: tls),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
+            onServerRunning: { channel in ports.continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
         let group = ServiceGroup(configuration: .bounded([app], limit: .seconds(10), logger: logger))
         let task = Task { try await group.run() }
         var iterator = ports.stream.makeAsyncIterator()

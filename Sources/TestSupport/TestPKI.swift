@@ -12,21 +12,27 @@ public struct TestPKI: Sendable {
     public init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("qbeast-pki-\(UUID().uuidString.prefix(8))")
         let pki = DevPKI(directory: directory, trustDomain: trustDomain)
-        try pki.generate(agents: [.init(tenant: "acme", environment: "prod"), .init(tenant: "globex", environment: "staging"),
-                                  .init(tenant: "acme", environment: "unregistered")])
-        let ca = try CertificateAuthority.load(certificatePEM: String(contentsOf: file("ca.pem"), encoding: .utf8),
-                                               privateKeyPEM: String(contentsOf: file("ca-key.pem"), encoding: .utf8))
+        try pki.generate(agents: [
+            .init(tenant: "acme", environment: "prod"), .init(tenant: "globex", environment: "staging"),
+            .init(tenant: "acme", environment: "unregistered"),
+        ])
+        let ca = try CertificateAuthority.load(
+            certificatePEM: String(contentsOf: file("ca.pem"), encoding: .utf8),
+            privateKeyPEM: String(contentsOf: file("ca-key.pem"), encoding: .utf8))
         let now = Date()
         // Expired a minute ago, otherwise perfect.
-        try writeAgent(ca: ca, name: "expired", identity: .init(trustDomain: trustDomain, tenant: "acme", environment: "prod"),
-                       notBefore: now.addingTimeInterval(-7200), notAfter: now.addingTimeInterval(-60))
+        try writeAgent(
+            ca: ca, name: "expired", identity: .init(trustDomain: trustDomain, tenant: "acme", environment: "prod"),
+            notBefore: now.addingTimeInterval(-7200), notAfter: now.addingTimeInterval(-60))
         // Right identity, wrong issuer.
         let other = try CertificateAuthority.create(commonName: "someone else's CA", validFor: 86_400)
-        try writeAgent(ca: other, name: "other-ca", identity: .init(trustDomain: trustDomain, tenant: "acme", environment: "prod"),
-                       notBefore: now.addingTimeInterval(-60), notAfter: now.addingTimeInterval(3600))
+        try writeAgent(
+            ca: other, name: "other-ca", identity: .init(trustDomain: trustDomain, tenant: "acme", environment: "prod"),
+            notBefore: now.addingTimeInterval(-60), notAfter: now.addingTimeInterval(3600))
         // Right issuer, foreign trust domain.
-        try writeAgent(ca: ca, name: "foreign-domain", identity: .init(trustDomain: "elsewhere.test", tenant: "acme", environment: "prod"),
-                       notBefore: now.addingTimeInterval(-60), notAfter: now.addingTimeInterval(3600))
+        try writeAgent(
+            ca: ca, name: "foreign-domain", identity: .init(trustDomain: "elsewhere.test", tenant: "acme", environment: "prod"),
+            notBefore: now.addingTimeInterval(-60), notAfter: now.addingTimeInterval(3600))
     }
 
     public func file(_ name: String) -> URL { directory.appendingPathComponent(name) }
@@ -49,11 +55,13 @@ public struct TestPKI: Sendable {
     /// Writes `agent-<name>.pem` from the test CA with exactly `uris` as URI SANs: the certificates a
     /// hostile or broken issuer might present (two URIs, an uppercase trust domain, …).
     public func writeAgent(name: String, uris: [String]) throws {
-        let ca = try CertificateAuthority.load(certificatePEM: String(contentsOf: file("ca.pem"), encoding: .utf8),
-                                               privateKeyPEM: String(contentsOf: file("ca-key.pem"), encoding: .utf8))
+        let ca = try CertificateAuthority.load(
+            certificatePEM: String(contentsOf: file("ca.pem"), encoding: .utf8),
+            privateKeyPEM: String(contentsOf: file("ca-key.pem"), encoding: .utf8))
         let key = P256.Signing.PrivateKey()
-        let certificate = try ca.issue(commonName: name, sans: uris.map { .uniformResourceIdentifier($0) }, usage: .clientAuth,
-                                       publicKey: key.publicKey, notBefore: Date().addingTimeInterval(-60), notAfter: Date().addingTimeInterval(3600))
+        let certificate = try ca.issue(
+            commonName: name, sans: uris.map { .uniformResourceIdentifier($0) }, usage: .clientAuth,
+            publicKey: key.publicKey, notBefore: Date().addingTimeInterval(-60), notAfter: Date().addingTimeInterval(3600))
         try key.pemRepresentation.write(to: file("agent-\(name)-key.pem"), atomically: false, encoding: .utf8)
         try certificate.pemString().write(to: file("agent-\(name).pem"), atomically: false, encoding: .utf8)
     }

@@ -17,8 +17,9 @@ struct APIClient {
         guard server.hasPrefix("https://") || server.hasPrefix("http://") else {
             throw CLIError.usage("--server must be an http(s):// URL, got \"\(server)\"")
         }
-        var configuration = HTTPClient.Configuration(tlsConfiguration: try TLSConfigurations.operatorClient(trustBundle: caFile),
-                                                     timeout: .init(connect: .seconds(10), read: .seconds(60)))
+        var configuration = HTTPClient.Configuration(
+            tlsConfiguration: try TLSConfigurations.operatorClient(trustBundle: caFile),
+            timeout: .init(connect: .seconds(10), read: .seconds(60)))
         configuration.httpVersion = .automatic
         httpConfiguration = configuration
         self.server = server.hasSuffix("/") ? String(server.dropLast()) : server
@@ -58,11 +59,12 @@ struct APIClient {
         let status = Int(response.status.code)
         guard (200..<300).contains(status) else {
             let detail = (try? StrictJSON.decoder().decode(Problem.self, from: data))?.detail ?? String(decoding: data.prefix(300), as: UTF8.self)
-            let code: Int32 = switch status {
-            case 404: 3
-            case 401, 403: 4
-            default: 1
-            }
+            let code: Int32 =
+                switch status {
+                case 404: 3
+                case 401, 403: 4
+                default: 1
+                }
             throw CLIError(message: "\(status) \(response.status.reasonPhrase): \(detail)", exitCode: code, status: status)
         }
         return data

@@ -9,8 +9,9 @@ struct AlertsCommand: AsyncParsableCommand {
         subcommands: [List.self, Groups.self, Group.self, Ack.self, Unack.self, Notifications.self])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List alerts, newest state per alert.",
-                                                        discussion: "Example: qbctl alerts list --tenant acme --state firing")
+        static let configuration = CommandConfiguration(
+            abstract: "List alerts, newest state per alert.",
+            discussion: "Example: qbctl alerts list --tenant acme --state firing")
         @OptionGroup var connection: ConnectionOptions
         @Option var tenant: String?
         @Option var environment: String?
@@ -27,17 +28,22 @@ struct AlertsCommand: AsyncParsableCommand {
                 let path = "/v1/alerts" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
                 let list = try await connection.client().get(path, as: ListResponse<StoredAlert>.self)
                 if connection.output.isStructured { return try Output.structured(list, connection.output) }
-                Output.table(["TENANT", "ENVIRONMENT", "WORKSPACE", "ALERT", "SEVERITY", "STATE", "SINCE", "SUMMARY"], list.items.map {
-                    [$0.tenant, $0.environment, $0.workspace, $0.labels["alertname"] ?? "-", $0.labels["severity"] ?? "-",
-                     $0.state.rawValue, Output.age($0.startsAt), $0.annotations["summary"] ?? ""]
-                })
+                Output.table(
+                    ["TENANT", "ENVIRONMENT", "WORKSPACE", "ALERT", "SEVERITY", "STATE", "SINCE", "SUMMARY"],
+                    list.items.map {
+                        [
+                            $0.tenant, $0.environment, $0.workspace, $0.labels["alertname"] ?? "-", $0.labels["severity"] ?? "-",
+                            $0.state.rawValue, Output.age($0.startsAt), $0.annotations["summary"] ?? "",
+                        ]
+                    })
             }
         }
     }
 
     struct Groups: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List alert groups: what is notified together, and who acknowledged it.",
-                                                        discussion: "Example: qbctl alerts groups --tenant acme")
+        static let configuration = CommandConfiguration(
+            abstract: "List alert groups: what is notified together, and who acknowledged it.",
+            discussion: "Example: qbctl alerts groups --tenant acme")
         @OptionGroup var connection: ConnectionOptions
         @Option var tenant: String?
         func run() async throws {
@@ -45,11 +51,15 @@ struct AlertsCommand: AsyncParsableCommand {
                 let path = "/v1/alert-groups" + (try tenant.map { "?tenant=\(try checked($0))" } ?? "")
                 let list = try await connection.client().get(path, as: ListResponse<AlertGroup>.self)
                 if connection.output.isStructured { return try Output.structured(list, connection.output) }
-                Output.table(["ID", "GROUP", "RECEIVER", "FIRING", "RESOLVED", "NOTIFIED", "ACKNOWLEDGED"], list.items.map { group in
-                    [group.id, group.groupLabels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
-                     group.receiver, String(group.firing), String(group.resolved), Output.age(group.lastNotifiedAt),
-                     group.acknowledgement.map { "\($0.by) (\(Output.age($0.at)) ago)" } ?? "-"]
-                })
+                Output.table(
+                    ["ID", "GROUP", "RECEIVER", "FIRING", "RESOLVED", "NOTIFIED", "ACKNOWLEDGED"],
+                    list.items.map { group in
+                        [
+                            group.id, group.groupLabels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
+                            group.receiver, String(group.firing), String(group.resolved), Output.age(group.lastNotifiedAt),
+                            group.acknowledgement.map { "\($0.by) (\(Output.age($0.at)) ago)" } ?? "-",
+                        ]
+                    })
             }
         }
     }
@@ -66,12 +76,18 @@ struct AlertsCommand: AsyncParsableCommand {
                 print("Labels:       \(group.groupLabels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
                 print("Route:        \(group.route) → \(group.receiver)")
                 print("Notified:     \(group.lastNotifiedAt.map { "\(Output.age($0)) ago" } ?? "never")")
-                print("Acknowledged: \(group.acknowledgement.map { "by \($0.by) via \($0.via), \(Output.age($0.at)) ago\($0.comment.map { ": \($0)" } ?? "")" } ?? "no")")
+                print(
+                    "Acknowledged: \(group.acknowledgement.map { "by \($0.by) via \($0.via), \(Output.age($0.at)) ago\($0.comment.map { ": \($0)" } ?? "")" } ?? "no")"
+                )
                 print("")
-                Output.table(["ALERT", "SEVERITY", "ENVIRONMENT", "WORKSPACE", "STATE", "SINCE", "SUMMARY"], (group.alerts ?? []).map {
-                    [$0.labels["alertname"] ?? "-", $0.labels["severity"] ?? "-", $0.environment, $0.workspace, $0.state.rawValue,
-                     Output.age($0.startsAt), $0.annotations["summary"] ?? ""]
-                })
+                Output.table(
+                    ["ALERT", "SEVERITY", "ENVIRONMENT", "WORKSPACE", "STATE", "SINCE", "SUMMARY"],
+                    (group.alerts ?? []).map {
+                        [
+                            $0.labels["alertname"] ?? "-", $0.labels["severity"] ?? "-", $0.environment, $0.workspace, $0.state.rawValue,
+                            Output.age($0.startsAt), $0.annotations["summary"] ?? "",
+                        ]
+                    })
             }
         }
     }
@@ -100,7 +116,8 @@ struct AlertsCommand: AsyncParsableCommand {
         @Argument(help: "Group id.") var id: String
         func run() async throws {
             try await runCLI {
-                let group = try await connection.client().send(.POST, "/v1/alert-groups/\(try groupID(id))/unack", json: AcknowledgeRequest(), as: AlertGroup.self)
+                let group = try await connection.client().send(
+                    .POST, "/v1/alert-groups/\(try groupID(id))/unack", json: AcknowledgeRequest(), as: AlertGroup.self)
                 if connection.output.isStructured { return try Output.structured(group, connection.output) }
                 print("alert group \(group.id) is no longer acknowledged")
             }
@@ -119,11 +136,15 @@ struct AlertsCommand: AsyncParsableCommand {
                 let list = try await connection.client().get(path, as: ListResponse<NotificationRecord>.self)
                 if connection.output.isStructured { return try Output.structured(list, connection.output) }
                 // "unanswered": an attempt went out and its answer was not recorded (in flight, or lost).
-                Output.table(["ID", "GROUP", "INTEGRATION", "FIRING", "RESOLVED", "STATE", "ATTEMPTS", "CREATED", "ERROR"], list.items.map {
-                    [String($0.id), $0.groupID, $0.integration, String($0.firing), String($0.resolved),
-                     $0.unansweredSince.map { "unanswered \(Output.age($0))" } ?? $0.state.rawValue, String($0.attempts),
-                     Output.age($0.createdAt), $0.lastError ?? ""]
-                })
+                Output.table(
+                    ["ID", "GROUP", "INTEGRATION", "FIRING", "RESOLVED", "STATE", "ATTEMPTS", "CREATED", "ERROR"],
+                    list.items.map {
+                        [
+                            String($0.id), $0.groupID, $0.integration, String($0.firing), String($0.resolved),
+                            $0.unansweredSince.map { "unanswered \(Output.age($0))" } ?? $0.state.rawValue, String($0.attempts),
+                            Output.age($0.createdAt), $0.lastError ?? "",
+                        ]
+                    })
             }
         }
     }

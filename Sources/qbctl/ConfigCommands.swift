@@ -5,13 +5,13 @@ struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config", abstract: "Contexts: which controller to talk to, with which CA and token.",
         discussion: """
-        The file is QBCTL_CONFIG, else $XDG_CONFIG_HOME/qbctl/config.yaml, else ~/.config/qbctl/config.yaml (written 0600).
+            The file is QBCTL_CONFIG, else $XDG_CONFIG_HOME/qbctl/config.yaml, else ~/.config/qbctl/config.yaml (written 0600).
 
-        Examples:
-          qbctl config set-context prod --server https://controller.qbeast.io:8443 --ca ca.pem --token-file ~/.qbeast-token
-          qbctl config use-context prod
-          qbctl tenant list --context staging       # any command, one context
-        """,
+            Examples:
+              qbctl config set-context prod --server https://controller.qbeast.io:8443 --ca ca.pem --token-file ~/.qbeast-token
+              qbctl config use-context prod
+              qbctl tenant list --context staging       # any command, one context
+            """,
         subcommands: [GetContexts.self, CurrentContext.self, UseContext.self, SetContext.self, DeleteContext.self]
     )
 
@@ -20,10 +20,14 @@ struct ConfigCommand: AsyncParsableCommand {
         func run() async throws {
             try await runCLI {
                 let config = try ContextConfig.load()
-                Output.table(["CURRENT", "NAME", "SERVER", "CA", "TOKEN"], config.contexts.map { context in
-                    [context.name == config.currentContext ? "*" : "", context.name, context.server ?? "-", context.ca ?? "-",
-                     context.tokenFile.map { "file \($0)" } ?? (context.token == nil ? "-" : "inline")]
-                })
+                Output.table(
+                    ["CURRENT", "NAME", "SERVER", "CA", "TOKEN"],
+                    config.contexts.map { context in
+                        [
+                            context.name == config.currentContext ? "*" : "", context.name, context.server ?? "-", context.ca ?? "-",
+                            context.tokenFile.map { "file \($0)" } ?? (context.token == nil ? "-" : "inline"),
+                        ]
+                    })
             }
         }
     }

@@ -32,7 +32,8 @@ struct ContextConfig: Codable, Equatable {
     static var path: String {
         let environment = ProcessInfo.processInfo.environment
         if let explicit = environment["QBCTL_CONFIG"], !explicit.isEmpty { return explicit }
-        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        let base =
+            environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".config").path
         return base + "/qbctl/config.yaml"
     }

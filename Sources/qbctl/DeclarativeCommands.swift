@@ -35,11 +35,12 @@ struct ScopeOptions: ParsableArguments {
     }
 
     func path(_ kind: ResourceKind, _ name: String?) throws -> String {
-        let collection = switch kind {
-        case .tenant: "/v1/tenants"
-        case .environment: try tenantPath() + "/environments"
-        case .workspace: try environmentPath() + "/workspaces"
-        }
+        let collection =
+            switch kind {
+            case .tenant: "/v1/tenants"
+            case .environment: try tenantPath() + "/environments"
+            case .workspace: try environmentPath() + "/workspaces"
+            }
         return try name.map { collection + "/\(try checked($0))" } ?? collection
     }
 }
@@ -48,12 +49,12 @@ struct GetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get", abstract: "List resources of a kind, or show one, as a table, JSON or YAML.",
         discussion: """
-        Examples:
-          qbctl get tenants
-          qbctl get environments -t acme
-          qbctl get workspaces -t acme -e prod -o yaml
-          qbctl get workspace analytics -t acme -e prod
-        """
+            Examples:
+              qbctl get tenants
+              qbctl get environments -t acme
+              qbctl get workspaces -t acme -e prod -o yaml
+              qbctl get workspace analytics -t acme -e prod
+            """
     )
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var scope: ScopeOptions
@@ -112,11 +113,15 @@ struct DescribeCommand: AsyncParsableCommand {
                 try EnvironmentCommand.show(environments: [environment], .table)
                 if let agent = environment.agent {
                     print("\nAGENT (last seen \(Output.age(environment.agentLastSeen)) ago)")
-                    Output.table(["VERSION", "INSTANCE", "NAMESPACE", "REVISION", "RULES", "METRICS STORE", "CERTIFICATE EXPIRES"], [[
-                        agent.version, agent.instance, agent.namespace ?? "-", String(agent.desiredRevision), String(agent.rulesLoaded),
-                        agent.metricsStoreReachable.map { $0 ? "reachable" : "unreachable" } ?? "-",
-                        agent.certificateExpiry.map { ISO8601DateFormatter().string(from: $0) } ?? "-",
-                    ]])
+                    Output.table(
+                        ["VERSION", "INSTANCE", "NAMESPACE", "REVISION", "RULES", "METRICS STORE", "CERTIFICATE EXPIRES"],
+                        [
+                            [
+                                agent.version, agent.instance, agent.namespace ?? "-", String(agent.desiredRevision), String(agent.rulesLoaded),
+                                agent.metricsStoreReachable.map { $0 ? "reachable" : "unreachable" } ?? "-",
+                                agent.certificateExpiry.map { ISO8601DateFormatter().string(from: $0) } ?? "-",
+                            ]
+                        ])
                 } else {
                     print("\nno agent has connected yet")
                 }
@@ -153,14 +158,14 @@ struct ApplyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply", abstract: "Create or update tenants, environments and workspaces from YAML or JSON documents.",
         discussion: """
-        Documents (several per file, separated by ---) are applied tenants first, then environments, then
-        workspaces; each line says created, configured or unchanged. A document that fails is reported
-        and the others still go ahead; the exit code is then 1.
-          kind: Tenant        name, displayName
-          kind: Environment   tenant, name, cloud, mode, namespace, registry
-          kind: Workspace     tenant, environment, name, spec
-        Use -f - to read standard input.
-        """
+            Documents (several per file, separated by ---) are applied tenants first, then environments, then
+            workspaces; each line says created, configured or unchanged. A document that fails is reported
+            and the others still go ahead; the exit code is then 1.
+              kind: Tenant        name, displayName
+              kind: Environment   tenant, name, cloud, mode, namespace, registry
+              kind: Workspace     tenant, environment, name, spec
+            Use -f - to read standard input.
+            """
     )
     @OptionGroup var connection: ConnectionOptions
     @Option(name: .shortAndLong, help: "File to apply (- for stdin).") var file: String
@@ -171,7 +176,9 @@ struct ApplyCommand: AsyncParsableCommand {
             let client = try connection.client()
             var failures = 0
             let order: [String: Int] = ["Tenant": 0, "Environment": 1, "Workspace": 2]
-            for (index, document) in documents.enumerated().sorted(by: { (order[$0.1["kind"] as? String ?? ""] ?? 3, $0.0) < (order[$1.1["kind"] as? String ?? ""] ?? 3, $1.0) }) {
+            for (index, document) in documents.enumerated().sorted(by: {
+                (order[$0.1["kind"] as? String ?? ""] ?? 3, $0.0) < (order[$1.1["kind"] as? String ?? ""] ?? 3, $1.0)
+            }) {
                 do {
                     print(try await Self.apply(document, client: client))
                 } catch let error as CLIError {
@@ -239,8 +246,9 @@ struct ApplyCommand: AsyncParsableCommand {
                 let registry = document["registry"] as? String
                 if registry != current.registry { patch["registry"] = registry ?? NSNull() }
                 if patch.isEmpty { return "environment/\(tenant)/\(name) unchanged" }
-                _ = try await client.send(.PATCH, "\(path)/\(name)", body: try JSONSerialization.data(withJSONObject: patch),
-                                          contentType: "application/merge-patch+json")
+                _ = try await client.send(
+                    .PATCH, "\(path)/\(name)", body: try JSONSerialization.data(withJSONObject: patch),
+                    contentType: "application/merge-patch+json")
                 return "environment/\(tenant)/\(name) configured"
             }
         case "Workspace":

@@ -9,17 +9,18 @@ extension EnvironmentCommand {
             commandName: "enroll-token",
             abstract: "Make a one-time enrollment token for the environment's agent (shown once; single use).",
             discussion: """
-            Prints only the token on stdout, so it can go straight into a Secret:
-              qbctl env enroll-token acme prod --ttl 30m | kubectl -n qbeast create secret generic qbeast-enrollment --from-file=token=/dev/stdin
-            """)
+                Prints only the token on stdout, so it can go straight into a Secret:
+                  qbctl env enroll-token acme prod --ttl 30m | kubectl -n qbeast create secret generic qbeast-enrollment --from-file=token=/dev/stdin
+                """)
         @OptionGroup var connection: ConnectionOptions
         @Argument var tenant: String
         @Argument var environment: String
         @Option(help: "How long it stays valid (default 15m, at most 24h).") var ttl: String?
         func run() async throws {
             try await runCLI {
-                let token = try await connection.client().send(.POST, "/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/enrollment-tokens",
-                                                               json: EnrollmentTokenRequest(ttl: ttl), as: SplitPlaneProtocol.EnrollmentToken.self)
+                let token = try await connection.client().send(
+                    .POST, "/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/enrollment-tokens",
+                    json: EnrollmentTokenRequest(ttl: ttl), as: SplitPlaneProtocol.EnrollmentToken.self)
                 if connection.output.isStructured { return try Output.structured(token, connection.output) }
                 print(token.token)
                 FileHandle.standardError.write(Data("valid until \(Timestamp.format(token.expiresAt)), once; it is not shown again\n".utf8))
@@ -34,12 +35,15 @@ extension EnvironmentCommand {
         @Argument var environment: String
         func run() async throws {
             try await runCLI {
-                let list = try await connection.client().get("/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/certificates",
-                                                             as: ListResponse<AgentCertificate>.self)
+                let list = try await connection.client().get(
+                    "/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/certificates",
+                    as: ListResponse<AgentCertificate>.self)
                 if connection.output.isStructured { return try Output.structured(list, connection.output) }
-                Output.table(["SERIAL", "METHOD", "NOT AFTER", "REVOKED"], list.items.map {
-                    [$0.serial, $0.method, Timestamp.format($0.notAfter), $0.revokedAt.map(Timestamp.format) ?? "-"]
-                })
+                Output.table(
+                    ["SERIAL", "METHOD", "NOT AFTER", "REVOKED"],
+                    list.items.map {
+                        [$0.serial, $0.method, Timestamp.format($0.notAfter), $0.revokedAt.map(Timestamp.format) ?? "-"]
+                    })
             }
         }
     }
@@ -63,9 +67,9 @@ extension EnvironmentCommand {
             commandName: "trust-service-account",
             abstract: "Let the environment's agent enroll with its projected Kubernetes service-account token (no secret).",
             discussion: """
-            Example (EKS): qbctl env trust-service-account acme prod \\
-              --issuer https://oidc.eks.eu-west-1.amazonaws.com/id/ABC --jwks-file jwks.json --namespace qbeast --service-account qbeast-agent
-            """)
+                Example (EKS): qbctl env trust-service-account acme prod \\
+                  --issuer https://oidc.eks.eu-west-1.amazonaws.com/id/ABC --jwks-file jwks.json --namespace qbeast --service-account qbeast-agent
+                """)
         @OptionGroup var connection: ConnectionOptions
         @Argument var tenant: String
         @Argument var environment: String
@@ -79,8 +83,9 @@ extension EnvironmentCommand {
                     throw CLIError.usage("cannot read a JSON document from \(jwksFile)")
                 }
                 let trust = ServiceAccountTrust(issuer: issuer, jwks: jwks, namespace: namespace, serviceAccount: serviceAccount)
-                _ = try await connection.client().send(.PUT, "/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/service-account-trust",
-                                                       json: trust, as: ServiceAccountTrust.self)
+                _ = try await connection.client().send(
+                    .PUT, "/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/service-account-trust",
+                    json: trust, as: ServiceAccountTrust.self)
                 print("agents of \(tenant)/\(environment) may enroll as \(trust.subject) from \(issuer)")
             }
         }
@@ -92,16 +97,18 @@ extension EnvironmentCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the template that grants Qbeast's control plane access to the environment's cloud account.",
             discussion: """
-            aws: CloudFormation (an IAM role with an external ID), azure: Bicep (a managed identity with a federated
-            credential), gcp: Terraform (a workload identity pool and provider). Examples:
-              qbctl env onboarding acme prod aws --param cluster=prod-eks --param bucketPrefix=acme-lake > qbeast.cfn.yaml
-              aws cloudformation deploy --template-file qbeast.cfn.yaml --stack-name qbeast-access --capabilities CAPABILITY_NAMED_IAM
-            """)
+                aws: CloudFormation (an IAM role with an external ID), azure: Bicep (a managed identity with a federated
+                credential), gcp: Terraform (a workload identity pool and provider). Examples:
+                  qbctl env onboarding acme prod aws --param cluster=prod-eks --param bucketPrefix=acme-lake > qbeast.cfn.yaml
+                  aws cloudformation deploy --template-file qbeast.cfn.yaml --stack-name qbeast-access --capabilities CAPABILITY_NAMED_IAM
+                """)
         @OptionGroup var connection: ConnectionOptions
         @Argument var tenant: String
         @Argument var environment: String
         @Argument(help: "aws, azure or gcp") var cloud: String
-        @Option(name: .customLong("param"), help: "Template parameter name=value (cluster, bucketPrefix, region, resourceGroup, storageAccount, project, location).")
+        @Option(
+            name: .customLong("param"), help: "Template parameter name=value (cluster, bucketPrefix, region, resourceGroup, storageAccount, project, location)."
+        )
         var parameters: [String] = []
         func run() async throws {
             try await runCLI {
@@ -114,7 +121,8 @@ extension EnvironmentCommand {
                     }
                     query.append("\(parts[0])=\(value)")
                 }
-                let path = "/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/onboarding/\(cloud)"
+                let path =
+                    "/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/onboarding/\(cloud)"
                     + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
                 FileHandle.standardOutput.write(try await connection.client().send(.GET, path, body: nil))
             }
@@ -150,9 +158,11 @@ struct AuditCommand: AsyncParsableCommand {
             let path = "/v1/audit?limit=\(limit)" + (before.map { "&before=\($0)" } ?? "")
             let list = try await connection.client().get(path, as: ListResponse<AuditRecord>.self)
             if connection.output.isStructured { return try Output.structured(list, connection.output) }
-            Output.table(["ID", "AT", "ACTOR", "ACTION", "TARGET", "RESULT", "FROM", "DETAIL"], list.items.map {
-                [String($0.id), Timestamp.format($0.at), $0.actor, $0.action, $0.target, $0.result, $0.address ?? "-", $0.detail ?? ""]
-            })
+            Output.table(
+                ["ID", "AT", "ACTOR", "ACTION", "TARGET", "RESULT", "FROM", "DETAIL"],
+                list.items.map {
+                    [String($0.id), Timestamp.format($0.at), $0.actor, $0.action, $0.target, $0.result, $0.address ?? "-", $0.detail ?? ""]
+                })
         }
     }
 }

@@ -8,34 +8,36 @@ struct QBCtl: AsyncParsableCommand {
         commandName: "qbctl",
         abstract: "Operate the Qbeast control plane: tenants, environments, workspaces, alerts.",
         discussion: """
-        Connection settings come from flags, else QBEAST_SERVER, QBEAST_TOKEN (or QBEAST_TOKEN_FILE) and QBEAST_CA_FILE, \
-        else the context (--context, QBEAST_CONTEXT or the current one in ~/.config/qbctl/config.yaml; see `qbctl config`).
+            Connection settings come from flags, else QBEAST_SERVER, QBEAST_TOKEN (or QBEAST_TOKEN_FILE) and QBEAST_CA_FILE, \
+            else the context (--context, QBEAST_CONTEXT or the current one in ~/.config/qbctl/config.yaml; see `qbctl config`).
 
-        Shell completion: qbctl --generate-completion-script bash|zsh|fish.
+            Shell completion: qbctl --generate-completion-script bash|zsh|fish.
 
-        Exit codes: 0 success, 1 refused or failed, 2 usage error, 3 not found, 4 not authorised, 5 controller unreachable.
+            Exit codes: 0 success, 1 refused or failed, 2 usage error, 3 not found, 4 not authorised, 5 controller unreachable.
 
-        Examples:
-          qbctl config set-context prod --server https://controller.qbeast.io:8443 --ca ca.pem --token-file ~/.qbeast-token
-          qbctl apply -f fleet.yaml                         # Tenants, Environments, Workspaces; several per file
-          qbctl get workspaces -t acme -e prod-eu
-          qbctl describe workspace analytics -t acme -e prod-eu
-          qbctl tenant create acme
-          qbctl env create acme prod-eu --cloud aws --mode provided
-          qbctl workspace apply -f workspace.yaml
-          qbctl workspace get acme prod-eu analytics -o json
-          qbctl alerts list --tenant acme --state firing
-          qbctl env enroll-token acme prod-eu --ttl 30m
-          qbctl env revoke acme prod-eu
-          qbctl audit --limit 20
-          qbctl alerts groups
-          qbctl alerts ack 3f9a0c1e5b7d2a64 --comment "rolling back"
-          qbctl silence create -m tenant=acme -m severity=warning --duration 2h --comment "upgrade"
-        """,
+            Examples:
+              qbctl config set-context prod --server https://controller.qbeast.io:8443 --ca ca.pem --token-file ~/.qbeast-token
+              qbctl apply -f fleet.yaml                         # Tenants, Environments, Workspaces; several per file
+              qbctl get workspaces -t acme -e prod-eu
+              qbctl describe workspace analytics -t acme -e prod-eu
+              qbctl tenant create acme
+              qbctl env create acme prod-eu --cloud aws --mode provided
+              qbctl workspace apply -f workspace.yaml
+              qbctl workspace get acme prod-eu analytics -o json
+              qbctl alerts list --tenant acme --state firing
+              qbctl env enroll-token acme prod-eu --ttl 30m
+              qbctl env revoke acme prod-eu
+              qbctl audit --limit 20
+              qbctl alerts groups
+              qbctl alerts ack 3f9a0c1e5b7d2a64 --comment "rolling back"
+              qbctl silence create -m tenant=acme -m severity=warning --duration 2h --comment "upgrade"
+            """,
         version: BuildVersion.current,
-        subcommands: [TenantCommand.self, EnvironmentCommand.self, WorkspaceCommand.self, AlertsCommand.self, SilenceCommand.self,
-                      RoutingCommand.self, CertificateCommand.self, AuditCommand.self, TokenCommand.self, ConfigCommand.self, DevCertsCommand.self,
-                      ApplyCommand.self, GetCommand.self, DescribeCommand.self, DeleteCommand.self]
+        subcommands: [
+            TenantCommand.self, EnvironmentCommand.self, WorkspaceCommand.self, AlertsCommand.self, SilenceCommand.self,
+            RoutingCommand.self, CertificateCommand.self, AuditCommand.self, TokenCommand.self, ConfigCommand.self, DevCertsCommand.self,
+            ApplyCommand.self, GetCommand.self, DescribeCommand.self, DeleteCommand.self,
+        ]
     )
 
     /// ArgumentParser's own usage errors exit 64 with the usage text; scripts get exit 2 and one line,
@@ -72,8 +74,10 @@ struct ConnectionOptions: ParsableArguments {
         let selected = try ContextConfig.load().selected(context ?? environment["QBEAST_CONTEXT"].flatMap { $0.isEmpty ? nil : $0 })
         let server = server ?? environment["QBEAST_SERVER"] ?? selected?.server ?? "https://localhost:8443"
         // A token given at a stronger level (flag, then environment) wins over any weaker one, file or inline.
-        let levels: [(token: String?, file: String?)] = [(token, tokenFile), (environment["QBEAST_TOKEN"], environment["QBEAST_TOKEN_FILE"]),
-                                                         (selected?.token, selected?.tokenFile)]
+        let levels: [(token: String?, file: String?)] = [
+            (token, tokenFile), (environment["QBEAST_TOKEN"], environment["QBEAST_TOKEN_FILE"]),
+            (selected?.token, selected?.tokenFile),
+        ]
         var resolved: String?
         for level in levels where resolved == nil {
             if let inline = level.token {

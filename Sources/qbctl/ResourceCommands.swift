@@ -4,17 +4,20 @@ import SplitPlaneProtocol
 import Yams
 
 struct TenantCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tenant", abstract: "Manage tenants (customer organisations).",
-                                                    subcommands: [Create.self, List.self, Get.self, Delete.self])
+    static let configuration = CommandConfiguration(
+        commandName: "tenant", abstract: "Manage tenants (customer organisations).",
+        subcommands: [Create.self, List.self, Get.self, Delete.self])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a tenant.", discussion: "Example: qbctl tenant create acme --display-name 'ACME Corp'")
+        static let configuration = CommandConfiguration(
+            abstract: "Create a tenant.", discussion: "Example: qbctl tenant create acme --display-name 'ACME Corp'")
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "Tenant name (DNS-1123 label).") var name: String
         @Option(help: "Human-readable name.") var displayName: String?
         func run() async throws {
             try await runCLI {
-                let tenant = try await connection.client().send(.POST, "/v1/tenants", json: TenantRequest(name: name, displayName: displayName), as: Tenant.self)
+                let tenant = try await connection.client().send(
+                    .POST, "/v1/tenants", json: TenantRequest(name: name, displayName: displayName), as: Tenant.self)
                 try show(tenants: [tenant], connection.output)
             }
         }
@@ -61,16 +64,20 @@ struct TenantCommand: AsyncParsableCommand {
 }
 
 struct EnvironmentCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "env", abstract: "Manage environments (one customer cluster each).",
-                                                    subcommands: [Create.self, List.self, Get.self, Patch.self, Delete.self, EnrollToken.self, Certificates.self,
-                                                                  Revoke.self, TrustServiceAccount.self, Onboarding.self])
+    static let configuration = CommandConfiguration(
+        commandName: "env", abstract: "Manage environments (one customer cluster each).",
+        subcommands: [
+            Create.self, List.self, Get.self, Patch.self, Delete.self, EnrollToken.self, Certificates.self,
+            Revoke.self, TrustServiceAccount.self, Onboarding.self,
+        ])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create an environment.",
-                                                        discussion: """
-                                                            Example: qbctl env create acme prod-eu --cloud aws --mode provided \\
-                                                              --namespace qbeast --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com/ghcr
-                                                            """)
+        static let configuration = CommandConfiguration(
+            abstract: "Create an environment.",
+            discussion: """
+                Example: qbctl env create acme prod-eu --cloud aws --mode provided \\
+                  --namespace qbeast --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com/ghcr
+                """)
         @OptionGroup var connection: ConnectionOptions
         @Argument var tenant: String
         @Argument var name: String
@@ -83,8 +90,9 @@ struct EnvironmentCommand: AsyncParsableCommand {
                 guard let cloud = Cloud(rawValue: cloud) else { throw CLIError.usage("--cloud must be aws, azure or gcp") }
                 guard let mode = EnvironmentMode(rawValue: mode) else { throw CLIError.usage("--mode must be provided or managed") }
                 let request = EnvironmentRequest(name: name, cloud: cloud, mode: mode, namespace: namespace, registry: registry)
-                let environment = try await connection.client().send(.POST, "/v1/tenants/\(try checked(tenant))/environments",
-                                                                     json: request, as: Environment.self)
+                let environment = try await connection.client().send(
+                    .POST, "/v1/tenants/\(try checked(tenant))/environments",
+                    json: request, as: Environment.self)
                 try show(environments: [environment], connection.output)
             }
         }
@@ -113,7 +121,8 @@ struct EnvironmentCommand: AsyncParsableCommand {
         @Argument var name: String
         func run() async throws {
             try await runCLI {
-                let environment = try await connection.client().get("/v1/tenants/\(try checked(tenant))/environments/\(try checked(name))", as: Environment.self)
+                let environment = try await connection.client().get(
+                    "/v1/tenants/\(try checked(tenant))/environments/\(try checked(name))", as: Environment.self)
                 try show(environments: [environment], connection.output)
             }
         }
@@ -133,9 +142,12 @@ struct EnvironmentCommand: AsyncParsableCommand {
             try await runCLI {
                 if registry != nil && noRegistry { throw CLIError.usage("--registry and --no-registry exclude each other") }
                 let patch = EnvironmentPatch(registry: noRegistry ? .remove : registry.map { .set($0) }, namespace: namespace.map { .set($0) })
-                guard patch.registry != nil || patch.namespace != nil else { throw CLIError.usage("nothing to change: give --registry, --no-registry or --namespace") }
-                let environment = try await connection.client().send(.PATCH, "/v1/tenants/\(try checked(tenant))/environments/\(try checked(name))",
-                                                                     json: patch, as: Environment.self)
+                guard patch.registry != nil || patch.namespace != nil else {
+                    throw CLIError.usage("nothing to change: give --registry, --no-registry or --namespace")
+                }
+                let environment = try await connection.client().send(
+                    .PATCH, "/v1/tenants/\(try checked(tenant))/environments/\(try checked(name))",
+                    json: patch, as: Environment.self)
                 try show(environments: [environment], connection.output)
             }
         }
@@ -162,13 +174,18 @@ struct EnvironmentCommand: AsyncParsableCommand {
 
     static func show(environments: [Environment], _ format: OutputFormat) throws {
         if format.isStructured, environments.count == 1 { return try Output.structured(environments[0], format) }
-        Output.table(["TENANT", "NAME", "CLOUD", "MODE", "NAMESPACE", "REGISTRY", "REVISION", "AGENT", "LAST SEEN"], environments.map {
-            [$0.tenant, $0.name, $0.cloud.rawValue, $0.mode.rawValue, $0.namespace, $0.registry ?? "-", String($0.desiredRevision),
-             agentColumn($0), Output.age($0.agentLastSeen)]
-        })
+        Output.table(
+            ["TENANT", "NAME", "CLOUD", "MODE", "NAMESPACE", "REGISTRY", "REVISION", "AGENT", "LAST SEEN"],
+            environments.map {
+                [
+                    $0.tenant, $0.name, $0.cloud.rawValue, $0.mode.rawValue, $0.namespace, $0.registry ?? "-", String($0.desiredRevision),
+                    agentColumn($0), Output.age($0.agentLastSeen),
+                ]
+            })
         // An environment shown alone also says why its agent is not supported.
         if environments.count == 1, let condition = environments[0].conditions?.first(where: { $0.type == "AgentVersionSupported" }),
-           condition.status == .false {
+            condition.status == .false
+        {
             print("\n\(condition.reason): \(condition.message)")
         }
     }
@@ -186,24 +203,25 @@ struct EnvironmentCommand: AsyncParsableCommand {
 }
 
 struct WorkspaceCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "workspace", abstract: "Manage workspaces and see what their agent reports.",
-                                                    subcommands: [Apply.self, List.self, Get.self, Delete.self])
+    static let configuration = CommandConfiguration(
+        commandName: "workspace", abstract: "Manage workspaces and see what their agent reports.",
+        subcommands: [Apply.self, List.self, Get.self, Delete.self])
 
     struct Apply: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create or update a workspace from a YAML or JSON file.",
             discussion: """
-            The file names the workspace and carries its spec:
-              apiVersion: qbeast.io/v1
-              kind: Workspace
-              tenant: acme
-              environment: prod-eu
-              name: analytics
-              spec:
-                components: [...]
-                ruleGroups: [...]
-            Use -f - to read standard input.
-            """
+                The file names the workspace and carries its spec:
+                  apiVersion: qbeast.io/v1
+                  kind: Workspace
+                  tenant: acme
+                  environment: prod-eu
+                  name: analytics
+                  spec:
+                    components: [...]
+                    ruleGroups: [...]
+                Use -f - to read standard input.
+                """
         )
         @OptionGroup var connection: ConnectionOptions
         @Option(name: .shortAndLong, help: "File to apply (- for stdin).") var file: String
@@ -224,12 +242,14 @@ struct WorkspaceCommand: AsyncParsableCommand {
                     throw CLIError(message: "\(file): expected a mapping with tenant, environment, name and spec", exitCode: 1)
                 }
                 guard let tenant = object["tenant"] as? String, let environment = object["environment"] as? String,
-                      let name = object["name"] as? String else {
+                    let name = object["name"] as? String
+                else {
                     throw CLIError(message: "\(file): `tenant`, `environment` and `name` are required", exitCode: 1)
                 }
                 let body = try JSONSerialization.data(withJSONObject: object)
                 let client = try connection.client()
-                let data = try await client.send(.PUT, "/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/workspaces/\(try checked(name))", body: body)
+                let data = try await client.send(
+                    .PUT, "/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/workspaces/\(try checked(name))", body: body)
                 let workspace = try StrictJSON.decoder().decode(Workspace.self, from: data)
                 if connection.output.isStructured { return try Output.structured(workspace, connection.output) }
                 print("workspace \(tenant)/\(environment)/\(name) applied (generation \(workspace.generation))")
@@ -244,8 +264,9 @@ struct WorkspaceCommand: AsyncParsableCommand {
         @Argument var environment: String
         func run() async throws {
             try await runCLI {
-                let list = try await connection.client().get("/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/workspaces",
-                                                             as: ListResponse<Workspace>.self)
+                let list = try await connection.client().get(
+                    "/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/workspaces",
+                    as: ListResponse<Workspace>.self)
                 try connection.output.isStructured ? Output.structured(list, connection.output) : summary(list.items)
             }
         }
@@ -275,7 +296,8 @@ struct WorkspaceCommand: AsyncParsableCommand {
         @Argument var name: String
         func run() async throws {
             try await runCLI {
-                try await connection.client().send(.DELETE, "/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/workspaces/\(try checked(name))", body: nil)
+                try await connection.client().send(
+                    .DELETE, "/v1/tenants/\(try checked(tenant))/environments/\(try checked(environment))/workspaces/\(try checked(name))", body: nil)
                 print("workspace \(tenant)/\(environment)/\(name) deleted")
             }
         }
@@ -289,14 +311,18 @@ struct WorkspaceCommand: AsyncParsableCommand {
             return
         }
         print("\nCONDITIONS (reported \(Output.age(status.reportedAt)) ago)")
-        Output.table(["TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"], status.conditions.map {
-            [$0.type, $0.status.rawValue, $0.reason, Output.age($0.lastTransitionTime), $0.message]
-        })
+        Output.table(
+            ["TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"],
+            status.conditions.map {
+                [$0.type, $0.status.rawValue, $0.reason, Output.age($0.lastTransitionTime), $0.message]
+            })
         if !status.components.isEmpty {
             print("\nCOMPONENTS")
-            Output.table(["NAME", "STATE", "APPLIED", "MESSAGE"], status.components.map {
-                [$0.name, $0.state, $0.appliedHash.map { String($0.dropFirst(7).prefix(12)) } ?? "-", $0.message ?? ""]
-            })
+            Output.table(
+                ["NAME", "STATE", "APPLIED", "MESSAGE"],
+                status.components.map {
+                    [$0.name, $0.state, $0.appliedHash.map { String($0.dropFirst(7).prefix(12)) } ?? "-", $0.message ?? ""]
+                })
             // Every object that is not ready, with the API server's words: what a support engineer acts on.
             let blocked = status.components.flatMap { component in
                 (component.objects ?? []).filter { $0.state != "Ready" }.map { [component.name, "\($0.kind)/\($0.name)", $0.state, $0.message ?? ""] }
@@ -309,13 +335,17 @@ struct WorkspaceCommand: AsyncParsableCommand {
     }
 
     static func summary(_ workspaces: [Workspace]) {
-        Output.table(["TENANT", "ENVIRONMENT", "NAME", "GENERATION", "OBSERVED", "ACCEPTED", "READY", "COMPONENTS", "RULES"], workspaces.map { workspace in
-            let accepted = workspace.status?.conditions[type: "Accepted"]?.status.rawValue ?? "-"
-            let ready = workspace.status?.conditions[type: "Ready"]?.status.rawValue ?? "-"
-            return [workspace.tenant, workspace.environment, workspace.name, String(workspace.generation),
+        Output.table(
+            ["TENANT", "ENVIRONMENT", "NAME", "GENERATION", "OBSERVED", "ACCEPTED", "READY", "COMPONENTS", "RULES"],
+            workspaces.map { workspace in
+                let accepted = workspace.status?.conditions[type: "Accepted"]?.status.rawValue ?? "-"
+                let ready = workspace.status?.conditions[type: "Ready"]?.status.rawValue ?? "-"
+                return [
+                    workspace.tenant, workspace.environment, workspace.name, String(workspace.generation),
                     workspace.status.map { String($0.observedGeneration) } ?? "-", accepted, ready,
-                    String(workspace.spec.components.count), String(workspace.spec.ruleGroups.reduce(0) { $0 + $1.rules.count })]
-        })
+                    String(workspace.spec.components.count), String(workspace.spec.ruleGroups.reduce(0) { $0 + $1.rules.count }),
+                ]
+            })
     }
 }
 

@@ -12,9 +12,9 @@ struct SilenceCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a silence.",
             discussion: """
-            Matchers use Alertmanager's syntax; tenant and environment are labels too.
-            Example: qbctl silence create -m 'tenant=acme' -m 'alertname=~"Disk.*"' --duration 2h --comment "disk migration"
-            """)
+                Matchers use Alertmanager's syntax; tenant and environment are labels too.
+                Example: qbctl silence create -m 'tenant=acme' -m 'alertname=~"Disk.*"' --duration 2h --comment "disk migration"
+                """)
         @OptionGroup var connection: ConnectionOptions
         @Option(name: [.short, .customLong("matcher")], help: "A matcher: name=value, name!=value, name=~regex, name!~regex. Repeatable.")
         var matchers: [String] = []
@@ -24,8 +24,9 @@ struct SilenceCommand: AsyncParsableCommand {
         func run() async throws {
             try await runCLI {
                 guard !matchers.isEmpty else { throw CLIError.usage("give at least one --matcher") }
-                let request = SilenceRequest(matchers: matchers, duration: duration,
-                                             createdBy: by ?? ProcessInfo.processInfo.environment["USER"] ?? "qbctl", comment: comment)
+                let request = SilenceRequest(
+                    matchers: matchers, duration: duration,
+                    createdBy: by ?? ProcessInfo.processInfo.environment["USER"] ?? "qbctl", comment: comment)
                 let silence = try await connection.client().send(.POST, "/v1/silences", json: request, as: Silence.self)
                 if connection.output.isStructured { return try Output.structured(silence, connection.output) }
                 print("silence \(silence.id) created, until \(Timestamp.format(silence.endsAt))")
@@ -42,9 +43,11 @@ struct SilenceCommand: AsyncParsableCommand {
                 var list = try await connection.client().get("/v1/silences", as: ListResponse<Silence>.self)
                 if !all { list.items.removeAll { $0.state == .expired } }
                 if connection.output.isStructured { return try Output.structured(list, connection.output) }
-                Output.table(["ID", "STATE", "MATCHERS", "ENDS", "BY", "COMMENT"], list.items.map {
-                    [$0.id, $0.state.rawValue, $0.matchers.joined(separator: ", "), Timestamp.format($0.endsAt), $0.createdBy, $0.comment]
-                })
+                Output.table(
+                    ["ID", "STATE", "MATCHERS", "ENDS", "BY", "COMMENT"],
+                    list.items.map {
+                        [$0.id, $0.state.rawValue, $0.matchers.joined(separator: ", "), Timestamp.format($0.endsAt), $0.createdBy, $0.comment]
+                    })
             }
         }
     }

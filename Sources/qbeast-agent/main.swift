@@ -21,14 +21,15 @@ struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the agent until SIGINT/SIGTERM.",
         discussion: """
-        Every option can also be set as a QBEAST_… environment variable (--controller-url as \
-        QBEAST_CONTROLLER_URL) or as a camelCase key in the --config YAML file (controllerUrl). \
-        Flags win over the environment, which wins over the file.
-        """
+            Every option can also be set as a QBEAST_… environment variable (--controller-url as \
+            QBEAST_CONTROLLER_URL) or as a camelCase key in the --config YAML file (controllerUrl). \
+            Flags win over the environment, which wins over the file.
+            """
     )
 
     @Option(help: "YAML configuration file.") var config: String?
-    @Option(help: "Controller agent-gateway URL, e.g. https://localhost:8444; for replicas a comma-separated list, used in turn when one is unreachable.") var controllerUrl: String?
+    @Option(help: "Controller agent-gateway URL, e.g. https://localhost:8444; for replicas a comma-separated list, used in turn when one is unreachable.")
+    var controllerUrl: String?
     @Option(help: "PEM client certificate (its SPIFFE ID names tenant and environment).") var tlsCert: String?
     @Option(help: "PEM private key of the client certificate; it never leaves this machine.") var tlsKey: String?
     @Option(help: "PEM CA bundle the controller's certificate must chain to.") var caBundle: String?
@@ -43,11 +44,13 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Longest desired-state long poll. Default 30s.") var pollTimeout: String?
     @Option(help: "Status heartbeat interval. Default 30s.") var heartbeatInterval: String?
     @Option(help: "Outbox bound in alert batches (oldest dropped beyond it, and reported). Default 10000.") var outboxMaxBatches: String?
-    @Option(help: "Metrics store (Prometheus-compatible API, e.g. VictoriaMetrics) the alert rules query, e.g. http://vmsingle:8428.") var metricsStoreUrl: String?
+    @Option(help: "Metrics store (Prometheus-compatible API, e.g. VictoriaMetrics) the alert rules query, e.g. http://vmsingle:8428.") var metricsStoreUrl:
+        String?
     @Option(help: "Lookback of instant queries (VictoriaMetrics step). Default 5m.") var metricsStoreStep: String?
     @Option(help: "Interval of rule groups that set none. Default 1m.") var evaluationInterval: String?
     @Option(help: "How often a firing alert is re-sent to the controller. Default 1m.") var ruleResendDelay: String?
-    @Option(help: "Kubeconfig to install components through (development). In a pod the service account is used: KUBERNETES_SERVICE_HOST/PORT, token and CA.") var kubeconfig: String?
+    @Option(help: "Kubeconfig to install components through (development). In a pod the service account is used: KUBERNETES_SERVICE_HOST/PORT, token and CA.")
+    var kubeconfig: String?
     @Option(help: "Kubeconfig context (default: its current-context).") var kubeContext: String?
     @Option(help: "Namespace to install into and stay confined to (default: the pod's own, or the kubeconfig context's).") var namespace: String?
     @Option(help: "How often applied components are applied again to undo changes made out of band. Default 5m.") var driftInterval: String?
@@ -56,13 +59,15 @@ struct Run: AsyncParsableCommand {
 
     /// Every flag by its configuration key; `AgentStartup.resolve` does the rest.
     var flags: [String: String?] {
-        ["controllerUrl": controllerUrl, "tlsCert": tlsCert, "tlsKey": tlsKey, "caBundle": caBundle, "enrollUrl": enrollUrl,
-         "enrollmentTokenFile": enrollmentTokenFile, "serviceAccountTokenFile": serviceAccountTokenFile, "tenant": tenant,
-         "environment": environment, "trustDomain": trustDomain, "stateDir": stateDir, "metricsListen": metricsListen,
-         "pollTimeout": pollTimeout, "heartbeatInterval": heartbeatInterval, "outboxMaxBatches": outboxMaxBatches,
-         "metricsStoreUrl": metricsStoreUrl, "metricsStoreStep": metricsStoreStep, "evaluationInterval": evaluationInterval,
-         "ruleResendDelay": ruleResendDelay, "kubeconfig": kubeconfig, "kubeContext": kubeContext, "namespace": namespace,
-         "driftInterval": driftInterval, "installInterval": installInterval]
+        [
+            "controllerUrl": controllerUrl, "tlsCert": tlsCert, "tlsKey": tlsKey, "caBundle": caBundle, "enrollUrl": enrollUrl,
+            "enrollmentTokenFile": enrollmentTokenFile, "serviceAccountTokenFile": serviceAccountTokenFile, "tenant": tenant,
+            "environment": environment, "trustDomain": trustDomain, "stateDir": stateDir, "metricsListen": metricsListen,
+            "pollTimeout": pollTimeout, "heartbeatInterval": heartbeatInterval, "outboxMaxBatches": outboxMaxBatches,
+            "metricsStoreUrl": metricsStoreUrl, "metricsStoreStep": metricsStoreStep, "evaluationInterval": evaluationInterval,
+            "ruleResendDelay": ruleResendDelay, "kubeconfig": kubeconfig, "kubeContext": kubeContext, "namespace": namespace,
+            "driftInterval": driftInterval, "installInterval": installInterval,
+        ]
     }
 
     func run() async throws {
@@ -78,8 +83,9 @@ struct Run: AsyncParsableCommand {
                 enrollment: startup.enrollment, trustDomain: startup.trustDomain, logger: logger)
             let registry = OperationsEndpoints.bootstrapMetrics()
             let agent = try AgentService(configuration: configuration, logger: logger)
-            let operations = OperationsEndpoints.application(host: configuration.metricsListen.host, port: configuration.metricsListen.port,
-                                                             registry: registry, readiness: agent.readiness, logger: logger)
+            let operations = OperationsEndpoints.application(
+                host: configuration.metricsListen.host, port: configuration.metricsListen.port,
+                registry: registry, readiness: agent.readiness, logger: logger)
             let group = ServiceGroup(configuration: .bounded([operations, agent], signals: [.sigterm, .sigint], limit: .seconds(20), logger: logger))
             try await group.run()
         } catch {
@@ -120,10 +126,10 @@ struct TestRules: AsyncParsableCommand {
         commandName: "test-rules",
         abstract: "Run Prometheus `promtool test rules` unit-test files with the agent's own evaluator.",
         discussion: """
-        Each test case gets a throwaway VictoriaMetrics on loopback (Debian's victoria-metrics package); its input_series \
-        (a+bxn notation) are imported and the evaluator is stepped through every evaluation_interval up to the last \
-        eval_time. alert_rule_test entries are compared like promtool does. Exits 1 when any test fails.
-        """
+            Each test case gets a throwaway VictoriaMetrics on loopback (Debian's victoria-metrics package); its input_series \
+            (a+bxn notation) are imported and the evaluator is stepped through every evaluation_interval up to the last \
+            eval_time. alert_rule_test entries are compared like promtool does. Exits 1 when any test fails.
+            """
     )
 
     @Argument(help: "Unit-test files.") var files: [String]

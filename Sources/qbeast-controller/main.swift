@@ -1,11 +1,11 @@
 import ArgumentParser
 import Controller
-import SplitPlaneProtocol
 import Foundation
 import Logging
 import ServiceLifecycle
-import UnixSignals
 import ServiceSupport
+import SplitPlaneProtocol
+import UnixSignals
 
 @main
 struct QbeastController: AsyncParsableCommand {
@@ -21,10 +21,10 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the controller until SIGINT/SIGTERM.",
         discussion: """
-        Every option can also be set as a QBEAST_… environment variable (e.g. --operator-listen as \
-        QBEAST_OPERATOR_LISTEN) or as a camelCase key in the --config YAML file (operatorListen). \
-        Flags win over the environment, which wins over the file.
-        """
+            Every option can also be set as a QBEAST_… environment variable (e.g. --operator-listen as \
+            QBEAST_OPERATOR_LISTEN) or as a camelCase key in the --config YAML file (operatorListen). \
+            Flags win over the environment, which wins over the file.
+            """
     )
 
     @Option(help: "YAML configuration file.") var config: String?
@@ -36,7 +36,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PEM CA bundle that agent client certificates must chain to.") var clientCA: String?
     @Option(help: "SPIFFE trust domain of agent identities. Default qbeast.dev.") var trustDomain: String?
     @Option(help: "Data directory (holds controller.sqlite). Default ./.data/controller.") var dataDir: String?
-    @Option(help: "SQLite database file, or a PostgreSQL URL postgres://user:password@host:port/database?sslmode=disable (several replicas may share it). Default <data-dir>/controller.sqlite.") var database: String?
+    @Option(
+        help:
+            "SQLite database file, or a PostgreSQL URL postgres://user:password@host:port/database?sslmode=disable (several replicas may share it). Default <data-dir>/controller.sqlite."
+    ) var database: String?
     @Option(help: "File holding the operator admin token (one line). Or set QBEAST_ADMIN_TOKEN.") var adminTokenFile: String?
     @Option(help: "Longest a desired-state long poll is held. Default 30s.") var maxPollTimeout: String?
     @Option(help: "Largest accepted request body in bytes. Default 1048576.") var bodyLimit: String?
@@ -49,15 +52,20 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "OIDC issuer of this control plane (Azure federation, GCP workload identity).") var onboardingOidcIssuer: String?
     @Option(help: "File with the secret external IDs are derived from. Default: derived from the CA key.") var onboardingKeyFile: String?
     @Option(help: "Alert routing YAML (route tree, receivers, inhibit_rules). Reloaded on SIGHUP or POST /v1/routing-config/reload.") var routingConfig: String?
-    @Option(help: "File holding the Slack app's signing secret; enables POST /slack/interactions. Or set QBEAST_SLACK_SIGNING_SECRET.") var slackSigningSecretFile: String?
+    @Option(help: "File holding the Slack app's signing secret; enables POST /slack/interactions. Or set QBEAST_SLACK_SIGNING_SECRET.")
+    var slackSigningSecretFile: String?
     @Option(help: "Issuer of identity-provider JWTs accepted as bearer tokens (OIDC sign-in), e.g. https://login.example.com.") var oidcIssuer: String?
     @Option(help: "Audience those JWTs must carry (the client id registered for the controller).") var oidcAudience: String?
     @Option(help: "The provider's JWKS URL (jwks_uri). Fetched at start, hourly and on an unknown key.") var oidcJwksUrl: String?
     @Option(help: "A JWKS file instead of --oidc-jwks-url.") var oidcJwksFile: String?
     @Option(help: "Claim carrying groups or roles. Default groups.") var oidcRoleClaim: String?
     @Option(help: "Claim naming the caller in the audit log. Default email (falls back to sub).") var oidcNameClaim: String?
-    @Option(help: "<claim value>=<role>[:<tenant>], e.g. qbeast-sre=admin, acme-analysts=viewer:acme. Repeatable; comma-separated in the environment/file. Without any, a claim value is read as the role itself.") var oidcRole: [String] = []
-    @Option(help: "helm binary chart components are rendered with (helm template). Default: helm on PATH; without one, chart components are refused.") var helmBinary: String?
+    @Option(
+        help:
+            "<claim value>=<role>[:<tenant>], e.g. qbeast-sre=admin, acme-analysts=viewer:acme. Repeatable; comma-separated in the environment/file. Without any, a claim value is read as the role itself."
+    ) var oidcRole: [String] = []
+    @Option(help: "helm binary chart components are rendered with (helm template). Default: helm on PATH; without one, chart components are refused.")
+    var helmBinary: String?
     @Option(help: "Longest a helm template may run. Default 2m.") var helmTimeout: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Default info.") var logLevel: String?
     @Option(help: "Longest a client may take to finish the TLS handshake, on every listener. Default 10s.") var tlsHandshakeTimeout: String?
@@ -78,19 +86,21 @@ struct Serve: AsyncParsableCommand {
 
     /// Every flag by its configuration key; `ControllerConfiguration.resolve` does the rest.
     var flags: [String: String?] {
-        ["operatorListen": operatorListen, "agentListen": agentListen, "metricsListen": metricsListen, "tlsCert": tlsCert, "tlsKey": tlsKey,
-         "clientCA": clientCA, "trustDomain": trustDomain, "dataDir": dataDir, "database": database, "adminTokenFile": adminTokenFile,
-         "maxPollTimeout": maxPollTimeout, "bodyLimit": bodyLimit, "enrollListen": enrollListen, "caCert": caCert, "caKey": caKey,
-         "agentCertLifetime": agentCertLifetime, "enrollmentAudience": enrollmentAudience, "onboardingAwsRoleArn": onboardingAwsRoleArn,
-         "onboardingOidcIssuer": onboardingOidcIssuer, "onboardingKeyFile": onboardingKeyFile, "routingConfig": routingConfig,
-         "slackSigningSecretFile": slackSigningSecretFile, "oidcIssuer": oidcIssuer, "oidcAudience": oidcAudience, "oidcJwksUrl": oidcJwksUrl,
-         "oidcJwksFile": oidcJwksFile, "oidcRoleClaim": oidcRoleClaim, "oidcNameClaim": oidcNameClaim, "helmBinary": helmBinary,
-         "helmTimeout": helmTimeout, "tlsHandshakeTimeout": tlsHandshakeTimeout, "requestHeadTimeout": requestHeadTimeout,
-         "requestBodyTimeout": requestBodyTimeout, "idleTimeout": idleTimeout, "operatorMaxConnections": operatorMaxConnections,
-         "agentMaxConnections": agentMaxConnections, "agentMaxConnectionsPerCertificate": agentMaxConnectionsPerCertificate,
-         "enrollMaxConnections": enrollMaxConnections, "alertMaxPerBatch": alertMaxPerBatch, "alertMaxLabels": alertMaxLabels,
-         "alertMaxNameLength": alertMaxNameLength, "alertMaxLabelValueLength": alertMaxLabelValueLength,
-         "alertMaxAnnotations": alertMaxAnnotations, "alertMaxAnnotationLength": alertMaxAnnotationLength, "alertMaxSize": alertMaxSize]
+        [
+            "operatorListen": operatorListen, "agentListen": agentListen, "metricsListen": metricsListen, "tlsCert": tlsCert, "tlsKey": tlsKey,
+            "clientCA": clientCA, "trustDomain": trustDomain, "dataDir": dataDir, "database": database, "adminTokenFile": adminTokenFile,
+            "maxPollTimeout": maxPollTimeout, "bodyLimit": bodyLimit, "enrollListen": enrollListen, "caCert": caCert, "caKey": caKey,
+            "agentCertLifetime": agentCertLifetime, "enrollmentAudience": enrollmentAudience, "onboardingAwsRoleArn": onboardingAwsRoleArn,
+            "onboardingOidcIssuer": onboardingOidcIssuer, "onboardingKeyFile": onboardingKeyFile, "routingConfig": routingConfig,
+            "slackSigningSecretFile": slackSigningSecretFile, "oidcIssuer": oidcIssuer, "oidcAudience": oidcAudience, "oidcJwksUrl": oidcJwksUrl,
+            "oidcJwksFile": oidcJwksFile, "oidcRoleClaim": oidcRoleClaim, "oidcNameClaim": oidcNameClaim, "helmBinary": helmBinary,
+            "helmTimeout": helmTimeout, "tlsHandshakeTimeout": tlsHandshakeTimeout, "requestHeadTimeout": requestHeadTimeout,
+            "requestBodyTimeout": requestBodyTimeout, "idleTimeout": idleTimeout, "operatorMaxConnections": operatorMaxConnections,
+            "agentMaxConnections": agentMaxConnections, "agentMaxConnectionsPerCertificate": agentMaxConnectionsPerCertificate,
+            "enrollMaxConnections": enrollMaxConnections, "alertMaxPerBatch": alertMaxPerBatch, "alertMaxLabels": alertMaxLabels,
+            "alertMaxNameLength": alertMaxNameLength, "alertMaxLabelValueLength": alertMaxLabelValueLength,
+            "alertMaxAnnotations": alertMaxAnnotations, "alertMaxAnnotationLength": alertMaxAnnotationLength, "alertMaxSize": alertMaxSize,
+        ]
     }
 
     func run() async throws {
@@ -100,21 +110,25 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "qbeast-controller")
         do {
             let flags = self.flags
-            let configuration = try ControllerConfiguration.resolve({ key in layers.string(flags[key] ?? nil, key: key) },
-                                                                    list: { key in key == "oidcRole" ? oidcRole : [] })
+            let configuration = try ControllerConfiguration.resolve(
+                { key in layers.string(flags[key] ?? nil, key: key) },
+                list: { key in key == "oidcRole" ? oidcRole : [] })
             let registry = OperationsEndpoints.bootstrapMetrics()
             let opened = try OpenedStore.open(configuration.databasePath, logger: logger)
             let server = try ControllerServer(configuration: configuration, store: opened.store, logger: logger)
             try await server.oidc?.load()
-            let group = ServiceGroup(configuration: .bounded(
-                opened.services + (try server.services(metricsRegistry: registry)) + [ReloadOnHangup(dispatcher: server.dispatcher, logger: logger)],
-                signals: [.sigterm, .sigint], limit: .seconds(20), logger: logger))
-            logger.info("controller starting", metadata: [
-                "operatorListen": "\(configuration.operatorListen)", "agentListen": "\(configuration.agentListen)",
-                "metricsListen": "\(configuration.metricsListen)", "database": "\(opened.description)",
-                "trustDomain": "\(configuration.trustDomain)",
-                "helm": "\(server.resolver.helm.binary ?? "none: chart components are refused")",
-            ])
+            let group = ServiceGroup(
+                configuration: .bounded(
+                    opened.services + (try server.services(metricsRegistry: registry)) + [ReloadOnHangup(dispatcher: server.dispatcher, logger: logger)],
+                    signals: [.sigterm, .sigint], limit: .seconds(20), logger: logger))
+            logger.info(
+                "controller starting",
+                metadata: [
+                    "operatorListen": "\(configuration.operatorListen)", "agentListen": "\(configuration.agentListen)",
+                    "metricsListen": "\(configuration.metricsListen)", "database": "\(opened.description)",
+                    "trustDomain": "\(configuration.trustDomain)",
+                    "helm": "\(server.resolver.helm.binary ?? "none: chart components are refused")",
+                ])
             try await group.run()
             await opened.close()
             logger.info("controller stopped")
@@ -166,8 +180,10 @@ struct Onboarding: AsyncParsableCommand {
         }
         do { try OnboardingContext.validate(values) } catch { throw ValidationError(error.description) }
         let settings = OnboardingSettings(controlPlaneRoleARN: awsRoleArn, oidcIssuer: oidcIssuer, externalIDKey: Data("offline-render".utf8))
-        let context = settings.context(for: SplitPlaneProtocol.Environment(tenant: tenant, name: environment, cloud: cloud, mode: mode, desiredRevision: 0,
-                                                                           createdAt: Date()), parameters: values)
+        let context = settings.context(
+            for: SplitPlaneProtocol.Environment(
+                tenant: tenant, name: environment, cloud: cloud, mode: mode, desiredRevision: 0,
+                createdAt: Date()), parameters: values)
         print(OnboardingTemplates.render(cloud: cloud, context: context).body, terminator: "")
     }
 }

@@ -9,11 +9,13 @@ import Testing
     @Test func specReachesTheAgentAndStatusComesBack() async throws {
         try await withController(seed: .acmeProd) { fixture in
             let api = fixture.operatorClient
-            let agent = try TestAgent.start(pki: fixture.pki, agent: "acme-prod", controllerURL: fixture.controller.agentURL,
-                                            stateDirectory: fixture.directory.path("agent"))
+            let agent = try TestAgent.start(
+                pki: fixture.pki, agent: "acme-prod", controllerURL: fixture.controller.agentURL,
+                stateDirectory: fixture.directory.path("agent"))
             try await eventually("agent connected") { await agent.service.desired != nil }
 
-            let spec = #"{"spec":{"components":[{"name":"backend","manifests":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"backend"}}]}],"ruleGroups":[{"name":"g","rules":[{"alert":"Down","expr":"up == 0","for":"1m"}]}]}}"#
+            let spec =
+                #"{"spec":{"components":[{"name":"backend","manifests":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"backend"}}]}],"ruleGroups":[{"name":"g","rules":[{"alert":"Down","expr":"up == 0","for":"1m"}]}]}}"#
             let applied = try await api.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: spec)
             #expect(applied.status == 201)
             let started = ContinuousClock.now
@@ -56,8 +58,9 @@ import Testing
         try await controller.stop()
 
         func alert(_ index: Int) -> AgentAlert {
-            AgentAlert(workspace: "analytics", state: .firing, labels: ["alertname": "Alert\(index)", "severity": "warning"],
-                       annotations: ["summary": "number \(index)"], startsAt: Date(timeIntervalSince1970: 1_800_000_000))
+            AgentAlert(
+                workspace: "analytics", state: .firing, labels: ["alertname": "Alert\(index)", "severity": "warning"],
+                annotations: ["summary": "number \(index)"], startsAt: Date(timeIntervalSince1970: 1_800_000_000))
         }
         for index in 0..<3 { try await firstAgent.service.outbox.enqueue([alert(index)]) }
         try await firstAgent.stop()

@@ -2,6 +2,7 @@ import Foundation
 import SplitPlaneProtocol
 import SplitPlaneTesting
 import Testing
+
 @testable import Agent
 
 /// Rules in a workspace spec, evaluated by the real agent against a real VictoriaMetrics, arrive at
@@ -16,14 +17,15 @@ import Testing
         try await withController(seed: .acmeProd) { fixture in
             let api = fixture.operatorClient
             let spec = """
-            {"spec":{"ruleGroups":[{"name":"backend","interval":"1s","rules":[{"alert":"QbeastBackendDown",
-              "expr":"qbeast_backend_up == 0","labels":{"severity":"critical"},
-              "annotations":{"summary":"backend {{ $labels.instance }} is down","runbook":"internal only"}}]}],
-              "alertAllowlist":{"labels":["instance","severity"]}}}
-            """
+                {"spec":{"ruleGroups":[{"name":"backend","interval":"1s","rules":[{"alert":"QbeastBackendDown",
+                  "expr":"qbeast_backend_up == 0","labels":{"severity":"critical"},
+                  "annotations":{"summary":"backend {{ $labels.instance }} is down","runbook":"internal only"}}]}],
+                  "alertAllowlist":{"labels":["instance","severity"]}}}
+                """
             #expect(try await api.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: spec).status == 201)
-            let agent = try TestAgent.start(pki: fixture.pki, agent: "acme-prod", controllerURL: fixture.controller.agentURL,
-                                            stateDirectory: fixture.directory.path("agent"), heartbeat: .seconds(1), metricsStoreURL: vm.url)
+            let agent = try TestAgent.start(
+                pki: fixture.pki, agent: "acme-prod", controllerURL: fixture.controller.agentURL,
+                stateDirectory: fixture.directory.path("agent"), heartbeat: .seconds(1), metricsStoreURL: vm.url)
 
             try await eventually(timeout: .seconds(20), "alert at the controller") {
                 try await api.request(.GET, "/v1/alerts?tenant=acme&state=firing").decode(ListResponse<StoredAlert>.self).items.count == 1
@@ -31,8 +33,9 @@ import Testing
             let alert = try #require(try await api.request(.GET, "/v1/alerts?tenant=acme").decode(ListResponse<StoredAlert>.self).items.first)
             #expect(alert.environment == "prod")
             #expect(alert.workspace == "analytics")
-            #expect(alert.labels == ["alertname": "QbeastBackendDown", "instance": "backend-0", "severity": "critical"],
-                    "pod_ip is not on the allowlist and stays in the environment")
+            #expect(
+                alert.labels == ["alertname": "QbeastBackendDown", "instance": "backend-0", "severity": "critical"],
+                "pod_ip is not on the allowlist and stays in the environment")
             #expect(alert.annotations.keys.sorted() == ["summary"])
 
             try await eventually(timeout: .seconds(10), "RulesHealthy reported") {
@@ -48,9 +51,11 @@ import Testing
     }
 
     @Test func templateThatDoesNotCompileIsRejectedWhenTheSpecArrives() async throws {
-        let workspace = DesiredWorkspace(name: "w", generation: 3, ruleGroups: [
-            RuleGroup(name: "g", rules: [AlertingRule(alert: "A", expr: "up == 0", annotations: ["summary": "{{ $labels.instance "])]),
-        ])
+        let workspace = DesiredWorkspace(
+            name: "w", generation: 3,
+            ruleGroups: [
+                RuleGroup(name: "g", rules: [AlertingRule(alert: "A", expr: "up == 0", annotations: ["summary": "{{ $labels.instance "])])
+            ])
         let desired = DesiredState(tenant: "t", environment: "e", revision: 1, workspaces: [workspace])
         let status = try #require(WorkspaceStatusBuilder().statuses(for: desired, previous: [], now: Date()).first)
         let accepted = try #require(status.conditions[type: "Accepted"])

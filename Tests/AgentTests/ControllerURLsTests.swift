@@ -24,16 +24,20 @@ import Testing
             let (pki, directory, controller) = (fixture.pki, fixture.directory, fixture.controller)
             let dead = "https://localhost:\(try freeLoopbackPort())"
 
-            let client = try ControllerClient(configuration: AgentConfiguration(controllerURLs: [dead, controller.agentURL], tls: pki.agentTLS("acme-prod"),
-                                                                                stateDirectory: directory.path("a")))
+            let client = try ControllerClient(
+                configuration: AgentConfiguration(
+                    controllerURLs: [dead, controller.agentURL], tls: pki.agentTLS("acme-prod"),
+                    stateDirectory: directory.path("a")))
             await #expect(throws: (any Error).self) { try await client.desiredState(after: 0, timeout: .seconds(1)) }
             #expect(client.urls.current.index == 1, "moved on from the refused connection")
             #expect(try await client.desiredState(after: 0, timeout: .seconds(1)).revision >= 0)
             try await client.shutdown()
 
             // An environment the controller does not know: 403, an answer — the agent stays where it is.
-            let refused = try ControllerClient(configuration: AgentConfiguration(controllerURLs: [controller.agentURL, dead],
-                                                                                 tls: pki.agentTLS("acme-unregistered"), stateDirectory: directory.path("b")))
+            let refused = try ControllerClient(
+                configuration: AgentConfiguration(
+                    controllerURLs: [controller.agentURL, dead],
+                    tls: pki.agentTLS("acme-unregistered"), stateDirectory: directory.path("b")))
             await #expect(throws: ControllerClientError.self) { try await refused.desiredState(after: 0, timeout: .seconds(1)) }
             #expect(refused.urls.current.index == 0)
             try await refused.shutdown()

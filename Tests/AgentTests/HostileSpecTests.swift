@@ -1,6 +1,7 @@
 import Foundation
 import SplitPlaneProtocol
 import Testing
+
 @testable import Agent
 
 /// What reaches an agent is checked there too: a spec the controller would refuse (or one from a
@@ -10,9 +11,11 @@ struct HostileSpecTests {
         let attack = String(repeating: "{{if 1}}", count: 10_000) + "x" + String(repeating: "{{end}}", count: 10_000)
         let nested = String(repeating: "{{with 1}}", count: 100) + "x" + String(repeating: "{{end}}", count: 100)
         for annotation in [attack, nested] {
-            let workspace = DesiredWorkspace(name: "analytics", generation: 3, ruleGroups: [
-                RuleGroup(name: "g", rules: [AlertingRule(alert: "X", expr: "up == 0", annotations: ["summary": annotation])]),
-            ])
+            let workspace = DesiredWorkspace(
+                name: "analytics", generation: 3,
+                ruleGroups: [
+                    RuleGroup(name: "g", rules: [AlertingRule(alert: "X", expr: "up == 0", annotations: ["summary": annotation])])
+                ])
             let desired = DesiredState(tenant: "acme", environment: "prod", revision: 1, workspaces: [workspace])
             let status = WorkspaceStatusBuilder().statuses(for: desired, previous: [], now: Date())
             let accepted = status.first?.conditions.first { $0.type == "Accepted" }
@@ -27,8 +30,9 @@ struct HostileSpecTests {
         limits.maxAnnotationLength = 100
         let filter = AlertAllowlistFilter(nil, limits: limits)
         let labels = ["alertname": "Big", "severity": "critical", "a": "1", "b": "2", "c": "3", "d": "4"]
-        let alert = AgentAlert(workspace: "w", state: .firing, labels: labels, annotations: ["summary": String(repeating: "é", count: 200)],
-                               startsAt: Date())
+        let alert = AgentAlert(
+            workspace: "w", state: .firing, labels: labels, annotations: ["summary": String(repeating: "é", count: 200)],
+            startsAt: Date())
         let sent = filter.apply(alert)
         #expect(sent.labels == ["alertname": "Big", "severity": "critical", "a": "1", "b": "2"])
         #expect(sent.annotations["summary"]?.utf8.count ?? 0 <= 100)

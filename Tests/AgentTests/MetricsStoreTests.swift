@@ -1,10 +1,11 @@
 import AlertTemplates
 import Foundation
-import ServiceSupport
 import Logging
+import ServiceSupport
 import SplitPlaneProtocol
 import SplitPlaneTesting
 import Testing
+
 @testable import Agent
 
 @Suite struct MetricsStoreParsingTests {
@@ -13,7 +14,8 @@ import Testing
     }
 
     @Test func parsesVectorsAndScalars() throws {
-        let vector = try parse(#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"job":"a"},"value":[1,"0.5"]},{"metric":{},"value":[1,"NaN"]}]}}"#)
+        let vector = try parse(
+            #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"job":"a"},"value":[1,"0.5"]},{"metric":{},"value":[1,"NaN"]}]}}"#)
         #expect(vector.count == 2)
         #expect(vector[0] == QuerySample(labels: ["job": "a"], value: 0.5))
         #expect(vector[1].value.isNaN)

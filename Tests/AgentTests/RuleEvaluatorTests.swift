@@ -2,6 +2,7 @@ import AlertTemplates
 import Foundation
 import SplitPlaneProtocol
 import Testing
+
 @testable import Agent
 
 /// The alert state machine, step by step with explicit evaluation times (no clock, no sleeping).
@@ -10,8 +11,9 @@ import Testing
     func at(_ minutes: Double) -> Date { t0.addingTimeInterval(minutes * 60) }
 
     func rule(for duration: String? = nil, keepFiringFor: String? = nil, labels: [String: String]? = nil) throws -> CompiledRule {
-        try CompiledRule(AlertingRule(alert: "BackendDown", expr: "up == 0", for: duration, keepFiringFor: keepFiringFor, labels: labels),
-                         groupLabels: [:], field: "r")
+        try CompiledRule(
+            AlertingRule(alert: "BackendDown", expr: "up == 0", for: duration, keepFiringFor: keepFiringFor, labels: labels),
+            groupLabels: [:], field: "r")
     }
 
     let down = [QuerySample(labels: ["__name__": "up", "instance": "a", "job": "backend"], value: 0)]
@@ -152,8 +154,9 @@ import Testing
     }
 
     @Test func allowlistKeepsOnlyWhatMayLeave() {
-        let alert = AgentAlert(workspace: "w", state: .firing, labels: ["alertname": "A", "instance": "10.0.0.1", "tenant": "x"],
-                               annotations: ["summary": "s", "runbook": "internal"], startsAt: t0)
+        let alert = AgentAlert(
+            workspace: "w", state: .firing, labels: ["alertname": "A", "instance": "10.0.0.1", "tenant": "x"],
+            annotations: ["summary": "s", "runbook": "internal"], startsAt: t0)
         let defaults = AlertAllowlistFilter(nil).apply(alert)
         #expect(defaults.labels == ["alertname": "A", "instance": "10.0.0.1", "exported_tenant": "x"])
         #expect(defaults.annotations == ["summary": "s"])
@@ -172,12 +175,13 @@ import Testing
 
 @Suite struct GroupScheduleTests {
     func group(interval: String, offset: String? = nil) throws -> CompiledRuleGroup {
-        try CompiledRuleGroup(RuleGroup(name: "g", interval: interval, evalOffset: offset, rules: []), workspace: "w",
-                              defaultInterval: .seconds(60), field: "g")
+        try CompiledRuleGroup(
+            RuleGroup(name: "g", interval: interval, evalOffset: offset, rules: []), workspace: "w",
+            defaultInterval: .seconds(60), field: "g")
     }
 
     @Test func evaluationInstantsAlignToTheInterval() throws {
-        let noon = Date(timeIntervalSince1970: 1_800_000_000) // 2027-01-15T08:00:00Z, on the hour
+        let noon = Date(timeIntervalSince1970: 1_800_000_000)  // 2027-01-15T08:00:00Z, on the hour
         #expect(try group(interval: "1m").alignedTime(atOrBefore: noon.addingTimeInterval(59)) == noon)
         #expect(try group(interval: "1h", offset: "5m").alignedTime(atOrBefore: noon.addingTimeInterval(4 * 60)) == noon.addingTimeInterval(-55 * 60))
         #expect(try group(interval: "1h", offset: "5m").alignedTime(atOrBefore: noon.addingTimeInterval(6 * 60)) == noon.addingTimeInterval(5 * 60))

@@ -1,6 +1,7 @@
 import Foundation
 import SplitPlaneTesting
 import Testing
+
 @testable import Agent
 
 @Suite(.serialized) struct RuleFileCheckerTests {
@@ -13,20 +14,21 @@ import Testing
     @Test func reportsEveryProblemWithFileGroupAndRule() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let path = try write("""
-        groups:
-          - name: g
-            interval: 5 minutes
-            rules:
-              - alert: A
-                expr: up == 0
-                for: 10x
-              - record: r
-                expr: sum(up)
-              - alert: C
-                expr: up
-                labels: {"bad-name": x}
-        """, in: directory)
+        let path = try write(
+            """
+            groups:
+              - name: g
+                interval: 5 minutes
+                rules:
+                  - alert: A
+                    expr: up == 0
+                    for: 10x
+                  - record: r
+                    expr: sum(up)
+                  - alert: C
+                    expr: up
+                    labels: {"bad-name": x}
+            """, in: directory)
         let report = await RuleFileChecker().check(path: path)
         #expect(report.groups == 1)
         #expect(report.rules == 3)
@@ -49,7 +51,8 @@ import Testing
         let vm = try await TestVictoriaMetrics.start()
         let directory = try TemporaryDirectory()
         defer { vm.stop(); directory.remove() }
-        let path = try write("groups:\n  - name: g\n    rules:\n      - alert: Fine\n        expr: up == 0\n      - alert: Broken\n        expr: sum(up\n", in: directory)
+        let path = try write(
+            "groups:\n  - name: g\n    rules:\n      - alert: Fine\n        expr: up == 0\n      - alert: Broken\n        expr: sum(up\n", in: directory)
         let report = await RuleFileChecker(storeURL: vm.url).check(path: path)
         #expect(report.problems.map(\.location) == ["\(path):g:Broken"])
         #expect(report.problems.first?.message.hasPrefix("query failed") == true)

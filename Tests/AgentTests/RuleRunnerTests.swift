@@ -4,6 +4,7 @@ import ServiceSupport
 import SplitPlaneProtocol
 import SplitPlaneTesting
 import Testing
+
 @testable import Agent
 
 /// Rule groups evaluated against a real VictoriaMetrics, with the clock under the test's control.
@@ -12,8 +13,9 @@ import Testing
     let logger = Logger(label: "test")
 
     func group(_ rules: [AlertingRule], interval: String = "1m") throws -> CompiledRuleGroup {
-        try CompiledRuleGroup(RuleGroup(name: "backend", interval: interval, rules: rules), workspace: "analytics",
-                              defaultInterval: .seconds(60), field: "g")
+        try CompiledRuleGroup(
+            RuleGroup(name: "backend", interval: interval, rules: rules), workspace: "analytics",
+            defaultInterval: .seconds(60), field: "g")
     }
 
     /// `up{instance="a"}` is 0 (down) every 30 s for 30 minutes from t0.
@@ -30,11 +32,15 @@ import Testing
         let store = MetricsStoreClient(baseURL: vm.url)
         let outbox = try AlertOutbox(directory: directory.url.appendingPathComponent("outbox"), instance: "i", maxBatches: 100, logger: logger)
         let stateStore = try RuleStateStore(directory: directory.url.appendingPathComponent("rules"))
-        let rules = try group([AlertingRule(alert: "BackendDown", expr: #"up{job="backend"} == 0"#, for: "5m",
-                                            labels: ["severity": "critical"], annotations: ["summary": "backend down"])])
+        let rules = try group([
+            AlertingRule(
+                alert: "BackendDown", expr: #"up{job="backend"} == 0"#, for: "5m",
+                labels: ["severity": "critical"], annotations: ["summary": "backend down"])
+        ])
         func runner() -> RuleGroupRunner {
-            RuleGroupRunner(group: rules, store: store, outbox: outbox, stateStore: stateStore, filter: AlertAllowlistFilter(nil),
-                            resendDelay: .seconds(60), clock: ManualTimeSource(now: t0), logger: logger)
+            RuleGroupRunner(
+                group: rules, store: store, outbox: outbox, stateStore: stateStore, filter: AlertAllowlistFilter(nil),
+                resendDelay: .seconds(60), clock: ManualTimeSource(now: t0), logger: logger)
         }
         func minute(_ m: Double) -> Date { t0.addingTimeInterval(m * 60) }
 
@@ -70,13 +76,17 @@ import Testing
         let store = MetricsStoreClient(baseURL: vm.url)
         let outbox = try AlertOutbox(directory: directory.url.appendingPathComponent("outbox"), instance: "i", maxBatches: 100, logger: logger)
         let compiled = try CompiledRuleGroup(
-            RuleGroup(name: "g", interval: "1m", labels: ["team": "data"], rules: [
-                AlertingRule(alert: "Down", expr: #"up == 0"#, labels: ["severity": "warning"],
-                             annotations: ["summary": "{{ $labels.instance }} of {{ $labels.job }} is down", "internal": "x"]),
-            ]), workspace: "analytics", defaultInterval: .seconds(60), field: "g")
-        let runner = RuleGroupRunner(group: compiled, store: store, outbox: outbox,
-                                     stateStore: try RuleStateStore(directory: directory.url.appendingPathComponent("rules")),
-                                     filter: AlertAllowlistFilter(nil), resendDelay: .seconds(60), clock: ManualTimeSource(now: t0), logger: logger)
+            RuleGroup(
+                name: "g", interval: "1m", labels: ["team": "data"],
+                rules: [
+                    AlertingRule(
+                        alert: "Down", expr: #"up == 0"#, labels: ["severity": "warning"],
+                        annotations: ["summary": "{{ $labels.instance }} of {{ $labels.job }} is down", "internal": "x"])
+                ]), workspace: "analytics", defaultInterval: .seconds(60), field: "g")
+        let runner = RuleGroupRunner(
+            group: compiled, store: store, outbox: outbox,
+            stateStore: try RuleStateStore(directory: directory.url.appendingPathComponent("rules")),
+            filter: AlertAllowlistFilter(nil), resendDelay: .seconds(60), clock: ManualTimeSource(now: t0), logger: logger)
         await runner.evaluate(at: t0.addingTimeInterval(60))
         let alert = try #require(try await outbox.head()?.alerts.first)
         #expect(alert.labels["team"] == "data")
@@ -89,13 +99,17 @@ import Testing
         defer { directory.remove() }
         let clock = ManualTimeSource(now: t0)
         let outbox = try AlertOutbox(directory: directory.url.appendingPathComponent("outbox"), instance: "i", maxBatches: 100, logger: logger)
-        let engine = try RuleEngine(store: MetricsStoreClient(baseURL: "http://127.0.0.1:\(try freeLoopbackPort())"), outbox: outbox,
-                                    stateDirectory: directory.url.appendingPathComponent("rules"), resendDelay: .seconds(60),
-                                    defaultInterval: .seconds(60), clock: clock, logger: logger, onHealthChange: {})
+        let engine = try RuleEngine(
+            store: MetricsStoreClient(baseURL: "http://127.0.0.1:\(try freeLoopbackPort())"), outbox: outbox,
+            stateDirectory: directory.url.appendingPathComponent("rules"), resendDelay: .seconds(60),
+            defaultInterval: .seconds(60), clock: clock, logger: logger, onHealthChange: {})
         let spec = WorkspaceSpec(ruleGroups: [RuleGroup(name: "g", interval: "1m", rules: [AlertingRule(alert: "Down", expr: "up == 0")])])
-        await engine.update(DesiredState(tenant: "acme", environment: "prod", revision: 1, workspaces: [
-            DesiredWorkspace(name: "analytics", generation: 1, ruleGroups: spec.ruleGroups),
-        ]))
+        await engine.update(
+            DesiredState(
+                tenant: "acme", environment: "prod", revision: 1,
+                workspaces: [
+                    DesiredWorkspace(name: "analytics", generation: 1, ruleGroups: spec.ruleGroups)
+                ]))
         #expect(await engine.rulesLoaded == 1)
         #expect(await engine.condition(workspace: "analytics", now: t0)?.reason == "NotEvaluatedYet")
 
@@ -134,12 +148,16 @@ import Testing
         lines += (14..<40).map { #"info{job="backend",team="other"} 1 \#(ms + Int64($0) * 30_000)"# }
         try await vm.importPrometheus(lines)
         let outbox = try AlertOutbox(directory: directory.url.appendingPathComponent("outbox"), instance: "i", maxBatches: 100, logger: logger)
-        let rules = try CompiledRuleGroup(RuleGroup(name: "g", interval: "1m", rules: [
-            AlertingRule(alert: "BackendDown", expr: #"(up{job="backend"} == 0) * on(job) info"#, labels: ["severity": "critical"]),
-        ]), workspace: "analytics", defaultInterval: .seconds(60), field: "g")
-        let runner = RuleGroupRunner(group: rules, store: MetricsStoreClient(baseURL: vm.url), outbox: outbox,
-                                     stateStore: try RuleStateStore(directory: directory.url.appendingPathComponent("rules")),
-                                     filter: AlertAllowlistFilter(nil), resendDelay: .seconds(60), clock: ManualTimeSource(now: t0), logger: logger)
+        let rules = try CompiledRuleGroup(
+            RuleGroup(
+                name: "g", interval: "1m",
+                rules: [
+                    AlertingRule(alert: "BackendDown", expr: #"(up{job="backend"} == 0) * on(job) info"#, labels: ["severity": "critical"])
+                ]), workspace: "analytics", defaultInterval: .seconds(60), field: "g")
+        let runner = RuleGroupRunner(
+            group: rules, store: MetricsStoreClient(baseURL: vm.url), outbox: outbox,
+            stateStore: try RuleStateStore(directory: directory.url.appendingPathComponent("rules")),
+            filter: AlertAllowlistFilter(nil), resendDelay: .seconds(60), clock: ManualTimeSource(now: t0), logger: logger)
         func minute(_ m: Double) -> Date { t0.addingTimeInterval(m * 60) }
 
         await runner.evaluate(at: minute(2))

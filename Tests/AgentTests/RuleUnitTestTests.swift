@@ -1,6 +1,7 @@
 import Foundation
 import SplitPlaneTesting
 import Testing
+
 @testable import Agent
 
 @Suite struct SeriesNotationTests {
@@ -18,13 +19,14 @@ import Testing
     }
 
     @Test func importLinesFollowTheInterval() throws {
-        let file = try RuleTestFile.parse(yaml: """
-        tests:
-          - interval: 1m
-            input_series:
-              - series: 'up{job="a"}'
-                values: '1 _ 3'
-        """, path: "t.yaml", directory: "/tmp")
+        let file = try RuleTestFile.parse(
+            yaml: """
+                tests:
+                  - interval: 1m
+                    input_series:
+                      - series: 'up{job="a"}'
+                        values: '1 _ 3'
+                """, path: "t.yaml", directory: "/tmp")
         let lines = file.tests[0].importLines(origin: Date(timeIntervalSince1970: 100))
         #expect(lines == [#"up{job="a"} 1 100000"#, #"up{job="a"} 3 220000"#])
     }

@@ -4,6 +4,7 @@ import ServiceSupport
 import SplitPlaneProtocol
 import SplitPlaneTesting
 import Testing
+
 @testable import Agent
 
 /// The agent's evaluator and vmalert 1.79.5 (Debian's) run the same rules on the same
@@ -11,27 +12,27 @@ import Testing
 /// annotations. Only fields vmalert 1.79 knows are used (no keep_firing_for).
 @Suite(.serialized) struct VMAlertConformanceTests {
     static let rules = """
-    groups:
-      - name: conformance
-        interval: 1s
-        rules:
-          - alert: ConfHighLoad
-            expr: conf_load > 0.8
-            for: 2s
-            labels:
-              severity: warning
-              tier: '{{ if eq $labels.job "db" }}data{{ else }}compute{{ end }}'
-            annotations:
-              summary: '{{ $labels.instance }} load is {{ $value | humanizePercentage }}'
-              description: 'Instance {{ $labels.instance | toUpper }} of job {{ $labels.job }} ({{ printf "%.2f" $value }})'
-          - alert: ConfDown
-            expr: conf_up == 0
-            labels:
-              severity: critical
-            annotations:
-              summary: '{{ $labels.instance }} is down'
-              description: 'value {{ $value }}'
-    """
+        groups:
+          - name: conformance
+            interval: 1s
+            rules:
+              - alert: ConfHighLoad
+                expr: conf_load > 0.8
+                for: 2s
+                labels:
+                  severity: warning
+                  tier: '{{ if eq $labels.job "db" }}data{{ else }}compute{{ end }}'
+                annotations:
+                  summary: '{{ $labels.instance }} load is {{ $value | humanizePercentage }}'
+                  description: 'Instance {{ $labels.instance | toUpper }} of job {{ $labels.job }} ({{ printf "%.2f" $value }})'
+              - alert: ConfDown
+                expr: conf_up == 0
+                labels:
+                  severity: critical
+                annotations:
+                  summary: '{{ $labels.instance }} is down'
+                  description: 'value {{ $value }}'
+        """
 
     struct Seen: Hashable, CustomStringConvertible {
         var labels: [String: String]
@@ -68,15 +69,20 @@ import Testing
         let file = directory.path("rules.yaml")
         try Self.rules.write(toFile: file, atomically: false, encoding: .utf8)
         let groups = try RuleFileChecker.decode(Self.rules).groups
-        let outbox = try AlertOutbox(directory: directory.url.appendingPathComponent("outbox"), instance: "i", maxBatches: 1000,
-                                     logger: Logger(label: "test"))
-        let engine = try RuleEngine(store: MetricsStoreClient(baseURL: vm.url, step: .seconds(300)), outbox: outbox,
-                                    stateDirectory: directory.url.appendingPathComponent("rules"), resendDelay: .seconds(60),
-                                    defaultInterval: .seconds(60), clock: SystemTimeSource(), logger: Logger(label: "test"),
-                                    onHealthChange: {})
-        await engine.update(DesiredState(tenant: "t", environment: "e", revision: 1, workspaces: [
-            DesiredWorkspace(name: "w", generation: 1, ruleGroups: groups),
-        ]))
+        let outbox = try AlertOutbox(
+            directory: directory.url.appendingPathComponent("outbox"), instance: "i", maxBatches: 1000,
+            logger: Logger(label: "test"))
+        let engine = try RuleEngine(
+            store: MetricsStoreClient(baseURL: vm.url, step: .seconds(300)), outbox: outbox,
+            stateDirectory: directory.url.appendingPathComponent("rules"), resendDelay: .seconds(60),
+            defaultInterval: .seconds(60), clock: SystemTimeSource(), logger: Logger(label: "test"),
+            onHealthChange: {})
+        await engine.update(
+            DesiredState(
+                tenant: "t", environment: "e", revision: 1,
+                workspaces: [
+                    DesiredWorkspace(name: "w", generation: 1, ruleGroups: groups)
+                ]))
 
         var ours: [AgentAlert] = []
         let deadline = ContinuousClock.now + .seconds(40)

@@ -1,11 +1,13 @@
 import Foundation
 import Testing
+
 @testable import AlertTemplates
 
 /// Execution semantics: data access, control structures, variables and runtime errors.
 struct ExecutionTests {
-    let alert = TemplateData(labels: ["instance": "host:9100", "job": "node", "severity": "page"], value: 1234567,
-                             externalLabels: ["cluster": "eu-1"], externalURL: "http://prom.example:9090/prefix")
+    let alert = TemplateData(
+        labels: ["instance": "host:9100", "job": "node", "severity": "page"], value: 1234567,
+        externalLabels: ["cluster": "eu-1"], externalURL: "http://prom.example:9090/prefix")
 
     @Test func typicalAnnotation() async throws {
         #expect(try await render("{{ $labels.instance }} is down ({{ $value | humanize }})", alert) == "host:9100 is down (1.235M)")
@@ -85,20 +87,24 @@ struct ExecutionTests {
     }
 
     @Test func comparisons() async throws {
-        #expect(try await render(#"{{ eq $labels.severity "critical" "page" }} {{ ne "a" "b" }} {{ lt 1 2 }} {{ le 2 2 }} {{ ge "b" "a" }} {{ gt 1.5 2.5 }}"#, alert)
-            == "true true true true true false")
+        #expect(
+            try await render(
+                #"{{ eq $labels.severity "critical" "page" }} {{ ne "a" "b" }} {{ lt 1 2 }} {{ le 2 2 }} {{ ge "b" "a" }} {{ gt 1.5 2.5 }}"#, alert)
+                == "true true true true true false")
         #expect(await failure(#"{{ eq 1 "1" }}"#) == #"template: 1:3: executing at <eq 1 "1">: error calling eq: incompatible types for comparison"#)
         #expect(await failure("{{ lt true false }}") == "template: 1:3: executing at <lt true false>: error calling lt: invalid type for comparison")
     }
 
     @Test func intLiteralAgainstFloatValueFailsAsInGo() async {
-        #expect(await failure("{{ if gt $value 80 }}hot{{ end }}", alert)
-            == "template: 1:6: executing at <gt $value 80>: error calling gt: incompatible types for comparison")
+        #expect(
+            await failure("{{ if gt $value 80 }}hot{{ end }}", alert)
+                == "template: 1:6: executing at <gt $value 80>: error calling gt: incompatible types for comparison")
     }
 
     @Test func lenIndexSlice() async throws {
-        #expect(try await render(#"{{ len $labels }} {{ len "héllo" }} {{ index $labels "job" }} {{ index "abc" 1 }} {{ slice "abcdef" 1 3 }}"#, alert)
-            == "3 6 node 98 bc")
+        #expect(
+            try await render(#"{{ len $labels }} {{ len "héllo" }} {{ index $labels "job" }} {{ index "abc" 1 }} {{ slice "abcdef" 1 3 }}"#, alert)
+                == "3 6 node 98 bc")
         #expect(await failure("{{ len $value }}", alert) == "template: 1:3: executing at <len $value>: error calling len: len of type float64")
         #expect(await failure(#"{{ index "abc" 5 }}"#) == #"template: 1:3: executing at <index "abc" 5>: error calling index: index out of range: 5"#)
     }
@@ -117,18 +123,23 @@ struct ExecutionTests {
     }
 
     @Test func executionErrorsNameTheNode() async {
-        #expect(await failure(#"{{ humanize "one" }}"#)
-            == #"template: 1:3: executing at <humanize "one">: error calling humanize: strconv.ParseFloat: parsing "one": invalid syntax"#)
-        #expect(await failure(#"{{ humanize "one" }}"#, name: "summary")
-            == #"template: summary:1:3: executing "summary" at <humanize "one">: error calling humanize: strconv.ParseFloat: parsing "one": invalid syntax"#)
-        #expect(await failure("{{ .Foo }}")
-            == "template: 1:3: executing at <.Foo>: can't evaluate field Foo in type \(Value.rootTypeName)")
+        #expect(
+            await failure(#"{{ humanize "one" }}"#)
+                == #"template: 1:3: executing at <humanize "one">: error calling humanize: strconv.ParseFloat: parsing "one": invalid syntax"#)
+        #expect(
+            await failure(#"{{ humanize "one" }}"#, name: "summary")
+                == #"template: summary:1:3: executing "summary" at <humanize "one">: error calling humanize: strconv.ParseFloat: parsing "one": invalid syntax"#
+        )
+        #expect(
+            await failure("{{ .Foo }}")
+                == "template: 1:3: executing at <.Foo>: can't evaluate field Foo in type \(Value.rootTypeName)")
         #expect(await failure("{{ humanize }}") == "template: 1:3: executing at <humanize>: wrong number of args for humanize: want 1 got 0")
         #expect(await failure("{{ nil }}") == "template: 1:3: executing at <nil>: nil is not a command")
         #expect(await failure(#"{{ "x" 1 }}"#) == #"template: 1:3: executing at <"x">: can't give argument to non-function "x""#)
         #expect(await failure("{{ $labels.job 1 }}", alert) == "template: 1:3: executing at <$labels.job>: job is not a method but has arguments")
-        #expect(await failure("{{ range $value }}{{ end }}", TemplateData(value: 1.5))
-            == "template: 1:9: executing at <$value>: range can't iterate over 1.5")
+        #expect(
+            await failure("{{ range $value }}{{ end }}", TemplateData(value: 1.5))
+                == "template: 1:9: executing at <$value>: range can't iterate over 1.5")
     }
 
     @Test func valueFieldsAreInterfaceTypedInErrors() async {
@@ -140,8 +151,9 @@ struct ExecutionTests {
         #expect(await failure("{{ toUpper $value }}", alert) == "template: 1:11: executing at <$value>: wrong type for value; expected string; got float64")
         #expect(await failure("{{ toUpper 1 }}") == "template: 1:11: executing at <1>: expected string; found 1")
         #expect(await failure("{{ toUpper nil }}") == "template: 1:11: executing at <nil>: cannot assign nil to string")
-        #expect(await failure("{{ first $labels }}", alert)
-            == "template: 1:9: executing at <$labels>: wrong type for value; expected template.queryResult; got map[string]string")
+        #expect(
+            await failure("{{ first $labels }}", alert)
+                == "template: 1:9: executing at <$labels>: wrong type for value; expected template.queryResult; got map[string]string")
     }
 
     @Test func errorsAfterOutputStillFailTheRender() async {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AlertTemplates
 
 /// Go's fmt: printf verbs, flags and notes, and %v of float64 (what `{{ $value }}` prints).
@@ -28,10 +29,12 @@ struct FormattingTests {
     }
 
     @Test func floatVerbs() {
-        #expect(sprintf("%f|%.2f|%8.3f|%-8.2f|%08.3f", .float(3.14159), .float(3.14159), .float(3.14159), .float(3.14159), .float(-3.14159))
-            == "3.141590|3.14|   3.142|3.14    |-003.142")
-        #expect(sprintf("%e|%E|%g|%g|%.3g|%G", .float(1234.5678), .float(1234.5678), .float(1234.5678), .float(0.000012345), .float(1234.5678), .float(1e-10))
-            == "1.234568e+03|1.234568E+03|1234.5678|1.2345e-05|1.23e+03|1E-10")
+        #expect(
+            sprintf("%f|%.2f|%8.3f|%-8.2f|%08.3f", .float(3.14159), .float(3.14159), .float(3.14159), .float(3.14159), .float(-3.14159))
+                == "3.141590|3.14|   3.142|3.14    |-003.142")
+        #expect(
+            sprintf("%e|%E|%g|%g|%.3g|%G", .float(1234.5678), .float(1234.5678), .float(1234.5678), .float(0.000012345), .float(1234.5678), .float(1e-10))
+                == "1.234568e+03|1.234568E+03|1234.5678|1.2345e-05|1.23e+03|1E-10")
         #expect(sprintf("%+.1f|%.0f|%.0f|%5.1f%%", .float(2), .float(2.5), .float(3.5), .float(99.5)) == "+2.0|2|4| 99.5%")
         #expect(sprintf("%#g|%#.3g|%5.2f|%f", .float(1), .float(1), .float(.infinity), .float(-.infinity)) == "1.00000|1.00| +Inf|-Inf")
         #expect(sprintf("%x|%b|%.4g", .float(1), .float(1), .float(100)) == "0x1p+00|4503599627370496p-52|100")
@@ -40,7 +43,8 @@ struct FormattingTests {
 
     @Test func stringVerbs() {
         #expect(sprintf("%s|%10s|%-10s|%.1s", .string("hi"), .string("hi"), .string("hi"), .string("hello")) == "hi|        hi|hi        |h")
-        #expect(sprintf("%q|%x|% x|%#x|%X", .string(#"a"b"#), .string("hi"), .string("hi"), .string("hi"), .string("hi!")) == #""a\"b"|6869|68 69|0x6869|686921"#)
+        #expect(
+            sprintf("%q|%x|% x|%#x|%X", .string(#"a"b"#), .string("hi"), .string("hi"), .string("hi"), .string("hi!")) == #""a\"b"|6869|68 69|0x6869|686921"#)
         #expect(sprintf("%q|%+q|%#q|%v", .string("é\n"), .string("é"), .string("abc"), .string("x")) == #""é\n"|"\u00e9"|`abc`|x"#)
     }
 
@@ -69,7 +73,8 @@ struct FormattingTests {
     }
 
     @Test func printfThroughTemplates() async throws {
-        #expect(try await render(#"{{ printf "%.2f%%" 12.345 }} {{ printf "%5s|%-4d|" "ab" 7 }} {{ printf "%d" 1.5 }}"#) == "12.35%    ab|7   | %!d(float64=1.5)")
+        #expect(
+            try await render(#"{{ printf "%.2f%%" 12.345 }} {{ printf "%5s|%-4d|" "ab" 7 }} {{ printf "%d" 1.5 }}"#) == "12.35%    ab|7   | %!d(float64=1.5)")
         #expect(try await render(#"{{ printf "%.1f" $value }}"#, TemplateData(value: 99.95)) == "100.0")
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AlertTemplates
 
 /// Prometheus' template functions, beyond the cases ported from its own tests.
@@ -13,26 +14,30 @@ struct FunctionTests {
     }
 
     @Test func humanize1024() async throws {
-        #expect(try await render("{{ humanize1024 1048576 }} {{ humanize1024 1023 }} {{ humanize1024 1024 }} {{ humanize1024 1.5 }} {{ humanize1024 0.5 }}")
-            == "1Mi 1023 1ki 1.5 0.5")
+        #expect(
+            try await render("{{ humanize1024 1048576 }} {{ humanize1024 1023 }} {{ humanize1024 1024 }} {{ humanize1024 1.5 }} {{ humanize1024 0.5 }}")
+                == "1Mi 1023 1ki 1.5 0.5")
     }
 
     @Test func humanizeDurationAndPercentage() async throws {
-        #expect(try await render("{{ humanizeDuration 3661 }}|{{ humanizeDuration 0.5 }}|{{ humanizeDuration 90061 }}|{{ humanizeDuration 1.5 }}")
-            == "1h 1m 1s|500ms|1d 1h 1m 1s|1.5s")
+        #expect(
+            try await render("{{ humanizeDuration 3661 }}|{{ humanizeDuration 0.5 }}|{{ humanizeDuration 90061 }}|{{ humanizeDuration 1.5 }}")
+                == "1h 1m 1s|500ms|1d 1h 1m 1s|1.5s")
         #expect(try await render("{{ humanizePercentage 0.1234 }} {{ $value | humanizePercentage }}", TemplateData(value: 0.5)) == "12.34% 50%")
     }
 
     @Test func humanizeAcceptsNumericStringsLikePrometheus() async throws {
         #expect(try await render(#"{{ humanize "1234567" }} {{ humanize "+Inf" }} {{ humanizeDuration "3661" }}"#) == "1.235M +Inf 1h 1m 1s")
         #expect(await failure("{{ humanize true }}") == "template: 1:3: executing at <humanize true>: error calling humanize: can't convert bool to float")
-        #expect(await failure(#"{{ humanize "1e999" }}"#)
-            == #"template: 1:3: executing at <humanize "1e999">: error calling humanize: strconv.ParseFloat: parsing "1e999": value out of range"#)
+        #expect(
+            await failure(#"{{ humanize "1e999" }}"#)
+                == #"template: 1:3: executing at <humanize "1e999">: error calling humanize: strconv.ParseFloat: parsing "1e999": value out of range"#)
     }
 
     @Test func caseFunctions() async throws {
-        #expect(try await render(#"{{ toUpper "abc é ß" }}|{{ toLower "ÀBC" }}|{{ title "hello-world foo_bar o'neil HTTP" }}"#)
-            == "ABC É ß|àbc|Hello-World Foo_bar O'neil HTTP")
+        #expect(
+            try await render(#"{{ toUpper "abc é ß" }}|{{ toLower "ÀBC" }}|{{ title "hello-world foo_bar o'neil HTTP" }}"#)
+                == "ABC É ß|àbc|Hello-World Foo_bar O'neil HTTP")
     }
 
     @Test func regularExpressions() async throws {
@@ -41,7 +46,9 @@ struct FunctionTests {
         #expect(try await render(#"{{ reReplaceAll "(?P<host>[^:]+):(?P<port>\\d+)" "${port}@${host}" "h:80" }}"#) == "80@h")
         #expect(try await render(#"{{ reReplaceAll "(a)" "$1x|${1}x|$$|$" "a" }}"#) == "|ax|$|$")
         #expect(try await render(#"{{ match "^web-\\d+$" "web-12" }} {{ match "a+" "b" }}"#) == "true false")
-        #expect(await failure(#"{{ match "(" "x" }}"#)?.hasPrefix(#"template: 1:3: executing at <match "(" "x">: error calling match: error parsing regexp"#) == true)
+        #expect(
+            await failure(#"{{ match "(" "x" }}"#)?.hasPrefix(#"template: 1:3: executing at <match "(" "x">: error calling match: error parsing regexp"#)
+                == true)
         #expect(await failure(#"{{ reReplaceAll "(" "x" "y" }}"#)?.contains(#"error calling reReplaceAll: regexp: Compile("("): error parsing regexp"#) == true)
     }
 
@@ -49,8 +56,9 @@ struct FunctionTests {
     @Test func regularExpressionsFollowRE2() async throws {
         #expect(try await render(#"{{ reReplaceAll "" "-" "abc" }} {{ match "" "" }}"#) == "-a-b-c- true")
         #expect(try await render(#"{{ match "^a$" "a\n" }} {{ match "(?m)^b$" "a\nb" }} {{ reReplaceAll "$" "<" "a\nb\n" }}"#) == "false true a\nb\n<")
-        #expect(try await render(##"{{ reReplaceAll "\\d" "#" "a1٣b2" }} {{ reReplaceAll "\\w+" "W" "héllo" }} {{ reReplaceAll "\\pL+" "L" "ab 12 dé" }}"##)
-            == "a#٣b# WéW L 12 L")
+        #expect(
+            try await render(##"{{ reReplaceAll "\\d" "#" "a1٣b2" }} {{ reReplaceAll "\\w+" "W" "héllo" }} {{ reReplaceAll "\\pL+" "L" "ab 12 dé" }}"##)
+                == "a#٣b# WéW L 12 L")
         #expect(try await render(#"{{ reReplaceAll "a.c" "X" "a\rc" }}"#) == "X")
     }
 
@@ -75,12 +83,15 @@ struct FunctionTests {
     }
 
     @Test func durations() async throws {
-        #expect(try await render("{{ 1.5 | toDuration }} {{ 0.0015 | toDuration }} {{ 90061 | toDuration }} {{ (1800 | toDuration).Minutes }}")
-            == "1.5s 1.5ms 25h1m1s 30")
-        #expect(try await render(#"{{ parseDuration "1h30m" }} {{ parseDuration "1w" }} {{ parseDuration "-5m" }} {{ parseDuration "0" }}"#)
-            == "5400 604800 -300 0")
-        #expect(await failure(#"{{ parseDuration "bad" }}"#)
-            == #"template: 1:3: executing at <parseDuration "bad">: error calling parseDuration: not a valid duration string: "bad""#)
+        #expect(
+            try await render("{{ 1.5 | toDuration }} {{ 0.0015 | toDuration }} {{ 90061 | toDuration }} {{ (1800 | toDuration).Minutes }}")
+                == "1.5s 1.5ms 25h1m1s 30")
+        #expect(
+            try await render(#"{{ parseDuration "1h30m" }} {{ parseDuration "1w" }} {{ parseDuration "-5m" }} {{ parseDuration "0" }}"#)
+                == "5400 604800 -300 0")
+        #expect(
+            await failure(#"{{ parseDuration "bad" }}"#)
+                == #"template: 1:3: executing at <parseDuration "bad">: error calling parseDuration: not a valid duration string: "bad""#)
         #expect(await failure(#"{{ parseDuration "5x" }}"#)?.hasSuffix(#"unknown unit "x" in duration "5x""#) == true)
         #expect(await failure(#"{{ parseDuration "1m1h" }}"#)?.hasSuffix(#"not a valid duration string: "1m1h""#) == true)
     }
@@ -93,8 +104,10 @@ struct FunctionTests {
     @Test func queryFunctions() async throws {
         let samples = [QuerySample(labels: ["instance": "b", "__value__": "x"], value: 2), QuerySample(labels: ["instance": "a"], value: 1)]
         let data = TemplateData(query: answering(samples))
-        #expect(try await render(#"{{ with query "up" }}{{ len . }} {{ . | first | value }} {{ . | first | label "instance" }} {{ . | first | strvalue }}{{ end }}"#, data)
-            == "2 2 b x")
+        #expect(
+            try await render(
+                #"{{ with query "up" }}{{ len . }} {{ . | first | value }} {{ . | first | label "instance" }} {{ . | first | strvalue }}{{ end }}"#, data)
+                == "2 2 b x")
         #expect(try await render(#"{{ range query "up" | sortByLabel "instance" }}{{ .Labels.instance }}={{ .Value }} {{ end }}"#, data) == "a=1 b=2 ")
         #expect(try await render(#"{{ range $i, $s := query "up" }}{{ $i }}:{{ $s.Value }} {{ end }}"#, data) == "0:2 1:1 ")
         #expect(try await render(#"{{ (query "up" | first).Labels.instance }}"#, data) == "b")
@@ -112,8 +125,9 @@ struct FunctionTests {
         let failing = TemplateData(query: { _ in throw StoreDown() })
         #expect(await failure(#"{{ query "up" }}"#, failing) == #"template: 1:3: executing at <query "up">: error calling query: store unreachable"#)
         #expect(await failure(#"{{ query "up" }}"#) == #"template: 1:3: executing at <query "up">: error calling query: no query function is configured"#)
-        #expect(await failure(#"{{ label "x" nil }}"#)
-            == #"template: 1:3: executing at <label "x" nil>: error calling label: runtime error: invalid memory address or nil pointer dereference"#)
+        #expect(
+            await failure(#"{{ label "x" nil }}"#)
+                == #"template: 1:3: executing at <label "x" nil>: error calling label: runtime error: invalid memory address or nil pointer dereference"#)
     }
 
     @Test func argsBuildsAMap() async throws {
@@ -121,12 +135,16 @@ struct FunctionTests {
     }
 
     @Test func everyPrometheusFunctionIsDefined() {
-        let prometheus = ["query", "first", "label", "value", "strvalue", "args", "reReplaceAll", "safeHtml", "match", "title", "toUpper", "toLower",
-                          "graphLink", "tableLink", "sortByLabel", "stripPort", "stripDomain", "humanize", "humanize1024", "humanizeDuration",
-                          "humanizePercentage", "humanizeTimestamp", "toTime", "toDuration", "now", "pathPrefix", "externalURL", "parseDuration",
-                          "urlQueryEscape"]
-        let builtins = ["and", "or", "not", "len", "index", "slice", "print", "printf", "println", "html", "js", "urlquery",
-                        "eq", "ne", "lt", "le", "gt", "ge"]
+        let prometheus = [
+            "query", "first", "label", "value", "strvalue", "args", "reReplaceAll", "safeHtml", "match", "title", "toUpper", "toLower",
+            "graphLink", "tableLink", "sortByLabel", "stripPort", "stripDomain", "humanize", "humanize1024", "humanizeDuration",
+            "humanizePercentage", "humanizeTimestamp", "toTime", "toDuration", "now", "pathPrefix", "externalURL", "parseDuration",
+            "urlQueryEscape",
+        ]
+        let builtins = [
+            "and", "or", "not", "len", "index", "slice", "print", "printf", "println", "html", "js", "urlquery",
+            "eq", "ne", "lt", "le", "gt", "ge",
+        ]
         #expect(Set(prometheus + builtins).subtracting(FunctionTable.names).isEmpty)
     }
 }

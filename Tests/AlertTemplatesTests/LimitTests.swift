@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AlertTemplates
 
 /// A template comes from a workspace spec: whatever it is, parsing and rendering end with a result or
@@ -35,7 +36,9 @@ struct LimitTests {
 
     @Test func theLimitItselfIsAllowedAndRenders() async throws {
         #expect(try await render(nested("{{if 1}}", "deep", "{{end}}", 64)) == "deep")
-        #expect(parseFailure(nested("{{if 1}}", "deep", "{{end}}", 65)) == "template: 1:516: nesting deeper than 64 levels (if, else if, range, with and parentheses count together)")
+        #expect(
+            parseFailure(nested("{{if 1}}", "deep", "{{end}}", 65))
+                == "template: 1:516: nesting deeper than 64 levels (if, else if, range, with and parentheses count together)")
         #expect(try await render("{{" + nested("(", "1", ")", 63) + "}}") == "1")
     }
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AlertTemplates
 
 /// Syntax: what parses, what is refused when the rule is loaded, and where the error points.

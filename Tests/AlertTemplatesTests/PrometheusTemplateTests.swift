@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AlertTemplates
 
 /// Cases ported from Prometheus' template/template_test.go (text mode). Prometheus feeds some of
@@ -8,8 +9,9 @@ import Testing
 /// uint inputs and native histograms have no counterpart and are left out.
 struct PrometheusTemplateTests {
     /// The expander's environment in those tests.
-    static let environment = TemplateData(externalURL: "http://testhost:9090/path/prefix",
-                                          evaluationTime: Date(timeIntervalSince1970: 1_353_755_652))
+    static let environment = TemplateData(
+        externalURL: "http://testhost:9090/path/prefix",
+        evaluationTime: Date(timeIntervalSince1970: 1_353_755_652))
 
     static func expand(_ text: String, query: [QuerySample]? = nil) async throws -> String {
         var data = environment
@@ -35,10 +37,14 @@ struct PrometheusTemplateTests {
         ("{{ 1 }}", "1"),
         (#"{{ "<b>" }}"#, "<b>"),
         (#"{{ reReplaceAll "(a)b" "x$1" "ab" }}"#, "xa"),
-        (#"{{ -0.22222 | humanizePercentage }}:{{ 0.0 | humanizePercentage }}:{{ 0.1234567 | humanizePercentage }}:{{ 1.23456 | humanizePercentage }}"#,
-         "-22.22%:0%:12.35%:123.5%"),
-        (#"{{ "-0.22222" | humanizePercentage }}:{{ "0.0" | humanizePercentage }}:{{ "0.1234567" | humanizePercentage }}:{{ "1.23456" | humanizePercentage }}"#,
-         "-22.22%:0%:12.35%:123.5%"),
+        (
+            #"{{ -0.22222 | humanizePercentage }}:{{ 0.0 | humanizePercentage }}:{{ 0.1234567 | humanizePercentage }}:{{ 1.23456 | humanizePercentage }}"#,
+            "-22.22%:0%:12.35%:123.5%"
+        ),
+        (
+            #"{{ "-0.22222" | humanizePercentage }}:{{ "0.0" | humanizePercentage }}:{{ "0.1234567" | humanizePercentage }}:{{ "1.23456" | humanizePercentage }}"#,
+            "-22.22%:0%:12.35%:123.5%"
+        ),
         ("{{ 1435065584.128 | humanizeTimestamp }}", "2015-06-23 13:19:44.128 +0000 UTC"),
         (#"{{ "1435065584.128" | humanizeTimestamp }}"#, "2015-06-23 13:19:44.128 +0000 UTC"),
         (#"{{ (1435065584.128 | toTime).Format "2006" }}"#, "2015"),
@@ -97,50 +103,63 @@ struct PrometheusTemplateTests {
     }
 
     @Test func rangeOverQuerySortedByLabel() async throws {
-        let results = [QuerySample(labels: ["__name__": "metric", "instance": "b"], value: 21),
-                       QuerySample(labels: ["__name__": "metric", "instance": "a"], value: 11)]
-        #expect(try await Self.expand(#"{{ range query "metric" | sortByLabel "instance" }}{{.Labels.instance}}:{{.Value}}: {{end}}"#, query: results)
-            == "a:11: b:21: ")
+        let results = [
+            QuerySample(labels: ["__name__": "metric", "instance": "b"], value: 21),
+            QuerySample(labels: ["__name__": "metric", "instance": "a"], value: 11),
+        ]
+        #expect(
+            try await Self.expand(#"{{ range query "metric" | sortByLabel "instance" }}{{.Labels.instance}}:{{.Value}}: {{end}}"#, query: results)
+                == "a:11: b:21: ")
     }
 
     @Test func errorInFunction() async {
-        #expect(await Self.expansionError(#"{{ query "missing" | first }}"#, query: [])
-            == #"template: test:1:21: executing "test" at <first>: error calling first: first() called on vector with no elements"#)
+        #expect(
+            await Self.expansionError(#"{{ query "missing" | first }}"#, query: [])
+                == #"template: test:1:21: executing "test" at <first>: error calling first: first() called on vector with no elements"#)
     }
 
     /// Go reports this at the last node it evaluated (the string, 1:10); we name the whole chain.
     @Test func fieldOfAQueryResult() async {
-        #expect(await Self.expansionError(#"{{ (query "missing").banana }}"#, query: [])
-            == #"template: test:1:20: executing "test" at <(query "missing").banana>: can't evaluate field banana in type template.queryResult"#)
+        #expect(
+            await Self.expansionError(#"{{ (query "missing").banana }}"#, query: [])
+                == #"template: test:1:20: executing "test" at <(query "missing").banana>: can't evaluate field banana in type template.queryResult"#)
     }
 
     @Test func humanize() async throws {
         #expect(try await Self.each("humanize", ["0.0", "1.0", "1234567.0", ".12"]) == "0:1:1.235M:120m:")
         #expect(try await Self.each("humanize", [#""0.0""#, #""1.0""#, #""1234567.0""#, #"".12""#]) == "0:1:1.235M:120m:")
         #expect(try await Self.each("humanize", ["0", "-1", "1", "1234567", "9223372036854775807"]) == "0:-1:1:1.235M:9.223E:")
-        #expect(await Self.expansionError(#"{{ humanize "one" }}"#)
-            == #"template: test:1:3: executing "test" at <humanize "one">: error calling humanize: strconv.ParseFloat: parsing "one": invalid syntax"#)
+        #expect(
+            await Self.expansionError(#"{{ humanize "one" }}"#)
+                == #"template: test:1:3: executing "test" at <humanize "one">: error calling humanize: strconv.ParseFloat: parsing "one": invalid syntax"#)
     }
 
     @Test func humanize1024() async throws {
         #expect(try await Self.each("humanize1024", ["0.0", "1.0", "1048576.0", ".12"]) == "0:1:1Mi:0.12:")
         #expect(try await Self.each("humanize1024", [#""0.0""#, #""1.0""#, #""1048576.0""#, #"".12""#]) == "0:1:1Mi:0.12:")
         #expect(try await Self.each("humanize1024", ["0", "-1", "1", "1234567", "9223372036854775807"]) == "0:-1:1:1.177Mi:8Ei:")
-        #expect(await Self.expansionError(#"{{ humanize1024 "one" }}"#)
-            == #"template: test:1:3: executing "test" at <humanize1024 "one">: error calling humanize1024: strconv.ParseFloat: parsing "one": invalid syntax"#)
+        #expect(
+            await Self.expansionError(#"{{ humanize1024 "one" }}"#)
+                == #"template: test:1:3: executing "test" at <humanize1024 "one">: error calling humanize1024: strconv.ParseFloat: parsing "one": invalid syntax"#
+        )
     }
 
     @Test func humanizeDuration() async throws {
-        #expect(try await Self.each("humanizeDuration", ["0.0", "1.0", "60.0", "3600.0", "86400.0", "90000.0", "-183845.0", "899.99"])
-            == "0s:1s:1m 0s:1h 0m 0s:1d 0h 0m 0s:1d 1h 0m 0s:-2d 3h 4m 5s:14m 59s:")
+        #expect(
+            try await Self.each("humanizeDuration", ["0.0", "1.0", "60.0", "3600.0", "86400.0", "90000.0", "-183845.0", "899.99"])
+                == "0s:1s:1m 0s:1h 0m 0s:1d 0h 0m 0s:1d 1h 0m 0s:-2d 3h 4m 5s:14m 59s:")
         #expect(try await Self.each("humanizeDuration", [#""0""#, #""1""#, #""60""#, #""3600""#, #""86400""#]) == "0s:1s:1m 0s:1h 0m 0s:1d 0h 0m 0s:")
-        #expect(try await Self.each("humanizeDuration", [".1", ".0001", ".12345", "60.1", "60.5", "1.2345", "12.345"])
-            == "100ms:100us:123.5ms:1m 0s:1m 0s:1.234s:12.35s:")
-        #expect(try await Self.each("humanizeDuration", [#"".1""#, #"".0001""#, #"".12345""#, #""60.1""#, #""60.5""#, #""1.2345""#, #""12.345""#])
-            == "100ms:100us:123.5ms:1m 0s:1m 0s:1.234s:12.35s:")
+        #expect(
+            try await Self.each("humanizeDuration", [".1", ".0001", ".12345", "60.1", "60.5", "1.2345", "12.345"])
+                == "100ms:100us:123.5ms:1m 0s:1m 0s:1.234s:12.35s:")
+        #expect(
+            try await Self.each("humanizeDuration", [#"".1""#, #"".0001""#, #"".12345""#, #""60.1""#, #""60.5""#, #""1.2345""#, #""12.345""#])
+                == "100ms:100us:123.5ms:1m 0s:1m 0s:1.234s:12.35s:")
         #expect(try await Self.each("humanizeDuration", ["0", "-1", "1", "1234567"]) == "0s:-1s:1s:14d 6h 56m 7s:")
-        #expect(await Self.expansionError(#"{{ humanizeDuration "one" }}"#)
-            == #"template: test:1:3: executing "test" at <humanizeDuration "one">: error calling humanizeDuration: strconv.ParseFloat: parsing "one": invalid syntax"#)
+        #expect(
+            await Self.expansionError(#"{{ humanizeDuration "one" }}"#)
+                == #"template: test:1:3: executing "test" at <humanizeDuration "one">: error calling humanizeDuration: strconv.ParseFloat: parsing "one": invalid syntax"#
+        )
     }
 
     @Test func humanizeInfinityAndNaN() async throws {
@@ -156,15 +175,21 @@ struct PrometheusTemplateTests {
 
     @Test func humanizePercentageOfIntegers() async throws {
         #expect(try await Self.each("humanizePercentage", ["0", "-1", "1", "1234567", "9223372036854775807"]) == "0%:-100%:100%:1.235e+08%:9.223e+20%:")
-        #expect(await Self.expansionError(#"{{ "one" | humanizePercentage }}"#)
-            == #"template: test:1:11: executing "test" at <humanizePercentage>: error calling humanizePercentage: strconv.ParseFloat: parsing "one": invalid syntax"#)
+        #expect(
+            await Self.expansionError(#"{{ "one" | humanizePercentage }}"#)
+                == #"template: test:1:11: executing "test" at <humanizePercentage>: error calling humanizePercentage: strconv.ParseFloat: parsing "one": invalid syntax"#
+        )
     }
 
     @Test func humanizeTimestamp() async throws {
-        #expect(try await Self.each("humanizeTimestamp", ["0", "-1", "1", "1234567", "9223372036"])
-            == "1970-01-01 00:00:00 +0000 UTC:1969-12-31 23:59:59 +0000 UTC:1970-01-01 00:00:01 +0000 UTC:1970-01-15 06:56:07 +0000 UTC:2262-04-11 23:47:16 +0000 UTC:")
-        #expect(await Self.expansionError("{{ humanizeTimestamp -9223372036854775808 }}")
-            == #"template: test:1:3: executing "test" at <humanizeTimestamp -9223372036854775808>: error calling humanizeTimestamp: -9.223372036854776e+18 cannot be represented as a nanoseconds timestamp since it overflows int64"#)
+        #expect(
+            try await Self.each("humanizeTimestamp", ["0", "-1", "1", "1234567", "9223372036"])
+                == "1970-01-01 00:00:00 +0000 UTC:1969-12-31 23:59:59 +0000 UTC:1970-01-01 00:00:01 +0000 UTC:1970-01-15 06:56:07 +0000 UTC:2262-04-11 23:47:16 +0000 UTC:"
+        )
+        #expect(
+            await Self.expansionError("{{ humanizeTimestamp -9223372036854775808 }}")
+                == #"template: test:1:3: executing "test" at <humanizeTimestamp -9223372036854775808>: error calling humanizeTimestamp: -9.223372036854776e+18 cannot be represented as a nanoseconds timestamp since it overflows int64"#
+        )
     }
 
     @Test func floatToTime() throws {

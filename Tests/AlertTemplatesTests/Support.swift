@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import AlertTemplates
 
 /// Renders `text` against `data`.

@@ -61,14 +61,18 @@ import Testing
                 workspaces: [WorkspaceStatus(name: "analytics", observedGeneration: 99, conditions: [], components: [])]
             )
             #expect(try await globex.request(.PUT, "/agent/v1/status", encoding: report, token: nil).status == 204)
-            let batch = AlertBatch(instance: "globex-1", sequence: 1, alerts: [
-                AgentAlert(workspace: "analytics", state: .firing, labels: ["alertname": "Spoof"], annotations: [:], startsAt: Date()),
-            ])
+            let batch = AlertBatch(
+                instance: "globex-1", sequence: 1,
+                alerts: [
+                    AgentAlert(workspace: "analytics", state: .firing, labels: ["alertname": "Spoof"], annotations: [:], startsAt: Date())
+                ])
             #expect(try await globex.request(.POST, "/agent/v1/alerts", encoding: batch, token: nil).status == 200)
             // A body claiming another tenant through reserved labels is refused outright.
-            let spoof = AlertBatch(instance: "globex-1", sequence: 2, alerts: [
-                AgentAlert(workspace: "analytics", state: .firing, labels: ["alertname": "Spoof", "tenant": "acme"], annotations: [:], startsAt: Date()),
-            ])
+            let spoof = AlertBatch(
+                instance: "globex-1", sequence: 2,
+                alerts: [
+                    AgentAlert(workspace: "analytics", state: .firing, labels: ["alertname": "Spoof", "tenant": "acme"], annotations: [:], startsAt: Date())
+                ])
             let refused = try await globex.request(.POST, "/agent/v1/alerts", encoding: spoof, token: nil)
             #expect(refused.status == 400)
             #expect(refused.problem?.detail.contains("tenant") == true)
@@ -89,8 +93,9 @@ import Testing
             let started = ContinuousClock.now
             async let next = acme.request(.GET, "/agent/v1/desired?after=\(current.revision)&timeout=60", token: nil)
             try await eventually("long poll registered") { await fixture.controller.server.notifier.waiterCount == 1 }
-            let applied = try await fixture.operatorClient.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/ingest",
-                                                                   json: #"{"spec":{"components":[]}}"#)
+            let applied = try await fixture.operatorClient.request(
+                .PUT, "/v1/tenants/acme/environments/prod/workspaces/ingest",
+                json: #"{"spec":{"components":[]}}"#)
             #expect(applied.status == 201)
             let answer = try await next.decode(DesiredState.self)
             #expect(answer.revision > current.revision)
@@ -116,8 +121,9 @@ import Testing
     @Test func alertBatchesAreStoredOncePerSequence() async throws {
         try await withController(seed: .twoTenants) { fixture in
             let acme = try fixture.agentClient("acme-prod")
-            let alert = AgentAlert(workspace: "analytics", state: .firing, labels: ["alertname": "BackendDown", "severity": "critical"],
-                                   annotations: ["summary": "down"], startsAt: Date(timeIntervalSince1970: 1_800_000_000))
+            let alert = AgentAlert(
+                workspace: "analytics", state: .firing, labels: ["alertname": "BackendDown", "severity": "critical"],
+                annotations: ["summary": "down"], startsAt: Date(timeIntervalSince1970: 1_800_000_000))
             let batch = AlertBatch(instance: "i-1", sequence: 7, alerts: [alert])
             let first = try await acme.request(.POST, "/agent/v1/alerts", encoding: batch, token: nil)
             #expect(first.text.contains("\"duplicate\" : false"))
@@ -135,7 +141,9 @@ import Testing
             #expect(alerts.first?.environment == "prod")
             #expect(alerts.first?.labels["severity"] == "critical")
 
-            let garbage = try await acme.request(.POST, "/agent/v1/alerts", json: #"{"apiVersion":"agent.qbeast.io/v1","kind":"AlertBatch","instance":"i","sequence":1,"alerts":[],"extra":1}"#, token: nil)
+            let garbage = try await acme.request(
+                .POST, "/agent/v1/alerts", json: #"{"apiVersion":"agent.qbeast.io/v1","kind":"AlertBatch","instance":"i","sequence":1,"alerts":[],"extra":1}"#,
+                token: nil)
             #expect(garbage.status == 400)
             #expect(garbage.problem?.detail == "extra: unknown field")
         }

@@ -1,5 +1,6 @@
-@testable import Controller
 import Testing
+
+@testable import Controller
 
 /// The notifier's waiter count is kept as waiters come and go (not summed per poll): it must match
 /// the waiters actually held after publish, interrupt, cancellation and shutdown.
@@ -20,11 +21,11 @@ import Testing
         let fourth = Task { await notifier.wait(b, after: 1) }
         try await held(notifier, 4)
 
-        await notifier.publish(a, revision: 2)          // wakes only the waiter behind revision 2
+        await notifier.publish(a, revision: 2)  // wakes only the waiter behind revision 2
         await first.value
         try await held(notifier, 3)
 
-        await notifier.publish(a, revision: 2)          // nothing left behind 2: no change
+        await notifier.publish(a, revision: 2)  // nothing left behind 2: no change
         try await held(notifier, 3)
 
         fourth.cancel()
@@ -38,7 +39,7 @@ import Testing
         await notifier.shutdown()
         await second.value
         #expect(await notifier.waiterCount == 0)
-        await notifier.wait(a, after: 100)              // after shutdown: returns at once, not counted
+        await notifier.wait(a, after: 100)  // after shutdown: returns at once, not counted
         #expect(await notifier.waiterCount == 0)
     }
 

@@ -51,8 +51,11 @@ import Testing
         defer { Task { try await server.stop() } }
         let wrong = try await KubeClient(baseURL: server.url, token: "other").request(.GET, "/api/v1/namespaces")
         #expect(wrong.status == 401)
-        #expect(wrong.json == ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Failure", "message": "Unauthorized",
-                               "reason": "Unauthorized", "code": 401])
+        #expect(
+            wrong.json == [
+                "kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Failure", "message": "Unauthorized",
+                "reason": "Unauthorized", "code": 401,
+            ])
         let missing = try await KubeClient(baseURL: server.url, token: nil).request(.GET, "/api/v1/namespaces")
         #expect(missing.status == 401)
         let right = try await KubeClient(baseURL: server.url, token: "secret").request(.GET, "/api/v1/namespaces")

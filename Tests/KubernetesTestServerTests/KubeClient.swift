@@ -17,8 +17,10 @@ struct KubeClient {
         var text: String
     }
 
-    func request(_ method: HTTPMethod, _ path: String, body: String? = nil, contentType: String = "application/json",
-                 userAgent: String = "swift-test/1.0") async throws -> Answer {
+    func request(
+        _ method: HTTPMethod, _ path: String, body: String? = nil, contentType: String = "application/json",
+        userAgent: String = "swift-test/1.0"
+    ) async throws -> Answer {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "User-Agent", value: userAgent)
@@ -55,15 +57,17 @@ extension JSONValue {
 }
 
 /// A Deployment as the agent would apply it.
-func deployment(image: String = "nginx:1.27", replicas: Int = 2, labels: [String: String] = ["app": "web"],
-                extraContainer: Bool = false) -> String {
+func deployment(
+    image: String = "nginx:1.27", replicas: Int = 2, labels: [String: String] = ["app": "web"],
+    extraContainer: Bool = false
+) -> String {
     let labelJSON = labels.map { "\"\($0.key)\":\"\($0.value)\"" }.sorted().joined(separator: ",")
     let sidecar = extraContainer ? #",{"name":"sidecar","image":"busybox:1.36"}"# : ""
     return """
-    {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"qbeast","labels":{\(labelJSON)}},
-     "spec":{"replicas":\(replicas),"selector":{"matchLabels":{"app":"web"}},
-      "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"\(image)","ports":[{"containerPort":80}]}\(sidecar)]}}}}
-    """
+        {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"qbeast","labels":{\(labelJSON)}},
+         "spec":{"replicas":\(replicas),"selector":{"matchLabels":{"app":"web"}},
+          "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"\(image)","ports":[{"containerPort":80}]}\(sidecar)]}}}}
+        """
 }
 
 let deploymentPath = "/apis/apps/v1/namespaces/qbeast/deployments/web"

@@ -23,26 +23,26 @@ import Testing
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("kubectl-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let config = """
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: test
-              cluster:
-                server: \(server.url)
-                certificate-authority: \(pki.caBundle)
-                tls-server-name: localhost
-            users:
-            - name: test
-              user:
-                token: test-token
-            contexts:
-            - name: test
-              context:
-                cluster: test
-                user: test
-                namespace: qbeast
-            current-context: test
-            """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                - name: test
+                  cluster:
+                    server: \(server.url)
+                    certificate-authority: \(pki.caBundle)
+                    tls-server-name: localhost
+                users:
+                - name: test
+                  user:
+                    token: test-token
+                contexts:
+                - name: test
+                  context:
+                    cluster: test
+                    user: test
+                    namespace: qbeast
+                current-context: test
+                """
             try config.write(to: directory.appendingPathComponent("kubeconfig"), atomically: true, encoding: .utf8)
         }
 
@@ -55,8 +55,11 @@ import Testing
         func run(_ arguments: [String]) async throws -> Run {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: KubectlTests.kubectl)
-            process.arguments = ["--kubeconfig", directory.appendingPathComponent("kubeconfig").path,
-                                 "--cache-dir", directory.appendingPathComponent("cache").path] + arguments
+            process.arguments =
+                [
+                    "--kubeconfig", directory.appendingPathComponent("kubeconfig").path,
+                    "--cache-dir", directory.appendingPathComponent("cache").path,
+                ] + arguments
             process.environment = ["HOME": directory.path, "PATH": "/usr/bin:/bin"]
             let out = directory.appendingPathComponent("stdout"), err = directory.appendingPathComponent("stderr")
             FileManager.default.createFile(atPath: out.path, contents: nil)
@@ -170,8 +173,9 @@ import Testing
         }
         let conflicted = try await kubectl.run(["apply", "--server-side", "-f", second])
         #expect(conflicted.status != 0)
-        #expect(conflicted.stderr.contains(#"Apply failed with 1 conflict: conflict with "kubectl-edit" using apps/v1: .spec.replicas"#),
-                "\(conflicted.stderr)")
+        #expect(
+            conflicted.stderr.contains(#"Apply failed with 1 conflict: conflict with "kubectl-edit" using apps/v1: .spec.replicas"#),
+            "\(conflicted.stderr)")
         let forced = try await kubectl.run(["apply", "--server-side", "--force-conflicts", "-f", second])
         #expect(forced.status == 0, "\(forced.stderr)")
         #expect(server.object(apiVersion: "apps/v1", kind: "Deployment", namespace: "qbeast", name: "web")?[path: "spec", "replicas"] == 2)

@@ -18,7 +18,9 @@ import Testing
         #expect(try await client.request(.POST, path, body: configMap("a", labels: ["app": "web", "tier": "front"])).status == 201)
         #expect(try await client.request(.POST, path, body: configMap("b", labels: ["app": "db"])).status == 201)
         #expect(try await client.request(.POST, path, body: configMap("c", labels: ["app": "cache", "tier": "back"])).status == 201)
-        #expect(try await client.request(.POST, "/api/v1/namespaces/default/configmaps", body: configMap("d", labels: ["app": "web"], namespace: "default")).status == 201)
+        #expect(
+            try await client.request(.POST, "/api/v1/namespaces/default/configmaps", body: configMap("d", labels: ["app": "web"], namespace: "default")).status
+                == 201)
 
         let duplicate = try await client.request(.POST, path, body: configMap("a", labels: [:]))
         #expect(duplicate.status == 409)
@@ -68,22 +70,28 @@ import Testing
         let stale = created.json.setting(["metadata", "resourceVersion"], to: "1").setting(["data", "k"], to: "w")
         let conflict = try await client.request(.PUT, path, body: encode(stale))
         #expect(conflict.status == 409)
-        #expect(conflict.json["message"]
-            == #"Operation cannot be fulfilled on configmaps "a": the object has been modified; please apply your changes to the latest version and try again"#)
+        #expect(
+            conflict.json["message"]
+                == #"Operation cannot be fulfilled on configmaps "a": the object has been modified; please apply your changes to the latest version and try again"#
+        )
         let fresh = created.json.setting(["data", "k"], to: "w")
         let replaced = try await client.request(.PUT, path, body: encode(fresh), userAgent: "kubectl/v1.32.4 (linux/amd64)")
         #expect(replaced.status == 200)
         #expect(replaced.json[path: "data", "k"] == "w")
         #expect(managers(replaced.json)["kubectl/Update"]?[path: "fieldsV1", "f:data", "f:k"] == [:])
 
-        let patched = try await client.request(.PATCH, path, body: #"[{"op":"add","path":"/data/extra","value":"x"},{"op":"remove","path":"/data/k"}]"#,
-                                               contentType: "application/json-patch+json")
+        let patched = try await client.request(
+            .PATCH, path, body: #"[{"op":"add","path":"/data/extra","value":"x"},{"op":"remove","path":"/data/k"}]"#,
+            contentType: "application/json-patch+json")
         #expect(patched.json["data"] == ["extra": "x"])
 
-        let wrongUID = try await client.request(.DELETE, path, body: #"{"kind":"DeleteOptions","apiVersion":"v1","preconditions":{"uid":"00000000-0000-0000-0000-000000000000"}}"#)
+        let wrongUID = try await client.request(
+            .DELETE, path, body: #"{"kind":"DeleteOptions","apiVersion":"v1","preconditions":{"uid":"00000000-0000-0000-0000-000000000000"}}"#)
         #expect(wrongUID.status == 409)
         #expect(wrongUID.json["reason"] == "Conflict")
-        #expect(wrongUID.json["message"]?.stringValue?.hasPrefix(#"Operation cannot be fulfilled on configmaps "a": Precondition failed: UID in precondition"#) == true)
+        #expect(
+            wrongUID.json["message"]?.stringValue?.hasPrefix(#"Operation cannot be fulfilled on configmaps "a": Precondition failed: UID in precondition"#)
+                == true)
 
         let uid = try #require(created.json[path: "metadata", "uid"]?.stringValue)
         let deleted = try await client.request(.DELETE, path, body: #"{"preconditions":{"uid":"\#(uid)"}}"#)
@@ -101,17 +109,23 @@ import Testing
         let forbidden = try await client.apply(deploymentPath, deployment())
         #expect(forbidden.status == 403)
         #expect(forbidden.json["reason"] == "Forbidden")
-        #expect(forbidden.json["message"] == #"deployments.apps "web" is forbidden: User "system:serviceaccount:qbeast:qbeast-agent" cannot patch resource "deployments" in API group "apps" in the namespace "qbeast""#)
+        #expect(
+            forbidden.json["message"]
+                == #"deployments.apps "web" is forbidden: User "system:serviceaccount:qbeast:qbeast-agent" cannot patch resource "deployments" in API group "apps" in the namespace "qbeast""#
+        )
         #expect(try await client.request(.GET, deploymentPath).status == 404)
         server.lift(id)
         #expect(try await client.apply(deploymentPath, deployment()).status == 201)
 
         server.inject(failure: .quotaExceeded(resource: "pods", namespace: "qbeast"))
         // The name comes from the request body on create.
-        let quota = try await client.request(.POST, "/api/v1/namespaces/qbeast/pods",
-                                             body: #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i"}]}}"#)
+        let quota = try await client.request(
+            .POST, "/api/v1/namespaces/qbeast/pods",
+            body: #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i"}]}}"#)
         #expect(quota.status == 403)
-        #expect(quota.json["message"] == #"pods "p" is forbidden: exceeded quota: compute, requested: requests.cpu=2, used: requests.cpu=0, limited: requests.cpu=1"#)
+        #expect(
+            quota.json["message"]
+                == #"pods "p" is forbidden: exceeded quota: compute, requested: requests.cpu=2, used: requests.cpu=0, limited: requests.cpu=1"#)
     }
 
     @Test func rulesReviewAnswersTheConfiguredRules() async throws {

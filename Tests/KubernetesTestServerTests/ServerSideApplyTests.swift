@@ -51,13 +51,13 @@ import Testing
         let server = await KubernetesTestServer.start()
         defer { Task { try await server.stop() } }
         let yaml = """
-        apiVersion: v1
-        kind: ConfigMap
-        metadata:
-          name: settings
-        data:
-          mode: fast
-        """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: settings
+            data:
+              mode: fast
+            """
         let answer = try await KubeClient(baseURL: server.url).apply("/api/v1/namespaces/qbeast/configmaps/settings", yaml)
         #expect(answer.status == 201)
         #expect(answer.json[path: "data", "mode"] == "fast")
@@ -80,9 +80,12 @@ import Testing
         #expect(conflict.status == 409)
         #expect(conflict.json["reason"] == "Conflict")
         #expect(conflict.json["message"] == #"Apply failed with 1 conflict: conflict with "kubectl-edit" using apps/v1: .spec.replicas"#)
-        #expect(conflict.json[path: "details", "causes"] == [[
-            "type": "FieldManagerConflict", "message": #"conflict with "kubectl-edit" using apps/v1"#, "field": ".spec.replicas",
-        ]])
+        #expect(
+            conflict.json[path: "details", "causes"] == [
+                [
+                    "type": "FieldManagerConflict", "message": #"conflict with "kubectl-edit" using apps/v1"#, "field": ".spec.replicas",
+                ]
+            ])
 
         // The same value as the other manager's is shared ownership, not a conflict.
         let shared = try await client.apply(deploymentPath, deployment(replicas: 5))
@@ -111,8 +114,9 @@ import Testing
 
         // Another applier sharing a field keeps it alive when the first one drops it.
         _ = try await client.apply(deploymentPath, deployment(labels: ["app": "web", "shared": "yes"]))
-        _ = try await client.apply(deploymentPath, #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","labels":{"shared":"yes"}}}"#,
-                                   manager: "other")
+        _ = try await client.apply(
+            deploymentPath, #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","labels":{"shared":"yes"}}}"#,
+            manager: "other")
         let kept = try await client.apply(deploymentPath, deployment())
         #expect(kept.json[path: "metadata", "labels", "shared"] == "yes")
     }
@@ -122,8 +126,9 @@ import Testing
         defer { Task { try await server.stop() } }
         let client = KubeClient(baseURL: server.url)
         _ = try await client.apply(deploymentPath, deployment())
-        server.setStatus(apiVersion: "apps/v1", kind: "Deployment", namespace: "qbeast", name: "web",
-                         status: ["observedGeneration": 1, "readyReplicas": 2])
+        server.setStatus(
+            apiVersion: "apps/v1", kind: "Deployment", namespace: "qbeast", name: "web",
+            status: ["observedGeneration": 1, "readyReplicas": 2])
         let afterStatus = try await client.request(.GET, deploymentPath)
         #expect(afterStatus.json[path: "status", "readyReplicas"] == 2)
         #expect(afterStatus.json[path: "metadata", "generation"] == 1)
@@ -137,8 +142,9 @@ import Testing
         #expect(put.json[path: "metadata", "generation"] == 2)
         #expect(put.json[path: "status", "observedGeneration"] == 1)
 
-        let statusPatch = try await client.request(.PATCH, deploymentPath + "/status", body: #"{"status":{"readyReplicas":4},"spec":{"replicas":1}}"#,
-                                                   contentType: "application/merge-patch+json")
+        let statusPatch = try await client.request(
+            .PATCH, deploymentPath + "/status", body: #"{"status":{"readyReplicas":4},"spec":{"replicas":1}}"#,
+            contentType: "application/merge-patch+json")
         #expect(statusPatch.status == 200)
         #expect(statusPatch.json[path: "status", "readyReplicas"] == 4)
         #expect(statusPatch.json[path: "spec", "replicas"] == 4)

@@ -9,9 +9,11 @@ struct AlertLimitsTests {
         let limits = AlertLimits(maxLabels: 8, maxLabelNameLength: 20, maxLabelValueLength: 64, maxAnnotations: 3, maxAnnotationLength: 100, maxAlertSize: 1024)
         for _ in 0..<300 {
             func text(_ max: Int) -> String { String((0..<Int.random(in: 0...max, using: &generator)).map { _ in "aé€𝄞".randomElement(using: &generator)! }) }
-            let labels = Dictionary((0..<Int.random(in: 1...40, using: &generator)).map { ("n\(text(30).unicodeScalars.count)_\($0)", text(200)) }) { a, _ in a }
+            let labels = Dictionary((0..<Int.random(in: 1...40, using: &generator)).map { ("n\(text(30).unicodeScalars.count)_\($0)", text(200)) }) { a, _ in a
+            }
             let annotations = Dictionary((0..<Int.random(in: 0...10, using: &generator)).map { ("a\($0)", text(400)) }) { a, _ in a }
-            let alert = AgentAlert(workspace: "w", state: .firing, labels: labels.merging(["alertname": "X"]) { $1 }, annotations: annotations, startsAt: Date())
+            let alert = AgentAlert(
+                workspace: "w", state: .firing, labels: labels.merging(["alertname": "X"]) { $1 }, annotations: annotations, startsAt: Date())
             let (fitted, trims) = limits.conform(alert)
             #expect(throws: Never.self) { try limits.check(fitted, field: "a") }
             #expect(fitted.labels["alertname"] == "X")

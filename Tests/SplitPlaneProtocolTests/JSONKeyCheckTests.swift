@@ -17,8 +17,9 @@ struct JSONKeyCheckTests {
         #expect(refusal(#"{"name":"a","name":"b"}"#) == ValidationError(field: "name", reason: "duplicate key \"name\""))
         #expect(refusal(#"{"kind":"StatusReport","workspaces":[{"name":"w"}],"kind":"X"}"#)?.field == "kind")
         #expect(refusal(#"{"alerts":[{"labels":{}},{"labels":{"a":"1","b":"2","a":"3"}}]}"#)?.field == "alerts[1].labels.a")
-        #expect(refusal(#"{"spec":{"components":[{"name":"x","manifests":[{"metadata":{"name":"a","name":"b"}}]}]}}"#)?.field
-            == "spec.components[0].manifests[0].metadata.name")
+        #expect(
+            refusal(#"{"spec":{"components":[{"name":"x","manifests":[{"metadata":{"name":"a","name":"b"}}]}]}}"#)?.field
+                == "spec.components[0].manifests[0].metadata.name")
     }
 
     @Test func escapedSpellingsOfTheSameKeyAreDuplicates() {

@@ -32,8 +32,9 @@ import X509
         let key = P256.Signing.PrivateKey()
         let identity = SPIFFEIdentity(trustDomain: "qbeast.test", tenant: "acme", environment: "prod")
         let now = Date()
-        let certificate = try ca.issueAgentCertificate(identity: identity, publicKey: key.publicKey,
-                                                       notBefore: now, notAfter: now.addingTimeInterval(86_400))
+        let certificate = try ca.issueAgentCertificate(
+            identity: identity, publicKey: key.publicKey,
+            notBefore: now, notAfter: now.addingTimeInterval(86_400))
         #expect(certificate.spiffeIdentity == identity)
         #expect(certificate.issuer == ca.certificate.subject)
         #expect(ca.certificate.publicKey.isValidSignature(certificate.signature, for: certificate))

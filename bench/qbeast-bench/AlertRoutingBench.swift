@@ -57,8 +57,10 @@ enum AlertRoutingBench {
     }
 
     /// Polls the receiver until `count` distinct alerts arrived on `path` among the messages after the first `skipped`.
-    static func waitFor(_ count: Int, _ receiver: WebhookTestServer, _ path: String, prefix: String? = nil, after skipped: Int = 0,
-                        timeout: TimeInterval = 120) async throws {
+    static func waitFor(
+        _ count: Int, _ receiver: WebhookTestServer, _ path: String, prefix: String? = nil, after skipped: Int = 0,
+        timeout: TimeInterval = 120
+    ) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let seen = delivered(receiver, path, after: skipped)
@@ -69,8 +71,10 @@ enum AlertRoutingBench {
     }
 
     /// `encode` turns a batch into the request body before the clock starts: only acceptance is timed.
-    static func measure(_ name: String, receiver: WebhookTestServer, path: String, encode: @escaping @Sendable ([[String: String]]) throws -> Data,
-                        post: @escaping @Sendable (Data) async throws -> Void) async throws -> Figures {
+    static func measure(
+        _ name: String, receiver: WebhookTestServer, path: String, encode: @escaping @Sendable ([[String: String]]) throws -> Data,
+        post: @escaping @Sendable (Data) async throws -> Void
+    ) async throws -> Figures {
         let batches = try stride(from: 0, to: alertCount, by: batchSize).map { start in try encode((start..<(start + batchSize)).map { labels($0) }) }
         let started = Date()
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -94,9 +98,12 @@ enum AlertRoutingBench {
             try await waitFor(1, receiver, path, prefix: "Latency\(index)x", after: skipped, timeout: 30)
             latencies.append(Date().timeIntervalSince(sent))
         }
-        print("bench: \(name): \(alertCount) alerts accepted in \(String(format: "%.2f", accepted)) s, all delivered after \(String(format: "%.2f", delivered)) s")
-        return Figures(acceptSeconds: accepted, deliveredSeconds: delivered, latencies: latencies.sorted(), firstLatency: latencies[0],
-                       laterLatencyMax: latencies.dropFirst().max() ?? 0)
+        print(
+            "bench: \(name): \(alertCount) alerts accepted in \(String(format: "%.2f", accepted)) s, all delivered after \(String(format: "%.2f", delivered)) s"
+        )
+        return Figures(
+            acceptSeconds: accepted, deliveredSeconds: delivered, latencies: latencies.sorted(), firstLatency: latencies[0],
+            laterLatencyMax: latencies.dropFirst().max() ?? 0)
     }
 
     static func run(work: TemporaryDirectory) async throws -> (ours: Figures, alertmanager: Figures) {
@@ -104,18 +111,22 @@ enum AlertRoutingBench {
         defer { Task { try? await receiver.stop() } }
 
         let alertmanager = try await TestAlertmanager.start(config: routing(receiver.url("/alertmanager")))
-        let theirs = try await measure("Alertmanager 0.25", receiver: receiver, path: "/alertmanager", encode: { batch in
-            try JSONSerialization.data(withJSONObject: batch.map { labels in
-                ["labels": labels.merging(["tenant": "acme", "environment": "prod"]) { $1 }, "startsAt": Timestamp.format(Date())]
-            })
-        }, post: { body in try await alertmanager.post(alerts: body) })
+        let theirs = try await measure(
+            "Alertmanager 0.25", receiver: receiver, path: "/alertmanager",
+            encode: { batch in
+                try JSONSerialization.data(
+                    withJSONObject: batch.map { labels in
+                        ["labels": labels.merging(["tenant": "acme", "environment": "prod"]) { $1 }, "startsAt": Timestamp.format(Date())]
+                    })
+            }, post: { body in try await alertmanager.post(alerts: body) })
         alertmanager.stop()
 
         let pki = try TestPKI()
         defer { pki.remove() }
         try routing(receiver.url("/controller")).write(toFile: work.path("routing.yaml"), atomically: true, encoding: .utf8)
-        let controller = try await TestController.start(pki: pki, databasePath: work.path("bench-controller.sqlite"),
-                                                        routingConfigPath: work.path("routing.yaml"))
+        let controller = try await TestController.start(
+            pki: pki, databasePath: work.path("bench-controller.sqlite"),
+            routingConfigPath: work.path("routing.yaml"))
         let api = try TestHTTPClient.operatorClient(controller, pki: pki)
         _ = try await api.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
         _ = try await api.request(.POST, "/v1/tenants/acme/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#)
@@ -123,13 +134,16 @@ enum AlertRoutingBench {
         try await api.shutdown()
         let agent = try TestHTTPClient.agentClient(controller, pki: pki, agent: "acme-prod")
         let sequence = SequenceCounter()
-        let ours = try await measure("controller", receiver: receiver, path: "/controller", encode: { batch in
-            let alerts = batch.map { AgentAlert(workspace: "analytics", state: .firing, labels: $0, annotations: [:], startsAt: Date()) }
-            return try StrictJSON.encode(AlertBatch(instance: "bench", sequence: sequence.next(), alerts: alerts))
-        }, post: { body in
-            let response = try await agent.request(.POST, "/agent/v1/alerts", body: body, token: nil)
-            guard response.status == 200 else { throw TestServerError.failed("controller refused a batch: \(response.status) \(response.text)") }
-        })
+        let ours = try await measure(
+            "controller", receiver: receiver, path: "/controller",
+            encode: { batch in
+                let alerts = batch.map { AgentAlert(workspace: "analytics", state: .firing, labels: $0, annotations: [:], startsAt: Date()) }
+                return try StrictJSON.encode(AlertBatch(instance: "bench", sequence: sequence.next(), alerts: alerts))
+            },
+            post: { body in
+                let response = try await agent.request(.POST, "/agent/v1/alerts", body: body, token: nil)
+                guard response.status == 200 else { throw TestServerError.failed("controller refused a batch: \(response.status) \(response.text)") }
+            })
         try await agent.shutdown()
         try await controller.stop()
         return (ours, theirs)

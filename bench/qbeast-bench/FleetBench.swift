@@ -77,7 +77,8 @@ enum FleetBench {
                     switch fields.first {
                     case "rev":
                         guard fields.count == 4, let index = Int(fields[1]), let revision = Int64(fields[2]), let nanos = UInt64(fields[3]),
-                              state.revisions.indices.contains(index) else { continue }
+                            state.revisions.indices.contains(index)
+                        else { continue }
                         state.revisions[index].append((revision, nanos))
                     case "stat":
                         guard fields.count >= 2, let nanos = UInt64(fields[1]) else { continue }
@@ -86,9 +87,11 @@ enum FleetBench {
                             let pair = field.split(separator: "=")
                             if pair.count == 2 { values[pair[0]] = Int(pair[1]) }
                         }
-                        state.stats.append(Stat(nanos: nanos, polling: values["polling"] ?? 0, live: values["live"] ?? 0,
-                                                connects: values["connects"] ?? 0, failures: values["failures"] ?? 0,
-                                                status: values["status"] ?? 0, alerts: values["alerts"] ?? 0))
+                        state.stats.append(
+                            Stat(
+                                nanos: nanos, polling: values["polling"] ?? 0, live: values["live"] ?? 0,
+                                connects: values["connects"] ?? 0, failures: values["failures"] ?? 0,
+                                status: values["status"] ?? 0, alerts: values["alerts"] ?? 0))
                     case "ready":
                         state.ready = true
                     default:
@@ -114,7 +117,8 @@ enum FleetBench {
     /// utime + stime of `pid` in seconds.
     static func cpuSeconds(pid: Int32) -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return nil }
+            let close = text.lastIndex(of: ")")
+        else { return nil }
         let fields = text[text.index(after: close)...].split(separator: " ")
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
@@ -142,7 +146,8 @@ enum FleetBench {
     static func raiseFileLimit() -> rlim_t {
         var limit = rlimit()
         getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
-        let kernel = (try? String(contentsOfFile: "/proc/sys/fs/nr_open", encoding: .utf8))
+        let kernel =
+            (try? String(contentsOfFile: "/proc/sys/fs/nr_open", encoding: .utf8))
             .flatMap { rlim_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? limit.rlim_max
         var raised = rlimit(rlim_cur: max(kernel, limit.rlim_max), rlim_max: max(kernel, limit.rlim_max))
         if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &raised) != 0 {
@@ -153,8 +158,10 @@ enum FleetBench {
         return limit.rlim_cur
     }
 
-    static func spawn(_ path: String, _ arguments: [String], log: String, environment extra: [String: String] = [:],
-                      stdout: Pipe? = nil) throws -> Process {
+    static func spawn(
+        _ path: String, _ arguments: [String], log: String, environment extra: [String: String] = [:],
+        stdout: Pipe? = nil
+    ) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -218,12 +225,14 @@ enum FleetBench {
 
         // 1. Certificates (cached between runs).
         var started = nanos()
-        let prepare = try spawn(simulator, ["prepare", "--pki", pki, "--count", "\(count)", "--trust-domain", trustDomain],
-                                log: work.path("prepare-\(count).log"))
+        let prepare = try spawn(
+            simulator, ["prepare", "--pki", pki, "--count", "\(count)", "--trust-domain", trustDomain],
+            log: work.path("prepare-\(count).log"))
         prepare.waitUntilExit()
         guard prepare.terminationStatus == 0 else { fatalError("fleet: prepare failed; see \(work.path("prepare-\(count).log"))") }
         let prepareSeconds = seconds(started, nanos())
-        let prepareNote = (try? String(contentsOfFile: work.path("prepare-\(count).log"), encoding: .utf8))?
+        let prepareNote =
+            (try? String(contentsOfFile: work.path("prepare-\(count).log"), encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         print("fleet \(count): \(prepareNote)")
 
@@ -238,8 +247,9 @@ enum FleetBench {
         ]
         let controllerEnvironment = ["QBEAST_ADMIN_TOKEN": adminToken]
         func startController(_ generation: Int) async throws -> Process {
-            let process = try spawn("\(binDirectory)/qbeast-controller", controllerArguments, log: work.path("controller-\(count)-\(generation).log"),
-                                    environment: controllerEnvironment)
+            let process = try spawn(
+                "\(binDirectory)/qbeast-controller", controllerArguments, log: work.path("controller-\(count)-\(generation).log"),
+                environment: controllerEnvironment)
             try await waitFor("controller ready", timeout: 60) {
                 (try? await plainHTTP(.GET, "http://127.0.0.1:\(ports.metrics)/readyz").status) == 200
             }
@@ -254,13 +264,15 @@ enum FleetBench {
         try await concurrently(count, width: width) { index in
             let tenant = try await api.request(.POST, "/v1/tenants", json: #"{"name":"f\#(index)"}"#, token: adminToken)
             guard tenant.status == 201 else { throw BenchFailure("tenant f\(index): \(tenant.status) \(tenant.text)") }
-            let environment = try await api.request(.POST, "/v1/tenants/f\(index)/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#,
-                                                    token: adminToken)
+            let environment = try await api.request(
+                .POST, "/v1/tenants/f\(index)/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#,
+                token: adminToken)
             guard environment.status == 201 else { throw BenchFailure("environment f\(index)/prod: \(environment.status) \(environment.text)") }
         }
         let createSeconds = seconds(started, nanos())
-        print("fleet \(count): \(count) tenants + environments created in \(String(format: "%.1f", createSeconds)) s "
-              + "(\(String(format: "%.0f", Double(2 * count) / createSeconds)) requests/s, \(width) at a time)")
+        print(
+            "fleet \(count): \(count) tenants + environments created in \(String(format: "%.1f", createSeconds)) s "
+                + "(\(String(format: "%.0f", Double(2 * count) / createSeconds)) requests/s, \(width) at a time)")
         let idleRSS = statusKiB(pid: controller.processIdentifier, "VmRSS")
 
         // 4. The fleet.
@@ -271,10 +283,12 @@ enum FleetBench {
             if !data.isEmpty { output.consume(data) }
         }
         started = nanos()
-        let sim = try spawn(simulator, ["run", "--url", "https://127.0.0.1:\(ports.agent)", "--pki", pki, "--count", "\(count)"]
-                                + (environment["FLEET_HTTP1"] == "1" ? ["--http1"] : [])
-                                + (environment["FLEET_AHC_CONNECT_RETRY"] == "1" ? ["--ahc-connect-retry"] : []),
-                            log: work.path("sim-\(count).log"), stdout: pipe)
+        let sim = try spawn(
+            simulator,
+            ["run", "--url", "https://127.0.0.1:\(ports.agent)", "--pki", pki, "--count", "\(count)"]
+                + (environment["FLEET_HTTP1"] == "1" ? ["--http1"] : [])
+                + (environment["FLEET_AHC_CONNECT_RETRY"] == "1" ? ["--ahc-connect-retry"] : []),
+            log: work.path("sim-\(count).log"), stdout: pipe)
         watched.value.withLock { $0 = sim }
         defer {
             watched.value.withLock { $0 = nil }
@@ -291,13 +305,15 @@ enum FleetBench {
             (await controllerWaiting(metricsPort: ports.metrics) ?? 0) >= count
         }
         let connectServerSeconds = seconds(started, nanos())
-        print("fleet \(count): all \(count) agents long-polling \(String(format: "%.1f", connectSeconds)) s after the simulator started "
-              + "(the agents' view), \(String(format: "%.1f", connectServerSeconds)) s (the controller holding all \(count) polls)")
+        print(
+            "fleet \(count): all \(count) agents long-polling \(String(format: "%.1f", connectSeconds)) s after the simulator started "
+                + "(the agents' view), \(String(format: "%.1f", connectServerSeconds)) s (the controller holding all \(count) polls)")
 
         // 5. Propagation: one workspace PUT per environment; for each, 2xx → that agent has the new revision.
         let baseline = output.state.withLock { $0.revisions.map { $0.last?.revision ?? 0 } }
         let applied = Locked([UInt64](repeating: 0, count: count))
-        let body = #"{"spec":{"components":[{"name":"app","manifests":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"fleet"},"data":{"rollout":"1"}}]}],"ruleGroups":[]}}"#
+        let body =
+            #"{"spec":{"components":[{"name":"app","manifests":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"fleet"},"data":{"rollout":"1"}}]}],"ruleGroups":[]}}"#
         started = nanos()
         try await concurrently(count, width: width) { index in
             let response = try await api.request(.PUT, "/v1/tenants/f\(index)/environments/prod/workspaces/fleet", json: body, token: adminToken)
@@ -383,8 +399,13 @@ enum FleetBench {
         }
         let tcpOpens = (openSamples.last?.1 ?? 0) - (openSamples.first?.1 ?? 0)
         if let dump = environment["FLEET_DUMP"] {
-            let lines = output.state.withLock { $0.stats.map { "\($0.nanos) polling=\($0.polling) live=\($0.live) connects=\($0.connects) failures=\($0.failures) status=\($0.status) alerts=\($0.alerts)" } }
-            try? ("killed=\(killed) exited=\(exited) ready=\(ready)\n" + lines.joined(separator: "\n") + "\n").write(toFile: "\(dump)-\(count).txt", atomically: false, encoding: .utf8)
+            let lines = output.state.withLock {
+                $0.stats.map {
+                    "\($0.nanos) polling=\($0.polling) live=\($0.live) connects=\($0.connects) failures=\($0.failures) status=\($0.status) alerts=\($0.alerts)"
+                }
+            }
+            try? ("killed=\(killed) exited=\(exited) ready=\(ready)\n" + lines.joined(separator: "\n") + "\n").write(
+                toFile: "\(dump)-\(count).txt", atomically: false, encoding: .utf8)
         }
         let resyncStats = output.state.withLock { $0.stats.filter { $0.nanos >= killed } }
         var peak = 0.0
@@ -399,34 +420,41 @@ enum FleetBench {
         controller.terminate()
         controller.waitUntilExit()
 
-        return Figures(agents: count, prepareSeconds: prepareSeconds, prepareNote: prepareNote, createSeconds: createSeconds, connectSeconds: connectSeconds,
-                       idleRSSKiB: idleRSS, rolloutSeconds: rolloutSeconds, propagation: propagation, steadySeconds: window,
-                       controllerRSSKiB: rss, controllerHWMKiB: hwm, controllerCPU: controllerCPU, simRSSKiB: simRSS, simCPU: simCPU,
-                       heartbeatsPerSecond: heartbeats, controllerFDs: fds, shutdownSeconds: seconds(killed, exited),
-                       restartReadySeconds: seconds(exited, ready), resyncSeconds: allBack.map { seconds(ready, $0) },
-                       resyncFromKillSeconds: allBack.map { seconds(killed, $0) },
-                       resyncServerSeconds: serverBack.map { seconds(ready, $0) }, connectServerSeconds: connectServerSeconds, peakConnectRate: peak, reconnectAttempts: attempts,
-                       failures: failures, tcpOpens: tcpOpens, peakTCPOpenRate: peakOpens)
+        return Figures(
+            agents: count, prepareSeconds: prepareSeconds, prepareNote: prepareNote, createSeconds: createSeconds, connectSeconds: connectSeconds,
+            idleRSSKiB: idleRSS, rolloutSeconds: rolloutSeconds, propagation: propagation, steadySeconds: window,
+            controllerRSSKiB: rss, controllerHWMKiB: hwm, controllerCPU: controllerCPU, simRSSKiB: simRSS, simCPU: simCPU,
+            heartbeatsPerSecond: heartbeats, controllerFDs: fds, shutdownSeconds: seconds(killed, exited),
+            restartReadySeconds: seconds(exited, ready), resyncSeconds: allBack.map { seconds(ready, $0) },
+            resyncFromKillSeconds: allBack.map { seconds(killed, $0) },
+            resyncServerSeconds: serverBack.map { seconds(ready, $0) }, connectServerSeconds: connectServerSeconds, peakConnectRate: peak,
+            reconnectAttempts: attempts,
+            failures: failures, tcpOpens: tcpOpens, peakTCPOpenRate: peakOpens)
     }
 
     static func report(_ figures: Figures) {
         let n = figures.agents
         func ms(_ seconds: Double) -> String { String(format: "%.0f ms", seconds * 1000) }
         func pct(_ p: Double) -> Double { figures.propagation[min(figures.propagation.count - 1, Int(Double(figures.propagation.count) * p))] }
-        print("fleet \(n): propagation PUT 2xx → agent has the revision: p50 \(ms(pct(0.5))), p99 \(ms(pct(0.99))), max \(ms(figures.propagation.last ?? 0)), "
-              + "min \(ms(figures.propagation.first ?? 0)); rollout \(String(format: "%.1f", figures.rolloutSeconds)) s "
-              + "(\(String(format: "%.0f", Double(n) / figures.rolloutSeconds)) PUTs/s)")
-        print("fleet \(n): controller steady state over \(String(format: "%.0f", figures.steadySeconds)) s: VmRSS \(figures.controllerRSSKiB / 1024) MiB "
-              + "(\(figures.idleRSSKiB / 1024) MiB before agents connected, VmHWM \(figures.controllerHWMKiB / 1024) MiB), "
-              + "CPU \(String(format: "%.1f", figures.controllerCPU * 100)) % of one core, \(figures.controllerFDs) open files, "
-              + "\(String(format: "%.0f", figures.heartbeatsPerSecond)) heartbeats/s")
-        print("fleet \(n): simulator VmRSS \(figures.simRSSKiB / 1024) MiB (\(figures.simRSSKiB / n) KiB per agent), CPU \(String(format: "%.1f", figures.simCPU * 100)) %")
-        print("fleet \(n): restart: SIGTERM → exit \(String(format: "%.1f", figures.shutdownSeconds)) s, start → ready \(String(format: "%.1f", figures.restartReadySeconds)) s, "
-              + "ready → all \(n) long-polling \(figures.resyncSeconds.map { String(format: "%.1f s", $0) } ?? "not reached") "
-              + "(\(figures.resyncFromKillSeconds.map { String(format: "%.1f s", $0) } ?? "–") from SIGTERM), the controller holding all "
-              + "\(figures.resyncServerSeconds.map { String(format: "%.1f s", $0) } ?? "not reached") after ready; "
-              + "requests retried by agents \(figures.reconnectAttempts) (peak \(String(format: "%.0f", figures.peakConnectRate))/s), failed requests \(figures.failures); "
-              + "TCP connection attempts \(figures.tcpOpens) (peak \(String(format: "%.0f", figures.peakTCPOpenRate))/s over 1 s)")
+        print(
+            "fleet \(n): propagation PUT 2xx → agent has the revision: p50 \(ms(pct(0.5))), p99 \(ms(pct(0.99))), max \(ms(figures.propagation.last ?? 0)), "
+                + "min \(ms(figures.propagation.first ?? 0)); rollout \(String(format: "%.1f", figures.rolloutSeconds)) s "
+                + "(\(String(format: "%.0f", Double(n) / figures.rolloutSeconds)) PUTs/s)")
+        print(
+            "fleet \(n): controller steady state over \(String(format: "%.0f", figures.steadySeconds)) s: VmRSS \(figures.controllerRSSKiB / 1024) MiB "
+                + "(\(figures.idleRSSKiB / 1024) MiB before agents connected, VmHWM \(figures.controllerHWMKiB / 1024) MiB), "
+                + "CPU \(String(format: "%.1f", figures.controllerCPU * 100)) % of one core, \(figures.controllerFDs) open files, "
+                + "\(String(format: "%.0f", figures.heartbeatsPerSecond)) heartbeats/s")
+        print(
+            "fleet \(n): simulator VmRSS \(figures.simRSSKiB / 1024) MiB (\(figures.simRSSKiB / n) KiB per agent), CPU \(String(format: "%.1f", figures.simCPU * 100)) %"
+        )
+        print(
+            "fleet \(n): restart: SIGTERM → exit \(String(format: "%.1f", figures.shutdownSeconds)) s, start → ready \(String(format: "%.1f", figures.restartReadySeconds)) s, "
+                + "ready → all \(n) long-polling \(figures.resyncSeconds.map { String(format: "%.1f s", $0) } ?? "not reached") "
+                + "(\(figures.resyncFromKillSeconds.map { String(format: "%.1f s", $0) } ?? "–") from SIGTERM), the controller holding all "
+                + "\(figures.resyncServerSeconds.map { String(format: "%.1f s", $0) } ?? "not reached") after ready; "
+                + "requests retried by agents \(figures.reconnectAttempts) (peak \(String(format: "%.0f", figures.peakConnectRate))/s), failed requests \(figures.failures); "
+                + "TCP connection attempts \(figures.tcpOpens) (peak \(String(format: "%.0f", figures.peakTCPOpenRate))/s over 1 s)")
     }
 }
 

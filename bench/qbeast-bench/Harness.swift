@@ -13,12 +13,16 @@ enum RuleFileCheckerBridge {
 /// write, state persisted), stepped by hand so nothing but the round is measured.
 enum RoundTimer {
     static func measure(group: RuleGroup, storeURL: String, outbox: AlertOutbox, stateDirectory: URL, rounds: Int) async throws -> [Double] {
-        let engine = try RuleEngine(store: MetricsStoreClient(baseURL: storeURL), outbox: outbox, stateDirectory: stateDirectory,
-                                    resendDelay: .seconds(60), defaultInterval: .seconds(20), clock: SystemTimeSource(),
-                                    logger: Logger(label: "bench"), scheduled: false, onHealthChange: {})
-        await engine.update(DesiredState(tenant: "bench", environment: "bench", revision: 1, workspaces: [
-            DesiredWorkspace(name: "bench", generation: 1, ruleGroups: [group]),
-        ]))
+        let engine = try RuleEngine(
+            store: MetricsStoreClient(baseURL: storeURL), outbox: outbox, stateDirectory: stateDirectory,
+            resendDelay: .seconds(60), defaultInterval: .seconds(20), clock: SystemTimeSource(),
+            logger: Logger(label: "bench"), scheduled: false, onHealthChange: {})
+        await engine.update(
+            DesiredState(
+                tenant: "bench", environment: "bench", revision: 1,
+                workspaces: [
+                    DesiredWorkspace(name: "bench", generation: 1, ruleGroups: [group])
+                ]))
         var times: [Double] = []
         // One warm-up round (connections, first allocations), as vmalert's first round is excluded too.
         for round in 0...rounds {
@@ -51,11 +55,13 @@ struct MemoryRun {
         guard applied.status == 201 else { fatalError("cannot apply the bench workspace: \(applied.text)") }
         try await api.shutdown()
         let tls = pki.agentTLS("acme-prod")
-        let agent = try startProcess("\(binDirectory)/qbeast-agent", [
-            "run", "--controller-url", controller.agentURL, "--tls-cert", tls.certificate, "--tls-key", tls.privateKey,
-            "--ca-bundle", tls.trustBundle, "--state-dir", work.path("agent-state"), "--metrics-listen", "127.0.0.1:\(try freeLoopbackPort())",
-            "--metrics-store-url", vmURL, "--log-level", "warning",
-        ], log: work.path("agent.log"))
+        let agent = try startProcess(
+            "\(binDirectory)/qbeast-agent",
+            [
+                "run", "--controller-url", controller.agentURL, "--tls-cert", tls.certificate, "--tls-key", tls.privateKey,
+                "--ca-bundle", tls.trustBundle, "--state-dir", work.path("agent-state"), "--metrics-listen", "127.0.0.1:\(try freeLoopbackPort())",
+                "--metrics-store-url", vmURL, "--log-level", "warning",
+            ], log: work.path("agent.log"))
         return MemoryRun(agent: agent, controller: controller, pki: pki)
     }
 

@@ -36,10 +36,17 @@ enum InstallBench {
             switch index % 3 {
             case 0: return ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": name], "data": ["version": .string("\(version)")]]
             case 1: return ["apiVersion": "v1", "kind": "Service", "metadata": ["name": name], "spec": ["ports": [["port": 80]], "selector": ["app": name]]]
-            default: return ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": name],
-                             "spec": ["replicas": 1, "selector": ["matchLabels": ["app": name]],
-                                      "template": ["metadata": ["labels": ["app": name]],
-                                                   "spec": ["containers": [["name": "main", "image": .string("ghcr.io/qbeast/app:\(version)")]]]]]]
+            default:
+                return [
+                    "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": name],
+                    "spec": [
+                        "replicas": 1, "selector": ["matchLabels": ["app": name]],
+                        "template": [
+                            "metadata": ["labels": ["app": name]],
+                            "spec": ["containers": [["name": "main", "image": .string("ghcr.io/qbeast/app:\(version)")]]],
+                        ],
+                    ],
+                ]
             }
         }
     }
@@ -54,12 +61,15 @@ enum InstallBench {
         let changed = try ResolvedComponent(name: "component-7", manifests: manifests(component: 7, version: 2))
         let source = Source(first + [changed])
         let ca = Array(FileManager.default.contents(atPath: pki.caBundle) ?? Data())
-        let client = try KubernetesClient(connection: KubernetesConnection(server: server.url.replacingOccurrences(of: "127.0.0.1", with: "localhost"),
-                                                                           namespace: "qbeast", credential: .token("test-token"), certificateAuthorityPEM: ca))
+        let client = try KubernetesClient(
+            connection: KubernetesConnection(
+                server: server.url.replacingOccurrences(of: "127.0.0.1", with: "localhost"),
+                namespace: "qbeast", credential: .token("test-token"), certificateAuthorityPEM: ca))
         var logger = Logger(label: "bench")
         logger.logLevel = .error
-        let installer = try ComponentInstaller(client: client, source: source, stateDirectory: URL(fileURLWithPath: work.path("install")),
-                                               clock: SystemTimeSource(), logger: logger)
+        let installer = try ComponentInstaller(
+            client: client, source: source, stateDirectory: URL(fileURLWithPath: work.path("install")),
+            clock: SystemTimeSource(), logger: logger)
 
         func measure(_ workspace: DesiredWorkspace) async -> Figures {
             server.resetRequestLog()
@@ -67,8 +77,9 @@ enum InstallBench {
             await installer.reconcile([workspace])
             let elapsed = ContinuousClock.now - started
             let requests = server.requests
-            return Figures(seconds: elapsed.timeInterval,
-                           requests: requests.count, applies: requests.filter { $0.method == "PATCH" }.count)
+            return Figures(
+                seconds: elapsed.timeInterval,
+                requests: requests.count, applies: requests.filter { $0.method == "PATCH" }.count)
         }
         let scratch = await measure(DesiredWorkspace(name: "bench", generation: 1, components: first.map(\.ref), ruleGroups: []))
         first[7] = changed
@@ -99,8 +110,10 @@ enum InstallBench {
         """.write(toFile: work.path("bench-kubeconfig"), atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
-        process.arguments = ["--kubeconfig", work.path("bench-kubeconfig"), "--cache-dir", work.path("bench-kube-cache"),
-                             "apply", "--server-side", "--validate=false", "--field-manager", "bench", "-f", work.path("bench-objects.json")]
+        process.arguments = [
+            "--kubeconfig", work.path("bench-kubeconfig"), "--cache-dir", work.path("bench-kube-cache"),
+            "apply", "--server-side", "--validate=false", "--field-manager", "bench", "-f", work.path("bench-objects.json"),
+        ]
         process.standardOutput = FileHandle.nullDevice
         FileManager.default.createFile(atPath: work.path("bench-kubectl.err"), contents: nil)
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: work.path("bench-kubectl.err")))
@@ -115,7 +128,8 @@ enum InstallBench {
             return nil
         }
         let requests = server.requests
-        return Figures(seconds: elapsed.timeInterval,
-                       requests: requests.count, applies: requests.filter { $0.method == "PATCH" }.count)
+        return Figures(
+            seconds: elapsed.timeInterval,
+            requests: requests.count, applies: requests.filter { $0.method == "PATCH" }.count)
     }
 }

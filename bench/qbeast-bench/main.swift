@@ -30,14 +30,14 @@ func rulesYAML(count: Int, interval: String) -> String {
     var text = "groups:\n  - name: bench\n    interval: \(interval)\n    concurrency: \(concurrency)\n    rules:\n"
     for index in 0..<count {
         text += """
-              - alert: BenchRule\(index)
-                expr: bench_load{job="job-\(index % 100)"} > 0.9
-                labels:
-                  severity: warning
-                annotations:
-                  summary: '{{ $labels.instance }} load {{ $value | humanizePercentage }}'
+                  - alert: BenchRule\(index)
+                    expr: bench_load{job="job-\(index % 100)"} > 0.9
+                    labels:
+                      severity: warning
+                    annotations:
+                      summary: '{{ $labels.instance }} load {{ $value | humanizePercentage }}'
 
-        """
+            """
     }
     return text
 }
@@ -108,12 +108,19 @@ if sections.contains("alerting") {
     let count = Double(AlertRoutingBench.alertCount)
     func rate(_ seconds: Double) -> String { String(format: "%.0f alerts/s", count / seconds) }
     func percentile(_ values: [Double], _ p: Double) -> String { format(values[min(values.count - 1, Int(Double(values.count) * p))]) }
-    print("alert intake, 10000 alerts accepted: ours \(rate(ours.acceptSeconds)), Alertmanager \(rate(theirs.acceptSeconds)), ratio \(String(format: "%.2f", theirs.acceptSeconds / ours.acceptSeconds))")
-    print("alert intake, 10000 alerts delivered to the webhook: ours \(rate(ours.deliveredSeconds)), Alertmanager \(rate(theirs.deliveredSeconds)), ratio \(String(format: "%.2f", theirs.deliveredSeconds / ours.deliveredSeconds))")
-    print("arrival → webhook latency (group_wait 0), p50/p99: ours \(percentile(ours.latencies, 0.5)) / \(percentile(ours.latencies, 0.99)), Alertmanager \(percentile(theirs.latencies, 0.5)) / \(percentile(theirs.latencies, 0.99))")
+    print(
+        "alert intake, 10000 alerts accepted: ours \(rate(ours.acceptSeconds)), Alertmanager \(rate(theirs.acceptSeconds)), ratio \(String(format: "%.2f", theirs.acceptSeconds / ours.acceptSeconds))"
+    )
+    print(
+        "alert intake, 10000 alerts delivered to the webhook: ours \(rate(ours.deliveredSeconds)), Alertmanager \(rate(theirs.deliveredSeconds)), ratio \(String(format: "%.2f", theirs.deliveredSeconds / ours.deliveredSeconds))"
+    )
+    print(
+        "arrival → webhook latency (group_wait 0), p50/p99: ours \(percentile(ours.latencies, 0.5)) / \(percentile(ours.latencies, 0.99)), Alertmanager \(percentile(theirs.latencies, 0.5)) / \(percentile(theirs.latencies, 0.99))"
+    )
     // p99 of 30 samples is their maximum: say whether it is the first one, right after the storm.
-    print("  first sample after the storm: ours \(format(ours.firstLatency)), Alertmanager \(format(theirs.firstLatency)); "
-          + "slowest of the other 29: ours \(format(ours.laterLatencyMax)), Alertmanager \(format(theirs.laterLatencyMax))")
+    print(
+        "  first sample after the storm: ours \(format(ours.firstLatency)), Alertmanager \(format(theirs.firstLatency)); "
+            + "slowest of the other 29: ours \(format(ours.laterLatencyMax)), Alertmanager \(format(theirs.laterLatencyMax))")
 }
 
 // MARK: 4. Installing components
@@ -121,20 +128,25 @@ if sections.contains("alerting") {
 if sections.contains("install") {
     let (scratch, change, kubectl) = try await InstallBench.run(work: work)
     let objects = InstallBench.components * InstallBench.objectsPerComponent
-    print("install, \(InstallBench.components) components × \(InstallBench.objectsPerComponent) objects from scratch: ours \(format(scratch.seconds)), "
-          + "\(scratch.requests) API requests (\(scratch.applies) applies)"
-          + (kubectl.map { "; kubectl apply --server-side of the same \(objects) objects \(format($0.seconds)), \($0.requests) API requests, ratio \(String(format: "%.2f", scratch.seconds / $0.seconds))" } ?? "; kubectl peer not run"))
-    print("install, after a change to one component: ours \(format(change.seconds)), \(change.requests) API requests (\(change.applies) applies; "
-          + "the other \(InstallBench.components - 1) components re-applied: \(change.applies > InstallBench.objectsPerComponent ? "yes ✘" : "none")")
+    print(
+        "install, \(InstallBench.components) components × \(InstallBench.objectsPerComponent) objects from scratch: ours \(format(scratch.seconds)), "
+            + "\(scratch.requests) API requests (\(scratch.applies) applies)"
+            + (kubectl.map {
+                "; kubectl apply --server-side of the same \(objects) objects \(format($0.seconds)), \($0.requests) API requests, ratio \(String(format: "%.2f", scratch.seconds / $0.seconds))"
+            } ?? "; kubectl peer not run"))
+    print(
+        "install, after a change to one component: ours \(format(change.seconds)), \(change.requests) API requests (\(change.applies) applies; "
+            + "the other \(InstallBench.components - 1) components re-applied: \(change.applies > InstallBench.objectsPerComponent ? "yes ✘" : "none")")
 }
 
 // MARK: 5. Fleet load
 
 if sections.contains("fleet") {
     let limit = FleetBench.raiseFileLimit()
-    print("fleet: open-file limit \(limit) (inherited by the controller and the simulator); ephemeral ports "
-          + ((try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
-              .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\t", with: "–") ?? "?"))
+    print(
+        "fleet: open-file limit \(limit) (inherited by the controller and the simulator); ephemeral ports "
+            + ((try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\t", with: "–") ?? "?"))
     for count in (environment["FLEET_AGENTS"] ?? "1000").split(separator: ",").compactMap({ Int($0) }) {
         FleetBench.report(try await FleetBench.run(agents: count, work: work, binDirectory: binDirectory))
     }
@@ -153,16 +165,21 @@ if sections.contains("rules") {
     let thousand = rulesYAML(count: 1000, interval: "20s")
     let groups = try RuleFileCheckerBridge.groups(thousand)
     let outbox = try AlertOutbox(directory: work.url.appendingPathComponent("outbox"), instance: "bench", maxBatches: 1_000_000, logger: logger)
-    let rounds = try await RoundTimer.measure(group: groups[0], storeURL: vm.url, outbox: outbox, stateDirectory: work.url.appendingPathComponent("rules"),
-                                              rounds: 5)
+    let rounds = try await RoundTimer.measure(
+        group: groups[0], storeURL: vm.url, outbox: outbox, stateDirectory: work.url.appendingPathComponent("rules"),
+        rounds: 5)
     let ours = median(rounds)
 
     let receiver = try await AlertmanagerAPIReceiver.start()
     let vmalertPort = try freeLoopbackPort()
     try thousand.write(toFile: work.path("thousand.yml"), atomically: false, encoding: .utf8)
-    let vmalert = try startProcess("/usr/bin/vmalert", ["-rule=\(work.path("thousand.yml"))", "-datasource.url=\(vm.url)",
-                                                       "-notifier.url=\(receiver.url)", "-httpListenAddr=127.0.0.1:\(vmalertPort)",
-                                                       "-loggerLevel=ERROR"], log: work.path("vmalert.log"))
+    let vmalert = try startProcess(
+        "/usr/bin/vmalert",
+        [
+            "-rule=\(work.path("thousand.yml"))", "-datasource.url=\(vm.url)",
+            "-notifier.url=\(receiver.url)", "-httpListenAddr=127.0.0.1:\(vmalertPort)",
+            "-loggerLevel=ERROR",
+        ], log: work.path("vmalert.log"))
     var theirs: Double?
     for _ in 0..<60 {
         try await Task.sleep(for: .seconds(5))
@@ -171,12 +188,14 @@ if sections.contains("rules") {
             theirs = seconds
             break
         }
-}
-vmalert.terminate()
-vmalert.waitUntilExit()
-try await receiver.stop()
-guard let theirs else { fatalError("vmalert reported no iterations; see \(work.path("vmalert.log"))") }
-print("round, 1000 rules / 10000 series: ours \(format(ours)) (median of \(rounds.count)), vmalert \(format(theirs)) (mean), ratio \(String(format: "%.2f", ours / theirs))")
+    }
+    vmalert.terminate()
+    vmalert.waitUntilExit()
+    try await receiver.stop()
+    guard let theirs else { fatalError("vmalert reported no iterations; see \(work.path("vmalert.log"))") }
+    print(
+        "round, 1000 rules / 10000 series: ours \(format(ours)) (median of \(rounds.count)), vmalert \(format(theirs)) (mean), ratio \(String(format: "%.2f", ours / theirs))"
+    )
 }
 
 // MARK: 2. Resident memory, real processes
@@ -187,9 +206,13 @@ if sections.contains("memory") {
     try two.write(toFile: work.path("two.yml"), atomically: false, encoding: .utf8)
     let agentRun = try await MemoryRun.start(rules: two, vmURL: vm.url, work: work, binDirectory: binDirectory)
     let receiver2 = try await AlertmanagerAPIReceiver.start()
-    let vmalert2 = try startProcess("/usr/bin/vmalert", ["-rule=\(work.path("two.yml"))", "-datasource.url=\(vm.url)",
-                                                        "-notifier.url=\(receiver2.url)", "-httpListenAddr=127.0.0.1:\(try freeLoopbackPort())",
-                                                        "-loggerLevel=ERROR"], log: work.path("vmalert2.log"))
+    let vmalert2 = try startProcess(
+        "/usr/bin/vmalert",
+        [
+            "-rule=\(work.path("two.yml"))", "-datasource.url=\(vm.url)",
+            "-notifier.url=\(receiver2.url)", "-httpListenAddr=127.0.0.1:\(try freeLoopbackPort())",
+            "-loggerLevel=ERROR",
+        ], log: work.path("vmalert2.log"))
     print("bench: measuring resident memory after \(memorySeconds) s with 200 rules …")
     try await Task.sleep(for: .seconds(memorySeconds))
     let agentKiB = residentKiB(pid: agentRun.agent.processIdentifier) ?? 0
@@ -198,5 +221,7 @@ if sections.contains("memory") {
     vmalert2.waitUntilExit()
     try await receiver2.stop()
     try await agentRun.stop()
-    print("resident memory, 200 rules after \(memorySeconds) s: ours \(agentKiB / 1024) MiB, vmalert \(vmalertKiB / 1024) MiB, ratio \(String(format: "%.2f", Double(agentKiB) / Double(max(vmalertKiB, 1))))")
+    print(
+        "resident memory, 200 rules after \(memorySeconds) s: ours \(agentKiB / 1024) MiB, vmalert \(vmalertKiB / 1024) MiB, ratio \(String(format: "%.2f", Double(agentKiB) / Double(max(vmalertKiB, 1))))"
+    )
 }

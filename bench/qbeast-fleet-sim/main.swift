@@ -92,8 +92,9 @@ func prepare() throws {
     }
     try fm.createDirectory(at: agentsDirectory, withIntermediateDirectories: true)
     if issuedAt == nil { try String(Date().timeIntervalSince1970).write(to: stamp, atomically: true, encoding: .utf8) }
-    let ca = try CertificateAuthority.load(certificatePEM: String(contentsOf: caFile, encoding: .utf8),
-                                           privateKeyPEM: String(contentsOf: pki.appendingPathComponent("ca-key.pem"), encoding: .utf8))
+    let ca = try CertificateAuthority.load(
+        certificatePEM: String(contentsOf: caFile, encoding: .utf8),
+        privateKeyPEM: String(contentsOf: pki.appendingPathComponent("ca-key.pem"), encoding: .utf8))
     let missing = (0..<count).filter { !fm.fileExists(atPath: agentFiles($0).certificate.path) }
     let started = monotonicNanos()
     let now = Date()
@@ -103,9 +104,10 @@ func prepare() throws {
         for index in chunks[chunk] {
             do {
                 let key = P256.Signing.PrivateKey()
-                let certificate = try ca.issueAgentCertificate(identity: SPIFFEIdentity(trustDomain: trustDomain, tenant: "f\(index)", environment: "prod"),
-                                                               publicKey: key.publicKey, notBefore: now.addingTimeInterval(-300),
-                                                               notAfter: now.addingTimeInterval(30 * 86_400))
+                let certificate = try ca.issueAgentCertificate(
+                    identity: SPIFFEIdentity(trustDomain: trustDomain, tenant: "f\(index)", environment: "prod"),
+                    publicKey: key.publicKey, notBefore: now.addingTimeInterval(-300),
+                    notAfter: now.addingTimeInterval(30 * 86_400))
                 let files = agentFiles(index)
                 try key.pemRepresentation.write(to: files.key, atomically: false, encoding: .utf8)
                 // The certificate last: its presence marks the pair complete.
@@ -201,15 +203,19 @@ final class SimAgent: Sendable {
         instance = "sim-\(index)-\(UInt32.random(in: 0...UInt32.max))"
     }
 
-    private func send(_ method: HTTPMethod, _ path: String, body: Data? = nil, deadline: TimeAmount,
-                      sent: (@Sendable () -> Void)? = nil) async throws -> CollectingDelegate.Response {
+    private func send(
+        _ method: HTTPMethod, _ path: String, body: Data? = nil, deadline: TimeAmount,
+        sent: (@Sendable () -> Void)? = nil
+    ) async throws -> CollectingDelegate.Response {
         if state.withLock({ $0.down }) { connects.add(1, ordering: .relaxed) }
         var headers = HTTPHeaders()
         if body != nil { headers.add(name: "Content-Type", value: "application/json") }
         let request = try HTTPClient.Request(url: base + path, method: method, headers: headers, body: body.map { .data($0) })
         do {
-            let response = try await client.execute(request: request, delegate: CollectingDelegate(sent: sent),
-                                                    deadline: .now() + deadline).futureResult.get()
+            let response = try await client.execute(
+                request: request, delegate: CollectingDelegate(sent: sent),
+                deadline: .now() + deadline
+            ).futureResult.get()
             guard (200..<300).contains(response.status) else {
                 throw SimError(description: "\(method) \(path): \(response.status) \(String(buffer: response.body).prefix(200))")
             }
@@ -237,22 +243,30 @@ final class SimAgent: Sendable {
             do {
                 let response = try await send(.GET, "/agent/v1/desired?after=\(after)&timeout=30", deadline: .seconds(60)) { [self] in
                     if !counted.value.exchange(true, ordering: .relaxed) { polling.add(1, ordering: .relaxed) }
-                    state.withLock { $0.waiting = true; $0.answeredAt = 0 }
+                    state.withLock {
+                        $0.waiting = true; $0.answeredAt = 0
+                    }
                 }
                 let answered = monotonicNanos()
-                state.withLock { $0.waiting = false; $0.answeredAt = answered }
+                state.withLock {
+                    $0.waiting = false; $0.answeredAt = answered
+                }
                 if counted.value.exchange(false, ordering: .relaxed) { polling.subtract(1, ordering: .relaxed) }
                 attempt = 0
                 guard let revision = response.revision else { throw SimError(description: "no Qbeast-Revision header") }
                 if revision != after {
                     let received = monotonicNanos()
                     let desired = try StrictJSON.decoder().decode(DesiredState.self, from: Data(buffer: response.body))
-                    state.withLock { $0.revision = revision; $0.workspaces = desired.workspaces.map { ($0.name, $0.generation) } }
+                    state.withLock {
+                        $0.revision = revision; $0.workspaces = desired.workspaces.map { ($0.name, $0.generation) }
+                    }
                     emit("rev \(index) \(revision) \(received)")
                 }
             } catch {
                 if counted.value.exchange(false, ordering: .relaxed) { polling.subtract(1, ordering: .relaxed) }
-                state.withLock { $0.waiting = false; $0.answeredAt = 0 }
+                state.withLock {
+                    $0.waiting = false; $0.answeredAt = 0
+                }
                 try? await Task.sleep(for: policy.delay(attempt: attempt))
                 attempt += 1
             }
@@ -263,13 +277,18 @@ final class SimAgent: Sendable {
         let (revision, workspaces) = state.withLock { ($0.revision, $0.workspaces) }
         let now = Date()
         return StatusReport(
-            agent: AgentFacts(instance: instance, version: AgentVersion.current, certificateExpiry: nil, rulesLoaded: 0,
-                              metricsStoreReachable: nil, desiredRevision: revision),
+            agent: AgentFacts(
+                instance: instance, version: AgentVersion.current, certificateExpiry: nil, rulesLoaded: 0,
+                metricsStoreReachable: nil, desiredRevision: revision),
             workspaces: workspaces.map { workspace in
-                WorkspaceStatus(name: workspace.name, observedGeneration: workspace.generation,
-                                conditions: [Condition(type: "Ready", status: .true, reason: "Simulated", message: "fleet simulator",
-                                                       lastTransitionTime: now)],
-                                components: [])
+                WorkspaceStatus(
+                    name: workspace.name, observedGeneration: workspace.generation,
+                    conditions: [
+                        Condition(
+                            type: "Ready", status: .true, reason: "Simulated", message: "fleet simulator",
+                            lastTransitionTime: now)
+                    ],
+                    components: [])
             })
     }
 
@@ -297,11 +316,14 @@ final class SimAgent: Sendable {
             try? await Task.sleep(for: .seconds(-every * log(Double.random(in: Double.ulpOfOne..<1))))
             guard let workspace = state.withLock({ $0.workspaces.first?.name }) else { continue }
             sequence += 1
-            let batch = AlertBatch(instance: instance, sequence: sequence, alerts: [
-                AgentAlert(workspace: workspace, state: .firing,
-                           labels: ["alertname": "FleetSimAlert", "severity": "warning", "instance": "node-\(sequence % 3)"],
-                           annotations: ["summary": "simulated alert \(sequence) of agent \(index)"], startsAt: Date()),
-            ])
+            let batch = AlertBatch(
+                instance: instance, sequence: sequence,
+                alerts: [
+                    AgentAlert(
+                        workspace: workspace, state: .firing,
+                        labels: ["alertname": "FleetSimAlert", "severity": "warning", "instance": "node-\(sequence % 3)"],
+                        annotations: ["summary": "simulated alert \(sequence) of agent \(index)"], startsAt: Date())
+                ])
             var attempt = 0
             while true {
                 do {
@@ -353,8 +375,10 @@ func run() async throws {
                 try? await Task.sleep(for: .seconds(1))
                 let now = monotonicNanos()
                 let live = fleet.reduce(0) { $0 + ($1.connected(at: now) ? 1 : 0) }
-                emit("stat \(now) polling=\(polling.load(ordering: .relaxed)) live=\(live) connects=\(connects.load(ordering: .relaxed)) "
-                     + "failures=\(failures.load(ordering: .relaxed)) status=\(statusSent.load(ordering: .relaxed)) alerts=\(alertsSent.load(ordering: .relaxed))")
+                emit(
+                    "stat \(now) polling=\(polling.load(ordering: .relaxed)) live=\(live) connects=\(connects.load(ordering: .relaxed)) "
+                        + "failures=\(failures.load(ordering: .relaxed)) status=\(statusSent.load(ordering: .relaxed)) alerts=\(alertsSent.load(ordering: .relaxed))"
+                )
             }
         }
         group.addTask {

@@ -14,7 +14,8 @@ extension AgentService {
         var failures = 0
         while !Task.isCancelled {
             guard let certificate = try? CredentialStore.certificate(credentials.withLock({ $0 })),
-                  let identity = certificate.spiffeIdentity else {
+                let identity = certificate.spiffeIdentity
+            else {
                 logger.warning("cannot read the current certificate; it will not be renewed")
                 return
             }
@@ -34,8 +35,12 @@ extension AgentService {
                 credentials.withLock { $0 = files }
                 store.prune(keeping: previous)
                 failures = 0
-                logger.info("certificate renewed", metadata: ["serial": "\(issued.serial)", "replaces": "\(previous)",
-                                                              "notAfter": "\(issued.notAfter)"])
+                logger.info(
+                    "certificate renewed",
+                    metadata: [
+                        "serial": "\(issued.serial)", "replaces": "\(previous)",
+                        "notAfter": "\(issued.notAfter)",
+                    ])
                 await state.markChanged()
             } catch {
                 if Task.isCancelled { return }
@@ -53,8 +58,9 @@ extension AgentService {
         let files = credentials.withLock { $0 }
         let store = CredentialStore(stateDirectory: configuration.stateDirectory)
         guard files.trustBundle.hasPrefix(store.directory.path + "/"),
-              (try? String(contentsOfFile: files.trustBundle, encoding: .utf8)) != bundle,
-              bundle.contains("-----BEGIN CERTIFICATE-----") else { return }
+            (try? String(contentsOfFile: files.trustBundle, encoding: .utf8)) != bundle,
+            bundle.contains("-----BEGIN CERTIFICATE-----")
+        else { return }
         do {
             try AtomicFile.write(Data(bundle.utf8), to: URL(fileURLWithPath: files.trustBundle))
             try client.switchCredentials(to: files)

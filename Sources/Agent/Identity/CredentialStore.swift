@@ -16,8 +16,10 @@ public struct CredentialStore: Sendable {
 
     /// The credentials in use, if any were stored.
     public func current() -> TLSFiles? {
-        guard let serial = try? String(contentsOf: directory.appendingPathComponent("current"), encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines), !serial.isEmpty else { return nil }
+        guard
+            let serial = try? String(contentsOf: directory.appendingPathComponent("current"), encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines), !serial.isEmpty
+        else { return nil }
         let files = self.files(serial)
         let all = [files.certificate, files.privateKey, files.trustBundle]
         return all.allSatisfy { FileManager.default.fileExists(atPath: $0) } ? files : nil
@@ -39,10 +41,12 @@ public struct CredentialStore: Sendable {
     /// Removes every triple but the current one and `keep`.
     public func prune(keeping keep: String?) {
         guard let current = current(), let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
-        let kept = [current.certificate, current.privateKey, current.trustBundle] + (keep.map { serial in
-            let files = self.files(serial)
-            return [files.certificate, files.privateKey, files.trustBundle]
-        } ?? [])
+        let kept =
+            [current.certificate, current.privateKey, current.trustBundle]
+            + (keep.map { serial in
+                let files = self.files(serial)
+                return [files.certificate, files.privateKey, files.trustBundle]
+            } ?? [])
         for name in names where name != "current" {
             let path = directory.appendingPathComponent(name).path
             if !kept.contains(path) { try? FileManager.default.removeItem(atPath: path) }
@@ -50,9 +54,10 @@ public struct CredentialStore: Sendable {
     }
 
     func files(_ serial: String) -> TLSFiles {
-        TLSFiles(certificate: directory.appendingPathComponent("\(serial)-cert.pem").path,
-                 privateKey: directory.appendingPathComponent("\(serial)-key.pem").path,
-                 trustBundle: directory.appendingPathComponent("\(serial)-ca.pem").path)
+        TLSFiles(
+            certificate: directory.appendingPathComponent("\(serial)-cert.pem").path,
+            privateKey: directory.appendingPathComponent("\(serial)-key.pem").path,
+            trustBundle: directory.appendingPathComponent("\(serial)-ca.pem").path)
     }
 
     /// The certificate in `files`, parsed.

@@ -44,8 +44,10 @@ public enum AgentEnrollment {
     /// (certificates made elsewhere); else a new identity from enrollment.
     /// `configured`: certificate files given on the command line; `caBundle`: what the controller's
     /// server certificate must chain to before the agent has one of its own.
-    public static func credentials(stateDirectory: String, configured: TLSFiles?, caBundle: String, enrollment: EnrollmentSettings?,
-                                   trustDomain: String, logger: Logger) async throws -> TLSFiles {
+    public static func credentials(
+        stateDirectory: String, configured: TLSFiles?, caBundle: String, enrollment: EnrollmentSettings?,
+        trustDomain: String, logger: Logger
+    ) async throws -> TLSFiles {
         let store = CredentialStore(stateDirectory: stateDirectory)
         if let current = store.current() {
             if let certificate = try? CredentialStore.certificate(current), certificate.notValidAfter > Date() { return current }
@@ -66,20 +68,27 @@ public enum AgentEnrollment {
         let identity = SPIFFEIdentity(trustDomain: trustDomain, tenant: enrollment.tenant, environment: enrollment.environment)
         let key = P256.Signing.PrivateKey()
         let csr = try AgentKeyMaterial.csr(for: identity, key: key)
-        let request = switch enrollment.proof {
-        case .tokenFile: EnrollmentRequest(tenant: enrollment.tenant, environment: enrollment.environment, token: secret, csr: csr)
-        case .serviceAccountTokenFile: EnrollmentRequest(tenant: enrollment.tenant, environment: enrollment.environment, serviceAccountToken: secret, csr: csr)
-        }
+        let request =
+            switch enrollment.proof {
+            case .tokenFile: EnrollmentRequest(tenant: enrollment.tenant, environment: enrollment.environment, token: secret, csr: csr)
+            case .serviceAccountTokenFile:
+                EnrollmentRequest(tenant: enrollment.tenant, environment: enrollment.environment, serviceAccountToken: secret, csr: csr)
+            }
         let issued = try await post(request, to: enrollment.url, trustBundle: caBundle)
         let files = try store.store(key: key, certificatePEM: issued.certificate, caBundlePEM: issued.caBundle, serial: issued.serial)
-        logger.info("enrolled", metadata: ["environment": "\(enrollment.tenant)/\(enrollment.environment)", "serial": "\(issued.serial)",
-                                           "notAfter": "\(Timestamp.format(issued.notAfter))"])
+        logger.info(
+            "enrolled",
+            metadata: [
+                "environment": "\(enrollment.tenant)/\(enrollment.environment)", "serial": "\(issued.serial)",
+                "notAfter": "\(Timestamp.format(issued.notAfter))",
+            ])
         return files
     }
 
     static func post(_ request: EnrollmentRequest, to url: String, trustBundle: String) async throws -> IssuedCertificate {
-        var configuration = HTTPClient.Configuration(tlsConfiguration: try TLSConfigurations.operatorClient(trustBundle: trustBundle),
-                                                     timeout: .init(connect: .seconds(10)))
+        var configuration = HTTPClient.Configuration(
+            tlsConfiguration: try TLSConfigurations.operatorClient(trustBundle: trustBundle),
+            timeout: .init(connect: .seconds(10)))
         configuration.httpVersion = .http1Only
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         defer { http.shutdown { _ in } }

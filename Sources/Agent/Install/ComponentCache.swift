@@ -24,7 +24,8 @@ struct ComponentCache {
         }
         let file = self.file(ref.hash)
         if let data = FileManager.default.contents(atPath: file.path),
-           let cached = try? JSONDecoder().decode(ResolvedComponent.self, from: data), (try? cached.verify(as: ref.hash)) != nil {
+            let cached = try? JSONDecoder().decode(ResolvedComponent.self, from: data), (try? cached.verify(as: ref.hash)) != nil
+        {
             return cached
         }
         let fetched = try await source.component(hash: ref.hash)

@@ -41,8 +41,10 @@ public actor ComponentInstaller {
     /// Conditions last reported per workspace and component, so transition times survive between reports.
     var reported: [String: [String: [Condition]]] = [:]
 
-    public init(client: KubernetesClient, source: any ComponentSource, stateDirectory: URL, settings: InstallSettings = InstallSettings(),
-                clock: any TimeSource, logger: Logger) throws {
+    public init(
+        client: KubernetesClient, source: any ComponentSource, stateDirectory: URL, settings: InstallSettings = InstallSettings(),
+        clock: any TimeSource, logger: Logger
+    ) throws {
         self.client = client
         discovery = APIDiscovery(client: client)
         cache = try ComponentCache(directory: stateDirectory.appendingPathComponent("components"), source: source)
@@ -110,8 +112,9 @@ public actor ComponentInstaller {
         if state.plan?.isApplicable != true {
             do {
                 let component = try await cache.component(ref)
-                state.plan = try await InstallPlan.make(component, discovery: discovery, confinement: await confinement(for: component),
-                                                        workspace: workspace)
+                state.plan = try await InstallPlan.make(
+                    component, discovery: discovery, confinement: await confinement(for: component),
+                    workspace: workspace)
                 state.fetchError = nil
                 state.retryAt = nil
             } catch {
@@ -127,8 +130,9 @@ public actor ComponentInstaller {
             // Nothing of a refused component is applied. Unserved kinds (a CRD not yet installed) are
             // retried with backoff; refusals are looked at again on the drift interval, in case the
             // agent's rights changed.
-            state.retryAt = now.addingTimeInterval(plan.refusals.isEmpty
-                ? settings.retry.delay(attempt: state.failures).timeInterval : settings.driftInterval.timeInterval)
+            state.retryAt = now.addingTimeInterval(
+                plan.refusals.isEmpty
+                    ? settings.retry.delay(attempt: state.failures).timeInterval : settings.driftInterval.timeInterval)
             state.failures += 1
             return
         }
@@ -143,8 +147,9 @@ public actor ComponentInstaller {
             toApply = plan.items.filter { state.objects[$0.key]?.retryAt.map { $0 <= now } ?? false }
             let drifted = await refreshHealth(plan, state: &state, skipping: Set(toApply.map(\.key)))
             if !drifted.isEmpty {
-                logger.info("objects deleted or changed out of band; restoring",
-                            metadata: ["workspace": "\(workspace)", "objects": "\(drifted.map(\.description))"])
+                logger.info(
+                    "objects deleted or changed out of band; restoring",
+                    metadata: ["workspace": "\(workspace)", "objects": "\(drifted.map(\.description))"])
                 toApply = plan.items
             }
         }
@@ -164,13 +169,19 @@ public actor ComponentInstaller {
         let remaining = await prune(dropped, workspace: workspace, component: ref.name)
         stored = ComponentRecord(appliedHash: ref.hash, appliedAt: now, objects: plan.keys.union(remaining))
         if !applied {
-            logger.info("component applied", metadata: ["workspace": "\(workspace)", "component": "\(ref.name)", "hash": "\(ref.hash)",
-                                                        "objects": "\(plan.items.count)", "pruned": "\(dropped.count - remaining.count)"])
+            logger.info(
+                "component applied",
+                metadata: [
+                    "workspace": "\(workspace)", "component": "\(ref.name)", "hash": "\(ref.hash)",
+                    "objects": "\(plan.items.count)", "pruned": "\(dropped.count - remaining.count)",
+                ])
         }
     }
 
-    private func apply(_ item: InstallPlan.Item, workspace: String, component: String, previous: ObjectProgress?,
-                       now: Date) async -> ObjectProgress {
+    private func apply(
+        _ item: InstallPlan.Item, workspace: String, component: String, previous: ObjectProgress?,
+        now: Date
+    ) async -> ObjectProgress {
         let path = item.resource.path(namespace: namespace, name: item.key.name)
         do {
             if previous?.isApplied != true {
@@ -182,16 +193,22 @@ public actor ComponentInstaller {
             let live = try await client.apply(item.object, at: path, fieldManager: OwnershipLabels.fieldManager, force: true)
             Counter(label: "qbeast_agent_kubernetes_applies_total", dimensions: [("result", "applied")]).increment()
             let verdict = ObjectHealth.judge(live)
-            return ObjectProgress(state: .init(verdict.state), message: verdict.message, isApplied: true,
-                                  generation: live["metadata"]?["generation"]?.intValue)
+            return ObjectProgress(
+                state: .init(verdict.state), message: verdict.message, isApplied: true,
+                generation: live["metadata"]?["generation"]?.intValue)
         } catch {
             let attempts = (previous?.attempts ?? 0) + 1
             Counter(label: "qbeast_agent_kubernetes_applies_total", dimensions: [("result", "failed")]).increment()
             let message = (error as? KubernetesAPIError)?.message ?? "\(error)"
-            logger.warning("apply failed", metadata: ["workspace": "\(workspace)", "component": "\(component)", "object": "\(item.key)",
-                                                     "error": "\(error)", "attempt": "\(attempts)"])
-            return ObjectProgress(state: .failed, message: message, isApplied: false, attempts: attempts,
-                                  retryAt: now.addingTimeInterval(settings.retry.delay(attempt: attempts - 1).timeInterval))
+            logger.warning(
+                "apply failed",
+                metadata: [
+                    "workspace": "\(workspace)", "component": "\(component)", "object": "\(item.key)",
+                    "error": "\(error)", "attempt": "\(attempts)",
+                ])
+            return ObjectProgress(
+                state: .failed, message: message, isApplied: false, attempts: attempts,
+                retryAt: now.addingTimeInterval(settings.retry.delay(attempt: attempts - 1).timeInterval))
         }
     }
 
@@ -204,7 +221,8 @@ public actor ComponentInstaller {
         guard let live = existing[collection]?[key.name] else { return nil }
         if OwnershipLabels.owned(live, workspace: workspace) { return nil }
         if let other = live["metadata"]?["labels"]?[OwnershipLabels.workspace]?.stringValue,
-           live["metadata"]?["labels"]?[OwnershipLabels.managedBy]?.stringValue == OwnershipLabels.managedByValue {
+            live["metadata"]?["labels"]?[OwnershipLabels.managedBy]?.stringValue == OwnershipLabels.managedByValue
+        {
             return "\(key) already exists and belongs to workspace \"\(other)\""
         }
         return "\(key) already exists and is not managed by qbeast-agent (no \(OwnershipLabels.managedBy)=\(OwnershipLabels.managedByValue) label); "
@@ -229,8 +247,9 @@ public actor ComponentInstaller {
                 var verdict = ObjectHealth.judge(live)
                 if verdict.state == .ready, item.key.kind == "Service" { verdict = await serviceEndpoints(live, verdict) }
                 if verdict.state != .ready, ["Deployment", "StatefulSet", "DaemonSet"].contains(item.key.kind) { verdict = await podTrouble(live, verdict) }
-                state.objects[item.key] = ObjectProgress(state: .init(verdict.state), message: verdict.message, isApplied: true,
-                                                         generation: state.objects[item.key]?.generation ?? generation)
+                state.objects[item.key] = ObjectProgress(
+                    state: .init(verdict.state), message: verdict.message, isApplied: true,
+                    generation: state.objects[item.key]?.generation ?? generation)
             } catch let error as KubernetesAPIError where error.isNotFound {
                 missing.append(item.key)
             } catch {
@@ -276,7 +295,8 @@ public actor ComponentInstaller {
             live[collection] = KubernetesClient.byName(list["items"]?.arrayValue ?? [])
         }
         guard service["spec"]?["selector"]?.objectValue?.isEmpty == false, service["spec"]?["type"]?.stringValue != "ExternalName",
-              let name = service["metadata"]?["name"]?.stringValue, let endpoints = live[collection]?[name] else { return verdict }
+            let name = service["metadata"]?["name"]?.stringValue, let endpoints = live[collection]?[name]
+        else { return verdict }
         let ready = (endpoints["subsets"]?.arrayValue ?? []).contains { ($0["addresses"]?.arrayValue ?? []).isEmpty == false }
         return ready ? verdict : ObjectHealth.Verdict(state: .progressing, message: "service has no ready endpoints")
     }

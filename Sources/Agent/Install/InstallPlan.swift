@@ -43,8 +43,10 @@ struct InstallPlan: Sendable {
         return .object(object)
     }
 
-    static func make(_ component: ResolvedComponent, discovery: APIDiscovery, confinement: NamespaceConfinement,
-                     workspace: String) async throws -> InstallPlan {
+    static func make(
+        _ component: ResolvedComponent, discovery: APIDiscovery, confinement: NamespaceConfinement,
+        workspace: String
+    ) async throws -> InstallPlan {
         var plan = InstallPlan(hash: component.hash, workspace: workspace)
         var seen = Set<ObjectKey>()
         for (index, manifest) in component.manifests.enumerated() {
@@ -65,8 +67,9 @@ struct InstallPlan: Sendable {
                 plan.refusals[key] = refusal
                 continue
             }
-            let object = OwnershipLabels.stamp(applicable(manifest), workspace: workspace, component: component.name,
-                                               namespace: confinement.namespace)
+            let object = OwnershipLabels.stamp(
+                applicable(manifest), workspace: workspace, component: component.name,
+                namespace: confinement.namespace)
             plan.items.append(Item(key: key, object: object, resource: resource))
         }
         plan.items = plan.items.enumerated().sorted { lhs, rhs in

@@ -87,8 +87,9 @@ public struct PolicyRule: Equatable, Sendable {
 
     init(_ json: JSONValue) {
         func strings(_ key: String) -> [String] { json[key]?.arrayValue?.compactMap(\.stringValue) ?? [] }
-        self.init(verbs: strings("verbs"), apiGroups: strings("apiGroups"), resources: strings("resources"),
-                  resourceNames: strings("resourceNames"), nonResourceURLs: strings("nonResourceURLs"))
+        self.init(
+            verbs: strings("verbs"), apiGroups: strings("apiGroups"), resources: strings("resources"),
+            resourceNames: strings("resourceNames"), nonResourceURLs: strings("nonResourceURLs"))
     }
 
     /// The first (verb, group, resource) this rule grants that none of `held` covers, described for a

@@ -63,7 +63,8 @@ public enum ObjectHealth {
         if ready < wanted { return Verdict(state: .progressing, message: "\(ready) of \(wanted) replicas ready") }
         let rolling = live["spec"]?["updateStrategy"]?["type"]?.stringValue ?? "RollingUpdate"
         if rolling == "RollingUpdate", let update = status?["updateRevision"]?.stringValue,
-           let current = status?["currentRevision"]?.stringValue, update != current {
+            let current = status?["currentRevision"]?.stringValue, update != current
+        {
             let updated = status?["updatedReplicas"]?.intValue ?? 0
             return Verdict(state: .progressing, message: "\(updated) of \(wanted) replicas updated to revision \(update)")
         }

@@ -15,7 +15,8 @@ public struct ObjectKey: Codable, Hashable, Sendable, CustomStringConvertible {
 
     public init?(_ object: JSONValue) {
         guard let apiVersion = object["apiVersion"]?.stringValue, let kind = object["kind"]?.stringValue,
-              let name = object["metadata"]?["name"]?.stringValue else { return nil }
+            let name = object["metadata"]?["name"]?.stringValue
+        else { return nil }
         self.init(apiVersion: apiVersion, kind: kind, name: name)
     }
 

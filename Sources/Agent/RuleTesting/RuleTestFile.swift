@@ -81,17 +81,20 @@ public struct RuleTestCase: Sendable {
         externalLabels = (raw["external_labels"] as? [String: Any] ?? [:]).mapValues { "\($0)" }
         inputSeries = try (raw["input_series"] as? [[String: Any]] ?? []).enumerated().map { index, series in
             guard let selector = series["series"] as? String else { throw RuleTestError("\(field).input_series[\(index)]: `series` is required") }
-            return InputSeries(series: selector, values: try SeriesNotation.expand("\(series["values"] ?? "")", field: "\(field).input_series[\(index)].values"))
+            return InputSeries(
+                series: selector, values: try SeriesNotation.expand("\(series["values"] ?? "")", field: "\(field).input_series[\(index)].values"))
         }
         alertTests = try (raw["alert_rule_test"] as? [[String: Any]] ?? []).enumerated().map { index, test in
             let testField = "\(field).alert_rule_test[\(index)]"
             guard let alertname = test["alertname"] as? String else { throw RuleTestError("\(testField): `alertname` is required") }
             let expected = (test["exp_alerts"] as? [[String: Any]] ?? []).map { alert in
-                ExpectedAlert(labels: (alert["exp_labels"] as? [String: Any] ?? [:]).mapValues { "\($0)" },
-                              annotations: (alert["exp_annotations"] as? [String: Any] ?? [:]).mapValues { "\($0)" })
+                ExpectedAlert(
+                    labels: (alert["exp_labels"] as? [String: Any] ?? [:]).mapValues { "\($0)" },
+                    annotations: (alert["exp_annotations"] as? [String: Any] ?? [:]).mapValues { "\($0)" })
             }
-            return AlertTest(evalTime: try RuleTestFile.duration(test["eval_time"], default: .zero, field: "\(testField).eval_time"),
-                             alertname: alertname, expected: expected)
+            return AlertTest(
+                evalTime: try RuleTestFile.duration(test["eval_time"], default: .zero, field: "\(testField).eval_time"),
+                alertname: alertname, expected: expected)
         }
         if raw["promql_expr_test"] != nil {
             throw RuleTestError("\(field): promql_expr_test is not supported yet; use alert_rule_test")
@@ -140,7 +143,8 @@ public enum SeriesNotation {
             if base == nil {
                 if head.first == "-" || head.first == "+" { start = head.index(after: start) }
                 guard let operatorIndex = head[start...].firstIndex(where: { $0 == "+" || $0 == "-" }),
-                      let a = Double(head[..<operatorIndex]), let b = Double(head[head.index(after: operatorIndex)...]) else {
+                    let a = Double(head[..<operatorIndex]), let b = Double(head[head.index(after: operatorIndex)...])
+                else {
                     throw RuleTestError("\(field): \"\(token)\" is not a series description")
                 }
                 base = a

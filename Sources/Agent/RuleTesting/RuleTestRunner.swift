@@ -48,9 +48,10 @@ public struct RuleTestRunner: Sendable {
         var logger = Logger(label: "test-rules")
         logger.logLevel = .critical
         let outbox = try AlertOutbox(directory: scratch.appendingPathComponent("outbox"), instance: "test", maxBatches: 1_000_000, logger: logger)
-        let engine = try RuleEngine(store: MetricsStoreClient(baseURL: vm.url), outbox: outbox, stateDirectory: scratch.appendingPathComponent("rules"),
-                                    resendDelay: .seconds(60), defaultInterval: evaluationInterval, clock: ManualTimeSource(now: Self.origin),
-                                    logger: logger, scheduled: false, externalLabels: test.externalLabels, onHealthChange: {})
+        let engine = try RuleEngine(
+            store: MetricsStoreClient(baseURL: vm.url), outbox: outbox, stateDirectory: scratch.appendingPathComponent("rules"),
+            resendDelay: .seconds(60), defaultInterval: evaluationInterval, clock: ManualTimeSource(now: Self.origin),
+            logger: logger, scheduled: false, externalLabels: test.externalLabels, onHealthChange: {})
         await engine.update(DesiredState(tenant: "test", environment: "test", revision: 1, workspaces: [workspace]))
         defer { Task { await engine.stop() } }
 
@@ -73,7 +74,8 @@ public struct RuleTestRunner: Sendable {
                 if Set(got) != Set(expected) || got.count != expected.count {
                     let show = { (alerts: [RuleTestCase.ExpectedAlert]) in "[" + alerts.map(\.description).sorted().joined(separator: " ") + "]" }
                     let name = test.name.isEmpty ? "" : "name: \(test.name), "
-                    failures.append("    \(name)alertname: \(alertTest.alertname), time: \(Self.format(time)), \n        exp:\(show(expected)), \n        got:\(show(got))")
+                    failures.append(
+                        "    \(name)alertname: \(alertTest.alertname), time: \(Self.format(time)), \n        exp:\(show(expected)), \n        got:\(show(got))")
                 }
             }
             if evaluationInterval <= .zero { break }

@@ -24,7 +24,8 @@ public struct CompiledRule: Sendable {
         let labels = groupLabels.merging(rule.labels ?? [:]) { $1 }
         labelTemplates = try Self.compile(labels, field: "\(field).labels")
         annotationTemplates = try Self.compile(rule.annotations ?? [:], field: "\(field).annotations")
-        let identity = [name, expression, rule.for ?? "", rule.keepFiringFor ?? ""]
+        let identity =
+            [name, expression, rule.for ?? "", rule.keepFiringFor ?? ""]
             + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         key = name + "-" + Hex.sha256(identity.joined(separator: "\u{0}"), bytes: 8)
     }

@@ -33,7 +33,8 @@ public final class MetricsStoreClient: Sendable {
 
     /// Evaluates `expression` at `time`. Scalars come back as one sample without labels.
     public func query(_ expression: String, at time: Date) async throws(MetricsStoreError) -> [QuerySample] {
-        let url = "\(baseURL)/api/v1/query?query=\(Self.formEncode(expression))"
+        let url =
+            "\(baseURL)/api/v1/query?query=\(Self.formEncode(expression))"
             + "&time=\(String(format: "%.3f", time.timeIntervalSince1970))&step=\(step.components.seconds)s"
         let body: ByteBuffer
         let status: Int

@@ -34,9 +34,11 @@ public actor RuleEngine {
     /// `$externalLabels` in templates (promtool test files set them).
     private let externalLabels: [String: String]
 
-    public init(store: MetricsStoreClient, outbox: AlertOutbox, stateDirectory: URL, resendDelay: Duration, defaultInterval: Duration,
-                clock: any TimeSource, logger: Logger, scheduled: Bool = true, externalLabels: [String: String] = [:],
-                onHealthChange: @escaping @Sendable () async -> Void) throws {
+    public init(
+        store: MetricsStoreClient, outbox: AlertOutbox, stateDirectory: URL, resendDelay: Duration, defaultInterval: Duration,
+        clock: any TimeSource, logger: Logger, scheduled: Bool = true, externalLabels: [String: String] = [:],
+        onHealthChange: @escaping @Sendable () async -> Void
+    ) throws {
         self.scheduled = scheduled
         self.externalLabels = externalLabels
         self.store = store
@@ -92,8 +94,9 @@ public actor RuleEngine {
             if wanted[key] == nil { stateStore.remove(workspace: key.workspace, group: key.group) }
         }
         for (key, (group, filter, source)) in wanted where running[key] == nil {
-            let runner = RuleGroupRunner(group: group, store: store, outbox: outbox, stateStore: stateStore, filter: filter,
-                                         resendDelay: resendDelay, clock: clock, logger: logger, externalLabels: externalLabels)
+            let runner = RuleGroupRunner(
+                group: group, store: store, outbox: outbox, stateStore: stateStore, filter: filter,
+                resendDelay: resendDelay, clock: clock, logger: logger, externalLabels: externalLabels)
             // The task holds the engine until `stop()` or `update` cancels it.
             let task = Task {
                 guard self.scheduled else { return }
@@ -134,8 +137,9 @@ public actor RuleEngine {
         let rules = groups.reduce(0) { $0 + (running[$1]?.runner.group.rules.count ?? 0) }
         let states = groups.compactMap { health[$0] }
         if states.isEmpty {
-            return Condition(type: "RulesHealthy", status: .unknown, reason: "NotEvaluatedYet",
-                             message: "\(rules) rule(s) in \(groups.count) group(s) waiting for their first round", lastTransitionTime: now)
+            return Condition(
+                type: "RulesHealthy", status: .unknown, reason: "NotEvaluatedYet",
+                message: "\(rules) rule(s) in \(groups.count) group(s) waiting for their first round", lastTransitionTime: now)
         }
         if let storeError = states.compactMap(\.storeError).sorted().first {
             return Condition(type: "RulesHealthy", status: .false, reason: "MetricsStoreUnreachable", message: storeError, lastTransitionTime: now)
@@ -145,8 +149,9 @@ public actor RuleEngine {
             let more = failures.count > 1 ? " (and \(failures.count - 1) more)" : ""
             return Condition(type: "RulesHealthy", status: .false, reason: "RuleEvaluationFailed", message: first + more, lastTransitionTime: now)
         }
-        return Condition(type: "RulesHealthy", status: .true, reason: "Evaluating",
-                         message: "\(rules) rule(s) in \(groups.count) group(s) evaluated without error", lastTransitionTime: now)
+        return Condition(
+            type: "RulesHealthy", status: .true, reason: "Evaluating",
+            message: "\(rules) rule(s) in \(groups.count) group(s) evaluated without error", lastTransitionTime: now)
     }
 
     /// Current alert state of a workspace's rules (for tests and debugging).

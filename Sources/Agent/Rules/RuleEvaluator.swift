@@ -17,9 +17,11 @@ public enum RuleEvaluator {
 
     /// `state` maps alert fingerprints to alerts. On error it is left as it was, except for `limit`,
     /// which (as in Prometheus) clears it.
-    public static func evaluate(_ rule: CompiledRule, samples: [QuerySample], at time: Date, limit: Int,
-                                state: inout [String: ActiveAlert], externalLabels: [String: String] = [:],
-                                query: (@Sendable (String) async throws -> [QuerySample])? = nil) async throws(Failure) -> Void {
+    public static func evaluate(
+        _ rule: CompiledRule, samples: [QuerySample], at time: Date, limit: Int,
+        state: inout [String: ActiveAlert], externalLabels: [String: String] = [:],
+        query: (@Sendable (String) async throws -> [QuerySample])? = nil
+    ) async throws(Failure) -> Void {
         var fresh: [String: ActiveAlert] = [:]
         for sample in samples {
             let data = TemplateData(labels: sample.labels, value: sample.value, externalLabels: externalLabels, query: query)
@@ -63,7 +65,8 @@ public enum RuleEvaluator {
                     keepFiring = time.timeIntervalSince(since) < rule.keepFiringFor.timeInterval
                 }
                 if alert.state == .pending
-                    || (alert.resolvedAt.map { time.timeIntervalSince($0) > resolvedRetention } ?? false) {
+                    || (alert.resolvedAt.map { time.timeIntervalSince($0) > resolvedRetention } ?? false)
+                {
                     next[fingerprint] = nil
                     continue
                 }
@@ -103,23 +106,26 @@ public enum RuleEvaluator {
     /// Marks the alerts due for sending as sent at `time` and returns them as wire alerts.
     /// `validUntil` follows Prometheus: four resend periods (or intervals), so a receiver that stops
     /// hearing about a firing alert lets it expire on its own.
-    public static func takeAlertsToSend(from state: inout [String: ActiveAlert], workspace: String, at time: Date,
-                                        resendDelay: Duration, interval: Duration) -> [AgentAlert] {
+    public static func takeAlertsToSend(
+        from state: inout [String: ActiveAlert], workspace: String, at time: Date,
+        resendDelay: Duration, interval: Duration
+    ) -> [AgentAlert] {
         var sending: [AgentAlert] = []
         for fingerprint in state.keys.sorted() {
             guard var alert = state[fingerprint], alert.needsSending(at: time, resendDelay: resendDelay) else { continue }
             alert.lastSentAt = time
             alert.validUntil = time.addingTimeInterval(4 * max(resendDelay, interval).timeInterval)
             state[fingerprint] = alert
-            sending.append(AgentAlert(
-                workspace: workspace,
-                state: alert.resolvedAt == nil ? .firing : .resolved,
-                labels: alert.labels,
-                annotations: alert.annotations,
-                startsAt: alert.firedAt ?? alert.activeAt,
-                endsAt: alert.resolvedAt ?? alert.validUntil,
-                value: alert.value.isFinite ? alert.value : nil
-            ))
+            sending.append(
+                AgentAlert(
+                    workspace: workspace,
+                    state: alert.resolvedAt == nil ? .firing : .resolved,
+                    labels: alert.labels,
+                    annotations: alert.annotations,
+                    startsAt: alert.firedAt ?? alert.activeAt,
+                    endsAt: alert.resolvedAt ?? alert.validUntil,
+                    value: alert.value.isFinite ? alert.value : nil
+                ))
         }
         return sending
     }

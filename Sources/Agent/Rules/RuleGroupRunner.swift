@@ -28,9 +28,11 @@ actor RuleGroupRunner {
         var storeError: String?
     }
 
-    init(group: CompiledRuleGroup, store: MetricsStoreClient, outbox: AlertOutbox, stateStore: RuleStateStore,
-         filter: AlertAllowlistFilter, resendDelay: Duration, clock: any TimeSource, logger: Logger,
-         externalLabels: [String: String] = [:]) {
+    init(
+        group: CompiledRuleGroup, store: MetricsStoreClient, outbox: AlertOutbox, stateStore: RuleStateStore,
+        filter: AlertAllowlistFilter, resendDelay: Duration, clock: any TimeSource, logger: Logger,
+        externalLabels: [String: String] = [:]
+    ) {
         self.externalLabels = externalLabels
         self.group = group
         self.store = store
@@ -85,8 +87,9 @@ actor RuleGroupRunner {
             case .success(let samples):
                 var ruleState = state[rule.key] ?? [:]
                 do {
-                    try await RuleEvaluator.evaluate(rule, samples: samples, at: time, limit: group.limit, state: &ruleState,
-                                                    externalLabels: externalLabels, query: query)
+                    try await RuleEvaluator.evaluate(
+                        rule, samples: samples, at: time, limit: group.limit, state: &ruleState,
+                        externalLabels: externalLabels, query: query)
                 } catch {
                     errors[rule.name] = error.message
                     silenced.insert(rule.key)
@@ -104,8 +107,10 @@ actor RuleGroupRunner {
     }
 
     /// Runs every expression with at most `concurrency` queries in flight; results in rule order.
-    static func queryAll(_ expressions: [String], at time: Date, store: MetricsStoreClient,
-                         concurrency: Int) async -> [Result<[QuerySample], MetricsStoreError>] {
+    static func queryAll(
+        _ expressions: [String], at time: Date, store: MetricsStoreClient,
+        concurrency: Int
+    ) async -> [Result<[QuerySample], MetricsStoreError>] {
         var results = [Result<[QuerySample], MetricsStoreError>](repeating: .success([]), count: expressions.count)
         await withTaskGroup(of: (Int, Result<[QuerySample], MetricsStoreError>).self) { tasks in
             var next = 0
@@ -135,8 +140,9 @@ actor RuleGroupRunner {
         var alerts: [AgentAlert] = []
         for key in state.keys.sorted() where !silenced.contains(key) {
             var ruleState = state[key]!
-            alerts += RuleEvaluator.takeAlertsToSend(from: &ruleState, workspace: group.workspace, at: time,
-                                                     resendDelay: resendDelay, interval: group.interval)
+            alerts += RuleEvaluator.takeAlertsToSend(
+                from: &ruleState, workspace: group.workspace, at: time,
+                resendDelay: resendDelay, interval: group.interval)
             state[key] = ruleState
         }
         do {

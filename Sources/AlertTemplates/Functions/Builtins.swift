@@ -25,10 +25,11 @@ enum Builtins {
     /// forms (a missing value becomes "<no value>").
     static func joined(_ arguments: [Value]) -> String {
         if arguments.count == 1, case .string(let string) = arguments[0] { return string }
-        return GoFormat.sprint(arguments.map { argument in
-            if case .invalid = argument { return .string("<no value>") }
-            return argument
-        })
+        return GoFormat.sprint(
+            arguments.map { argument in
+                if case .invalid = argument { return .string("<no value>") }
+                return argument
+            })
     }
 
     private static func length(_ value: Value) throws(FunctionError) -> Value {

@@ -75,7 +75,8 @@ enum FunctionTable {
     private static let functions: [String: TemplateFunction] = {
         var table: [String: TemplateFunction] = [:]
         for function in Builtins.functions + Comparisons.functions + HumanizeFunctions.functions + QueryFunctions.functions
-            + StringFunctions.functions + TimeFunctions.functions {
+            + StringFunctions.functions + TimeFunctions.functions
+        {
             table[function.name] = function
         }
         return table

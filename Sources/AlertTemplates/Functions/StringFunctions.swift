@@ -1,11 +1,12 @@
 import Foundation
 import RegexBudget
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Prometheus' string, regular expression, address and link functions.
@@ -112,15 +113,17 @@ enum StringFunctions {
         return result
     }
 
-    private static let midLetters: Set<Unicode.Scalar> = [":", "\u{B7}", "\u{387}", "\u{5F4}", "\u{2027}", "\u{FE13}", "\u{FE55}", "\u{FF1A}",
-                                                          ".", "\u{2018}", "\u{2019}", "\u{2024}", "\u{FE52}", "\u{FF07}", "\u{FF0E}", "'"]
+    private static let midLetters: Set<Unicode.Scalar> = [
+        ":", "\u{B7}", "\u{387}", "\u{5F4}", "\u{2027}", "\u{FE13}", "\u{FE55}", "\u{FF1A}",
+        ".", "\u{2018}", "\u{2019}", "\u{2024}", "\u{FE52}", "\u{FF07}", "\u{FF0E}", "'",
+    ]
 
     private static func breaksWords(_ scalar: Unicode.Scalar) -> Bool {
         if midLetters.contains(scalar) { return false }
         switch scalar.properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
-             .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .letterNumber, .otherNumber,
-             .connectorPunctuation, .format, .modifierSymbol:
+            .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .letterNumber, .otherNumber,
+            .connectorPunctuation, .format, .modifierSymbol:
             return false
         default:
             return true

@@ -51,10 +51,11 @@ enum TimeFunctions {
         case "UnixMilli": return TemplateFunction(name, []) { _, _ in .int(Int(time.unixMilli)) }
         case "UnixNano": return TemplateFunction(name, []) { _, _ in .int(Int(time.unixNano)) }
         case "UTC", "Local": return TemplateFunction(name, []) { _, _ in .time(time) }
-        case "Add": return TemplateFunction(name, [.duration]) { arguments, _ in
-            if case .duration(let delta) = arguments[0] { return .time(time.adding(nanoseconds: delta)) }
-            return .time(time)
-        }
+        case "Add":
+            return TemplateFunction(name, [.duration]) { arguments, _ in
+                if case .duration(let delta) = arguments[0] { return .time(time.adding(nanoseconds: delta)) }
+                return .time(time)
+            }
         case "Year": return TemplateFunction(name, []) { _, _ in .int(Int(civil.year)) }
         case "Day": return TemplateFunction(name, []) { _, _ in .int(civil.day) }
         case "Hour": return TemplateFunction(name, []) { _, _ in .int(civil.hour) }

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// strconv.FormatFloat(v, fmt, prec, 64) for the 'e', 'E', 'f', 'g' and 'G' formats.

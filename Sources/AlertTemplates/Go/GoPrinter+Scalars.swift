@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// How fmt formats strings, integers and floats under each verb and flag.
@@ -223,7 +223,8 @@ extension GoPrinter {
             if byte == UInt8(ascii: ".") {
                 hasDecimalPoint = true
             } else if byte == UInt8(ascii: "p") || byte == UInt8(ascii: "P")
-                        || ((byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")) && format != UInt8(ascii: "x") && format != UInt8(ascii: "X")) {
+                || ((byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")) && format != UInt8(ascii: "x") && format != UInt8(ascii: "X"))
+            {
                 tail = Array(body[index...])
                 body = Array(body[..<index])
                 break
@@ -250,7 +251,8 @@ extension GoPrinter {
         if value.isInfinite { return value < 0 ? "-Inf" : "+Inf" }
         var buffer = [CChar](repeating: 0, count: 64)
         let format = precision < 0 ? (uppercase ? "%A" : "%a") : (uppercase ? "%.*A" : "%.*a")
-        let length = precision < 0
+        let length =
+            precision < 0
             ? withVaList([value]) { vsnprintf(&buffer, buffer.count, format, $0) }
             : withVaList([Int32(clamping: min(precision, 40)), value]) { vsnprintf(&buffer, buffer.count, format, $0) }
         var text = String(decoding: buffer.prefix(Int(max(length, 0))).map { UInt8(bitPattern: $0) }, as: UTF8.self)

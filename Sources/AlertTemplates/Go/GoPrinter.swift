@@ -234,8 +234,10 @@ struct GoPrinter {
             printStruct(sample, verb: verb, depth: depth + 1)
         case .root(let data):
             output += (sharpV ? Value.rootTypeName : "") + "{"
-            let fields: [(String, Value)] = [("Labels", .labels(data.labels)), ("ExternalLabels", .labels(data.externalLabels)),
-                                             ("ExternalURL", .string(data.externalURL)), ("Value", .float(data.value))]
+            let fields: [(String, Value)] = [
+                ("Labels", .labels(data.labels)), ("ExternalLabels", .labels(data.externalLabels)),
+                ("ExternalURL", .string(data.externalURL)), ("Value", .float(data.value)),
+            ]
             for (index, (name, field)) in fields.enumerated() {
                 if index > 0 { output += sharpV ? ", " : " " }
                 if plusV || sharpV { output += name + ":" }

@@ -89,7 +89,8 @@ struct GoRegexp: @unchecked Sendable {  // NSRegularExpression is immutable and 
                 continue
             }
             rest = remainder
-            let group = name.allSatisfy { ("0"..."9").contains($0) } && !(name.count > 1 && name.first == "0") && name.count < 9
+            let group =
+                name.allSatisfy { ("0"..."9").contains($0) } && !(name.count > 1 && name.first == "0") && name.count < 9
                 ? Int(name) : groupNumbers[name]
             if let group, group < match.numberOfRanges {
                 let range = match.range(at: group)

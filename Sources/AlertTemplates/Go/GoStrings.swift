@@ -5,11 +5,11 @@ enum GoStrings {
         if scalar.value < 0x80 { return scalar.value >= 0x20 && scalar.value < 0x7F }
         switch scalar.properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
-             .nonspacingMark, .spacingMark, .enclosingMark,
-             .decimalNumber, .letterNumber, .otherNumber,
-             .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
-             .initialPunctuation, .finalPunctuation, .otherPunctuation,
-             .mathSymbol, .currencySymbol, .modifierSymbol, .otherSymbol:
+            .nonspacingMark, .spacingMark, .enclosingMark,
+            .decimalNumber, .letterNumber, .otherNumber,
+            .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
+            .initialPunctuation, .finalPunctuation, .otherPunctuation,
+            .mathSymbol, .currencySymbol, .modifierSymbol, .otherSymbol:
             return true
         default:
             return false
@@ -153,7 +153,8 @@ enum GoStrings {
             return (value, index + 2 + count)
         case UInt8(ascii: "0")...UInt8(ascii: "7"):
             guard index + 4 <= body.endIndex, let value = Int(String(decoding: body[(index + 1)..<(index + 4)], as: UTF8.self), radix: 8),
-                  value <= 255 else { return nil }
+                value <= 255
+            else { return nil }
             return (value, index + 4)
         default:
             return nil

@@ -60,14 +60,17 @@ struct GoTime: Sendable, Equatable {
         let isLeap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
         let cumulative = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334]
         let yearDay = cumulative[month - 1] + day + (isLeap && month > 2 ? 1 : 0)
-        return Civil(year: year, month: month, day: day, hour: secondOfDay / 3600, minute: secondOfDay / 60 % 60,
-                     second: secondOfDay % 60, weekday: weekday, yearDay: yearDay)
+        return Civil(
+            year: year, month: month, day: day, hour: secondOfDay / 3600, minute: secondOfDay / 60 % 60,
+            second: secondOfDay % 60, weekday: weekday, yearDay: yearDay)
     }
 
     // MARK: Layouts
 
-    private static let monthNames = ["January", "February", "March", "April", "May", "June", "July", "August",
-                                     "September", "October", "November", "December"]
+    private static let monthNames = [
+        "January", "February", "March", "April", "May", "June", "July", "August",
+        "September", "October", "November", "December",
+    ]
     private static let dayNames = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
 
     /// Time.Format with Go's reference-time layout ("Mon Jan 2 15:04:05 MST 2006").
@@ -116,8 +119,9 @@ struct GoTime: Sendable, Equatable {
         ]
         outer: while index < bytes.count {
             // Fractional seconds: ".000" keeps zeros, ".999" trims them; not followed by a digit.
-            if bytes[index] == UInt8(ascii: ".") || bytes[index] == UInt8(ascii: ",") , index + 1 < bytes.count,
-               bytes[index + 1] == UInt8(ascii: "0") || bytes[index + 1] == UInt8(ascii: "9") {
+            if bytes[index] == UInt8(ascii: ".") || bytes[index] == UInt8(ascii: ","), index + 1 < bytes.count,
+                bytes[index + 1] == UInt8(ascii: "0") || bytes[index + 1] == UInt8(ascii: "9")
+            {
                 let digit = bytes[index + 1]
                 var end = index + 1
                 while end < bytes.count && bytes[end] == digit { end += 1 }

@@ -73,25 +73,34 @@ struct AgentGatewayRoutes {
                 group.cancelAll()
             }
             let certificate = GatewayCache.RevocationKey(serial: identity.certificateSerial, notBefore: identity.certificateNotBefore)
-            if let reason = try await cache.revocation(GatewayCache.Key(tenant: identity.tenant, environment: identity.environment), certificate, load: {
-                try await store.revocation(serial: certificate.serial, tenant: identity.tenant, environment: identity.environment,
-                                           notBefore: certificate.notBefore)
-            }) {
+            if let reason = try await cache.revocation(
+                GatewayCache.Key(tenant: identity.tenant, environment: identity.environment), certificate,
+                load: {
+                    try await store.revocation(
+                        serial: certificate.serial, tenant: identity.tenant, environment: identity.environment,
+                        notBefore: certificate.notBefore)
+                })
+            {
                 throw APIProblem(.forbidden, reason)
             }
         }
         // One encoding per revision (and trust bundle) serves every poll that asks for it.
         let (trustBundle, alertLimits) = (issuer?.currentTrustBundle(), self.alertLimits)
-        guard let answer = try await cache.answer(key, trustBundle: trustBundle, load: load, encode: { state in
-            var state = state
-            state.trustBundle = trustBundle
-            state.alertLimits = alertLimits
-            return try JSONBodies.encoded(state)
-        }) else {
+        guard
+            let answer = try await cache.answer(
+                key, trustBundle: trustBundle, load: load,
+                encode: { state in
+                    var state = state
+                    state.trustBundle = trustBundle
+                    state.alertLimits = alertLimits
+                    return try JSONBodies.encoded(state)
+                })
+        else {
             throw APIProblem(.forbidden, "environment \(identity.tenant)/\(identity.environment) no longer exists")
         }
-        return Response(status: .ok, headers: [.contentType: "application/json", HTTPField.Name("Qbeast-Revision")!: String(answer.revision)],
-                        body: .init(byteBuffer: answer.body))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json", HTTPField.Name("Qbeast-Revision")!: String(answer.revision)],
+            body: .init(byteBuffer: answer.body))
     }
 
     /// `GET /agent/v1/components/{hash}`: a resolved component of one of the caller's own workspaces.
@@ -107,7 +116,8 @@ struct AgentGatewayRoutes {
             throw APIProblem(.notFound, "no workspace of \(identity.tenant)/\(identity.environment) has a component \(hash)")
         }
         let headers: HTTPFields = [.eTag: "\"\(hash)\"", .cacheControl: "private, max-age=31536000, immutable"]
-        if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == "\"\(hash)\"" }) {
+        if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == "\"\(hash)\"" })
+        {
             return Response(status: .notModified, headers: headers)
         }
         return try JSONBodies.response(component, headers: headers)
@@ -140,11 +150,13 @@ struct AgentGatewayRoutes {
         if !unknown.isEmpty {
             batch.alerts.removeAll { !known.contains($0.workspace) }
             Counter(label: "qbeast_controller_alerts_refused_total", dimensions: [("reason", "unknown_workspace")]).increment(by: Int64(unknown.count))
-            context.logger.warning("alerts for workspaces the environment does not have were not stored",
-                                   metadata: ["count": "\(unknown.count)", "workspaces": "\(Set(unknown.map(\.workspace)).sorted())"])
+            context.logger.warning(
+                "alerts for workspaces the environment does not have were not stored",
+                metadata: ["count": "\(unknown.count)", "workspaces": "\(Set(unknown.map(\.workspace)).sorted())"])
         }
-        let stored = try await store.recordAlertBatch(tenant: identity.tenant, environment: identity.environment, batch: batch, at: clock.now(),
-                                                      assign: dispatcher.assign)
+        let stored = try await store.recordAlertBatch(
+            tenant: identity.tenant, environment: identity.environment, batch: batch, at: clock.now(),
+            assign: dispatcher.assign)
         if stored {
             dispatcher.alertsArrived()
             Counter(label: "qbeast_controller_alerts_received_total").increment(by: Int64(batch.alerts.count))
@@ -164,12 +176,15 @@ struct AgentGatewayRoutes {
         try body.validate()
         let target = "\(identity.tenant)/\(identity.environment)"
         let certificate = try issuer.sign(csr: body.csr, tenant: identity.tenant, environment: identity.environment, at: clock.now())
-        let issued = try await issuer.record(certificate, tenant: identity.tenant, environment: identity.environment, method: "renewal",
-                                             store: store, at: clock.now())
+        let issued = try await issuer.record(
+            certificate, tenant: identity.tenant, environment: identity.environment, method: "renewal",
+            store: store, at: clock.now())
         do {
-            try await store.audit(AuditEntry(at: clock.now(), actor: "agent:\(target)", action: "renew", target: target, result: "issued",
-                                             address: (context.channel.remoteAddress ?? context.channel.parent?.remoteAddress)?.ipAddress,
-                                             detail: "serial=\(issued.serial) replaces=\(identity.certificateSerial)"))
+            try await store.audit(
+                AuditEntry(
+                    at: clock.now(), actor: "agent:\(target)", action: "renew", target: target, result: "issued",
+                    address: (context.channel.remoteAddress ?? context.channel.parent?.remoteAddress)?.ipAddress,
+                    detail: "serial=\(issued.serial) replaces=\(identity.certificateSerial)"))
         } catch {
             context.logger.error("cannot write the audit record", metadata: ["action": "renew", "target": "\(target)", "error": "\(error)"])
         }

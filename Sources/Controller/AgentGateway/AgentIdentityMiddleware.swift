@@ -34,22 +34,28 @@ struct AgentIdentityMiddleware: RouterMiddleware {
             throw await refuse(certificate, context: context, "\(error.reason)")
         }
         guard identity.trustDomain == trustDomain else {
-            throw await refuse(certificate, context: context,
-                               "the client certificate belongs to trust domain \"\(identity.trustDomain)\", not \"\(trustDomain)\"")
+            throw await refuse(
+                certificate, context: context,
+                "the client certificate belongs to trust domain \"\(identity.trustDomain)\", not \"\(trustDomain)\"")
         }
         let (store, key) = (store, GatewayCache.Key(tenant: identity.tenant, environment: identity.environment))
-        guard try await cache.desiredState(key, load: { try await store.desiredState(tenant: identity.tenant, environment: identity.environment) }) != nil else {
+        guard try await cache.desiredState(key, load: { try await store.desiredState(tenant: identity.tenant, environment: identity.environment) }) != nil
+        else {
             throw APIProblem(.forbidden, "environment \(identity.tenant)/\(identity.environment) is not registered with this controller")
         }
         let (serial, notBefore) = (certificate.serialHex, certificate.notValidBefore)
-        if let reason = try await cache.revocation(key, .init(serial: serial, notBefore: notBefore), load: {
-            try await store.revocation(serial: serial, tenant: identity.tenant, environment: identity.environment, notBefore: notBefore)
-        }) {
+        if let reason = try await cache.revocation(
+            key, .init(serial: serial, notBefore: notBefore),
+            load: {
+                try await store.revocation(serial: serial, tenant: identity.tenant, environment: identity.environment, notBefore: notBefore)
+            })
+        {
             throw APIProblem(.forbidden, reason)
         }
-        context.identity = AgentIdentity(tenant: identity.tenant, environment: identity.environment,
-                                         certificateSerial: certificate.serialHex, certificateNotBefore: certificate.notValidBefore,
-                                         connection: known?.connection ?? .random(in: .min ... .max))
+        context.identity = AgentIdentity(
+            tenant: identity.tenant, environment: identity.environment,
+            certificateSerial: certificate.serialHex, certificateNotBefore: certificate.notValidBefore,
+            connection: known?.connection ?? .random(in: .min ... .max))
         context.logger[metadataKey: "tenant"] = .string(identity.tenant)
         context.logger[metadataKey: "environment"] = .string(identity.environment)
         return try await next(request, context)
@@ -59,8 +65,10 @@ struct AgentIdentityMiddleware: RouterMiddleware {
     private func refuse(_ certificate: Certificate, context: Context, _ detail: String) async -> APIProblem {
         let address = (context.channel.remoteAddress ?? context.channel.parent?.remoteAddress)?.ipAddress
         do {
-            try await store.audit(AuditEntry(at: clock.now(), actor: "agent:unidentified", action: "connect", target: "certificate \(certificate.serialHex)",
-                                             result: "refused", address: address, detail: detail))
+            try await store.audit(
+                AuditEntry(
+                    at: clock.now(), actor: "agent:unidentified", action: "connect", target: "certificate \(certificate.serialHex)",
+                    result: "refused", address: address, detail: detail))
         } catch {
             context.logger.error("cannot write the audit record", metadata: ["action": "connect", "error": "\(error)"])
         }

@@ -57,8 +57,10 @@ final class GatewayCache: Sendable {
     }
 
     /// The desired-state answer for the agent, encoded once per revision and trust bundle.
-    func answer(_ key: Key, trustBundle: String?, load: () async throws -> DesiredState?,
-                encode: (DesiredState) throws -> ByteBuffer) async throws -> (revision: Int64, body: ByteBuffer)? {
+    func answer(
+        _ key: Key, trustBundle: String?, load: () async throws -> DesiredState?,
+        encode: (DesiredState) throws -> ByteBuffer
+    ) async throws -> (revision: Int64, body: ByteBuffer)? {
         guard let desired = try await desired(key, load: load) else { return nil }
         let bundleKey = trustBundle ?? ""
         if let body = desired.encoded[bundleKey] { return (desired.state.revision, body) }

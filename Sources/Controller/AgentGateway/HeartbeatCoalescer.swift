@@ -32,7 +32,8 @@ final class HeartbeatCoalescer: Sendable {
     func mustWrite(_ key: GatewayCache.Key, connection: UInt64, report: StatusReport, at now: Date) -> Bool {
         memos.withLock { memos in
             guard var memo = memos[key], memo.connection == connection, memo.report == report,
-                  now.timeIntervalSince(memo.writtenAt) < rewriteAfter else { return true }
+                now.timeIntervalSince(memo.writtenAt) < rewriteAfter
+            else { return true }
             memo.seenAt = now
             memos[key] = memo
             return false

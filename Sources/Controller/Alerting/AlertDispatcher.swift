@@ -21,8 +21,10 @@ public final class AlertDispatcher: Service, Sendable {
     /// Called after a flush round that may have recorded notifications (wakes the delivery loop).
     let onFlushed: @Sendable () -> Void
 
-    public init(store: any AlertingStore, configSource: RoutingConfigSource, clock: any TimeSource, logger: Logger,
-                idlePoll: Duration = .seconds(1), onFlushed: @escaping @Sendable () -> Void = {}) {
+    public init(
+        store: any AlertingStore, configSource: RoutingConfigSource, clock: any TimeSource, logger: Logger,
+        idlePoll: Duration = .seconds(1), onFlushed: @escaping @Sendable () -> Void = {}
+    ) {
         self.onFlushed = onFlushed
         self.store = store
         self.configSource = configSource
@@ -55,8 +57,9 @@ public final class AlertDispatcher: Service, Sendable {
 
     public func run() async throws {
         try await refileAlerts()
-        await DueLoop.run(wake: wake, clock: clock, idlePoll: idlePoll, logger: logger, what: "flushing alert groups",
-                          work: { try await flushDue() }, nextDue: { try? await store.nextAlertGroupFlush() })
+        await DueLoop.run(
+            wake: wake, clock: clock, idlePoll: idlePoll, logger: logger, what: "flushing alert groups",
+            work: { try await flushDue() }, nextDue: { try? await store.nextAlertGroupFlush() })
     }
 
     /// Flushes every group whose timer has run out; returns how many.
@@ -85,9 +88,11 @@ public final class AlertDispatcher: Service, Sendable {
         let firing = audible.filter { $0.isFiring(at: now) }
         let resolved = audible.filter { !$0.isFiring(at: now) }
         let policy = NotificationPolicy(sendResolved: route.sendResolved, repeatInterval: route.repeatInterval, ackTimeout: route.ackTimeout)
-        var flush = AlertGroupFlush(nextFlushAt: now.addingTimeInterval(route.groupInterval.timeInterval), notified: nil,
-                                    acknowledgement: group.acknowledgement, notifications: [], removeAlerts: resolvedAlerts)
-        guard case .notify(let reason, let rearm) = policy.decide(firing: Set(firing.map(\.key)), resolved: Set(resolved.map(\.key)), group: group, at: now) else {
+        var flush = AlertGroupFlush(
+            nextFlushAt: now.addingTimeInterval(route.groupInterval.timeInterval), notified: nil,
+            acknowledgement: group.acknowledgement, notifications: [], removeAlerts: resolvedAlerts)
+        guard case .notify(let reason, let rearm) = policy.decide(firing: Set(firing.map(\.key)), resolved: Set(resolved.map(\.key)), group: group, at: now)
+        else {
             return flush
         }
         flush.notified = (now, Set(firing.map(\.key)), Set(resolved.map(\.key)))

@@ -60,17 +60,19 @@ extension NotificationDelivery {
         default:
             // Behind Slack's edge, a 5xx may come after the message was posted: the next attempt asks first.
             let error = "HTTP \(status)\(shortDetail.isEmpty ? "" : ": \(shortDetail)")"
-            return slackApp != nil ? outcomeUnknown(notification, after: backoff(notification.attempts), error: error, at: now)
+            return slackApp != nil
+                ? outcomeUnknown(notification, after: backoff(notification.attempts), error: error, at: now)
                 : retry(notification, after: backoff(notification.attempts), error: error, at: now)
         }
     }
 
     private func webhookRequest(_ notification: PendingNotification, _ integration: ReceiverConfig.Integration) throws -> HTTPClientRequest {
-        let body: JSONValue = switch integration.kind {
-        case .slack: SlackMessage.render(notification.content)
-        case .webhook: AlertmanagerPayloads.webhook(notification.content, maxAlerts: integration.maxAlerts)
-        case .alertmanager: AlertmanagerPayloads.forward(notification.content)
-        }
+        let body: JSONValue =
+            switch integration.kind {
+            case .slack: SlackMessage.render(notification.content)
+            case .webhook: AlertmanagerPayloads.webhook(notification.content, maxAlerts: integration.maxAlerts)
+            case .alertmanager: AlertmanagerPayloads.forward(notification.content)
+            }
         var url = integration.url.url
         if integration.kind == .alertmanager { url = url.appendingPathComponent("api/v2/alerts") }
         var request = HTTPClientRequest(url: url.absoluteString)

@@ -34,8 +34,10 @@ public final class NotificationDelivery: Service, Sendable {
     /// A notification failing this long is given up; the group's next flush will say it again if it still matters.
     static let giveUpAfter: TimeInterval = 24 * 3600
 
-    public init(store: any AlertingStore, configSource: RoutingConfigSource, clock: any TimeSource, logger: Logger,
-                http: HTTPClient = .shared, idlePoll: Duration = .seconds(1), requestTimeout: TimeAmount = .seconds(10)) {
+    public init(
+        store: any AlertingStore, configSource: RoutingConfigSource, clock: any TimeSource, logger: Logger,
+        http: HTTPClient = .shared, idlePoll: Duration = .seconds(1), requestTimeout: TimeAmount = .seconds(10)
+    ) {
         self.store = store
         self.configSource = configSource
         self.clock = clock
@@ -48,8 +50,9 @@ public final class NotificationDelivery: Service, Sendable {
     public func notificationsRecorded() { wake.signal() }
 
     public func run() async throws {
-        await DueLoop.run(wake: wake, clock: clock, idlePoll: idlePoll, logger: logger, what: "delivering notifications",
-                          work: { try await deliverDue() }, nextDue: { try? await store.nextNotificationAttempt() })
+        await DueLoop.run(
+            wake: wake, clock: clock, idlePoll: idlePoll, logger: logger, what: "delivering notifications",
+            work: { try await deliverDue() }, nextDue: { try? await store.nextNotificationAttempt() })
     }
 
     /// Attempts every notification that is due; returns how many were attempted. Messages to one
@@ -114,8 +117,9 @@ public final class NotificationDelivery: Service, Sendable {
                 do {
                     // The time of the fence, not of the round: the lookup before it may have taken a while.
                     guard try await store.beginDeliveryAttempt(id: notification.id, at: clock.now()) else {
-                        logger.warning("notification taken over by another replica; not sent from here",
-                                       metadata: ["notification": "\(notification.id)", "group": "\(notification.content.groupID)"])
+                        logger.warning(
+                            "notification taken over by another replica; not sent from here",
+                            metadata: ["notification": "\(notification.id)", "group": "\(notification.content.groupID)"])
                         return
                     }
                 } catch {
@@ -141,12 +145,20 @@ public final class NotificationDelivery: Service, Sendable {
             break
         case .retry(_, let error), .outcomeUnknown(_, let error):
             Counter(label: "qbeast_controller_notifications_total", dimensions: [("integration", kind), ("result", "retry")]).increment()
-            logger.warning("notification will be retried", metadata: ["integration": "\(notification.integration)", "group": "\(notification.content.groupID)",
-                                                                     "attempt": "\(notification.attempts + 1)", "error": "\(error)"])
+            logger.warning(
+                "notification will be retried",
+                metadata: [
+                    "integration": "\(notification.integration)", "group": "\(notification.content.groupID)",
+                    "attempt": "\(notification.attempts + 1)", "error": "\(error)",
+                ])
         case .failed(let error):
             Counter(label: "qbeast_controller_notifications_total", dimensions: [("integration", kind), ("result", "failed")]).increment()
-            logger.error("notification refused", metadata: ["integration": "\(notification.integration)", "group": "\(notification.content.groupID)",
-                                                           "error": "\(error)"])
+            logger.error(
+                "notification refused",
+                metadata: [
+                    "integration": "\(notification.integration)", "group": "\(notification.content.groupID)",
+                    "error": "\(error)",
+                ])
         }
     }
 
@@ -159,18 +171,24 @@ public final class NotificationDelivery: Service, Sendable {
     /// for `lookupPatience`) gets it again too: a repeat is better than a lost alert.
     private func earlierAttempt(_ notification: PendingNotification, integration: ReceiverConfig.Integration, at now: Date) async -> DeliveryOutcome? {
         guard let since = notification.unrecordedAttemptAt else { return nil }
-        let metadata: Logger.Metadata = ["integration": "\(notification.integration)", "group": "\(notification.content.groupID)",
-                                         "notification": "\(notification.id)", "key": "\(notification.deliveryKey)"]
+        let metadata: Logger.Metadata = [
+            "integration": "\(notification.integration)", "group": "\(notification.content.groupID)",
+            "notification": "\(notification.id)", "key": "\(notification.deliveryKey)",
+        ]
         guard let slack = SlackWebAPI(integration, http: http) else {
-            Counter(label: "qbeast_controller_notifications_unanswered_total", dimensions: [("integration", integration.kind.rawValue), ("resolution", "resent")]).increment()
-            logger.warning("sending again a notification whose earlier attempt went unanswered; the receiver can drop the repeat by its Idempotency-Key",
-                           metadata: metadata)
+            Counter(
+                label: "qbeast_controller_notifications_unanswered_total", dimensions: [("integration", integration.kind.rawValue), ("resolution", "resent")]
+            ).increment()
+            logger.warning(
+                "sending again a notification whose earlier attempt went unanswered; the receiver can drop the repeat by its Idempotency-Key",
+                metadata: metadata)
             return nil
         }
         if now < since.addingTimeInterval(Self.lookupSettle) { return .deferred(until: since.addingTimeInterval(Self.lookupSettle)) }
         do {
             guard try await slack.containsMessage(key: notification.deliveryKey, since: since, timeout: requestTimeout) else {
-                Counter(label: "qbeast_controller_notifications_unanswered_total", dimensions: [("integration", "slack"), ("resolution", "not_found")]).increment()
+                Counter(label: "qbeast_controller_notifications_unanswered_total", dimensions: [("integration", "slack"), ("resolution", "not_found")])
+                    .increment()
                 logger.info("an unanswered attempt did not reach the Slack channel; posting it", metadata: metadata)
                 return nil
             }
@@ -181,7 +199,8 @@ public final class NotificationDelivery: Service, Sendable {
             let lookup = error as? SlackAPIError
             let reason = "cannot ask Slack whether an unanswered attempt was posted: \(String(describing: error).prefix(200))"
             if lookup?.permanent == true || now.timeIntervalSince(since) > Self.lookupPatience {
-                Counter(label: "qbeast_controller_notifications_unanswered_total", dimensions: [("integration", "slack"), ("resolution", "unverified")]).increment()
+                Counter(label: "qbeast_controller_notifications_unanswered_total", dimensions: [("integration", "slack"), ("resolution", "unverified")])
+                    .increment()
                 logger.error("\(reason); posting it again, it may appear twice", metadata: metadata)
                 return nil
             }
@@ -204,8 +223,10 @@ public final class NotificationDelivery: Service, Sendable {
         giveUpOr(notification, after: seconds, error: error, at: now) { .outcomeUnknown(retryAt: $0, error: error) }
     }
 
-    private func giveUpOr(_ notification: PendingNotification, after seconds: TimeInterval, error: String, at now: Date,
-                          _ again: (Date) -> DeliveryOutcome) -> DeliveryOutcome {
+    private func giveUpOr(
+        _ notification: PendingNotification, after seconds: TimeInterval, error: String, at now: Date,
+        _ again: (Date) -> DeliveryOutcome
+    ) -> DeliveryOutcome {
         if now.timeIntervalSince(notification.content.createdAt) + seconds > Self.giveUpAfter {
             return .failed("gave up after \(notification.attempts + 1) attempts: \(error)")
         }

@@ -13,19 +13,29 @@ enum RoutingConfigDocument {
             "source": loaded.path.map { .string($0) } ?? "built-in (no --routing-config): alerts are grouped, nothing is sent",
             "loadedAt": .string(Timestamp.format(loaded.loadedAt)),
             "route": route(config.root),
-            "receivers": .array(config.receivers.map { receiver in
-                ["name": .string(receiver.name), "integrations": .array(receiver.integrations.map { integration in
-                    var object: [String: JSONValue] = ["id": .string(integration.id), "kind": .string(integration.kind.rawValue),
-                                                       "url": .string(integration.url.redacted)]
-                    if let channel = integration.channel { object["channel"] = .string(channel) }
-                    return .object(object)
-                })]
-            }),
-            "inhibit_rules": .array(config.inhibitRules.map { rule in
-                ["source_matchers": .array(rule.sourceMatchers.map { .string($0.description) }),
-                 "target_matchers": .array(rule.targetMatchers.map { .string($0.description) }),
-                 "equal": .array(rule.equal.map { .string($0) })]
-            }),
+            "receivers": .array(
+                config.receivers.map { receiver in
+                    [
+                        "name": .string(receiver.name),
+                        "integrations": .array(
+                            receiver.integrations.map { integration in
+                                var object: [String: JSONValue] = [
+                                    "id": .string(integration.id), "kind": .string(integration.kind.rawValue),
+                                    "url": .string(integration.url.redacted),
+                                ]
+                                if let channel = integration.channel { object["channel"] = .string(channel) }
+                                return .object(object)
+                            }),
+                    ]
+                }),
+            "inhibit_rules": .array(
+                config.inhibitRules.map { rule in
+                    [
+                        "source_matchers": .array(rule.sourceMatchers.map { .string($0.description) }),
+                        "target_matchers": .array(rule.targetMatchers.map { .string($0.description) }),
+                        "equal": .array(rule.equal.map { .string($0) }),
+                    ]
+                }),
         ]
     }
 

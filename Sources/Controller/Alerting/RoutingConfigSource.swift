@@ -20,7 +20,9 @@ public final class RoutingConfigSource: Sendable {
     }
 
     /// Loads `path` once; the controller refuses to start on an invalid file.
-    public static func load(path: String, at now: Date = Date(), environment: [String: String] = ProcessInfo.processInfo.environment) throws(RoutingConfigError) -> RoutingConfigSource {
+    public static func load(
+        path: String, at now: Date = Date(), environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(RoutingConfigError) -> RoutingConfigSource {
         RoutingConfigSource(config: try read(path, environment: environment), path: path, loadedAt: now, environment: environment)
     }
 

@@ -42,7 +42,9 @@ public struct HelmRenderer: Sendable {
     /// The chart's objects, rendered with its values for `namespace`. Errors are one line for the operator.
     public func render(release: String, chart: ChartReference, namespace: String) async throws(ComponentResolutionError) -> [JSONValue] {
         guard let binary else {
-            throw ComponentResolutionError(component: release, reason: "rendering Helm charts needs the helm binary; none is configured (--helm-binary) or on PATH — use plain manifests or install helm")
+            throw ComponentResolutionError(
+                component: release,
+                reason: "rendering Helm charts needs the helm binary; none is configured (--helm-binary) or on PATH — use plain manifests or install helm")
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("qbeast-helm-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -52,9 +54,13 @@ public struct HelmRenderer: Sendable {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             // JSON is YAML: helm reads the values file as given.
             try StrictJSON.encode(chart.values ?? .object([:])).write(to: valuesFile)
-            result = try await Subprocess(executable: binary, arguments: Self.arguments(release: release, chart: chart, namespace: namespace,
-                                                                                         valuesFile: valuesFile.path),
-                                          timeout: timeout, stdoutLimit: outputLimit).run()
+            result = try await Subprocess(
+                executable: binary,
+                arguments: Self.arguments(
+                    release: release, chart: chart, namespace: namespace,
+                    valuesFile: valuesFile.path),
+                timeout: timeout, stdoutLimit: outputLimit
+            ).run()
         } catch {
             throw ComponentResolutionError(component: release, reason: "cannot run \(binary): \(error)")
         }
@@ -66,7 +72,8 @@ public struct HelmRenderer: Sendable {
             throw ComponentResolutionError(component: release, reason: "helm template printed more than \(outputLimit) bytes")
         }
         guard result.status == 0 else {
-            throw ComponentResolutionError(component: release, reason: "helm template failed (exit status \(result.status)): " + (stderr.isEmpty ? "no message" : stderr))
+            throw ComponentResolutionError(
+                component: release, reason: "helm template failed (exit status \(result.status)): " + (stderr.isEmpty ? "no message" : stderr))
         }
         do {
             return try ManifestDocuments.objects(fromYAML: String(decoding: result.stdout, as: UTF8.self))

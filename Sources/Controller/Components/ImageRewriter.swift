@@ -29,12 +29,13 @@ public struct ImageRewriter: Sendable {
     public func rewrite(manifest: JSONValue) -> JSONValue {
         guard registry != nil, case .object(let object) = manifest else { return manifest }
         let kind: String? = if case .string(let kind)? = object["kind"] { kind } else { nil }
-        let paths: [[String]] = switch kind {
-        case "Pod": [["spec"]]
-        case "CronJob": [["spec", "jobTemplate", "spec", "template", "spec"]]
-        case "PodTemplate": [["template", "spec"]]
-        default: [["spec", "template", "spec"]]
-        }
+        let paths: [[String]] =
+            switch kind {
+            case "Pod": [["spec"]]
+            case "CronJob": [["spec", "jobTemplate", "spec", "template", "spec"]]
+            case "PodTemplate": [["template", "spec"]]
+            default: [["spec", "template", "spec"]]
+            }
         var result = manifest
         for path in paths {
             result = result.updating(path) { podSpec in rewrite(podSpec: podSpec) }
@@ -47,11 +48,12 @@ public struct ImageRewriter: Sendable {
         guard case .object(var spec) = podSpec else { return podSpec }
         for field in ["containers", "initContainers", "ephemeralContainers"] {
             guard case .array(let containers)? = spec[field] else { continue }
-            spec[field] = .array(containers.map { container in
-                guard case .object(var fields) = container, case .string(let image)? = fields["image"] else { return container }
-                fields["image"] = .string(rewrite(image: image))
-                return .object(fields)
-            })
+            spec[field] = .array(
+                containers.map { container in
+                    guard case .object(var fields) = container, case .string(let image)? = fields["image"] else { return container }
+                    fields["image"] = .string(rewrite(image: image))
+                    return .object(fields)
+                })
         }
         return .object(spec)
     }

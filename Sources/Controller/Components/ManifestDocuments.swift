@@ -36,7 +36,8 @@ public enum ManifestDocuments {
             }
             if object.isEmpty { continue }
             guard case .string(let apiVersion)? = object["apiVersion"], !apiVersion.isEmpty,
-                  case .string(let kind)? = object["kind"], !kind.isEmpty else {
+                case .string(let kind)? = object["kind"], !kind.isEmpty
+            else {
                 throw Malformed(reason: "document \(index) has no `apiVersion` and `kind`")
             }
             objects.append(value)

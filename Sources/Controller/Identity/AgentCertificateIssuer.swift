@@ -37,12 +37,17 @@ public struct AgentCertificateIssuer: Sendable {
     }
 
     /// Records the certificate as issued and returns what the agent receives.
-    func record(_ certificate: Certificate, tenant: String, environment: String, method: String, store: any IdentityStore,
-                at now: Date) async throws -> IssuedCertificate {
-        try await store.recordCertificate(AgentCertificate(serial: certificate.serialHex, tenant: tenant, environment: environment, method: method,
-                                                           notBefore: certificate.notValidBefore, notAfter: certificate.notValidAfter, revokedAt: nil),
-                                          at: now)
-        return IssuedCertificate(certificate: try certificate.pemString(), caBundle: currentTrustBundle() ?? authority.bundlePEM, serial: certificate.serialHex,
-                                 notAfter: certificate.notValidAfter)
+    func record(
+        _ certificate: Certificate, tenant: String, environment: String, method: String, store: any IdentityStore,
+        at now: Date
+    ) async throws -> IssuedCertificate {
+        try await store.recordCertificate(
+            AgentCertificate(
+                serial: certificate.serialHex, tenant: tenant, environment: environment, method: method,
+                notBefore: certificate.notValidBefore, notAfter: certificate.notValidAfter, revokedAt: nil),
+            at: now)
+        return IssuedCertificate(
+            certificate: try certificate.pemString(), caBundle: currentTrustBundle() ?? authority.bundlePEM, serial: certificate.serialHex,
+            notAfter: certificate.notValidAfter)
     }
 }

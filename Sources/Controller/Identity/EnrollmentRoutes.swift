@@ -34,26 +34,33 @@ struct EnrollmentRoutes {
                 }
                 try await serviceAccounts.verify(jwt, trust: trust, at: clock.now())
             }
-            let issued = try await issuer.record(certificate, tenant: body.tenant, environment: body.environment, method: method,
-                                                 store: store, at: clock.now())
+            let issued = try await issuer.record(
+                certificate, tenant: body.tenant, environment: body.environment, method: method,
+                store: store, at: clock.now())
             // The certificate is issued: a failing audit write is logged, not turned into a lost enrollment.
             do {
-                try await store.audit(AuditEntry(at: clock.now(), actor: "agent:\(target)", action: "enroll", target: target, result: "issued",
-                                                 address: context.address, detail: "method=\(method) serial=\(issued.serial)"))
+                try await store.audit(
+                    AuditEntry(
+                        at: clock.now(), actor: "agent:\(target)", action: "enroll", target: target, result: "issued",
+                        address: context.address, detail: "method=\(method) serial=\(issued.serial)"))
             } catch {
                 context.logger.error("cannot write the audit record", metadata: ["action": "enroll", "target": "\(target)", "error": "\(error)"])
             }
             return try JSONBodies.response(issued, status: .created)
         } catch let problem as APIProblem {
-            try? await store.audit(AuditEntry(at: clock.now(), actor: "agent:\(target)", action: "enroll", target: target,
-                                              result: "refused", address: context.address, detail: "method=\(method): \(problem.detail)"))
+            try? await store.audit(
+                AuditEntry(
+                    at: clock.now(), actor: "agent:\(target)", action: "enroll", target: target,
+                    result: "refused", address: context.address, detail: "method=\(method): \(problem.detail)"))
             throw problem
         }
     }
 
     private func checkToken(_ token: String, tenant: String, environment: String) async throws {
-        switch try await store.consumeEnrollmentToken(tokenHash: EnrollmentTokens.hash(token), tenant: tenant, environment: environment,
-                                                      at: clock.now()) {
+        switch try await store.consumeEnrollmentToken(
+            tokenHash: EnrollmentTokens.hash(token), tenant: tenant, environment: environment,
+            at: clock.now())
+        {
         case .valid: return
         case .unknown: throw APIProblem(.unauthorized, "the enrollment token is not valid")
         case .expired: throw APIProblem(.unauthorized, "the enrollment token has expired; ask for a new one (qbctl env enroll-token)")
@@ -71,7 +78,8 @@ enum EnrollmentTokens {
     static func make() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return "qbe_" + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        return "qbe_"
+            + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
 

@@ -26,7 +26,8 @@ struct IdentityRoutes {
         let (tenant, environment) = try names(context)
         var ttl = EnrollmentTokens.defaultTTL
         if request.headers[.contentLength] != "0", request.headers[.contentType] != nil,
-           let text = try await JSONBodies.decode(EnrollmentTokenRequest.self, from: request, limit: bodyLimit).ttl {
+            let text = try await JSONBodies.decode(EnrollmentTokenRequest.self, from: request, limit: bodyLimit).ttl
+        {
             guard let duration = PrometheusDuration.parse(text), duration > .zero, duration.timeInterval <= EnrollmentTokens.maxTTL else {
                 throw APIProblem(.badRequest, "ttl: \"\(text)\" must be a positive duration of at most 24h (e.g. 15m)")
             }
@@ -34,10 +35,12 @@ struct IdentityRoutes {
         }
         let token = EnrollmentTokens.make()
         let expiresAt = clock.now().addingTimeInterval(ttl)
-        try await store.createEnrollmentToken(tenant: tenant, environment: environment, tokenHash: EnrollmentTokens.hash(token),
-                                              expiresAt: expiresAt, at: clock.now())
-        return try JSONBodies.response(EnrollmentToken(tenant: tenant, environment: environment, token: token, expiresAt: expiresAt),
-                                       status: .created, headers: [.cacheControl: "no-store"])
+        try await store.createEnrollmentToken(
+            tenant: tenant, environment: environment, tokenHash: EnrollmentTokens.hash(token),
+            expiresAt: expiresAt, at: clock.now())
+        return try JSONBodies.response(
+            EnrollmentToken(tenant: tenant, environment: environment, token: token, expiresAt: expiresAt),
+            status: .created, headers: [.cacheControl: "no-store"])
     }
 
     @Sendable func listCertificates(_ request: Request, context: Context) async throws -> Response {
@@ -47,9 +50,10 @@ struct IdentityRoutes {
         }
         let page = try ListPage(request)
         // Newest first, as before pagination: the key counts down with issuance time, then the serial.
-        return try JSONBodies.response(page.page(try await store.certificates(tenant: tenant, environment: environment)) { certificate in
-            String(format: "%020lld-", Int64.max / 2 - Int64(certificate.notBefore.timeIntervalSince1970 * 1000)) + certificate.serial
-        })
+        return try JSONBodies.response(
+            page.page(try await store.certificates(tenant: tenant, environment: environment)) { certificate in
+                String(format: "%020lld-", Int64.max / 2 - Int64(certificate.notBefore.timeIntervalSince1970 * 1000)) + certificate.serial
+            })
     }
 
     @Sendable func revokeEnvironment(_ request: Request, context: Context) async throws -> Response {

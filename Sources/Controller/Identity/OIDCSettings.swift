@@ -50,7 +50,9 @@ public struct OIDCSettings: Sendable {
             }
             let tenant = parts.count == 2 ? parts[1] : nil
             if role.isTenantScoped {
-                guard let tenant else { throw ValidationError(field: field, reason: "\"\(text)\": \(role.rawValue) needs a tenant (\(role.rawValue):<tenant>)") }
+                guard let tenant else {
+                    throw ValidationError(field: field, reason: "\"\(text)\": \(role.rawValue) needs a tenant (\(role.rawValue):<tenant>)")
+                }
                 try ResourceName.validate(tenant, field: field)
             } else if tenant != nil {
                 throw ValidationError(field: field, reason: "\"\(text)\": \(role.rawValue) spans every tenant and takes none")
@@ -61,7 +63,8 @@ public struct OIDCSettings: Sendable {
 
     /// The strongest role the claim values grant, or nil when none maps.
     func role(for values: [String]) -> (APIRole, String?)? {
-        let granted: [(APIRole, String?)] = roleMappings.isEmpty
+        let granted: [(APIRole, String?)] =
+            roleMappings.isEmpty
             ? values.compactMap { try? RoleMapping.role($0, field: "") }
             : roleMappings.filter { values.contains($0.claimValue) }.map { ($0.role, $0.tenant) }
         let strength: [APIRole] = [.admin, .operator, .editor, .viewer]

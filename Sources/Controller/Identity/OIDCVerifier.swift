@@ -48,7 +48,8 @@ public actor OIDCVerifier {
         } catch {
             // Perhaps the provider rotated its keys since: fetch them again (rate-limited) and retry once.
             guard now.timeIntervalSince(lastRefetch) >= Self.refetchSpacing, (try? await refetch(now: now)) != nil,
-                  let retried = try? await keys.verify(token, as: Claims.self) else {
+                let retried = try? await keys.verify(token, as: Claims.self)
+            else {
                 throw APIProblem(.unauthorized, "the identity token's signature does not verify with the provider's keys (\(settings.issuer))")
             }
             claims = retried
@@ -66,11 +67,12 @@ public actor OIDCVerifier {
         // The signature is verified: the payload's other claims can be read as they are.
         let payload = Self.payload(of: token)
         let name = payload?[settings.nameClaim]?.stringValue ?? claims.sub.value
-        let values: [String] = switch payload?[settings.roleClaim] {
-        case .string(let value)?: [value]
-        case .array(let list)?: list.compactMap(\.stringValue)
-        default: []
-        }
+        let values: [String] =
+            switch payload?[settings.roleClaim] {
+            case .string(let value)?: [value]
+            case .array(let list)?: list.compactMap(\.stringValue)
+            default: []
+            }
         guard let (role, tenant) = settings.role(for: values) else {
             throw APIProblem(.forbidden, "signed in as \(name), but no API role maps from claim \"\(settings.roleClaim)\" \(values)")
         }

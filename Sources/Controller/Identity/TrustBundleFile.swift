@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#else
-import Darwin
-#endif
 import Foundation
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#else
+    import Darwin
+#endif
 
 /// The trust bundle file, read again only when it changed (its inode, size or modification time):
 /// every long-poll answer carries it, and a `stat` is far cheaper than reading and decoding the file
@@ -33,9 +34,9 @@ final class TrustBundleFile: Sendable {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         #if canImport(Darwin)
-        let version = Version(inode: UInt64(info.st_ino), size: Int64(info.st_size), modified: info.st_mtimespec)
+            let version = Version(inode: UInt64(info.st_ino), size: Int64(info.st_size), modified: info.st_mtimespec)
         #else
-        let version = Version(inode: UInt64(info.st_ino), size: Int64(info.st_size), modified: info.st_mtim)
+            let version = Version(inode: UInt64(info.st_ino), size: Int64(info.st_size), modified: info.st_mtim)
         #endif
         if let hit = cached.withLock({ $0 }), hit.version == version { return hit.contents }
         guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }

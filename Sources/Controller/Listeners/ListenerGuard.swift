@@ -137,23 +137,29 @@ extension HTTPServerBuilder {
     static func guardedHTTP1(tls: TLSConfiguration, limits: ConnectionLimits, listener name: String) throws -> HTTPServerBuilder {
         let listener = ListenerGuard(name: name, limits: limits)
         return HTTPServerBuilder { responder in
-            let http1 = HTTP1Channel(responder: responder, configuration: .init(additionalChannelHandlers: listener.requestHandlers(),
-                                                                              idleTimeout: TimeAmount(limits.idleTimeout)))
+            let http1 = HTTP1Channel(
+                responder: responder,
+                configuration: .init(
+                    additionalChannelHandlers: listener.requestHandlers(),
+                    idleTimeout: TimeAmount(limits.idleTimeout)))
             return GuardedChildChannel(base: try TLSChannel(http1, tlsConfiguration: tls), guardState: listener)
         }
     }
 
     /// TLS negotiating HTTP/2 or HTTP/1.1, guarded by `limits`; an HTTP/2 connection with no open
     /// stream counts as idle.
-    static func guardedHTTP2Upgrade(tls: TLSConfiguration, limits: ConnectionLimits, listener name: String,
-                                     peers: PeerCertificates? = nil) throws -> HTTPServerBuilder {
+    static func guardedHTTP2Upgrade(
+        tls: TLSConfiguration, limits: ConnectionLimits, listener name: String,
+        peers: PeerCertificates? = nil
+    ) throws -> HTTPServerBuilder {
         let listener = ListenerGuard(name: name, limits: limits, peers: peers)
         return HTTPServerBuilder { responder in
             let configuration = HTTP2UpgradeChannel.Configuration(
                 idleTimeout: limits.idleTimeout,
                 streamConfiguration: .init(additionalChannelHandlers: listener.requestHandlers(), idleTimeout: TimeAmount(limits.idleTimeout)))
-            return GuardedChildChannel(base: try HTTP2UpgradeChannel(tlsConfiguration: tls, configuration: configuration, responder: responder),
-                                       guardState: listener)
+            return GuardedChildChannel(
+                base: try HTTP2UpgradeChannel(tlsConfiguration: tls, configuration: configuration, responder: responder),
+                guardState: listener)
         }
     }
 }

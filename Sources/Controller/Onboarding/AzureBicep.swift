@@ -15,76 +15,61 @@ enum AzureBicep {
     static func render(_ c: OnboardingContext) -> String {
         let storageAccount = c.parameters["storageAccount"] ?? String("qb\(c.tenant)\(c.environment)".filter { $0.isLetter || $0.isNumber }.prefix(24))
         var text = """
-        // Qbeast control-plane access for \(c.tenant)/\(c.environment) (\(c.mode.rawValue)).
-        // Deploy into the environment's resource group:
-        //   az deployment group create -g <resource group> -f qbeast-\(c.tenant)-\(c.environment).bicep
-        // Revoke: delete the managed identity (az identity delete -g <resource group> -n \(c.shortName)).
-        targetScope = 'resourceGroup'
+            // Qbeast control-plane access for \(c.tenant)/\(c.environment) (\(c.mode.rawValue)).
+            // Deploy into the environment's resource group:
+            //   az deployment group create -g <resource group> -f qbeast-\(c.tenant)-\(c.environment).bicep
+            // Revoke: delete the managed identity (az identity delete -g <resource group> -n \(c.shortName)).
+            targetScope = 'resourceGroup'
 
-        param location string = resourceGroup().location
-        param aksClusterName string = '\(c.cluster)'
-        param storageAccountName string = '\(storageAccount)'
+            param location string = resourceGroup().location
+            param aksClusterName string = '\(c.cluster)'
+            param storageAccountName string = '\(storageAccount)'
 
-        resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
-          name: '\(c.shortName)'
-          location: location
-        }
-
-        // Only Qbeast's control plane, presenting this environment's subject, can use the identity.
-        resource federation 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials@2023-01-31' = {
-          parent: identity
-          name: 'qbeast-control-plane'
-          properties: {
-            issuer: '\(c.oidcIssuer)'
-            subject: '\(c.subject)'
-            audiences: [
-              'api://AzureADTokenExchange'
-            ]
-          }
-        }
-
-
-        """
-        if c.mode == .provided {
-            text += """
-            resource aks 'Microsoft.ContainerService/managedClusters@2024-02-01' existing = {
-              name: aksClusterName
+            resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+              name: '\(c.shortName)'
+              location: location
             }
 
-            resource storage 'Microsoft.Storage/storageAccounts@2023-01-01' existing = {
-              name: storageAccountName
-            }
-
-            resource clusterUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-              name: guid(aks.id, identity.id, '\(aksClusterUser)')
-              scope: aks
+            // Only Qbeast's control plane, presenting this environment's subject, can use the identity.
+            resource federation 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials@2023-01-31' = {
+              parent: identity
+              name: 'qbeast-control-plane'
               properties: {
-                roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '\(aksClusterUser)')
-                principalId: identity.properties.principalId
-                principalType: 'ServicePrincipal'
-              }
-            }
-
-            resource blobData 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-              name: guid(storage.id, identity.id, '\(storageBlobDataContributor)')
-              scope: storage
-              properties: {
-                roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '\(storageBlobDataContributor)')
-                principalId: identity.properties.principalId
-                principalType: 'ServicePrincipal'
+                issuer: '\(c.oidcIssuer)'
+                subject: '\(c.subject)'
+                audiences: [
+                  'api://AzureADTokenExchange'
+                ]
               }
             }
 
 
             """
-        } else {
-            for (name, role) in [("aksContributor", aksContributor), ("networkContributor", networkContributor),
-                                 ("storageAccountContributor", storageAccountContributor)] {
-                text += """
-                resource \(name) 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-                  name: guid(resourceGroup().id, identity.id, '\(role)')
+        if c.mode == .provided {
+            text += """
+                resource aks 'Microsoft.ContainerService/managedClusters@2024-02-01' existing = {
+                  name: aksClusterName
+                }
+
+                resource storage 'Microsoft.Storage/storageAccounts@2023-01-01' existing = {
+                  name: storageAccountName
+                }
+
+                resource clusterUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+                  name: guid(aks.id, identity.id, '\(aksClusterUser)')
+                  scope: aks
                   properties: {
-                    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '\(role)')
+                    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '\(aksClusterUser)')
+                    principalId: identity.properties.principalId
+                    principalType: 'ServicePrincipal'
+                  }
+                }
+
+                resource blobData 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+                  name: guid(storage.id, identity.id, '\(storageBlobDataContributor)')
+                  scope: storage
+                  properties: {
+                    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '\(storageBlobDataContributor)')
                     principalId: identity.properties.principalId
                     principalType: 'ServicePrincipal'
                   }
@@ -92,14 +77,31 @@ enum AzureBicep {
 
 
                 """
+        } else {
+            for (name, role) in [
+                ("aksContributor", aksContributor), ("networkContributor", networkContributor),
+                ("storageAccountContributor", storageAccountContributor),
+            ] {
+                text += """
+                    resource \(name) 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+                      name: guid(resourceGroup().id, identity.id, '\(role)')
+                      properties: {
+                        roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '\(role)')
+                        principalId: identity.properties.principalId
+                        principalType: 'ServicePrincipal'
+                      }
+                    }
+
+
+                    """
             }
         }
         text += """
-        // Give these back to Qbeast.
-        output clientId string = identity.properties.clientId
-        output tenantId string = identity.properties.tenantId
+            // Give these back to Qbeast.
+            output clientId string = identity.properties.clientId
+            output tenantId string = identity.properties.tenantId
 
-        """
+            """
         return text
     }
 }

@@ -17,8 +17,10 @@ public struct OnboardingContext: Sendable {
     public var externalID: String
     public var parameters: [String: String]
 
-    public init(tenant: String, environment: String, mode: EnvironmentMode, controlPlaneRoleARN: String, oidcIssuer: String,
-                externalID: String, parameters: [String: String]) {
+    public init(
+        tenant: String, environment: String, mode: EnvironmentMode, controlPlaneRoleARN: String, oidcIssuer: String,
+        externalID: String, parameters: [String: String]
+    ) {
         self.tenant = tenant
         self.environment = environment
         self.mode = mode
@@ -43,7 +45,8 @@ public struct OnboardingContext: Sendable {
                 throw ValidationError(field: name, reason: "unknown parameter; known: \(parameterNames.sorted().joined(separator: ", "))")
             }
             // Values land inside templates: keep them to the characters cloud resource names use.
-            guard !value.isEmpty, value.count <= 63, value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }) else {
+            guard !value.isEmpty, value.count <= 63, value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") })
+            else {
                 throw ValidationError(field: name, reason: "must be 1 to 63 letters, digits, '-', '_' or '.'")
             }
         }

@@ -29,10 +29,12 @@ public struct OnboardingSettings: Sendable {
     }
 
     public func context(for environment: Environment, parameters: [String: String]) -> OnboardingContext {
-        OnboardingContext(tenant: environment.tenant, environment: environment.name, mode: environment.mode,
-                          controlPlaneRoleARN: controlPlaneRoleARN, oidcIssuer: oidcIssuer,
-                          externalID: OnboardingContext.externalID(tenant: environment.tenant, environment: environment.name,
-                                                                   key: SymmetricKey(data: externalIDKey)),
-                          parameters: parameters)
+        OnboardingContext(
+            tenant: environment.tenant, environment: environment.name, mode: environment.mode,
+            controlPlaneRoleARN: controlPlaneRoleARN, oidcIssuer: oidcIssuer,
+            externalID: OnboardingContext.externalID(
+                tenant: environment.tenant, environment: environment.name,
+                key: SymmetricKey(data: externalIDKey)),
+            parameters: parameters)
     }
 }

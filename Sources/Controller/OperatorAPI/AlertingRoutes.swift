@@ -135,9 +135,10 @@ struct AlertingRoutes {
         case (_?, _?): throw APIProblem(.badRequest, "give endsAt or duration, not both")
         }
         guard endsAt > startsAt else { throw APIProblem(.badRequest, "endsAt must be after startsAt") }
-        return Silence(id: UUID().uuidString.lowercased(), matchers: normalized, startsAt: startsAt, endsAt: endsAt,
-                       createdBy: body.createdBy, comment: body.comment, createdAt: now,
-                       state: Silence.state(startsAt: startsAt, endsAt: endsAt, at: now))
+        return Silence(
+            id: UUID().uuidString.lowercased(), matchers: normalized, startsAt: startsAt, endsAt: endsAt,
+            createdBy: body.createdBy, comment: body.comment, createdAt: now,
+            state: Silence.state(startsAt: startsAt, endsAt: endsAt, at: now))
     }
 
     // MARK: Routing configuration
@@ -160,7 +161,8 @@ struct AlertingRoutes {
     private func visibleGroup(_ context: Context) async throws -> AlertGroup {
         let id = try groupID(context)
         guard let group = try await store.alertGroup(id: id, at: clock.now()),
-              context.principal?.visibleTenant.map({ tenant in (group.alerts ?? []).allSatisfy { $0.tenant == tenant } && group.alerts?.isEmpty == false }) ?? true
+            context.principal?.visibleTenant.map({ tenant in (group.alerts ?? []).allSatisfy { $0.tenant == tenant } && group.alerts?.isEmpty == false })
+                ?? true
         else { throw APIProblem(.notFound, "alert group \"\(id)\" not found") }
         return group
     }

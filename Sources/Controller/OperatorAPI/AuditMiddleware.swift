@@ -27,8 +27,9 @@ struct AuditMiddleware: RouterMiddleware {
     }
 
     private func record(_ request: Request, _ context: Context, result: String) async {
-        let entry = AuditEntry(at: clock.now(), actor: context.actor ?? "anonymous", action: request.method.rawValue,
-                               target: request.uri.path, result: result, address: context.address)
+        let entry = AuditEntry(
+            at: clock.now(), actor: context.actor ?? "anonymous", action: request.method.rawValue,
+            target: request.uri.path, result: result, address: context.address)
         do {
             try await store.audit(entry)
         } catch {

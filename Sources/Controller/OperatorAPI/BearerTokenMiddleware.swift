@@ -1,9 +1,9 @@
 import ControllerModel
 import Crypto
 import Foundation
-import SplitPlaneProtocol
 import HTTPTypes
 import Hummingbird
+import SplitPlaneProtocol
 
 /// Operator API authentication. A bearer token is either one of the configured admin tokens (their
 /// SHA-256 held in memory, compared in constant time) or an API token from the store, found by its

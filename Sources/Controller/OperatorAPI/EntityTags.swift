@@ -50,7 +50,8 @@ enum EntityTags {
         let tags = try parse(match)
         let tag = environment(current)
         guard tags == ["*"] || tags.contains(tag) else {
-            throw APIProblem(.preconditionFailed, "environment \"\(current.name)\" changed since it was read (its ETag is now \(tag)); GET it again and reapply your change")
+            throw APIProblem(
+                .preconditionFailed, "environment \"\(current.name)\" changed since it was read (its ETag is now \(tag)); GET it again and reapply your change")
         }
     }
 

@@ -11,8 +11,10 @@ public enum JSONBodies {
     /// Default body limit; a workspace spec with inline manifests fits comfortably.
     public static let defaultLimit = 1 << 20
 
-    public static func decode<T: Codable>(_ type: T.Type, from request: Request, limit: Int = defaultLimit,
-                                          contentTypes: [String] = ["application/json"]) async throws -> T {
+    public static func decode<T: Codable>(
+        _ type: T.Type, from request: Request, limit: Int = defaultLimit,
+        contentTypes: [String] = ["application/json"]
+    ) async throws -> T {
         if let contentType = request.headers[.contentType], !contentTypes.contains(where: { contentType.lowercased().hasPrefix($0) }) {
             throw APIProblem(.unsupportedMediaType, "expected Content-Type \(contentTypes.joined(separator: " or ")), got \(contentType)")
         }

@@ -32,8 +32,9 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
             let allowed = table.allowedMethods(for: request.uri.path)
             guard !allowed.isEmpty else { throw error }
             let names = Set(allowed.map(\.rawValue)).sorted().joined(separator: ", ")
-            throw APIProblem(.methodNotAllowed, "\(request.method.rawValue) is not allowed on \(request.uri.path); allowed: \(names)",
-                             headers: [.allow: names])
+            throw APIProblem(
+                .methodNotAllowed, "\(request.method.rawValue) is not allowed on \(request.uri.path); allowed: \(names)",
+                headers: [.allow: names])
         }
     }
 }

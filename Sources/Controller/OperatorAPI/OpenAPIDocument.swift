@@ -8,7 +8,8 @@ public enum OpenAPIDocument {
     /// The document as kept in the repository (`Sources/Controller/Resources/openapi.yaml`).
     public static let text: String = {
         guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
-              let text = try? String(contentsOf: url, encoding: .utf8) else { return "openapi: 3.1.0\n" }
+            let text = try? String(contentsOf: url, encoding: .utf8)
+        else { return "openapi: 3.1.0\n" }
         return text
     }()
 

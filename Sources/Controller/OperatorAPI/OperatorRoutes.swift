@@ -70,8 +70,9 @@ struct OperatorRoutes {
         let body = try await JSONBodies.decode(EnvironmentRequest.self, from: request, limit: bodyLimit)
         try body.validate()
         let environment = try await store.createEnvironment(tenant: tenant, body, at: clock.now())
-        return try JSONBodies.response(agentVersions.decorate(environment), status: .created,
-                                       headers: [.location: "/v1/tenants/\(tenant)/environments/\(environment.name)"])
+        return try JSONBodies.response(
+            agentVersions.decorate(environment), status: .created,
+            headers: [.location: "/v1/tenants/\(tenant)/environments/\(environment.name)"])
     }
 
     @Sendable func listEnvironments(_ request: Request, context: Context) async throws -> Response {
@@ -90,8 +91,10 @@ struct OperatorRoutes {
     }
 
     /// `?namePrefix=`, `?cloud=`, `?mode=`, `?agentOutdated=true|false`, then a page of the result.
-    static func filtered(_ environments: [SplitPlaneProtocol.Environment], _ request: Request,
-                         policy: AgentVersionPolicy) throws -> ListResponse<SplitPlaneProtocol.Environment> {
+    static func filtered(
+        _ environments: [SplitPlaneProtocol.Environment], _ request: Request,
+        policy: AgentVersionPolicy
+    ) throws -> ListResponse<SplitPlaneProtocol.Environment> {
         let page = try ListPage(request)
         let prefix = try ListFilter.namePrefix(request)
         let cloud = try ListFilter.value(request, "cloud", as: Cloud.self)
@@ -118,8 +121,9 @@ struct OperatorRoutes {
     /// resolved again for the new settings first; if any fails nothing changes (422 naming it).
     @Sendable func patchEnvironment(_ request: Request, context: Context) async throws -> Response {
         let (tenant, name) = (try pathName("tenant", context), try pathName("environment", context))
-        let patch = try await JSONBodies.decode(EnvironmentPatch.self, from: request, limit: bodyLimit,
-                                                contentTypes: ["application/merge-patch+json", "application/json"])
+        let patch = try await JSONBodies.decode(
+            EnvironmentPatch.self, from: request, limit: bodyLimit,
+            contentTypes: ["application/merge-patch+json", "application/json"])
         let environment = try await requireEnvironment(tenant, name)
         try EntityTags.checkEnvironment(request, current: environment)
         let settings: EnvironmentSettings
@@ -134,16 +138,19 @@ struct OperatorRoutes {
         var resolved: [ResolvedWorkspace] = []
         for workspace in try await store.workspaces(tenant: tenant, environment: name) {
             do throws(ComponentResolutionError) {
-                resolved.append(ResolvedWorkspace(name: workspace.name, generation: workspace.generation,
-                                                  components: try await resolver.resolve(workspace.spec, for: settings)))
+                resolved.append(
+                    ResolvedWorkspace(
+                        name: workspace.name, generation: workspace.generation,
+                        components: try await resolver.resolve(workspace.spec, for: settings)))
             } catch {
                 var error = error
                 error.workspace = workspace.name
                 throw error
             }
         }
-        let result = try await store.updateEnvironmentSettings(tenant: tenant, name: name, from: environment.settings, to: settings,
-                                                               workspaces: resolved, at: clock.now())
+        let result = try await store.updateEnvironmentSettings(
+            tenant: tenant, name: name, from: environment.settings, to: settings,
+            workspaces: resolved, at: clock.now())
         return try JSONBodies.response(agentVersions.decorate(result.environment), headers: EntityTags.header(EntityTags.environment(result.environment)))
     }
 
@@ -157,18 +164,22 @@ struct OperatorRoutes {
     // MARK: Workspaces
 
     @Sendable func applyWorkspace(_ request: Request, context: Context) async throws -> Response {
-        let (tenant, environment, name) = (try pathName("tenant", context), try pathName("environment", context),
-                                           try pathName("workspace", context))
+        let (tenant, environment, name) = (
+            try pathName("tenant", context), try pathName("environment", context),
+            try pathName("workspace", context)
+        )
         let precondition = try EntityTags.workspacePrecondition(request)
         let body = try await JSONBodies.decode(WorkspaceApply.self, from: request, limit: bodyLimit)
         try body.validate(tenant: tenant, environment: environment, name: name)
         // Resolved before anything is written: a component that does not resolve leaves the stored workspace as it was.
         let settings = try await requireEnvironment(tenant, environment).settings
         let components = try await resolver.resolve(body.spec, for: settings)
-        let result = try await store.applyWorkspace(tenant: tenant, environment: environment, name: name, spec: body.spec,
-                                                    components: components, resolvedFor: settings, precondition: precondition, at: clock.now())
-        return try JSONBodies.response(result.workspace, status: result.created ? .created : .ok,
-                                       headers: EntityTags.header(EntityTags.workspace(result.workspace)))
+        let result = try await store.applyWorkspace(
+            tenant: tenant, environment: environment, name: name, spec: body.spec,
+            components: components, resolvedFor: settings, precondition: precondition, at: clock.now())
+        return try JSONBodies.response(
+            result.workspace, status: result.created ? .created : .ok,
+            headers: EntityTags.header(EntityTags.workspace(result.workspace)))
     }
 
     @Sendable func listWorkspaces(_ request: Request, context: Context) async throws -> Response {
@@ -184,8 +195,10 @@ struct OperatorRoutes {
     }
 
     @Sendable func getWorkspace(_ request: Request, context: Context) async throws -> Response {
-        let (tenant, environment, name) = (try pathName("tenant", context), try pathName("environment", context),
-                                           try pathName("workspace", context))
+        let (tenant, environment, name) = (
+            try pathName("tenant", context), try pathName("environment", context),
+            try pathName("workspace", context)
+        )
         guard let workspace = try await store.workspace(tenant: tenant, environment: environment, name: name) else {
             throw APIProblem(.notFound, "workspace \"\(name)\" not found in \(tenant)/\(environment)")
         }
@@ -193,10 +206,13 @@ struct OperatorRoutes {
     }
 
     @Sendable func deleteWorkspace(_ request: Request, context: Context) async throws -> Response {
-        let (tenant, environment, name) = (try pathName("tenant", context), try pathName("environment", context),
-                                           try pathName("workspace", context))
-        _ = try await store.deleteWorkspace(tenant: tenant, environment: environment, name: name,
-                                            precondition: try EntityTags.workspacePrecondition(request))
+        let (tenant, environment, name) = (
+            try pathName("tenant", context), try pathName("environment", context),
+            try pathName("workspace", context)
+        )
+        _ = try await store.deleteWorkspace(
+            tenant: tenant, environment: environment, name: name,
+            precondition: try EntityTags.workspacePrecondition(request))
         return Response(status: .noContent)
     }
 

@@ -28,8 +28,9 @@ public struct APIProblem: Error, HTTPResponseError, CustomStringConvertible {
         problem.instance = request.uri.path
         var headers = self.headers
         headers[.contentType] = Problem.contentType
-        return Response(status: status, headers: headers,
-                        body: .init(byteBuffer: ByteBuffer(data: (try? StrictJSON.encode(problem)) ?? Data())))
+        return Response(
+            status: status, headers: headers,
+            body: .init(byteBuffer: ByteBuffer(data: (try? StrictJSON.encode(problem)) ?? Data())))
     }
 
     public static func invalid(_ error: ValidationError) -> APIProblem {

@@ -32,8 +32,9 @@ struct SlackInteractionRoutes<Context: RequestContext> {
         }
         let body = Data(buffer: buffer)
         do {
-            try signature.verify(timestamp: request.headers[.init("X-Slack-Request-Timestamp")!],
-                                 signature: request.headers[.init("X-Slack-Signature")!], body: body, at: clock.now())
+            try signature.verify(
+                timestamp: request.headers[.init("X-Slack-Request-Timestamp")!],
+                signature: request.headers[.init("X-Slack-Signature")!], body: body, at: clock.now())
         } catch {
             context.logger.warning("refused a Slack interaction", metadata: ["reason": "\(error.description)"])
             throw APIProblem(.unauthorized, "Slack signature check failed: \(error.description)")
@@ -46,8 +47,10 @@ struct SlackInteractionRoutes<Context: RequestContext> {
         let groupID = try AlertingRoutes.validGroupID(action.value)
         let ack = Acknowledgement(by: interaction.user, at: clock.now(), via: "slack")
         _ = try await store.setAcknowledgement(groupID: groupID, ack, at: clock.now())
-        try? await store.audit(AuditEntry(at: clock.now(), actor: "slack:\(interaction.user)", action: "POST",
-                                          target: "/v1/alert-groups/\(groupID)/ack", result: "200", address: nil, detail: "via Slack button"))
+        try? await store.audit(
+            AuditEntry(
+                at: clock.now(), actor: "slack:\(interaction.user)", action: "POST",
+                target: "/v1/alert-groups/\(groupID)/ack", result: "200", address: nil, detail: "via Slack button"))
         context.logger.info("alert group acknowledged from Slack", metadata: ["group": "\(groupID)", "by": "\(interaction.user)"])
         if let responseURL = interaction.responseURL.flatMap(SlackAcknowledgedMessage.isSlackResponseURL), let message = interaction.message {
             // After answering: Slack waits three seconds for the answer, and ignores its body for a button.
@@ -88,7 +91,8 @@ struct SlackInteractionRoutes<Context: RequestContext> {
         var components = URLComponents()
         components.percentEncodedQuery = String(decoding: body, as: UTF8.self).replacingOccurrences(of: "+", with: "%20")
         guard let payload = components.queryItems?.first(where: { $0.name == "payload" })?.value,
-              let object = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any] else {
+            let object = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any]
+        else {
             throw APIProblem(.badRequest, "expected a form body with a `payload` field holding Slack's interaction JSON")
         }
         let user = object["user"] as? [String: Any]

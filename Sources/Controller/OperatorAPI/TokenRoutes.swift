@@ -32,8 +32,9 @@ struct TokenRoutes {
         let body = try await JSONBodies.decode(APITokenRequest.self, from: request, limit: bodyLimit)
         try body.validate()
         let secret = "qbt_" + APITokens.random(32)
-        var token = APIToken(id: APITokens.random(8), name: body.name, role: body.role, tenant: body.tenant, createdAt: clock.now(),
-                             createdBy: context.principal?.name ?? "unknown", revokedAt: nil)
+        var token = APIToken(
+            id: APITokens.random(8), name: body.name, role: body.role, tenant: body.tenant, createdAt: clock.now(),
+            createdBy: context.principal?.name ?? "unknown", revokedAt: nil)
         try await store.createToken(token, hash: APITokens.hash(secret))
         token.token = secret
         return try JSONBodies.response(token, status: .created, headers: [.cacheControl: "no-store"])

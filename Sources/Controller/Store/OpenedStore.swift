@@ -16,17 +16,22 @@ public struct OpenedStore: Sendable {
     /// which migrates the schema once it runs.
     public let services: [any Service]
 
-    public static func open(_ database: String, logger: Logger, replicaID: String = UUID().uuidString,
-                            leaseDuration: TimeInterval = 30) throws -> OpenedStore {
+    public static func open(
+        _ database: String, logger: Logger, replicaID: String = UUID().uuidString,
+        leaseDuration: TimeInterval = 30
+    ) throws -> OpenedStore {
         if PostgresURL.isPostgres(database) {
             let url = try PostgresURL(database)
             let postgres = try PostgresDatabase(url: url, logger: logger)
-            return OpenedStore(store: SQLStore(database: postgres, logger: logger, replicaID: replicaID, leaseDuration: leaseDuration),
-                               description: url.description, services: [postgres])
+            return OpenedStore(
+                store: SQLStore(database: postgres, logger: logger, replicaID: replicaID, leaseDuration: leaseDuration),
+                description: url.description, services: [postgres])
         }
-        return OpenedStore(store: SQLStore(database: try SQLiteDatabase(path: database), logger: logger, replicaID: replicaID,
-                                           leaseDuration: leaseDuration),
-                           description: database, services: [])
+        return OpenedStore(
+            store: SQLStore(
+                database: try SQLiteDatabase(path: database), logger: logger, replicaID: replicaID,
+                leaseDuration: leaseDuration),
+            description: database, services: [])
     }
 
     /// A description of `database` fit for logs, without opening it.

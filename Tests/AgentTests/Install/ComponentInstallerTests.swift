@@ -63,8 +63,10 @@ import Testing
         defer { Task { try? await harness.stop() } }
         // Someone else's ConfigMap in the same namespace.
         _ = try await harness.client.post("/api/v1/namespaces/qbeast/configmaps", Manifests.configMap("customer-owned"))
-        let first = try harness.workspace(["backend": [Manifests.configMap("settings"), Manifests.deployment("web")],
-                                           "extras": [Manifests.configMap("extra")]])
+        let first = try harness.workspace([
+            "backend": [Manifests.configMap("settings"), Manifests.deployment("web")],
+            "extras": [Manifests.configMap("extra")],
+        ])
         await harness.installer.reconcile([first])
         #expect(harness.configMap("extra") != nil)
 
@@ -125,10 +127,12 @@ import Testing
         let workspace = try harness.workspace(["backend": [Manifests.deployment("web")]])
         await harness.installer.reconcile([workspace])
         let message = "ReplicaSet \"web-5d9c7b\" has timed out progressing."
-        harness.server.setStatus(apiVersion: "apps/v1", kind: "Deployment", namespace: "qbeast", name: "web", status: [
-            "observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "unavailableReplicas": 1,
-            "conditions": [["type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": .string(message)]],
-        ])
+        harness.server.setStatus(
+            apiVersion: "apps/v1", kind: "Deployment", namespace: "qbeast", name: "web",
+            status: [
+                "observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "unavailableReplicas": 1,
+                "conditions": [["type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": .string(message)]],
+            ])
         await harness.installer.reconcile([workspace])
         let report = await harness.report(workspace)
         #expect(report.components[0].state == "Degraded")
@@ -147,24 +151,38 @@ import Testing
         await harness.installer.reconcile([workspace])
         // The pods a ReplicaSet would have made (the test server runs no controllers), with the
         // kubelet's status: one crash-looping after an OOM kill, one that cannot pull its image.
-        let crashing: JSONValue = ["phase": "Running", "containerStatuses": [[
-            "name": "main", "ready": false, "restartCount": 5,
-            "state": ["waiting": ["reason": "CrashLoopBackOff", "message": "back-off 2m40s restarting failed container=main"]],
-            "lastState": ["terminated": ["reason": "OOMKilled", "exitCode": 137]],
-        ]]]
-        let pulling: JSONValue = ["phase": "Pending", "containerStatuses": [[
-            "name": "main", "ready": false, "restartCount": 0,
-            "state": ["waiting": ["reason": "ImagePullBackOff", "message": "Back-off pulling image \"ghcr.io/qbeast/backend:9.9\""]],
-        ]]]
+        let crashing: JSONValue = [
+            "phase": "Running",
+            "containerStatuses": [
+                [
+                    "name": "main", "ready": false, "restartCount": 5,
+                    "state": ["waiting": ["reason": "CrashLoopBackOff", "message": "back-off 2m40s restarting failed container=main"]],
+                    "lastState": ["terminated": ["reason": "OOMKilled", "exitCode": 137]],
+                ]
+            ],
+        ]
+        let pulling: JSONValue = [
+            "phase": "Pending",
+            "containerStatuses": [
+                [
+                    "name": "main", "ready": false, "restartCount": 0,
+                    "state": ["waiting": ["reason": "ImagePullBackOff", "message": "Back-off pulling image \"ghcr.io/qbeast/backend:9.9\""]],
+                ]
+            ],
+        ]
         for (name, app, status) in [("web-5d9c7b-a", "web", crashing), ("web-5d9c7b-b", "web", pulling), ("other-1", "other", crashing)] {
-            let pod: JSONValue = ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": .string(name), "labels": ["app": .string(app)]],
-                                  "spec": ["containers": [["name": "main", "image": "ghcr.io/qbeast/backend:9.9"]]]]
+            let pod: JSONValue = [
+                "apiVersion": "v1", "kind": "Pod", "metadata": ["name": .string(name), "labels": ["app": .string(app)]],
+                "spec": ["containers": [["name": "main", "image": "ghcr.io/qbeast/backend:9.9"]]],
+            ]
             _ = try await harness.client.post("/api/v1/namespaces/qbeast/pods", pod)
             harness.server.setStatus(apiVersion: "v1", kind: "Pod", namespace: "qbeast", name: name, status: status)
         }
-        harness.server.setStatus(apiVersion: "apps/v1", kind: "Deployment", namespace: "qbeast", name: "web", status: [
-            "observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 0, "unavailableReplicas": 2,
-        ])
+        harness.server.setStatus(
+            apiVersion: "apps/v1", kind: "Deployment", namespace: "qbeast", name: "web",
+            status: [
+                "observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 0, "unavailableReplicas": 2,
+            ])
         await harness.installer.reconcile([workspace])
         let message = try #require(await harness.report(workspace).components.first?.message)
         #expect(message.hasPrefix("Deployment/web: 0 of 2 updated replicas are available; "))
@@ -217,7 +235,9 @@ import Testing
     @Test func reconnectReappliesNothingUnchanged() async throws {
         let harness = try await InstallHarness.start()
         defer { Task { try? await harness.stop() } }
-        let workspace = try harness.workspace(["backend": [Manifests.configMap("settings"), Manifests.deployment("web")], "extras": [Manifests.configMap("extra")]])
+        let workspace = try harness.workspace([
+            "backend": [Manifests.configMap("settings"), Manifests.deployment("web")], "extras": [Manifests.configMap("extra")],
+        ])
         await harness.installer.reconcile([workspace])
         let fetched = harness.source.fetches
         #expect(fetched == 2)
@@ -231,8 +251,12 @@ import Testing
         #expect(report.conditions[type: "Applied"]?.status == .true)
 
         // A change to one component applies that component only.
-        let changed = try harness.workspace(generation: 2, ["backend": [Manifests.configMap("settings"), Manifests.deployment("web")],
-                                                            "extras": [Manifests.configMap("extra", ["mode": "test"])]])
+        let changed = try harness.workspace(
+            generation: 2,
+            [
+                "backend": [Manifests.configMap("settings"), Manifests.deployment("web")],
+                "extras": [Manifests.configMap("extra", ["mode": "test"])],
+            ])
         harness.server.resetRequestLog()
         await restarted.installer.reconcile([changed])
         #expect(harness.applies.count == 1)
@@ -263,8 +287,9 @@ extension JSONValue {
 
     mutating func setImage(_ image: String) {
         guard var spec = self["spec"]?.objectDictionary, var template = spec["template"]?.objectDictionary,
-              var podSpec = template["spec"]?.objectDictionary, var containers = podSpec["containers"]?.arrayValue,
-              var first = containers.first?.objectDictionary else { return }
+            var podSpec = template["spec"]?.objectDictionary, var containers = podSpec["containers"]?.arrayValue,
+            var first = containers.first?.objectDictionary
+        else { return }
         first["image"] = .string(image)
         containers[0] = .object(first)
         podSpec["containers"] = .array(containers)

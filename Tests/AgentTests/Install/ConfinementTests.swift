@@ -1,9 +1,10 @@
-@testable import Agent
 import Foundation
 import KubernetesAPI
 import SplitPlaneProtocol
 import SplitPlaneTesting
 import Testing
+
+@testable import Agent
 
 /// What a customer's security reviewer relies on: nothing outside the agent's namespace and rights
 /// is applied, and a refused component has nothing of it applied.
@@ -11,8 +12,10 @@ import Testing
     @Test func clusterScopedObjectRefusesTheWholeComponent() async throws {
         let harness = try await InstallHarness.start()
         defer { Task { try? await harness.stop() } }
-        let clusterRole: JSONValue = ["apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": ["name": "reader"],
-                                      "rules": [["verbs": ["get"], "apiGroups": [""], "resources": ["pods"]]]]
+        let clusterRole: JSONValue = [
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": ["name": "reader"],
+            "rules": [["verbs": ["get"], "apiGroups": [""], "resources": ["pods"]]],
+        ]
         let workspace = try harness.workspace(["backend": [Manifests.configMap("settings"), clusterRole], "web": [Manifests.configMap("web")]])
         await harness.installer.reconcile([workspace])
 
@@ -44,16 +47,24 @@ import Testing
         let harness = try await InstallHarness.start()
         defer { Task { try? await harness.stop() } }
         harness.server.setRules([
-            ["verbs": ["get", "list", "watch", "create", "update", "patch", "delete"], "apiGroups": ["", "apps"],
-             "resources": ["configmaps", "deployments", "pods", "pods/log"]],
+            [
+                "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"], "apiGroups": ["", "apps"],
+                "resources": ["configmaps", "deployments", "pods", "pods/log"],
+            ]
         ])
-        let modest: JSONValue = ["apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": ["name": "reader"],
-                                 "rules": [["verbs": ["get", "list"], "apiGroups": [""], "resources": ["pods", "pods/log"]]]]
-        let greedy: JSONValue = ["apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": ["name": "admin"],
-                                 "rules": [["verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]]]]
-        let binding: JSONValue = ["apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": ["name": "reader"],
-                                  "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"],
-                                  "subjects": [["kind": "ServiceAccount", "name": "backend", "namespace": "qbeast"]]]
+        let modest: JSONValue = [
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": ["name": "reader"],
+            "rules": [["verbs": ["get", "list"], "apiGroups": [""], "resources": ["pods", "pods/log"]]],
+        ]
+        let greedy: JSONValue = [
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": ["name": "admin"],
+            "rules": [["verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]]],
+        ]
+        let binding: JSONValue = [
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": ["name": "reader"],
+            "roleRef": ["apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"],
+            "subjects": [["kind": "ServiceAccount", "name": "backend", "namespace": "qbeast"]],
+        ]
         let workspace = try harness.workspace(["ok": [modest, binding], "greedy": [greedy]])
         await harness.installer.reconcile([workspace])
         let report = await harness.report(workspace)
@@ -65,8 +76,10 @@ import Testing
     }
 
     @Test func rulesCoverage() {
-        let held = [PolicyRule(verbs: ["get", "list"], apiGroups: [""], resources: ["pods", "services/*"]),
-                    PolicyRule(verbs: ["*"], apiGroups: ["apps"], resources: ["deployments"])]
+        let held = [
+            PolicyRule(verbs: ["get", "list"], apiGroups: [""], resources: ["pods", "services/*"]),
+            PolicyRule(verbs: ["*"], apiGroups: ["apps"], resources: ["deployments"]),
+        ]
         #expect(PolicyRule(verbs: ["get"], apiGroups: [""], resources: ["pods"]).firstUncovered(by: held) == nil)
         #expect(PolicyRule(verbs: ["get"], apiGroups: [""], resources: ["services/proxy"]).firstUncovered(by: held) == nil)
         #expect(PolicyRule(verbs: ["delete"], apiGroups: ["apps"], resources: ["deployments"]).firstUncovered(by: held) == nil)
@@ -81,14 +94,20 @@ import Testing
     @Test func bindingsToClusterRolesOrUsersAreRefused() {
         let confinement = NamespaceConfinement(namespace: "qbeast", agentRules: [])
         let resource = APIResource(group: "rbac.authorization.k8s.io", version: "v1", name: "rolebindings", kind: "RoleBinding", namespaced: true)
-        let toClusterRole: JSONValue = ["apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": ["name": "b"],
-                                        "roleRef": ["kind": "ClusterRole", "name": "cluster-admin"], "subjects": []]
+        let toClusterRole: JSONValue = [
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": ["name": "b"],
+            "roleRef": ["kind": "ClusterRole", "name": "cluster-admin"], "subjects": [],
+        ]
         #expect(confinement.refusal(of: toClusterRole, resource: resource)?.contains("binds ClusterRole/cluster-admin") == true)
-        let toUser: JSONValue = ["apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": ["name": "b"],
-                                 "roleRef": ["kind": "Role", "name": "r"], "subjects": [["kind": "User", "name": "alice"]]]
+        let toUser: JSONValue = [
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": ["name": "b"],
+            "roleRef": ["kind": "Role", "name": "r"], "subjects": [["kind": "User", "name": "alice"]],
+        ]
         #expect(confinement.refusal(of: toUser, resource: resource)?.contains("binds User \"alice\"") == true)
-        let otherNamespace: JSONValue = ["apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": ["name": "b"],
-                                         "roleRef": ["kind": "Role", "name": "r"], "subjects": [["kind": "ServiceAccount", "name": "x", "namespace": "other"]]]
+        let otherNamespace: JSONValue = [
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": ["name": "b"],
+            "roleRef": ["kind": "Role", "name": "r"], "subjects": [["kind": "ServiceAccount", "name": "x", "namespace": "other"]],
+        ]
         #expect(confinement.refusal(of: otherNamespace, resource: resource)?.contains("other/x of another namespace") == true)
     }
 }

@@ -17,7 +17,9 @@ final class StaticComponentSource: ComponentSource {
 
     func component(hash: String) async throws -> ResolvedComponent {
         fetchCount.add(1, ordering: .relaxed)
-        guard let component = components.withLock({ $0[hash] }) else { throw KubernetesAPIError(code: 404, reason: "NotFound", message: "no component \(hash)") }
+        guard let component = components.withLock({ $0[hash] }) else {
+            throw KubernetesAPIError(code: 404, reason: "NotFound", message: "no component \(hash)")
+        }
         return component
     }
 }
@@ -40,8 +42,9 @@ struct InstallHarness {
         let clock = ManualTimeSource()
         var logger = Logger(label: "install-test")
         logger.logLevel = .critical
-        let installer = try ComponentInstaller(client: client, source: source, stateDirectory: URL(fileURLWithPath: directory.path("agent")),
-                                               settings: settings, clock: clock, logger: logger)
+        let installer = try ComponentInstaller(
+            client: client, source: source, stateDirectory: URL(fileURLWithPath: directory.path("agent")),
+            settings: settings, clock: clock, logger: logger)
         return InstallHarness(server: server, directory: directory, source: source, clock: clock, installer: installer, client: client)
     }
 
@@ -50,8 +53,9 @@ struct InstallHarness {
         var logger = Logger(label: "install-test")
         logger.logLevel = .critical
         var copy = self
-        copy.installer = try ComponentInstaller(client: client, source: source, stateDirectory: URL(fileURLWithPath: directory.path("agent")),
-                                                clock: clock, logger: logger)
+        copy.installer = try ComponentInstaller(
+            client: client, source: source, stateDirectory: URL(fileURLWithPath: directory.path("agent")),
+            clock: clock, logger: logger)
         return copy
     }
 
@@ -84,20 +88,28 @@ struct InstallHarness {
     /// Sets a Deployment's status as its controller would after a finished rollout.
     func rollOut(_ name: String, replicas: Int = 1) {
         let generation = deployment(name)?["metadata"]?["generation"] ?? 1
-        server.setStatus(apiVersion: "apps/v1", kind: "Deployment", namespace: Self.namespace, name: name, status: [
-            "observedGeneration": generation, "replicas": .number(Double(replicas)), "updatedReplicas": .number(Double(replicas)),
-            "readyReplicas": .number(Double(replicas)), "availableReplicas": .number(Double(replicas)),
-            "conditions": [["type": "Available", "status": "True"], ["type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"]],
-        ])
+        server.setStatus(
+            apiVersion: "apps/v1", kind: "Deployment", namespace: Self.namespace, name: name,
+            status: [
+                "observedGeneration": generation, "replicas": .number(Double(replicas)), "updatedReplicas": .number(Double(replicas)),
+                "readyReplicas": .number(Double(replicas)), "availableReplicas": .number(Double(replicas)),
+                "conditions": [["type": "Available", "status": "True"], ["type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"]],
+            ])
     }
 }
 
 enum Manifests {
     static func deployment(_ name: String, image: String = "ghcr.io/qbeast/backend:1.0", replicas: Int = 1) -> JSONValue {
-        ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": .string(name)],
-         "spec": ["replicas": .number(Double(replicas)), "selector": ["matchLabels": ["app": .string(name)]],
-                  "template": ["metadata": ["labels": ["app": .string(name)]],
-                               "spec": ["containers": [["name": "main", "image": .string(image)]]]]]]
+        [
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": .string(name)],
+            "spec": [
+                "replicas": .number(Double(replicas)), "selector": ["matchLabels": ["app": .string(name)]],
+                "template": [
+                    "metadata": ["labels": ["app": .string(name)]],
+                    "spec": ["containers": [["name": "main", "image": .string(image)]]],
+                ],
+            ],
+        ]
     }
 
     static func configMap(_ name: String, _ data: [String: String] = ["mode": "prod"]) -> JSONValue {
@@ -105,7 +117,9 @@ enum Manifests {
     }
 
     static func service(_ name: String) -> JSONValue {
-        ["apiVersion": "v1", "kind": "Service", "metadata": ["name": .string(name)],
-         "spec": ["ports": [["port": 80, "targetPort": 8080]]]]
+        [
+            "apiVersion": "v1", "kind": "Service", "metadata": ["name": .string(name)],
+            "spec": ["ports": [["port": 80, "targetPort": 8080]]],
+        ]
     }
 }

@@ -1,9 +1,10 @@
-@testable import Agent
 import Foundation
 import KubernetesAPI
 import SplitPlaneProtocol
 import SplitPlaneTesting
 import Testing
+
+@testable import Agent
 
 @Suite struct KubernetesConnectionTests {
     @Test func readsTheCurrentContextOfAKubeconfig() throws {
@@ -40,8 +41,9 @@ import Testing
         try "ca".write(toFile: directory.path("ca.crt"), atomically: true, encoding: .utf8)
         try "qbeast\n".write(toFile: directory.path("namespace"), atomically: true, encoding: .utf8)
         try "token-1".write(toFile: directory.path("token"), atomically: true, encoding: .utf8)
-        let connection = try KubernetesConnection.inCluster(environment: ["KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"],
-                                                            directory: directory.path(""))
+        let connection = try KubernetesConnection.inCluster(
+            environment: ["KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"],
+            directory: directory.path(""))
         #expect(connection.server == "https://10.96.0.1:443")
         #expect(connection.namespace == "qbeast")
         guard case .tokenFile(let path) = connection.credential else { Issue.record("no token file"); return }
@@ -68,16 +70,29 @@ import Testing
     }
 
     @Test func healthVerdicts() {
-        let job: JSONValue = ["kind": "Job", "status": ["conditions": [["type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
-                                                                        "message": "Job has reached the specified backoff limit"]]]]
+        let job: JSONValue = [
+            "kind": "Job",
+            "status": [
+                "conditions": [
+                    [
+                        "type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+                        "message": "Job has reached the specified backoff limit",
+                    ]
+                ]
+            ],
+        ]
         #expect(ObjectHealth.judge(job) == .init(state: .failed, message: "BackoffLimitExceeded: Job has reached the specified backoff limit"))
         #expect(ObjectHealth.judge(["kind": "PersistentVolumeClaim", "status": ["phase": "Bound"]]).state == .ready)
         #expect(ObjectHealth.judge(["kind": "PersistentVolumeClaim", "status": ["phase": "Pending"]]).message == "claim is Pending, not Bound")
-        let statefulSet: JSONValue = ["kind": "StatefulSet", "metadata": ["generation": 2], "spec": ["replicas": 3],
-                                      "status": ["observedGeneration": 2, "readyReplicas": 2]]
+        let statefulSet: JSONValue = [
+            "kind": "StatefulSet", "metadata": ["generation": 2], "spec": ["replicas": 3],
+            "status": ["observedGeneration": 2, "readyReplicas": 2],
+        ]
         #expect(ObjectHealth.judge(statefulSet).message == "2 of 3 replicas ready")
-        let daemonSet: JSONValue = ["kind": "DaemonSet", "metadata": ["generation": 1],
-                                    "status": ["observedGeneration": 1, "desiredNumberScheduled": 3, "updatedNumberScheduled": 3, "numberAvailable": 3]]
+        let daemonSet: JSONValue = [
+            "kind": "DaemonSet", "metadata": ["generation": 1],
+            "status": ["observedGeneration": 1, "desiredNumberScheduled": 3, "updatedNumberScheduled": 3, "numberAvailable": 3],
+        ]
         #expect(ObjectHealth.judge(daemonSet).state == .ready)
     }
 }

@@ -1,10 +1,11 @@
-@testable import Controller
 import ControllerModel
 import Foundation
 import NIOCore
 import SplitPlaneProtocol
 import Synchronization
 import Testing
+
+@testable import Controller
 
 /// The gateway's in-memory copies: served while the change feed listens, dropped by the changes it
 /// delivers, never filled with what a read saw before a change it raced with.
@@ -90,10 +91,13 @@ import Testing
         cache.setFollowing(true)
         let encodings = Loads()
         func answer(_ bundle: String?) async throws -> String? {
-            try await cache.answer(key, trustBundle: bundle, load: { state(4) }, encode: { state in
-                _ = encodings.load(nil)
-                return ByteBuffer(string: "\(state.revision)/\(bundle ?? "-")")
-            }).map { String(buffer: $0.body) }
+            try await cache.answer(
+                key, trustBundle: bundle, load: { state(4) },
+                encode: { state in
+                    _ = encodings.load(nil)
+                    return ByteBuffer(string: "\(state.revision)/\(bundle ?? "-")")
+                }
+            ).map { String(buffer: $0.body) }
         }
         #expect(try await answer("a") == "4/a")
         #expect(try await answer("a") == "4/a")

@@ -1,9 +1,10 @@
-@testable import Controller
 import ControllerModel
 import Foundation
 import SplitPlaneProtocol
 import SplitPlaneTesting
 import Testing
+
+@testable import Controller
 
 /// Unchanged heartbeats are remembered and their times written together; anything new is written at once.
 @Suite struct HeartbeatCoalescerTests {
@@ -11,9 +12,11 @@ import Testing
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     func report(generation: Int64 = 1) -> StatusReport {
-        StatusReport(agent: AgentFacts(instance: "a", version: "1", certificateExpiry: nil, rulesLoaded: 0, metricsStoreReachable: nil,
-                                       desiredRevision: 3),
-                     workspaces: [WorkspaceStatus(name: "analytics", observedGeneration: generation, conditions: [], components: [])])
+        StatusReport(
+            agent: AgentFacts(
+                instance: "a", version: "1", certificateExpiry: nil, rulesLoaded: 0, metricsStoreReachable: nil,
+                desiredRevision: 3),
+            workspaces: [WorkspaceStatus(name: "analytics", observedGeneration: generation, conditions: [], components: [])])
     }
 
     @Test func onlyWhatChangedIsWrittenAtOnce() {
@@ -60,8 +63,10 @@ import Testing
         _ = try await store.createTenant(TenantRequest(name: "acme"), at: start)
         _ = try await store.createEnvironment(tenant: "acme", EnvironmentRequest(name: "prod", cloud: .aws, mode: .provided), at: start)
         try await store.recordStatus(tenant: "acme", environment: "prod", report: report(), at: start)
-        try await store.recordLastSeen([AgentSighting(tenant: "acme", environment: "prod", at: start.addingTimeInterval(45)),
-                                        AgentSighting(tenant: "acme", environment: "gone", at: start)])
+        try await store.recordLastSeen([
+            AgentSighting(tenant: "acme", environment: "prod", at: start.addingTimeInterval(45)),
+            AgentSighting(tenant: "acme", environment: "gone", at: start),
+        ])
         #expect(try await store.environment(tenant: "acme", name: "prod")?.agentLastSeen == start.addingTimeInterval(45))
         try await store.recordLastSeen([AgentSighting(tenant: "acme", environment: "prod", at: start.addingTimeInterval(10))])
         #expect(try await store.environment(tenant: "acme", name: "prod")?.agentLastSeen == start.addingTimeInterval(45))

@@ -8,26 +8,28 @@ import Testing
 /// Silences and inhibition, as Alertmanager's mute stages.
 @Suite struct AlertMutingTests {
     static let routes = """
-    receiver: hook
-    group_wait: 0s
-    group_interval: 1m
-    repeat_interval: 1h
-    group_by: [tenant, environment, alertname]
-    """
+        receiver: hook
+        group_wait: 0s
+        group_interval: 1m
+        repeat_interval: 1h
+        group_by: [tenant, environment, alertname]
+        """
 
     static let inhibit = """
-    inhibit_rules:
-      - source_matchers: ['severity="critical"']
-        target_matchers: ['severity="warning"']
-        equal: [tenant, environment]
-    """
+        inhibit_rules:
+          - source_matchers: ['severity="critical"']
+            target_matchers: ['severity="warning"']
+            equal: [tenant, environment]
+        """
 
     @Test(arguments: TestStoreKind.allCases) func aSilenceMutesMatchingAlertsForItsWindowOnly(_ kind: TestStoreKind) async throws {
         let h = try await AlertingHarness.start(routes: Self.routes, store: kind)
         defer { Task { try? await h.stop() } }
         let now = h.clock.now()
-        try await h.store.createSilence(Silence(id: "s1", matchers: [#"alertname="Maintenance""#, #"environment="prod""#], startsAt: now,
-                                                endsAt: now.addingTimeInterval(1800), createdBy: "alice", comment: "planned", createdAt: now, state: .active))
+        try await h.store.createSilence(
+            Silence(
+                id: "s1", matchers: [#"alertname="Maintenance""#, #"environment="prod""#], startsAt: now,
+                endsAt: now.addingTimeInterval(1800), createdBy: "alice", comment: "planned", createdAt: now, state: .active))
         try await h.send([h.firing("Maintenance"), h.firing("BackendDown")])
         try await h.send([h.firing("Maintenance")], environment: "dev")
         try await h.step()
@@ -45,17 +47,20 @@ import Testing
         try await h.send([h.firing("LatencyHigh", severity: "warning")], environment: "dev")
         try await h.step()
         #expect(h.hook.map(summary).sorted() == ["firing: BackendDown/firing", "firing: LatencyHigh/firing"])
-        #expect(h.hook.first { summary($0) == "firing: LatencyHigh/firing" }?["commonLabels"]?["environment"] == "dev",
-                "prod's warning is inhibited, dev's is not")
+        #expect(
+            h.hook.first { summary($0) == "firing: LatencyHigh/firing" }?["commonLabels"]?["environment"] == "dev",
+            "prod's warning is inhibited, dev's is not")
         try await h.send([h.resolved(critical)])
         try await h.step(by: .seconds(60))
-        #expect(h.hook.contains { summary($0) == "firing: LatencyHigh/firing" && $0["commonLabels"]?["environment"] == "prod" },
-                "once the critical resolved, the warning is notified")
+        #expect(
+            h.hook.contains { summary($0) == "firing: LatencyHigh/firing" && $0["commonLabels"]?["environment"] == "prod" },
+            "once the critical resolved, the warning is notified")
     }
 
     @Test func twoAlertsMatchingBothSidesDoNotInhibitEachOther() throws {
-        let rule = InhibitRule(sourceMatchers: [try LabelMatcher.parse("severity=critical")],
-                               targetMatchers: [try LabelMatcher.parse("severity=~critical|warning")], equal: ["tenant"])
+        let rule = InhibitRule(
+            sourceMatchers: [try LabelMatcher.parse("severity=critical")],
+            targetMatchers: [try LabelMatcher.parse("severity=~critical|warning")], equal: ["tenant"])
         let a = ["severity": "critical", "tenant": "acme", "alertname": "A"]
         let b = ["severity": "critical", "tenant": "acme", "alertname": "B"]
         #expect(!rule.inhibits(target: a, source: b))

@@ -7,21 +7,21 @@ import Testing
 /// Grouping, timers, repeat, acknowledgement and resolution, on a manual clock.
 @Suite struct AlertNotificationTests {
     static let routes = """
-    receiver: none
-    group_wait: 30s
-    group_interval: 5m
-    routes:
-      - matchers: ['severity="critical"']
-        receiver: hook
-        repeat_interval: 15m
-      - matchers: ['severity="warning"']
-        receiver: hook
-        repeat_interval: 4h
-        ack_timeout: 1h
-      - matchers: ['severity="info"']
-        receiver: hook
-        repeat_interval: never
-    """
+        receiver: none
+        group_wait: 30s
+        group_interval: 5m
+        routes:
+          - matchers: ['severity="critical"']
+            receiver: hook
+            repeat_interval: 15m
+          - matchers: ['severity="warning"']
+            receiver: hook
+            repeat_interval: 4h
+            ack_timeout: 1h
+          - matchers: ['severity="info"']
+            receiver: hook
+            repeat_interval: never
+        """
 
     @Test(arguments: TestStoreKind.allCases) func criticalRepeatsUntilAcknowledgedAndANewAlertRearms(_ kind: TestStoreKind) async throws {
         let h = try await AlertingHarness.start(routes: Self.routes, store: kind)
@@ -81,8 +81,9 @@ import Testing
         try await h.send([h.firing("DiskFilling", severity: "warning")])
         try await h.step(by: .seconds(30))
         let group = try #require(try await h.groups().first)
-        _ = try await h.store.setAcknowledgement(groupID: group.id, Acknowledgement(by: "carol", at: h.clock.now(), via: "api", comment: "looking"),
-                                                 at: h.clock.now())
+        _ = try await h.store.setAcknowledgement(
+            groupID: group.id, Acknowledgement(by: "carol", at: h.clock.now(), via: "api", comment: "looking"),
+            at: h.clock.now())
         try await h.run(11, every: .seconds(300))  // 55 minutes
         #expect(h.hook.count == 1)
         try await h.step(by: .seconds(300))  // the hour has passed

@@ -7,11 +7,11 @@ import Testing
 /// A controller killed between a notification and its repeat: after restart, exactly what was due is sent.
 @Suite struct AlertRestartTests {
     static let routes = """
-    receiver: hook
-    group_wait: 30s
-    group_interval: 5m
-    repeat_interval: 15m
-    """
+        receiver: hook
+        group_wait: 30s
+        group_interval: 5m
+        repeat_interval: 15m
+        """
 
     @Test(arguments: TestStoreKind.allCases) func aRestartNeitherRepeatsNorForgetsNotifications(_ kind: TestStoreKind) async throws {
         let h = try await AlertingHarness.start(routes: Self.routes, store: kind)

@@ -13,9 +13,14 @@ import Testing
     static let routing = "route:\n  receiver: none\n  group_wait: 1h\nreceivers:\n  - name: none\n"
 
     func fireAlert(_ f: ControllerFixture) async throws -> String {
-        let batch = AlertBatch(instance: "i1", sequence: 1, alerts: [AgentAlert(workspace: "analytics", state: .firing,
-                                                                                 labels: ["alertname": "BackendDown", "severity": "critical"],
-                                                                                 annotations: [:], startsAt: Date())])
+        let batch = AlertBatch(
+            instance: "i1", sequence: 1,
+            alerts: [
+                AgentAlert(
+                    workspace: "analytics", state: .firing,
+                    labels: ["alertname": "BackendDown", "severity": "critical"],
+                    annotations: [:], startsAt: Date())
+            ])
         #expect(try await f.agentClient("acme-prod").request(.POST, "/agent/v1/alerts", encoding: batch, token: nil).status == 200)
         let groups = try await f.operatorClient.request(.GET, "/v1/alert-groups").decode(ListResponse<AlertGroup>.self).items
         #expect(groups.count == 1)
@@ -60,23 +65,29 @@ import Testing
             let receiver = try await WebhookTestServer.start()
             defer { Task { try? await receiver.stop() } }
             // The clicked message as Slack sends it back, and where to replace it (Slack's hooks; here a local stand-in).
-            let message = #"{"text":"[FIRING:1] CRITICAL A","blocks":[{"type":"header","text":{"type":"plain_text","text":"A"}},{"type":"actions","block_id":"qbeast-group-\#(id)","elements":[{"type":"button","action_id":"qbeast_ack","value":"\#(id)"}]}]}"#
-            let payload = #"{"type":"block_actions","user":{"id":"U123","username":"alice"},"response_url":"\#(receiver.url("/actions/T1/123/abc"))","message":\#(message),"actions":[{"action_id":"qbeast_ack","value":"\#(id)","type":"button"}]}"#
+            let message =
+                #"{"text":"[FIRING:1] CRITICAL A","blocks":[{"type":"header","text":{"type":"plain_text","text":"A"}},{"type":"actions","block_id":"qbeast-group-\#(id)","elements":[{"type":"button","action_id":"qbeast_ack","value":"\#(id)"}]}]}"#
+            let payload =
+                #"{"type":"block_actions","user":{"id":"U123","username":"alice"},"response_url":"\#(receiver.url("/actions/T1/123/abc"))","message":\#(message),"actions":[{"action_id":"qbeast_ack","value":"\#(id)","type":"button"}]}"#
             let body = "payload=" + payload.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
             let signer = SlackSignature(signingSecret: Self.signingSecret)
             func post(timestamp: Date, signature: String? = nil) async throws -> TestResponse {
                 let ts = String(Int(timestamp.timeIntervalSince1970))
-                return try await f.operatorClient.request(.POST, "/slack/interactions", body: Data(body.utf8), token: nil,
-                                                          contentType: "application/x-www-form-urlencoded",
-                                                          headers: ["X-Slack-Request-Timestamp": ts,
-                                                                    "X-Slack-Signature": signature ?? signer.signature(timestamp: ts, body: Data(body.utf8))])
+                return try await f.operatorClient.request(
+                    .POST, "/slack/interactions", body: Data(body.utf8), token: nil,
+                    contentType: "application/x-www-form-urlencoded",
+                    headers: [
+                        "X-Slack-Request-Timestamp": ts,
+                        "X-Slack-Signature": signature ?? signer.signature(timestamp: ts, body: Data(body.utf8)),
+                    ])
             }
             let forged = try await post(timestamp: Date(), signature: SlackSignature(signingSecret: "wrong").signature(timestamp: "1", body: Data()))
             #expect(forged.status == 401 && forged.problem?.detail.contains("does not match") == true)
             let stale = try await post(timestamp: Date().addingTimeInterval(-301))
             #expect(stale.status == 401 && stale.problem?.detail.contains("at most 300s") == true)
-            #expect(try await f.operatorClient.request(.GET, "/v1/alert-groups/\(id)").decode(AlertGroup.self).acknowledgement == nil,
-                    "forged and stale requests change nothing")
+            #expect(
+                try await f.operatorClient.request(.GET, "/v1/alert-groups/\(id)").decode(AlertGroup.self).acknowledgement == nil,
+                "forged and stale requests change nothing")
 
             let clock = ContinuousClock()
             let start = clock.now
@@ -103,14 +114,17 @@ import Testing
         #expect(SlackAcknowledgedMessage.isSlackResponseURL("http://10.0.0.1/x") == nil)
         #expect(SlackAcknowledgedMessage.isSlackResponseURL("http://127.0.0.1:8045/actions/x") != nil, "the tests' and the demo's stand-in")
         let escaped = SlackAcknowledgedMessage.replacing(["text": "t", "blocks": []], by: "<!channel> & co", at: Date(timeIntervalSince1970: 0))
-        #expect(escaped["blocks"]?[0]?["elements"]?[0]?["text"]?.stringValue?.contains("*&lt;!channel&gt; &amp; co*") == true,
-                "a user name cannot mention the channel")
+        #expect(
+            escaped["blocks"]?[0]?["elements"]?[0]?["text"]?.stringValue?.contains("*&lt;!channel&gt; &amp; co*") == true,
+            "a user name cannot mention the channel")
     }
 
     @Test func signatureCheckFollowsSlacksAlgorithm() throws {
         // The example from Slack's "Verifying requests from Slack" documentation.
         let signer = SlackSignature(signingSecret: "8f742231b10e8888abcd99yyyzzz85a5")
-        let body = Data("token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c".utf8)
+        let body = Data(
+            "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
+                .utf8)
         #expect(signer.signature(timestamp: "1531420618", body: body) == "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503")
         let at = Date(timeIntervalSince1970: 1_531_420_618 + 10)
         #expect(throws: Never.self) {
@@ -120,7 +134,9 @@ import Testing
         #expect(throws: SlackSignature.Refusal.missingHeaders) { try signer.verify(timestamp: nil, signature: "v0=00", body: body, at: at) }
         // Found by schemathesis: these must be refused, not crash the controller.
         for timestamp in ["1e308", "inf", "-inf", "nan", "99999999999999999999", "", " 1531420618"] {
-            #expect(throws: SlackSignature.Refusal.badTimestamp, "\(timestamp)") { try signer.verify(timestamp: timestamp, signature: "v0=00", body: body, at: at) }
+            #expect(throws: SlackSignature.Refusal.badTimestamp, "\(timestamp)") {
+                try signer.verify(timestamp: timestamp, signature: "v0=00", body: body, at: at)
+            }
         }
         #expect(throws: SlackSignature.Refusal.stale(seconds: 1_531_420_628)) { try signer.verify(timestamp: "0", signature: "v0=00", body: body, at: at) }
     }
@@ -140,8 +156,9 @@ import Testing
                 #expect(response.problem?.detail.contains(detail) == true, "\(response.text)")
             }
             #expect(try await f.operatorClient.request(.GET, "/v1/silences").decode(ListResponse<Silence>.self).items.isEmpty)
-            let created = try await f.operatorClient.request(.POST, "/v1/silences",
-                                                             json: #"{"matchers":["tenant=acme","severity!=critical"],"duration":"2h","createdBy":"alice","comment":"upgrade"}"#)
+            let created = try await f.operatorClient.request(
+                .POST, "/v1/silences",
+                json: #"{"matchers":["tenant=acme","severity!=critical"],"duration":"2h","createdBy":"alice","comment":"upgrade"}"#)
             #expect(created.status == 201)
             let silence = try created.decode(Silence.self)
             #expect(silence.state == .active && silence.matchers == [#"tenant="acme""#, #"severity!="critical""#])
@@ -164,7 +181,8 @@ import Testing
             shown = try await f.operatorClient.request(.GET, "/v1/routing-config").decode(JSONValue.self)
             #expect(shown["route"]?["receiver"] == "none", "the running configuration stays")
 
-            try "route:\n  receiver: none\n  group_wait: 0s\n  repeat_interval: never\nreceivers:\n  - name: none\n".write(toFile: f.routingConfigPath, atomically: true, encoding: .utf8)
+            try "route:\n  receiver: none\n  group_wait: 0s\n  repeat_interval: never\nreceivers:\n  - name: none\n".write(
+                toFile: f.routingConfigPath, atomically: true, encoding: .utf8)
             let reloaded = try await f.operatorClient.request(.POST, "/v1/routing-config/reload", body: nil)
             #expect(reloaded.status == 200)
             shown = try reloaded.decode(JSONValue.self)

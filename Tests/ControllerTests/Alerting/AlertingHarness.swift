@@ -4,10 +4,10 @@ import ControllerModel
 import Foundation
 import Logging
 import PostgresDriver
+import SQLStorage
 import ServiceSupport
 import SplitPlaneProtocol
 import SplitPlaneTesting
-import SQLStorage
 import Synchronization
 
 /// The controller's alerting pipeline over a real store (an SQLite file, or a database of its own on the
@@ -37,8 +37,10 @@ final class AlertingHarness: Sendable {
     /// `routes` is the YAML under `route:`; receivers `slack` (Slack webhook), `hook` (Alertmanager
     /// webhook) and `none` are declared, all pointing at the local receiver, and `slackapp` (Slack's
     /// Web API with a bot token) at the Slack API test server.
-    static func start(routes: String, inhibitRules: String = "", store kind: TestStoreKind = .sqlite,
-                      requestTimeout: Duration = .seconds(10)) async throws -> AlertingHarness {
+    static func start(
+        routes: String, inhibitRules: String = "", store kind: TestStoreKind = .sqlite,
+        requestTimeout: Duration = .seconds(10)
+    ) async throws -> AlertingHarness {
         let directory = try TemporaryDirectory()
         let postgres = kind == .postgres ? try await TestPostgres.shared().createDatabase() : nil
         let receiver = try await WebhookTestServer.start()
@@ -65,8 +67,9 @@ final class AlertingHarness: Sendable {
           - name: none
         \(inhibitRules)
         """.write(toFile: routingPath, atomically: true, encoding: .utf8)
-        let harness = AlertingHarness(directory: directory, clock: clock, receiver: receiver, slackAPI: slackAPI, requestTimeout: requestTimeout,
-                                      routingPath: routingPath, environment: environment, kind: kind, postgres: postgres)
+        let harness = AlertingHarness(
+            directory: directory, clock: clock, receiver: receiver, slackAPI: slackAPI, requestTimeout: requestTimeout,
+            routingPath: routingPath, environment: environment, kind: kind, postgres: postgres)
         try await harness.open()
         _ = try await harness.store.createTenant(TenantRequest(name: "acme"), at: clock.now())
         _ = try await harness.store.createEnvironment(tenant: "acme", EnvironmentRequest(name: "prod", cloud: .aws, mode: .provided), at: clock.now())
@@ -74,8 +77,10 @@ final class AlertingHarness: Sendable {
         return harness
     }
 
-    private init(directory: TemporaryDirectory, clock: ManualTimeSource, receiver: WebhookTestServer, slackAPI: SlackAPITestServer,
-                 requestTimeout: Duration, routingPath: String, environment: [String: String], kind: TestStoreKind, postgres: PostgresURL?) {
+    private init(
+        directory: TemporaryDirectory, clock: ManualTimeSource, receiver: WebhookTestServer, slackAPI: SlackAPITestServer,
+        requestTimeout: Duration, routingPath: String, environment: [String: String], kind: TestStoreKind, postgres: PostgresURL?
+    ) {
         self.slackAPI = slackAPI
         self.requestTimeout = requestTimeout
         self.kind = kind
@@ -91,8 +96,9 @@ final class AlertingHarness: Sendable {
     private func open() async throws {
         let store: any ControllerStore
         if let postgres {
-            let opened = try await SQLStore.postgres(postgres, logger: Logger(label: "alerting-test", factory: { _ in SwiftLogNoOpLogHandler() }),
-                                                         maximumConnections: 4)
+            let opened = try await SQLStore.postgres(
+                postgres, logger: Logger(label: "alerting-test", factory: { _ in SwiftLogNoOpLogHandler() }),
+                maximumConnections: 4)
             self.opened.withLock { $0.append(opened) }
             store = opened
         } else {
@@ -101,17 +107,24 @@ final class AlertingHarness: Sendable {
         let source = try RoutingConfigSource.load(path: routingPath, at: clock.now(), environment: environment)
         var logger = Logger(label: "alerting-test")
         logger.logLevel = .critical
-        let fresh = (store, AlertDispatcher(store: store, configSource: source, clock: clock, logger: logger),
-                     NotificationDelivery(store: store, configSource: source, clock: clock, logger: logger,
-                                          requestTimeout: .nanoseconds(Int64(requestTimeout.components.seconds * 1_000_000_000
-                                                                              + requestTimeout.components.attoseconds / 1_000_000_000))))
+        let fresh = (
+            store, AlertDispatcher(store: store, configSource: source, clock: clock, logger: logger),
+            NotificationDelivery(
+                store: store, configSource: source, clock: clock, logger: logger,
+                requestTimeout: .nanoseconds(
+                    Int64(
+                        requestTimeout.components.seconds * 1_000_000_000
+                            + requestTimeout.components.attoseconds / 1_000_000_000)))
+        )
         process.withLock { $0 = fresh }
     }
 
     /// A fresh store, dispatcher and delivery on the same database file: what a restarted controller has.
     func restart() async throws {
         // The old process is gone, its connections with it.
-        for store in opened.withLock({ stores in defer { stores = [] }; return stores }) { await store.close() }
+        for store in opened.withLock({ stores in
+            defer { stores = [] }; return stores
+        }) { await store.close() }
         try await open()
         try await dispatcher.refileAlerts()
     }
@@ -121,15 +134,19 @@ final class AlertingHarness: Sendable {
     /// An alert from the agent of acme/`environment`, stored and filed as the gateway does.
     @discardableResult
     func send(_ alerts: [AgentAlert], environment: String = "prod") async throws -> Bool {
-        let next = sequence.withLock { $0 += 1; return $0 }
-        return try await store.recordAlertBatch(tenant: "acme", environment: environment,
-                                                batch: AlertBatch(instance: "agent-1", sequence: next, alerts: alerts),
-                                                at: clock.now(), assign: dispatcher.assign)
+        let next = sequence.withLock {
+            $0 += 1; return $0
+        }
+        return try await store.recordAlertBatch(
+            tenant: "acme", environment: environment,
+            batch: AlertBatch(instance: "agent-1", sequence: next, alerts: alerts),
+            at: clock.now(), assign: dispatcher.assign)
     }
 
     func firing(_ name: String, severity: String = "critical", summary: String? = nil, extra: [String: String] = [:]) -> AgentAlert {
-        AgentAlert(workspace: "analytics", state: .firing, labels: ["alertname": name, "severity": severity].merging(extra) { $1 },
-                   annotations: summary.map { ["summary": $0] } ?? [:], startsAt: clock.now(), endsAt: nil)
+        AgentAlert(
+            workspace: "analytics", state: .firing, labels: ["alertname": name, "severity": severity].merging(extra) { $1 },
+            annotations: summary.map { ["summary": $0] } ?? [:], startsAt: clock.now(), endsAt: nil)
     }
 
     func resolved(_ alert: AgentAlert) -> AgentAlert {
@@ -164,12 +181,13 @@ final class AlertingHarness: Sendable {
     func stop() async throws {
         try await receiver.stop()
         try await slackAPI.stop()
-        for store in opened.withLock({ stores in defer { stores = [] }; return stores }) { await store.close() }
+        for store in opened.withLock({ stores in
+            defer { stores = [] }; return stores
+        }) { await store.close() }
         if let postgres { await (try? await TestPostgres.shared())?.dropDatabase(postgres) }
         directory.remove()
     }
 }
-
 
 /// Status and alert names of an Alertmanager webhook payload, for compact assertions.
 func summary(_ payload: JSONValue) -> String {

@@ -9,6 +9,11 @@ import Testing
 /// the same groups are notified with the same alerts, in the same order, within one group_interval.
 @Suite(.serialized) struct AlertmanagerConformanceTests {
     static let groupInterval: TimeInterval = 2
+    /// Group timers run in phase with each group's creation, so the two can be a whole group_interval
+    /// apart; beyond that, only the scheduling delay of two processes on a loaded machine (0.05–1.1 s
+    /// seen while the other suites and builds run beside them). A notification a whole group_interval
+    /// late (4 s and more) still fails.
+    static let schedulingSlack: TimeInterval = 1.5
 
     static func routing(receiverURL: String) -> String {
         """
@@ -74,25 +79,38 @@ import Testing
 
             // The same silence on both sides.
             try await alertmanager.silence(["alertname": "Maintenance"], duration: 3600)
-            #expect(try await operatorClient.request(.POST, "/v1/silences",
-                                                     json: #"{"matchers":["alertname=\"Maintenance\""],"duration":"1h","createdBy":"test","comment":"conformance"}"#).status == 201)
+            #expect(
+                try await operatorClient.request(
+                    .POST, "/v1/silences",
+                    json: #"{"matchers":["alertname=\"Maintenance\""],"duration":"1h","createdBy":"test","comment":"conformance"}"#
+                ).status == 201)
 
             var sequence: Int64 = 0
             let startsAt = Date()
             func send(firing: [Alert], resolved: [Alert] = []) async throws {
                 let now = Date()
                 sequence += 1
-                let batch = AlertBatch(instance: "conformance", sequence: sequence, alerts:
-                    firing.map { AgentAlert(workspace: "analytics", state: .firing, labels: $0.labels, annotations: [:], startsAt: startsAt) }
-                    + resolved.map { AgentAlert(workspace: "analytics", state: .resolved, labels: $0.labels, annotations: [:], startsAt: startsAt, endsAt: now) })
+                let batch = AlertBatch(
+                    instance: "conformance", sequence: sequence,
+                    alerts:
+                        firing.map { AgentAlert(workspace: "analytics", state: .firing, labels: $0.labels, annotations: [:], startsAt: startsAt) }
+                        + resolved.map {
+                            AgentAlert(workspace: "analytics", state: .resolved, labels: $0.labels, annotations: [:], startsAt: startsAt, endsAt: now)
+                        })
                 async let ours = agent.request(.POST, "/agent/v1/alerts", encoding: batch, token: nil)
-                let amAlerts: [[String: Any]] = firing.map { alert in
-                    ["labels": alert.labels.merging(["tenant": "acme", "environment": "prod", "workspace": "analytics"]) { $1 },
-                     "startsAt": Timestamp.format(startsAt)]
-                } + resolved.map { alert in
-                    ["labels": alert.labels.merging(["tenant": "acme", "environment": "prod", "workspace": "analytics"]) { $1 },
-                     "startsAt": Timestamp.format(startsAt), "endsAt": Timestamp.format(now)]
-                }
+                let amAlerts: [[String: Any]] =
+                    firing.map { alert in
+                        [
+                            "labels": alert.labels.merging(["tenant": "acme", "environment": "prod", "workspace": "analytics"]) { $1 },
+                            "startsAt": Timestamp.format(startsAt),
+                        ]
+                    }
+                    + resolved.map { alert in
+                        [
+                            "labels": alert.labels.merging(["tenant": "acme", "environment": "prod", "workspace": "analytics"]) { $1 },
+                            "startsAt": Timestamp.format(startsAt), "endsAt": Timestamp.format(now),
+                        ]
+                    }
                 try await alertmanager.post(alerts: try JSONSerialization.data(withJSONObject: amAlerts))
                 #expect(try await ours.status == 200)
             }
@@ -123,17 +141,20 @@ import Testing
                 let actual = fromController.filter { $0.group == group }
                 #expect(actual == expected, "group \(group)\nAlertmanager: \(expected)\ncontroller:   \(actual)")
                 for (theirs, ours) in zip(expected, actual) {
-                    #expect(abs(theirs.at.timeIntervalSince(ours.at)) <= Self.groupInterval,
-                            "\(group): \(ours.content) came \(ours.at.timeIntervalSince(theirs.at))s after Alertmanager's")
+                    #expect(
+                        abs(theirs.at.timeIntervalSince(ours.at)) <= Self.groupInterval + Self.schedulingSlack,
+                        "\(group): \(ours.content) came \(ours.at.timeIntervalSince(theirs.at))s after Alertmanager's")
                 }
             }
-            #expect(fromController.filter { $0.group.contains("BackendDown") }.map(\.content) == [
-                "firing [BackendDown/a:firing]", "firing [BackendDown/a:firing BackendDown/b:firing]",
-                "firing [BackendDown/a:resolved BackendDown/b:firing]", "resolved [BackendDown/b:resolved]",
-            ])
-            #expect(fromController.filter { $0.group == "environment=prod,tenant=acme" }.map(\.content) == [
-                "firing [CacheCold/a:firing CompactionSlow/a:firing]", "resolved [CacheCold/a:resolved CompactionSlow/a:resolved]",
-            ])
+            #expect(
+                fromController.filter { $0.group.contains("BackendDown") }.map(\.content) == [
+                    "firing [BackendDown/a:firing]", "firing [BackendDown/a:firing BackendDown/b:firing]",
+                    "firing [BackendDown/a:resolved BackendDown/b:firing]", "resolved [BackendDown/b:resolved]",
+                ])
+            #expect(
+                fromController.filter { $0.group == "environment=prod,tenant=acme" }.map(\.content) == [
+                    "firing [CacheCold/a:firing CompactionSlow/a:firing]", "resolved [CacheCold/a:resolved CompactionSlow/a:resolved]",
+                ])
             #expect(fromController.contains { $0.content == "firing [LatencyHigh/a:firing]" }, "inhibition lifted once the critical resolved")
         }
         try await receiver.stop()

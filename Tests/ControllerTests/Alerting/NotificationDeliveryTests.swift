@@ -8,11 +8,11 @@ import Testing
 /// and what Slack receives.
 @Suite struct NotificationDeliveryTests {
     static let slackRoutes = """
-    receiver: slack
-    group_wait: 0s
-    group_interval: 1m
-    repeat_interval: 15m
-    """
+        receiver: slack
+        group_wait: 0s
+        group_interval: 1m
+        repeat_interval: 15m
+        """
 
     @Test(arguments: TestStoreKind.allCases) func serverErrorsAreRetriedWithBackoffUntilAccepted(_ kind: TestStoreKind) async throws {
         let h = try await AlertingHarness.start(routes: "receiver: hook\ngroup_wait: 0s", store: kind)
@@ -76,8 +76,10 @@ import Testing
     @Test(arguments: TestStoreKind.allCases) func slackGetsABlockKitMessageWithAnAcknowledgeButton(_ kind: TestStoreKind) async throws {
         let h = try await AlertingHarness.start(routes: Self.slackRoutes, store: kind)
         defer { Task { try? await h.stop() } }
-        try await h.send([h.firing("BackendDown", summary: "Backend <prod> is down & out", extra: ["instance": "a"]),
-                          h.firing("BackendDown", summary: "also b", extra: ["instance": "b"])])
+        try await h.send([
+            h.firing("BackendDown", summary: "Backend <prod> is down & out", extra: ["instance": "a"]),
+            h.firing("BackendDown", summary: "also b", extra: ["instance": "b"]),
+        ])
         try await h.step()
         let message = try #require(h.slack.first)
         let received = try #require(h.receiver.received.first)
@@ -102,8 +104,9 @@ import Testing
         try await h.send([h.firing("BackendDown", extra: ["instance": "c"])])
         try await h.step(by: .seconds(60))
         let later = try #require(h.slack.last?["blocks"]?.arrayValue)
-        #expect(later[3]["elements"]?[0]?["text"]?.stringValue?.hasPrefix("Acknowledged by *alice* via slack") == true,
-                "who acknowledged is shown in later messages")
+        #expect(
+            later[3]["elements"]?[0]?["text"]?.stringValue?.hasPrefix("Acknowledged by *alice* via slack") == true,
+            "who acknowledged is shown in later messages")
     }
 
     @Test func retryAfterAcceptsSecondsAndHTTPDates() {

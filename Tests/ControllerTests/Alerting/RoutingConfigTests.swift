@@ -1,6 +1,6 @@
 import AlertRouting
-import Foundation
 import Controller
+import Foundation
 import SplitPlaneTesting
 import Testing
 
@@ -36,24 +36,24 @@ import Testing
 
 @Suite struct RoutingConfigTests {
     static let yaml = """
-    route:
-      receiver: team-slack
-      group_by: [tenant, environment, alertname]
-      routes:
-        - matchers: ['severity="critical"']
-          receiver: oncall
-          repeat_interval: 15m
-          continue: true
-        - matchers: ['severity="critical"']
-          receiver: audit-webhook
-        - matchers: ['severity="info"']
+        route:
           receiver: team-slack
-          group_wait: 1m
-    receivers:
-      - name: team-slack
-      - name: oncall
-      - name: audit-webhook
-    """
+          group_by: [tenant, environment, alertname]
+          routes:
+            - matchers: ['severity="critical"']
+              receiver: oncall
+              repeat_interval: 15m
+              continue: true
+            - matchers: ['severity="critical"']
+              receiver: audit-webhook
+            - matchers: ['severity="info"']
+              receiver: team-slack
+              group_wait: 1m
+        receivers:
+          - name: team-slack
+          - name: oncall
+          - name: audit-webhook
+        """
 
     @Test func routesBySeverityWithContinueAndInheritance() throws {
         let config = try RoutingConfig.parse(yaml: Self.yaml)
@@ -78,19 +78,21 @@ import Testing
             }
         }
         #expect(error("route:\n  receiver: nobody\nreceivers:\n  - name: a\n") == "line 2: route.receiver: unknown receiver \"nobody\"; declared: a")
-        #expect(error("route:\n  receiver: a\n  routes:\n    - matchers: ['x=~\"(\"']\nreceivers:\n  - name: a\n")
-            .hasPrefix("line 4: route.routes[0].matchers[0]: matcher x=~\"(\": the regular expression does not compile"))
+        #expect(
+            error("route:\n  receiver: a\n  routes:\n    - matchers: ['x=~\"(\"']\nreceivers:\n  - name: a\n")
+                .hasPrefix("line 4: route.routes[0].matchers[0]: matcher x=~\"(\": the regular expression does not compile"))
         #expect(error("route:\n  receiver: a\n  group_wiat: 1m\nreceivers:\n  - name: a\n") == "line 3: route.group_wiat: unknown field")
         #expect(error("route:\n  receiver: a\n  repeat_interval: soon\nreceivers:\n  - name: a\n").hasPrefix("line 3: route.repeat_interval:"))
-        #expect(error("route: [\n") .hasPrefix("not valid YAML"))
+        #expect(error("route: [\n").hasPrefix("not valid YAML"))
         #expect(error("receivers:\n  - name: a\n") == "`route` is required")
     }
 
     @Test func slackWebhookURLsComeOnlyFromAFileOrTheEnvironmentAndAreNeverShown() throws {
         func error(_ receiver: String, environment: [String: String] = [:]) -> String {
             do {
-                _ = try RoutingConfig.parse(yaml: "route:\n  receiver: s\nreceivers:\n  - name: s\n    slack_configs:\n      - \(receiver)\n",
-                                            environment: environment)
+                _ = try RoutingConfig.parse(
+                    yaml: "route:\n  receiver: s\nreceivers:\n  - name: s\n    slack_configs:\n      - \(receiver)\n",
+                    environment: environment)
                 return "no error"
             } catch {
                 return error.description
@@ -98,10 +100,12 @@ import Testing
         }
         #expect(error("webhook_url: https://hooks.slack.com/services/T/B/secret") == "line 6: receivers[0].slack_configs[0].webhook_url: unknown field")
         #expect(error("webhook_url_env: SLACK_URL") == "line 6: receivers[0].slack_configs[0].webhook_url_env: environment variable SLACK_URL is not set")
-        #expect(error("webhook_url_env: SLACK_URL", environment: ["SLACK_URL": "not a url with secret"])
-            == "line 6: receivers[0].slack_configs[0].webhook_url_env: the URL from SLACK_URL is not an http(s) URL")
-        let config = try RoutingConfig.parse(yaml: "route:\n  receiver: s\nreceivers:\n  - name: s\n    slack_configs:\n      - webhook_url_env: SLACK_URL\n",
-                                             environment: ["SLACK_URL": "https://hooks.slack.com/services/T/B/secret"])
+        #expect(
+            error("webhook_url_env: SLACK_URL", environment: ["SLACK_URL": "not a url with secret"])
+                == "line 6: receivers[0].slack_configs[0].webhook_url_env: the URL from SLACK_URL is not an http(s) URL")
+        let config = try RoutingConfig.parse(
+            yaml: "route:\n  receiver: s\nreceivers:\n  - name: s\n    slack_configs:\n      - webhook_url_env: SLACK_URL\n",
+            environment: ["SLACK_URL": "https://hooks.slack.com/services/T/B/secret"])
         let integration = try #require(config.receivers.first?.integrations.first)
         #expect(integration.id == "s/slack[0]" && integration.url.url.path.hasSuffix("/secret"))
         #expect("\(integration.url)" == "<webhook_url_env: SLACK_URL>")
@@ -109,8 +113,9 @@ import Testing
 
     @Test func slackAppTokensComeOnlyFromAFileOrTheEnvironmentWithAChannelIDAndAreNeverShown() throws {
         func parse(_ receiver: String, environment: [String: String] = ["SLACK_TOKEN": "xoxb-1-secret"]) throws -> RoutingConfig {
-            try RoutingConfig.parse(yaml: "route:\n  receiver: s\nreceivers:\n  - name: s\n    slack_configs:\n      - \(receiver)\n",
-                                    environment: environment)
+            try RoutingConfig.parse(
+                yaml: "route:\n  receiver: s\nreceivers:\n  - name: s\n    slack_configs:\n      - \(receiver)\n",
+                environment: environment)
         }
         func error(_ receiver: String, environment: [String: String] = ["SLACK_TOKEN": "xoxb-1-secret"]) -> String {
             do {
@@ -127,21 +132,27 @@ import Testing
         #expect(!"\(config)".contains("xoxb-1-secret"), "the token is never shown")
         #expect(error("{app_token_env: SLACK_TOKEN, channel: \"#alerts\"}").contains("`channel` must be the channel's ID (such as C0123ABCDEF"))
         #expect(error("{app_token_env: SLACK_TOKEN}").contains("`channel` must be the channel's ID"))
-        #expect(error("{app_token_env: SLACK_TOKEN, webhook_url_env: SLACK_TOKEN, channel: C0123ABCDEF}")
-            .contains("set either an incoming webhook (`webhook_url_file`/`webhook_url_env`) or an app token"))
+        #expect(
+            error("{app_token_env: SLACK_TOKEN, webhook_url_env: SLACK_TOKEN, channel: C0123ABCDEF}")
+                .contains("set either an incoming webhook (`webhook_url_file`/`webhook_url_env`) or an app token"))
         #expect(error("{app_token: xoxb-inline, channel: C0123ABCDEF}") == "line 6: receivers[0].slack_configs[0].app_token: unknown field")
         #expect(error("{app_token_env: NOPE, channel: C0123ABCDEF}").hasSuffix("environment variable NOPE is not set"))
         #expect(error("{app_token_file: /nonexistent/token, channel: C0123ABCDEF}").hasSuffix("cannot read /nonexistent/token"))
-        #expect(error("{webhook_url_env: SLACK_TOKEN, app_url: https://slack.example/api/chat.postMessage}")
-            .contains("`app_url` needs an app token"))
-        #expect(error("{app_token_env: SLACK_TOKEN, channel: C0123ABCDEF, app_url: https://slack.example/hooks}")
-            .contains("expected the https URL of Slack's chat.postMessage method (http only to loopback)"))
-        #expect(error("{app_token_env: SLACK_TOKEN, channel: C0123ABCDEF, app_url: http://slack.example/api/chat.postMessage}")
-            .contains("expected the https URL"), "the token never travels in clear text off the machine")
-        #expect(try parse("{app_token_env: SLACK_TOKEN, channel: C0123ABCDEF, app_url: http://127.0.0.1:8045/api/chat.postMessage}")
-            .receivers.first?.integrations.first?.url.url.port == 8045)
-        #expect(error("{app_token_env: SLACK_TOKEN, channel: C0123ABCDEF}", environment: ["SLACK_TOKEN": "xoxb with space"])
-            .hasSuffix("the token from SLACK_TOKEN is empty or contains whitespace"))
+        #expect(
+            error("{webhook_url_env: SLACK_TOKEN, app_url: https://slack.example/api/chat.postMessage}")
+                .contains("`app_url` needs an app token"))
+        #expect(
+            error("{app_token_env: SLACK_TOKEN, channel: C0123ABCDEF, app_url: https://slack.example/hooks}")
+                .contains("expected the https URL of Slack's chat.postMessage method (http only to loopback)"))
+        #expect(
+            error("{app_token_env: SLACK_TOKEN, channel: C0123ABCDEF, app_url: http://slack.example/api/chat.postMessage}")
+                .contains("expected the https URL"), "the token never travels in clear text off the machine")
+        #expect(
+            try parse("{app_token_env: SLACK_TOKEN, channel: C0123ABCDEF, app_url: http://127.0.0.1:8045/api/chat.postMessage}")
+                .receivers.first?.integrations.first?.url.url.port == 8045)
+        #expect(
+            error("{app_token_env: SLACK_TOKEN, channel: C0123ABCDEF}", environment: ["SLACK_TOKEN": "xoxb with space"])
+                .hasSuffix("the token from SLACK_TOKEN is empty or contains whitespace"))
     }
 
     @Test func theExampleRoutingFileParses() throws {
@@ -156,25 +167,26 @@ import Testing
     }
 
     @Test func routeExtensionsAndInhibitRules() throws {
-        let config = try RoutingConfig.parse(yaml: """
-            route:
-              receiver: a
-              routes:
-                - matchers: [severity=info]
-                  repeat_interval: never
-                  send_resolved: false
-                - matchers: [severity=warning]
-                  ack_timeout: 2h
-            receivers:
-              - name: a
-                webhook_configs:
-                  - url: http://127.0.0.1:9/hook
-                    max_alerts: 5
-            inhibit_rules:
-              - source_matchers: [severity=critical]
-                target_matchers: [severity=warning]
-                equal: [tenant, environment]
-            """)
+        let config = try RoutingConfig.parse(
+            yaml: """
+                route:
+                  receiver: a
+                  routes:
+                    - matchers: [severity=info]
+                      repeat_interval: never
+                      send_resolved: false
+                    - matchers: [severity=warning]
+                      ack_timeout: 2h
+                receivers:
+                  - name: a
+                    webhook_configs:
+                      - url: http://127.0.0.1:9/hook
+                        max_alerts: 5
+                inhibit_rules:
+                  - source_matchers: [severity=critical]
+                    target_matchers: [severity=warning]
+                    equal: [tenant, environment]
+                """)
         let info = config.root.match(["severity": "info"])[0]
         #expect(info.repeatInterval == nil && info.sendResolved == false)
         #expect(config.root.match(["severity": "warning"])[0].ackTimeout == .seconds(7200))

@@ -13,11 +13,11 @@ import Testing
 /// receivers get it again with the same `Idempotency-Key`.
 @Suite struct UnansweredAttemptTests {
     static let appRoutes = """
-    receiver: slackapp
-    group_wait: 0s
-    group_interval: 1m
-    repeat_interval: 15m
-    """
+        receiver: slackapp
+        group_wait: 0s
+        group_interval: 1m
+        repeat_interval: 15m
+        """
 
     @Test func slackAppsGetChatPostMessageWithTheDeliveryKeyInTheMetadata() async throws {
         let h = try await AlertingHarness.start(routes: Self.appRoutes)
@@ -184,8 +184,10 @@ extension AlertingHarness {
             request.method = .POST
             request.headers.add(name: "Authorization", value: "Bearer \(slackAPI.token)")
             request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-            let body: JSONValue = ["channel": "C0TESTCHAN1", "text": "posted by the process that died",
-                                   "metadata": ["event_type": "qbeast_notification", "event_payload": ["delivery_key": .string(claimed.deliveryKey)]]]
+            let body: JSONValue = [
+                "channel": "C0TESTCHAN1", "text": "posted by the process that died",
+                "metadata": ["event_type": "qbeast_notification", "event_payload": ["delivery_key": .string(claimed.deliveryKey)]],
+            ]
             request.body = .bytes(ByteBuffer(data: try StrictJSON.encode(body)))
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
             #expect(response.status == .ok)

@@ -11,8 +11,10 @@ import Testing
     static let registry = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/ghcr"
     static let otherRegistry = "210987654321.dkr.ecr.us-east-1.amazonaws.com/ghcr-cache"
     static let workspacePath = "/v1/tenants/acme/environments/prod/workspaces/analytics"
-    static let mcpPod: JSONValue = ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "mcp"],
-                                    "spec": ["containers": [["name": "mcp", "image": "ghcr.io/qbeast/mcp:0.3.0"]]]]
+    static let mcpPod: JSONValue = [
+        "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "mcp"],
+        "spec": ["containers": [["name": "mcp", "image": "ghcr.io/qbeast/mcp:0.3.0"]]],
+    ]
 
     static func spec(version: String = "1.4.2", extra: String = "") -> String {
         """
@@ -29,19 +31,24 @@ import Testing
     func withEnvironments(helm: ((TemporaryDirectory) throws -> String?)? = nil, _ body: (ControllerFixture) async throws -> Void) async throws {
         let helmDirectory = try TemporaryDirectory()
         defer { helmDirectory.remove() }
-        let binary = try helm.map { try $0(helmDirectory) } ?? FakeHelm.renderer(
-            in: helmDirectory, expectedArguments: "template backend oci://ghcr.io/qbeast/charts/qbeast-backend --version 1.4.2 --namespace team-a",
-            expectedValues: #"{"replicas":2}"#)
+        let binary =
+            try helm.map { try $0(helmDirectory) }
+            ?? FakeHelm.renderer(
+                in: helmDirectory, expectedArguments: "template backend oci://ghcr.io/qbeast/charts/qbeast-backend --version 1.4.2 --namespace team-a",
+                expectedValues: #"{"replicas":2}"#)
         try await withController(configure: { $0.helmBinary = binary }) { fixture in
             try await fixture.mustSucceed(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
             try await fixture.mustSucceed(.POST, "/v1/tenants", json: #"{"name":"globex"}"#)
-            let created = try await fixture.operatorClient.request(.POST, "/v1/tenants/acme/environments", json: """
-                {"name":"prod","cloud":"aws","mode":"provided","namespace":"team-a","registry":"\(Self.registry)"}
-                """)
+            let created = try await fixture.operatorClient.request(
+                .POST, "/v1/tenants/acme/environments",
+                json: """
+                    {"name":"prod","cloud":"aws","mode":"provided","namespace":"team-a","registry":"\(Self.registry)"}
+                    """)
             #expect(created.status == 201, "\(created.text)")
             let environment = try created.decode(Environment.self)
             #expect(environment.namespace == "team-a" && environment.registry == Self.registry)
-            let globex = try await fixture.operatorClient.request(.POST, "/v1/tenants/globex/environments", json: #"{"name":"staging","cloud":"gcp","mode":"provided"}"#)
+            let globex = try await fixture.operatorClient.request(
+                .POST, "/v1/tenants/globex/environments", json: #"{"name":"staging","cloud":"gcp","mode":"provided"}"#)
             #expect(try globex.decode(Environment.self).namespace == "qbeast", "the default namespace")
             try await body(fixture)
         }
@@ -62,8 +69,10 @@ import Testing
             #expect(workspace.components.map(\.objects) == [2, 1])
 
             // The hash is the content hash of the rewritten manifests, as the agent will compute it.
-            let rewrittenPod: JSONValue = ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "mcp"],
-                                           "spec": ["containers": [["name": "mcp", "image": "\(Self.registry)/qbeast/mcp:0.3.0"]]]]
+            let rewrittenPod: JSONValue = [
+                "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "mcp"],
+                "spec": ["containers": [["name": "mcp", "image": "\(Self.registry)/qbeast/mcp:0.3.0"]]],
+            ]
             #expect(workspace.components[1].hash == (try ResolvedComponent(name: "mcp", manifests: [rewrittenPod])).hash)
 
             for ref in workspace.components {
@@ -114,15 +123,22 @@ import Testing
             #expect(failed.status == 422)
             #expect(failed.headers["Content-Type"].first == "application/problem+json")
             let detail = try #require(failed.problem?.detail)
-            #expect(detail.hasPrefix(#"component "backend": helm template failed (exit status 2): fake-helm: unexpected arguments: template backend"#), "\(detail)")
+            #expect(
+                detail.hasPrefix(#"component "backend": helm template failed (exit status 2): fake-helm: unexpected arguments: template backend"#), "\(detail)")
             #expect(detail.contains("--version 9.9.9"))
 
             // A manifest for another namespace.
-            let elsewhere = try await fixture.operatorClient.request(.PUT, Self.workspacePath, json: Self.spec(extra: """
-                ,{"name":"rogue","manifests":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","namespace":"kube-system"}}]}
-                """))
+            let elsewhere = try await fixture.operatorClient.request(
+                .PUT, Self.workspacePath,
+                json: Self.spec(
+                    extra: """
+                        ,{"name":"rogue","manifests":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","namespace":"kube-system"}}]}
+                        """))
             #expect(elsewhere.status == 422)
-            #expect(elsewhere.problem?.detail == #"component "rogue": manifests[0] (ConfigMap "x") is in namespace "kube-system"; the agent installs only into its own namespace "team-a""#)
+            #expect(
+                elsewhere.problem?.detail
+                    == #"component "rogue": manifests[0] (ConfigMap "x") is in namespace "kube-system"; the agent installs only into its own namespace "team-a""#
+            )
 
             // The previous generation is intact, and the agent was told nothing.
             let workspace = try await fixture.operatorClient.request(.GET, Self.workspacePath).decode(Workspace.self)
@@ -135,11 +151,16 @@ import Testing
         try await withEnvironments(helm: { _ in nil }) { fixture in
             let refused = try await fixture.operatorClient.request(.PUT, Self.workspacePath, json: Self.spec())
             #expect(refused.status == 422)
-            #expect(refused.problem?.detail == "component \"backend\": rendering Helm charts needs the helm binary; none is configured (--helm-binary) or on PATH — use plain manifests or install helm")
+            #expect(
+                refused.problem?.detail
+                    == "component \"backend\": rendering Helm charts needs the helm binary; none is configured (--helm-binary) or on PATH — use plain manifests or install helm"
+            )
             #expect(try await fixture.operatorClient.request(.GET, Self.workspacePath).status == 404)
-            let manifests = try await fixture.operatorClient.request(.PUT, Self.workspacePath, json: """
-                {"spec":{"components":[{"name":"mcp","manifests":[\(String(decoding: try StrictJSON.encode(Self.mcpPod), as: UTF8.self))]}]}}
-                """)
+            let manifests = try await fixture.operatorClient.request(
+                .PUT, Self.workspacePath,
+                json: """
+                    {"spec":{"components":[{"name":"mcp","manifests":[\(String(decoding: try StrictJSON.encode(Self.mcpPod), as: UTF8.self))]}]}}
+                    """)
             #expect(manifests.status == 201, "\(manifests.text)")
         }
     }
@@ -152,8 +173,9 @@ import Testing
             async let held = acme.request(.GET, "/agent/v1/desired?after=\(before.revision)&timeout=30", token: nil)
             try await eventually("long poll registered") { await fixture.controller.server.notifier.waiterCount == 1 }
 
-            let patched = try await fixture.operatorClient.request(.PATCH, "/v1/tenants/acme/environments/prod",
-                                                        body: Data(#"{"registry":"\#(Self.otherRegistry)"}"#.utf8), contentType: "application/merge-patch+json")
+            let patched = try await fixture.operatorClient.request(
+                .PATCH, "/v1/tenants/acme/environments/prod",
+                body: Data(#"{"registry":"\#(Self.otherRegistry)"}"#.utf8), contentType: "application/merge-patch+json")
             #expect(patched.status == 200, "\(patched.text)")
             let environment = try patched.decode(Environment.self)
             #expect(environment.registry == Self.otherRegistry && environment.namespace == "team-a")
@@ -166,11 +188,13 @@ import Testing
             #expect(zip(after.components, before.workspaces[0].components).allSatisfy { $0.hash != $1.hash })
             let mcp = try await acme.request(.GET, "/agent/v1/components/\(after.components[1].hash)", token: nil).decode(ResolvedComponent.self)
             #expect(String(decoding: try StrictJSON.encode(mcp.manifests), as: UTF8.self).contains("\(Self.otherRegistry)/qbeast/mcp:0.3.0"))
-            #expect(try await acme.request(.GET, "/agent/v1/components/\(before.workspaces[0].components[1].hash)", token: nil).status == 404,
-                    "components no workspace has any more are gone")
+            #expect(
+                try await acme.request(.GET, "/agent/v1/components/\(before.workspaces[0].components[1].hash)", token: nil).status == 404,
+                "components no workspace has any more are gone")
 
             // Invalid values are 422 and change nothing; unknown fields are refused.
-            let invalid = try await fixture.operatorClient.request(.PATCH, "/v1/tenants/acme/environments/prod", json: #"{"registry":"europe-west1-docker.pkg.dev/acme-data/ghcr"}"#)
+            let invalid = try await fixture.operatorClient.request(
+                .PATCH, "/v1/tenants/acme/environments/prod", json: #"{"registry":"europe-west1-docker.pkg.dev/acme-data/ghcr"}"#)
             #expect(invalid.status == 422)
             #expect(invalid.problem?.detail.contains("<12-digit account>.dkr.ecr.<region>.amazonaws.com/<prefix>") == true, "\(invalid.text)")
             #expect(try await fixture.operatorClient.request(.PATCH, "/v1/tenants/acme/environments/prod", json: #"{"cloud":"gcp"}"#).status == 400)

@@ -12,13 +12,18 @@ import Testing
 
     @Test func manifestsAreTakenAsGivenWithImagesRewritten() async throws {
         let resolver = ComponentResolver(helm: HelmRenderer(binary: nil))
-        let pod: JSONValue = ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "mcp", "namespace": "team-a"],
-                              "spec": ["containers": [["name": "mcp", "image": "ghcr.io/qbeast/mcp:0.3.0"]]]]
+        let pod: JSONValue = [
+            "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "mcp", "namespace": "team-a"],
+            "spec": ["containers": [["name": "mcp", "image": "ghcr.io/qbeast/mcp:0.3.0"]]],
+        ]
         let config: JSONValue = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "mcp"], "data": ["a": "b"]]
-        let resolved = try await resolver.resolve(ComponentSpec(name: "mcp", manifests: [pod, config]),
-                                                  for: EnvironmentSettings(namespace: "team-a", registry: Self.registry))
-        let expectedPod: JSONValue = ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "mcp", "namespace": "team-a"],
-                                      "spec": ["containers": [["name": "mcp", "image": "\(Self.registry)/qbeast/mcp:0.3.0"]]]]
+        let resolved = try await resolver.resolve(
+            ComponentSpec(name: "mcp", manifests: [pod, config]),
+            for: EnvironmentSettings(namespace: "team-a", registry: Self.registry))
+        let expectedPod: JSONValue = [
+            "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "mcp", "namespace": "team-a"],
+            "spec": ["containers": [["name": "mcp", "image": "\(Self.registry)/qbeast/mcp:0.3.0"]]],
+        ]
         #expect(resolved.manifests == [expectedPod, config])
         #expect(resolved.hash == (try ResolvedComponent(name: "mcp", manifests: [expectedPod, config])).hash)
         try resolved.verify()
@@ -32,10 +37,15 @@ import Testing
         let resolver = ComponentResolver(helm: HelmRenderer(binary: nil))
         let settings = EnvironmentSettings(namespace: "qbeast")
         let cases: [(JSONValue, String)] = [
-            (["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "x", "namespace": "kube-system"]],
-             #"component "c": manifests[0] (ConfigMap "x") is in namespace "kube-system"; the agent installs only into its own namespace "qbeast""#),
+            (
+                ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "x", "namespace": "kube-system"]],
+                #"component "c": manifests[0] (ConfigMap "x") is in namespace "kube-system"; the agent installs only into its own namespace "qbeast""#
+            ),
             (["apiVersion": "v1", "kind": "ConfigMap"], #"component "c": manifests[0] (ConfigMap) has no `metadata.name`"#),
-            (["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["generateName": "x-"]], #"component "c": manifests[0] (ConfigMap) has no `metadata.name`"#),
+            (
+                ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["generateName": "x-"]],
+                #"component "c": manifests[0] (ConfigMap) has no `metadata.name`"#
+            ),
         ]
         for (manifest, detail) in cases {
             await #expect {
@@ -49,12 +59,14 @@ import Testing
     @Test func chartsAreRenderedByHelmTemplateAndSplitIntoObjects() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let helm = try FakeHelm.renderer(in: directory,
-                                         expectedArguments: "template backend oci://ghcr.io/qbeast/charts/qbeast-backend --version 1.4.2 --namespace team-a",
-                                         expectedValues: #"{"replicas":2}"#)
+        let helm = try FakeHelm.renderer(
+            in: directory,
+            expectedArguments: "template backend oci://ghcr.io/qbeast/charts/qbeast-backend --version 1.4.2 --namespace team-a",
+            expectedValues: #"{"replicas":2}"#)
         let resolver = ComponentResolver(helm: HelmRenderer(binary: helm))
-        let resolved = try await resolver.resolve(ComponentSpec(name: "backend", chart: Self.chart),
-                                                  for: EnvironmentSettings(namespace: "team-a", registry: Self.registry))
+        let resolved = try await resolver.resolve(
+            ComponentSpec(name: "backend", chart: Self.chart),
+            for: EnvironmentSettings(namespace: "team-a", registry: Self.registry))
         #expect(resolved.manifests.count == 2, "comment-only, empty and null documents are skipped")
         guard case .object(let deployment) = resolved.manifests[1] else { Issue.record("not an object"); return }
         #expect(deployment["kind"] == "Deployment")
@@ -68,9 +80,10 @@ import Testing
         try resolved.verify()
 
         // An https repository is named with --repo.
-        let https = try FakeHelm.renderer(in: directory,
-                                          expectedArguments: "template backend qbeast-backend --repo https://charts.qbeast.io --version 1.4.2 --namespace qbeast",
-                                          expectedValues: "{}")
+        let https = try FakeHelm.renderer(
+            in: directory,
+            expectedArguments: "template backend qbeast-backend --repo https://charts.qbeast.io --version 1.4.2 --namespace qbeast",
+            expectedValues: "{}")
         let viaRepo = try await ComponentResolver(helm: HelmRenderer(binary: https)).resolve(
             ComponentSpec(name: "backend", chart: ChartReference(repository: "https://charts.qbeast.io", chart: "qbeast-backend", version: "1.4.2")),
             for: EnvironmentSettings())
@@ -84,8 +97,8 @@ import Testing
         await #expect {
             try await resolver.resolve(ComponentSpec(name: "backend", chart: Self.chart), for: EnvironmentSettings())
         } throws: { error in
-            (error as? ComponentResolutionError)?.description ==
-                #"component "backend": helm template failed (exit status 1): Error: chart "qbeast-backend" version "9.9.9" not found in oci://ghcr.io/qbeast/charts repository"#
+            (error as? ComponentResolutionError)?.description
+                == #"component "backend": helm template failed (exit status 1): Error: chart "qbeast-backend" version "9.9.9" not found in oci://ghcr.io/qbeast/charts repository"#
         }
         let slow = try FakeHelm.script(in: directory, name: "fake-helm-slow", "#!/bin/sh\n# Stand-in for helm's CLI contract; not helm.\nexec sleep 30\n")
         let started = ContinuousClock.now
@@ -96,7 +109,8 @@ import Testing
             (error as? ComponentResolutionError)?.reason.contains("did not finish within") == true
         }
         #expect(ContinuousClock.now - started < .seconds(10))
-        let chatty = try FakeHelm.script(in: directory, name: "fake-helm-chatty", "#!/bin/sh\n# Stand-in for helm's CLI contract; not helm.\nexec yes 'apiVersion: v1'\n")
+        let chatty = try FakeHelm.script(
+            in: directory, name: "fake-helm-chatty", "#!/bin/sh\n# Stand-in for helm's CLI contract; not helm.\nexec yes 'apiVersion: v1'\n")
         await #expect {
             try await ComponentResolver(helm: HelmRenderer(binary: chatty, outputLimit: 1 << 16)).resolve(
                 ComponentSpec(name: "backend", chart: Self.chart), for: EnvironmentSettings())
@@ -110,8 +124,8 @@ import Testing
         await #expect {
             try await ComponentResolver(helm: HelmRenderer(binary: nil)).resolve(ComponentSpec(name: "backend", chart: Self.chart), for: EnvironmentSettings())
         } throws: { error in
-            (error as? ComponentResolutionError)?.description ==
-                "component \"backend\": rendering Helm charts needs the helm binary; none is configured (--helm-binary) or on PATH — use plain manifests or install helm"
+            (error as? ComponentResolutionError)?.description
+                == "component \"backend\": rendering Helm charts needs the helm binary; none is configured (--helm-binary) or on PATH — use plain manifests or install helm"
         }
     }
 

@@ -50,7 +50,9 @@ enum FakeHelm {
     /// A stand-in that prints `rendering` when called exactly as `expectedArguments` followed by
     /// `--values <file>` whose content is `expectedValues`; anything else exits 2 with the reason.
     static func renderer(in directory: TemporaryDirectory, expectedArguments: String, expectedValues: String) throws -> String {
-        try script(in: directory, name: "fake-helm", """
+        try script(
+            in: directory, name: "fake-helm",
+            """
             #!/bin/sh
             # Stand-in for helm's CLI contract (see FakeHelm in the tests); not helm.
             expected='\(expectedArguments) --values '
@@ -70,7 +72,9 @@ enum FakeHelm {
 
     /// A stand-in that fails the way helm does when a chart version does not exist.
     static func failing(in directory: TemporaryDirectory) throws -> String {
-        try script(in: directory, name: "fake-helm-failing", """
+        try script(
+            in: directory, name: "fake-helm-failing",
+            """
             #!/bin/sh
             # Stand-in for helm's CLI contract (see FakeHelm in the tests); not helm.
             echo 'Error: chart "qbeast-backend" version "9.9.9" not found in oci://ghcr.io/qbeast/charts repository' >&2

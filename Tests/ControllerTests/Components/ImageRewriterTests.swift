@@ -20,17 +20,21 @@ import Testing
 
     @Test func leavesOtherImagesAndOddReferencesAlone() {
         let rewriter = ImageRewriter(registry: Self.aws)
-        for image in ["docker.io/library/nginx:1.27", "nginx", "quay.io/prometheus/node-exporter:v1.8.0", "victoriametrics/victoria-metrics",
-                      "ghcr.io", "ghcr.io/", "ghcr.io//x", "ghcr.io/:tag", "ghcr.io.evil.example/qbeast/backend", "myghcr.io/x", "GHCR.IO/x"] {
+        for image in [
+            "docker.io/library/nginx:1.27", "nginx", "quay.io/prometheus/node-exporter:v1.8.0", "victoriametrics/victoria-metrics",
+            "ghcr.io", "ghcr.io/", "ghcr.io//x", "ghcr.io/:tag", "ghcr.io.evil.example/qbeast/backend", "myghcr.io/x", "GHCR.IO/x",
+        ] {
             #expect(rewriter.rewrite(image: image) == image)
         }
         #expect(ImageRewriter(registry: nil).rewrite(image: "ghcr.io/qbeast/backend:1") == "ghcr.io/qbeast/backend:1", "no registry: as given")
     }
 
     static func podSpec(_ image: String, init initImage: String) -> JSONValue {
-        ["containers": [["name": "main", "image": .string(image)], ["name": "sidecar", "image": "docker.io/library/busybox:1.36"]],
-         "initContainers": [["name": "migrate", "image": .string(initImage)]],
-         "ephemeralContainers": [["name": "debug", "image": "ghcr.io/qbeast/debug:1"]]]
+        [
+            "containers": [["name": "main", "image": .string(image)], ["name": "sidecar", "image": "docker.io/library/busybox:1.36"]],
+            "initContainers": [["name": "migrate", "image": .string(initImage)]],
+            "ephemeralContainers": [["name": "debug", "image": "ghcr.io/qbeast/debug:1"]],
+        ]
     }
 
     static func images(_ podSpec: JSONValue?) -> [String] {
@@ -53,26 +57,48 @@ import Testing
     func rewritesEveryWorkloadKind(registry: String) {
         let rewriter = ImageRewriter(registry: registry)
         let spec = Self.podSpec("ghcr.io/qbeast/backend:1.4.2", init: "ghcr.io/qbeast/migrate:1.4.2")
-        let expected = ["\(registry)/qbeast/backend:1.4.2", "docker.io/library/busybox:1.36", "\(registry)/qbeast/migrate:1.4.2",
-                        "\(registry)/qbeast/debug:1"]
+        let expected = [
+            "\(registry)/qbeast/backend:1.4.2", "docker.io/library/busybox:1.36", "\(registry)/qbeast/migrate:1.4.2",
+            "\(registry)/qbeast/debug:1",
+        ]
         let template: JSONValue = ["metadata": ["labels": ["app": "x"]], "spec": spec]
         let cases: [(String, JSONValue, [String])] = [
             ("Pod", ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "p"], "spec": spec], ["spec"]),
-            ("Deployment", ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "d"], "spec": ["template": template]],
-             ["spec", "template", "spec"]),
-            ("StatefulSet", ["apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": ["name": "s"], "spec": ["template": template]],
-             ["spec", "template", "spec"]),
-            ("DaemonSet", ["apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": ["name": "ds"], "spec": ["template": template]],
-             ["spec", "template", "spec"]),
-            ("ReplicaSet", ["apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": ["name": "rs"], "spec": ["template": template]],
-             ["spec", "template", "spec"]),
-            ("Job", ["apiVersion": "batch/v1", "kind": "Job", "metadata": ["name": "j"], "spec": ["backoffLimit": 2, "template": template]],
-             ["spec", "template", "spec"]),
-            ("CronJob", ["apiVersion": "batch/v1", "kind": "CronJob", "metadata": ["name": "c"],
-                         "spec": ["schedule": "*/5 * * * *", "jobTemplate": ["spec": ["template": template]]]],
-             ["spec", "jobTemplate", "spec", "template", "spec"]),
-            ("Rollout (pod template found generically)", ["apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": ["name": "r"],
-                                                          "spec": ["template": template]], ["spec", "template", "spec"]),
+            (
+                "Deployment", ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "d"], "spec": ["template": template]],
+                ["spec", "template", "spec"]
+            ),
+            (
+                "StatefulSet", ["apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": ["name": "s"], "spec": ["template": template]],
+                ["spec", "template", "spec"]
+            ),
+            (
+                "DaemonSet", ["apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": ["name": "ds"], "spec": ["template": template]],
+                ["spec", "template", "spec"]
+            ),
+            (
+                "ReplicaSet", ["apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": ["name": "rs"], "spec": ["template": template]],
+                ["spec", "template", "spec"]
+            ),
+            (
+                "Job", ["apiVersion": "batch/v1", "kind": "Job", "metadata": ["name": "j"], "spec": ["backoffLimit": 2, "template": template]],
+                ["spec", "template", "spec"]
+            ),
+            (
+                "CronJob",
+                [
+                    "apiVersion": "batch/v1", "kind": "CronJob", "metadata": ["name": "c"],
+                    "spec": ["schedule": "*/5 * * * *", "jobTemplate": ["spec": ["template": template]]],
+                ],
+                ["spec", "jobTemplate", "spec", "template", "spec"]
+            ),
+            (
+                "Rollout (pod template found generically)",
+                [
+                    "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": ["name": "r"],
+                    "spec": ["template": template],
+                ], ["spec", "template", "spec"]
+            ),
         ]
         for (name, manifest, path) in cases {
             let rewritten = rewriter.rewrite(manifest: manifest)

@@ -40,13 +40,16 @@ import Testing
     }
 
     @Test func parserFollowsTheSPIFFEIDSpecification() throws {
-        #expect(try SPIFFEIdentity.parse("spiffe://qbeast.dev/tenant/acme/environment/prod")
-            == SPIFFEIdentity(trustDomain: "qbeast.dev", tenant: "acme", environment: "prod"))
+        #expect(
+            try SPIFFEIdentity.parse("spiffe://qbeast.dev/tenant/acme/environment/prod")
+                == SPIFFEIdentity(trustDomain: "qbeast.dev", tenant: "acme", environment: "prod"))
         #expect(try SPIFFEIdentity.parse("spiffe://my_domain-1.example/tenant/a/environment/b").trustDomain == "my_domain-1.example")
-        for bad in ["spiffe://Qbeast.dev/tenant/a/environment/b", "spiffe:///tenant/a/environment/b", "spiffe://qbeast.dev/tenant/a/environment/b/",
-                    "spiffe://qbeast.dev/tenant/A/environment/b", "spiffe://qbeast.dev/tenant/a/environment", "spiffe://qbeast.dev",
-                    "spiffe://qbeast.dev/tenant/./environment/b", "spiffe://qbeast.dev/tenant/a%2fb/environment/b",
-                    "spiffe://" + String(repeating: "a", count: 2050)] {
+        for bad in [
+            "spiffe://Qbeast.dev/tenant/a/environment/b", "spiffe:///tenant/a/environment/b", "spiffe://qbeast.dev/tenant/a/environment/b/",
+            "spiffe://qbeast.dev/tenant/A/environment/b", "spiffe://qbeast.dev/tenant/a/environment", "spiffe://qbeast.dev",
+            "spiffe://qbeast.dev/tenant/./environment/b", "spiffe://qbeast.dev/tenant/a%2fb/environment/b",
+            "spiffe://" + String(repeating: "a", count: 2050),
+        ] {
             #expect(throws: SPIFFEIDError.self, "\(bad)") { try SPIFFEIdentity.parse(bad) }
         }
     }

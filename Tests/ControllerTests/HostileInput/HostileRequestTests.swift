@@ -20,7 +20,8 @@ import Testing
             let attack = String(repeating: "{{if 1}}", count: 10_000) + "x" + String(repeating: "{{end}}", count: 10_000)
             let refused = try await fixture.operatorClient.request(.PUT, workspacePath, json: workspace(annotation: attack))
             #expect(refused.status == 400)
-            #expect(refused.problem?.detail.hasPrefix("spec.ruleGroups[0].rules[0].annotations.summary: template: summary:") == true, "\(refused.text.prefix(300))")
+            #expect(
+                refused.problem?.detail.hasPrefix("spec.ruleGroups[0].rules[0].annotations.summary: template: summary:") == true, "\(refused.text.prefix(300))")
             // Under the size limit, the nesting bound answers.
             let nested = String(repeating: "{{if 1}}", count: 65) + "x" + String(repeating: "{{end}}", count: 65)
             let deep = try await fixture.operatorClient.request(.PUT, workspacePath, json: workspace(annotation: nested))
@@ -41,7 +42,8 @@ import Testing
             #expect(try await fixture.operatorClient.request(.GET, "/v1/tenants/b").status == 404)
 
             let agent = try fixture.agentClient("acme-prod")
-            let status = #"{"apiVersion":"qbeast.io/agent/v1","kind":"StatusReport","kind":"Other","agent":{"instance":"i","version":"1","rulesLoaded":0,"desiredRevision":0},"workspaces":[]}"#
+            let status =
+                #"{"apiVersion":"qbeast.io/agent/v1","kind":"StatusReport","kind":"Other","agent":{"instance":"i","version":"1","rulesLoaded":0,"desiredRevision":0},"workspaces":[]}"#
             let refused = try await agent.request(.PUT, "/agent/v1/status", body: Data(status.utf8), token: nil)
             #expect(refused.status == 400)
             #expect(refused.problem?.detail == "kind: duplicate key \"kind\"")
@@ -52,8 +54,9 @@ import Testing
         try await withController(seed: .twoTenants, bodyLimit: 4 << 20) { fixture in
             let agent = try fixture.agentClient("acme-prod")
             func post(_ labels: [String: String], annotations: [String: String] = [:], sequence: Int64) async throws -> TestResponse {
-                let alert = AgentAlert(workspace: "analytics", state: .firing, labels: labels.merging(["alertname": "Big"]) { $1 },
-                                       annotations: annotations, startsAt: Date())
+                let alert = AgentAlert(
+                    workspace: "analytics", state: .firing, labels: labels.merging(["alertname": "Big"]) { $1 },
+                    annotations: annotations, startsAt: Date())
                 return try await agent.request(.POST, "/agent/v1/alerts", encoding: AlertBatch(instance: "i", sequence: sequence, alerts: [alert]), token: nil)
             }
             // The reported alert: 100,000 labels, ~879 KiB.
@@ -109,7 +112,8 @@ import Testing
                 #expect(answer.problem?.detail.contains(detail) == true, "\(answer.text)")
                 #expect(answer.problem?.detail.hasPrefix("spec.components[0].manifests[0]:") == true, "\(answer.text)")
             }
-            let rbac = #"{"spec":{"components":[{"name":"c","manifests":[{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"system:reader"}}]}]}}"#
+            let rbac =
+                #"{"spec":{"components":[{"name":"c","manifests":[{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"system:reader"}}]}]}}"#
             #expect(try await fixture.operatorClient.request(.PUT, workspacePath, json: rbac).status == 201)
         }
     }
@@ -118,7 +122,8 @@ import Testing
         try await withController(seed: .twoTenants) { fixture in
             let agent = try fixture.agentClient("acme-prod")
             let alerts = (0..<7).map { AgentAlert(workspace: "analytics", state: .firing, labels: ["alertname": "A\($0)"], annotations: [:], startsAt: Date()) }
-            #expect(try await agent.request(.POST, "/agent/v1/alerts", encoding: AlertBatch(instance: "i", sequence: 1, alerts: alerts), token: nil).status == 200)
+            #expect(
+                try await agent.request(.POST, "/agent/v1/alerts", encoding: AlertBatch(instance: "i", sequence: 1, alerts: alerts), token: nil).status == 200)
             let first = try await fixture.operatorClient.request(.GET, "/v1/alerts?limit=5")
             #expect(first.status == 200, "\(first.text)")
             let page = try first.decode(ListResponse<StoredAlert>.self)

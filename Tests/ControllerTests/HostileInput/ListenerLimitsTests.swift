@@ -79,7 +79,8 @@ import Testing
             let third = try await RawConnection.connect(port: fixture.controller.agentPort, tls: tls)
             #expect(await third.closedBy(.seconds(5)) != nil, "the third connection of one certificate is refused")
             // Another certificate is not affected, and closing one frees a place.
-            let globex = try await RawConnection.connect(port: fixture.controller.agentPort, tls: try TLSConfigurations.agentClient(fixture.pki.agentTLS("globex-staging")))
+            let globex = try await RawConnection.connect(
+                port: fixture.controller.agentPort, tls: try TLSConfigurations.agentClient(fixture.pki.agentTLS("globex-staging")))
             try await globex.handshake.get()
             #expect(await globex.closedBy(.milliseconds(300)) == nil)
             await first.close()

@@ -13,23 +13,26 @@ import X509
 /// issue nothing, and the audit trail.
 @Suite struct EnrollmentTests {
     func token(_ f: ControllerFixture, environment: String = "prod", ttl: String? = nil) async throws -> EnrollmentToken {
-        let response = try await f.operatorClient.request(.POST, "/v1/tenants/acme/environments/\(environment)/enrollment-tokens",
-                                                          json: ttl.map { #"{"ttl":"\#($0)"}"# } ?? "{}")
+        let response = try await f.operatorClient.request(
+            .POST, "/v1/tenants/acme/environments/\(environment)/enrollment-tokens",
+            json: ttl.map { #"{"ttl":"\#($0)"}"# } ?? "{}")
         #expect(response.status == 201, "\(response.text)")
         return try response.decode(EnrollmentToken.self)
     }
 
     func enroll(_ f: ControllerFixture, token: String, environment: String = "prod", csr: String? = nil) async throws -> TestResponse {
         let identity = SPIFFEIdentity(trustDomain: f.pki.trustDomain, tenant: "acme", environment: environment)
-        let request = EnrollmentRequest(tenant: "acme", environment: environment, token: token,
-                                        csr: try csr ?? AgentKeyMaterial.csr(for: identity, key: P256.Signing.PrivateKey()))
+        let request = EnrollmentRequest(
+            tenant: "acme", environment: environment, token: token,
+            csr: try csr ?? AgentKeyMaterial.csr(for: identity, key: P256.Signing.PrivateKey()))
         let client = TestHTTPClient(baseURL: f.controller.enrollURL, tls: try TLSConfigurations.operatorClient(trustBundle: f.pki.caBundle))
         defer { Task { try? await client.shutdown() } }
         return try await client.request(.POST, "/enroll/v1", encoding: request, token: nil)
     }
 
     func issuedCount(_ f: ControllerFixture, _ environment: String = "prod") async throws -> Int {
-        try await f.operatorClient.request(.GET, "/v1/tenants/acme/environments/\(environment)/certificates").decode(ListResponse<AgentCertificate>.self).items.count
+        try await f.operatorClient.request(.GET, "/v1/tenants/acme/environments/\(environment)/certificates").decode(ListResponse<AgentCertificate>.self).items
+            .count
     }
 
     @Test(arguments: TestStoreKind.allCases) func anAgentWithOnlyATokenAndTheCABundleEnrollsAndConnects(_ kind: TestStoreKind) async throws {
@@ -56,8 +59,9 @@ import X509
             #expect(issued.items.map(\.serial) == [certificate.serialHex] && issued.items.first?.method == "token")
 
             // Restarting finds the identity in the state directory: no second enrollment.
-            let again = try await AgentEnrollment.credentials(stateDirectory: state, configured: nil, caBundle: f.pki.caBundle, enrollment: nil,
-                                                              trustDomain: f.pki.trustDomain, logger: Logger(label: "test"))
+            let again = try await AgentEnrollment.credentials(
+                stateDirectory: state, configured: nil, caBundle: f.pki.caBundle, enrollment: nil,
+                trustDomain: f.pki.trustDomain, logger: Logger(label: "test"))
             #expect(again == tls)
         }
     }
@@ -132,9 +136,10 @@ import X509
         let identity = SPIFFEIdentity(trustDomain: trustDomain, tenant: "acme", environment: "prod")
         let genuine = try CertificateSigningRequest(pemEncoded: try AgentKeyMaterial.csr(for: identity, key: P256.Signing.PrivateKey()))
         let other = try CertificateSigningRequest(pemEncoded: try AgentKeyMaterial.csr(for: identity, key: P256.Signing.PrivateKey()))
-        let forged = try CertificateSigningRequest(version: genuine.version, subject: genuine.subject, publicKey: genuine.publicKey,
-                                                   attributes: genuine.attributes, signatureAlgorithm: genuine.signatureAlgorithm,
-                                                   signature: other.signature)
+        let forged = try CertificateSigningRequest(
+            version: genuine.version, subject: genuine.subject, publicKey: genuine.publicKey,
+            attributes: genuine.attributes, signatureAlgorithm: genuine.signatureAlgorithm,
+            signature: other.signature)
         return try forged.serializeAsPEM().pemString
     }
 }

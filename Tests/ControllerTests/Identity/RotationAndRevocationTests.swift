@@ -33,8 +33,11 @@ import X509
             var sent = 0
             while clock.now - started < .seconds(10) {
                 sent += 1
-                _ = try await agent.service.outbox.enqueue([AgentAlert(workspace: "analytics", state: .firing,
-                                                                 labels: ["alertname": "Load\(sent)"], annotations: [:], startsAt: Date())])
+                _ = try await agent.service.outbox.enqueue([
+                    AgentAlert(
+                        workspace: "analytics", state: .firing,
+                        labels: ["alertname": "Load\(sent)"], annotations: [:], startsAt: Date())
+                ])
                 try await Task.sleep(for: .milliseconds(100))
             }
             let total = sent
@@ -48,14 +51,17 @@ import X509
             #expect(certificates.filter { $0.method == "renewal" }.count <= 4, "renewals in 10 s: \(certificates.count - 1)")
             let current = try #require(CredentialStore(stateDirectory: state).current())
             // The newest, or the one before if the agent was stopped while a renewal was answered.
-            #expect(certificates.prefix(2).map(\.serial).contains(try CredentialStore.certificate(current).serialHex),
-                    "the state directory holds the newest certificate")
+            #expect(
+                certificates.prefix(2).map(\.serial).contains(try CredentialStore.certificate(current).serialHex),
+                "the state directory holds the newest certificate")
             let renewals = try await api.request(.GET, "/v1/audit").decode(ListResponse<AuditRecord>.self).items.filter { $0.action == "renew" }
             #expect(renewals.count >= 2)
         }
     }
 
-    @Test(arguments: TestStoreKind.allCases) func revokingAnEnvironmentClosesItsLongPollWithinASecondAndRefusesItsCertificates(_ kind: TestStoreKind) async throws {
+    @Test(arguments: TestStoreKind.allCases) func revokingAnEnvironmentClosesItsLongPollWithinASecondAndRefusesItsCertificates(
+        _ kind: TestStoreKind
+    ) async throws {
         try await withController(store: kind, seed: .acmeProdAnalytics) { fixture in
             let api = fixture.operatorClient
             let tls = try await enrolled(fixture, state: fixture.directory.path("agent"), tokenFile: fixture.directory.path("token"))
@@ -118,8 +124,11 @@ import X509
                 (try? String(contentsOfFile: tls.trustBundle, encoding: .utf8)) == bundle
             }
             // It still talks to the controller (whose certificate is from the old CA, still in the bundle).
-            try await fixture.mustSucceed(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: #"{"spec":{"components":[{"name":"x","manifests":[]}]}}"#)
-            try await eventually("a later spec still arrives") { await agent.service.desired?.workspaces.first { $0.name == "analytics" }?.components.count == 1 }
+            try await fixture.mustSucceed(
+                .PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics", json: #"{"spec":{"components":[{"name":"x","manifests":[]}]}}"#)
+            try await eventually("a later spec still arrives") {
+                await agent.service.desired?.workspaces.first { $0.name == "analytics" }?.components.count == 1
+            }
             try await agent.stop()
         }
     }

@@ -30,13 +30,17 @@ import Testing
             func verify(using algorithm: some JWTAlgorithm) throws {}
         }
 
-        func token(issuer: String = ServiceAccountEnrollmentTests.issuer, subject: String = "system:serviceaccount:qbeast:qbeast-agent",
-                   audience: String = "qbeast-controller", expires: Date = Date().addingTimeInterval(600), kid: String? = nil) async throws -> String {
+        func token(
+            issuer: String = ServiceAccountEnrollmentTests.issuer, subject: String = "system:serviceaccount:qbeast:qbeast-agent",
+            audience: String = "qbeast-controller", expires: Date = Date().addingTimeInterval(600), kid: String? = nil
+        ) async throws -> String {
             let keys = JWTKeyCollection()
             await keys.add(ecdsa: try ES256PrivateKey(backing: key), kid: JWKIdentifier(string: kid ?? self.kid))
-            return try await keys.sign(Claims(iss: .init(value: issuer), sub: .init(value: subject), aud: .init(value: [audience]),
-                                              exp: .init(value: expires), nbf: .init(value: Date().addingTimeInterval(-5))),
-                                       kid: JWKIdentifier(string: kid ?? self.kid))
+            return try await keys.sign(
+                Claims(
+                    iss: .init(value: issuer), sub: .init(value: subject), aud: .init(value: [audience]),
+                    exp: .init(value: expires), nbf: .init(value: Date().addingTimeInterval(-5))),
+                kid: JWKIdentifier(string: kid ?? self.kid))
         }
     }
 
@@ -53,8 +57,9 @@ import Testing
 
     func enroll(_ fixture: ControllerFixture, jwt: String) async throws -> TestResponse {
         let identity = SPIFFEIdentity(trustDomain: fixture.pki.trustDomain, tenant: "acme", environment: "prod")
-        let request = EnrollmentRequest(tenant: "acme", environment: "prod", serviceAccountToken: jwt,
-                                        csr: try AgentKeyMaterial.csr(for: identity, key: P256.Signing.PrivateKey()))
+        let request = EnrollmentRequest(
+            tenant: "acme", environment: "prod", serviceAccountToken: jwt,
+            csr: try AgentKeyMaterial.csr(for: identity, key: P256.Signing.PrivateKey()))
         let client = TestHTTPClient(baseURL: fixture.controller.enrollURL, tls: try TLSConfigurations.operatorClient(trustBundle: fixture.pki.caBundle))
         defer { Task { try? await client.shutdown() } }
         return try await client.request(.POST, "/enroll/v1", encoding: request, token: nil)
@@ -66,13 +71,15 @@ import Testing
             try await cluster.token().write(toFile: directory.path("sa-token"), atomically: true, encoding: .utf8)
             let tls = try await AgentEnrollment.credentials(
                 stateDirectory: directory.path("agent"), configured: nil, caBundle: fixture.pki.caBundle,
-                enrollment: EnrollmentSettings(url: fixture.controller.enrollURL, tenant: "acme", environment: "prod",
-                                               proof: .serviceAccountTokenFile(directory.path("sa-token"))),
+                enrollment: EnrollmentSettings(
+                    url: fixture.controller.enrollURL, tenant: "acme", environment: "prod",
+                    proof: .serviceAccountTokenFile(directory.path("sa-token"))),
                 trustDomain: fixture.pki.trustDomain, logger: Logger(label: "test"))
             let agent = TestHTTPClient(baseURL: fixture.controller.agentURL, tls: try TLSConfigurations.agentClient(tls))
             #expect(try await agent.request(.GET, "/agent/v1/desired?after=0", token: nil).status == 200)
             try await agent.shutdown()
-            let issued = try await fixture.operatorClient.request(.GET, "/v1/tenants/acme/environments/prod/certificates").decode(ListResponse<AgentCertificate>.self)
+            let issued = try await fixture.operatorClient.request(.GET, "/v1/tenants/acme/environments/prod/certificates").decode(
+                ListResponse<AgentCertificate>.self)
             #expect(issued.items.map(\.method) == ["service-account"])
         }
     }
@@ -81,8 +88,10 @@ import Testing
         try await withClusterTrust { fixture, cluster in
             let stranger = ClusterIssuer()
             let header = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64EncodedString().replacingOccurrences(of: "=", with: "")
-            let payload = Data(#"{"iss":"\#(Self.issuer)","sub":"system:serviceaccount:qbeast:qbeast-agent","aud":["qbeast-controller"],"exp":4102444800}"#.utf8)
-                .base64EncodedString().replacingOccurrences(of: "=", with: "")
+            let payload = Data(
+                #"{"iss":"\#(Self.issuer)","sub":"system:serviceaccount:qbeast:qbeast-agent","aud":["qbeast-controller"],"exp":4102444800}"#.utf8
+            )
+            .base64EncodedString().replacingOccurrences(of: "=", with: "")
             let cases: [(String, String)] = [
                 (try await cluster.token(audience: "kubernetes"), "audience"),
                 (try await cluster.token(issuer: "https://evil.example"), "issuer"),
@@ -120,7 +129,8 @@ import Testing
                 let response = try await api.request(.PUT, "/v1/tenants/acme/environments/prod/service-account-trust", json: json)
                 #expect(response.status == 400 && response.problem?.detail.contains(field) == true, "\(response.text)")
             }
-            #expect(try await api.request(.GET, "/v1/tenants/acme/environments/prod/service-account-trust").decode(ServiceAccountTrust.self).issuer == Self.issuer)
+            #expect(
+                try await api.request(.GET, "/v1/tenants/acme/environments/prod/service-account-trust").decode(ServiceAccountTrust.self).issuer == Self.issuer)
         }
     }
 }

@@ -19,7 +19,9 @@ import Testing
             let dev = try await api.request(.GET, "/v1/tenants/acme/environments/dev/onboarding/aws")
             #expect(dev.text.contains("eks:CreateCluster") && dev.text.contains("iam:PassedToService"), "managed adds the build actions")
             func externalID(_ text: String) -> String? {
-                text.split(separator: "\n").first { $0.contains("sts:ExternalId:") }.map { String($0.split(separator: ":").last!).trimmingCharacters(in: .whitespaces) }
+                text.split(separator: "\n").first { $0.contains("sts:ExternalId:") }.map {
+                    String($0.split(separator: ":").last!).trimmingCharacters(in: .whitespaces)
+                }
             }
             #expect(externalID(prod.text) != nil && externalID(prod.text) != externalID(dev.text), "one external ID per environment")
             let again = try await api.request(.GET, "/v1/tenants/acme/environments/prod/onboarding/aws")
@@ -27,7 +29,9 @@ import Testing
             let azure = try await api.request(.GET, "/v1/tenants/acme/environments/eu/onboarding/azure")
             #expect(azure.text.contains("subject: 'qbeast:tenant:acme:environment:eu'") && azure.text.contains("scope: aks"))
             let gcp = try await api.request(.GET, "/v1/tenants/acme/environments/lab/onboarding/gcp?project=acme-data")
-            #expect(gcp.text.contains("attribute_condition = \"assertion.sub == 'qbeast:tenant:acme:environment:lab'\"") && gcp.text.contains("roles/container.clusterAdmin"))
+            #expect(
+                gcp.text.contains("attribute_condition = \"assertion.sub == 'qbeast:tenant:acme:environment:lab'\"")
+                    && gcp.text.contains("roles/container.clusterAdmin"))
 
             let unknownCloud = try await api.request(.GET, "/v1/tenants/acme/environments/prod/onboarding/oracle")
             #expect(unknownCloud.status == 404)

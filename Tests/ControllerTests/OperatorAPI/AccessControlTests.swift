@@ -56,7 +56,8 @@ import Testing
             #expect(audit.contains { $0.actor == "token:eng-acme" && $0.target == "/v1/tenants/acme/environments/prod/workspaces/w" && $0.result == "201" })
             // Stopped, so everything written is in the files.
             try await fixture.stopController()
-            let database = try Data(contentsOf: URL(fileURLWithPath: fixture.databasePath))
+            let database =
+                try Data(contentsOf: URL(fileURLWithPath: fixture.databasePath))
                 + ((try? Data(contentsOf: URL(fileURLWithPath: fixture.databasePath + "-wal"))) ?? Data())
             #expect(database.range(of: Data(secret.utf8)) == nil, "the token secret is not in the database")
         }

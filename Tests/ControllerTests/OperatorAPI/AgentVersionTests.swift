@@ -8,9 +8,13 @@ import Testing
 /// release and the one before, and marks every other environment so operators can find them.
 @Suite struct AgentVersionTests {
     func environment(agent version: String?) -> SplitPlaneProtocol.Environment {
-        Environment(tenant: "acme", name: "prod", cloud: .aws, mode: .provided, desiredRevision: 1, createdAt: Date(),
-                    agent: version.map { AgentFacts(instance: "i", version: $0, certificateExpiry: nil, rulesLoaded: 0, metricsStoreReachable: nil,
-                                                    desiredRevision: 1) })
+        Environment(
+            tenant: "acme", name: "prod", cloud: .aws, mode: .provided, desiredRevision: 1, createdAt: Date(),
+            agent: version.map {
+                AgentFacts(
+                    instance: "i", version: $0, certificateExpiry: nil, rulesLoaded: 0, metricsStoreReachable: nil,
+                    desiredRevision: 1)
+            })
     }
 
     @Test(arguments: [
@@ -44,8 +48,9 @@ import Testing
     @Test func theBuildVersionFollowsTheVersionFile() throws {
         let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../VERSION").standardized
         let version = try String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(BuildVersion.current == version + "-dev" || SemanticVersion(BuildVersion.current) != nil,
-                "unstamped builds report VERSION-dev; bump BuildInfo.c with VERSION")
+        #expect(
+            BuildVersion.current == version + "-dev" || SemanticVersion(BuildVersion.current) != nil,
+            "unstamped builds report VERSION-dev; bump BuildInfo.c with VERSION")
         #expect(SemanticVersion(version) != nil)
     }
 
@@ -55,8 +60,10 @@ import Testing
             let current = SemanticVersion(BuildVersion.current)!
             let old = "\(current.major).\(max(current.minor, 2) - 2).0"
             for (agent, version) in [("acme-prod", old), ("globex-staging", BuildVersion.current)] {
-                let report = StatusReport(agent: AgentFacts(instance: agent, version: version, certificateExpiry: nil, rulesLoaded: 0,
-                                                            metricsStoreReachable: nil, desiredRevision: 1), workspaces: [])
+                let report = StatusReport(
+                    agent: AgentFacts(
+                        instance: agent, version: version, certificateExpiry: nil, rulesLoaded: 0,
+                        metricsStoreReachable: nil, desiredRevision: 1), workspaces: [])
                 #expect(try await fixture.agentClient(agent).request(.PUT, "/agent/v1/status", encoding: report, token: nil).status == 204)
             }
             let outdated = try await fixture.operatorClient.request(.GET, "/v1/environments?agentOutdated=true").decode(ListResponse<Environment>.self)

@@ -11,7 +11,9 @@ import Testing
             let api = fixture.operatorClient
             let path = "/v1/tenants/acme/environments/prod/workspaces/analytics"
             func spec(_ mode: String) -> Data {
-                Data(#"{"spec":{"components":[{"name":"c","manifests":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"mode":"\#(mode)"}}]}]}}"#.utf8)
+                Data(
+                    #"{"spec":{"components":[{"name":"c","manifests":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"mode":"\#(mode)"}}]}]}}"#
+                        .utf8)
             }
 
             // Create only: If-None-Match: *.
@@ -41,12 +43,14 @@ import Testing
             let environment = try await api.request(.GET, "/v1/tenants/acme/environments/prod")
             let environmentTag = try #require(environment.headers.first(name: "ETag"))
             let patch = Data(#"{"namespace":"qbeast-prod"}"#.utf8)
-            let patched = try await api.request(.PATCH, "/v1/tenants/acme/environments/prod", body: patch,
-                                                contentType: "application/merge-patch+json", headers: ["If-Match": environmentTag])
+            let patched = try await api.request(
+                .PATCH, "/v1/tenants/acme/environments/prod", body: patch,
+                contentType: "application/merge-patch+json", headers: ["If-Match": environmentTag])
             #expect(patched.status == 200)
             #expect(patched.headers.first(name: "ETag") != environmentTag)
-            let stale = try await api.request(.PATCH, "/v1/tenants/acme/environments/prod", body: Data(#"{"namespace":"other"}"#.utf8),
-                                              contentType: "application/merge-patch+json", headers: ["If-Match": environmentTag])
+            let stale = try await api.request(
+                .PATCH, "/v1/tenants/acme/environments/prod", body: Data(#"{"namespace":"other"}"#.utf8),
+                contentType: "application/merge-patch+json", headers: ["If-Match": environmentTag])
             #expect(stale.status == 412)
         }
     }

@@ -1,10 +1,11 @@
-@testable import Controller
 import Crypto
 import Foundation
 import JWTKit
 import SplitPlaneProtocol
 import SplitPlaneTesting
 import Testing
+
+@testable import Controller
 
 /// Support staff sign in with JWTs from the company's identity provider; a claim maps to the role.
 @Suite struct OIDCSignInTests {
@@ -28,12 +29,16 @@ import Testing
             func verify(using algorithm: some JWTAlgorithm) throws {}
         }
 
-        func token(groups: [String], email: String = "alice@qbeast.example", issuer: String = OIDCSignInTests.issuer,
-                   audience: String = OIDCSignInTests.audience, expires: Date = Date().addingTimeInterval(600)) async throws -> String {
+        func token(
+            groups: [String], email: String = "alice@qbeast.example", issuer: String = OIDCSignInTests.issuer,
+            audience: String = OIDCSignInTests.audience, expires: Date = Date().addingTimeInterval(600)
+        ) async throws -> String {
             let keys = JWTKeyCollection()
             await keys.add(ecdsa: try ES256PrivateKey(backing: key), kid: JWKIdentifier(string: kid))
-            return try await keys.sign(Claims(iss: .init(value: issuer), sub: .init(value: "user-123"), aud: .init(value: [audience]),
-                                              exp: .init(value: expires), email: email, groups: groups), kid: JWKIdentifier(string: kid))
+            return try await keys.sign(
+                Claims(
+                    iss: .init(value: issuer), sub: .init(value: "user-123"), aud: .init(value: [audience]),
+                    exp: .init(value: expires), email: email, groups: groups), kid: JWKIdentifier(string: kid))
         }
     }
 
@@ -116,8 +121,11 @@ import Testing
         let provider = IdentityProvider()
         let rotated = IdentityProvider(kid: "idp-key-2")
         let jwks = try await WebhookTestServer.start()
-        let document = { (p: IdentityProvider) in WebhookTestServer.Answer(status: 200, headers: ["Content-Type": "application/json"],
-                                                                          body: String(decoding: try! StrictJSON.encode(p.jwks), as: UTF8.self)) }
+        let document = { (p: IdentityProvider) in
+            WebhookTestServer.Answer(
+                status: 200, headers: ["Content-Type": "application/json"],
+                body: String(decoding: try! StrictJSON.encode(p.jwks), as: UTF8.self))
+        }
         // At start, then after the provider rotated its key.
         jwks.script([document(provider), document(rotated)])
         var settings = OIDCSettings(issuer: Self.issuer, audience: Self.audience, keys: .url(jwks.url("/.well-known/jwks.json")))

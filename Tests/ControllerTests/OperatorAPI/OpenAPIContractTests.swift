@@ -2,8 +2,8 @@ import Controller
 import Foundation
 import Logging
 import PostgresDriver
-import SplitPlaneTesting
 import SQLStorage
+import SplitPlaneTesting
 import Testing
 import Yams
 
@@ -17,19 +17,24 @@ import Yams
         let pki = try TestPKI()
         let directory = try TemporaryDirectory()
         defer { pki.remove(); directory.remove() }
-        var configuration = ControllerConfiguration(tls: pki.serverTLS, databasePath: directory.path("c.sqlite"), adminTokens: ["x".padding(toLength: 20, withPad: "x", startingAt: 0)])
+        var configuration = ControllerConfiguration(
+            tls: pki.serverTLS, databasePath: directory.path("c.sqlite"), adminTokens: ["x".padding(toLength: 20, withPad: "x", startingAt: 0)])
         configuration.issuingCA = pki.issuingCA
-        let server = try ControllerServer(configuration: configuration, store: try SQLStore.sqlite(path: directory.path("c.sqlite")), logger: Logger(label: "test"))
-        let routed = Set(server.operatorRouter().routes.map { route in
-            "\(route.method.rawValue) " + route.path.description.split(separator: "/").map { part in
-                part.hasPrefix(":") ? "{\(part.dropFirst())}" : String(part)
-            }.reduce("") { $0 + "/" + $1 }
-        })
+        let server = try ControllerServer(
+            configuration: configuration, store: try SQLStore.sqlite(path: directory.path("c.sqlite")), logger: Logger(label: "test"))
+        let routed = Set(
+            server.operatorRouter().routes.map { route in
+                "\(route.method.rawValue) "
+                    + route.path.description.split(separator: "/").map { part in
+                        part.hasPrefix(":") ? "{\(part.dropFirst())}" : String(part)
+                    }.reduce("") { $0 + "/" + $1 }
+            })
         let document = try #require(try Yams.load(yaml: String(contentsOfFile: Self.documentPath, encoding: .utf8)) as? [String: Any])
         let paths = try #require(document["paths"] as? [String: [String: Any]])
-        let documented = Set(paths.flatMap { path, item in
-            item.keys.filter { ["get", "put", "post", "delete", "patch"].contains($0) }.map { "\($0.uppercased()) \(path)" }
-        })
+        let documented = Set(
+            paths.flatMap { path, item in
+                item.keys.filter { ["get", "put", "post", "delete", "patch"].contains($0) }.map { "\($0.uppercased()) \(path)" }
+            })
         #expect(routed.subtracting(documented).sorted() == [], "routes the document lacks")
         #expect(documented.subtracting(routed).sorted() == [], "documented operations no route serves")
         #expect(routed.count > 30)

@@ -16,8 +16,9 @@ import Testing
         do {
             _ = try await opened.store.createTenant(TenantRequest(name: "acme"), at: now)
             _ = try await opened.store.createEnvironment(tenant: "acme", EnvironmentRequest(name: "prod", cloud: .aws, mode: .provided), at: now)
-            _ = try await opened.store.applyWorkspace(tenant: "acme", environment: "prod", name: "analytics", spec: WorkspaceSpec(components: []),
-                                                      components: [], resolvedFor: EnvironmentSettings(), at: now)
+            _ = try await opened.store.applyWorkspace(
+                tenant: "acme", environment: "prod", name: "analytics", spec: WorkspaceSpec(components: []),
+                components: [], resolvedFor: EnvironmentSettings(), at: now)
             try await body(opened.store)
             await opened.close()
         } catch {
@@ -28,22 +29,27 @@ import Testing
 
     /// Every alert joins group "g-<alertname>" on the root route, waiting 30 s.
     let assign: AlertAssigner = { alert in
-        [GroupAssignment(groupID: "g-\(alert.labels["alertname"] ?? "")", route: "root", receiver: "team",
-                         groupLabels: ["alertname": alert.labels["alertname"] ?? ""], groupWait: .seconds(30))]
+        [
+            GroupAssignment(
+                groupID: "g-\(alert.labels["alertname"] ?? "")", route: "root", receiver: "team",
+                groupLabels: ["alertname": alert.labels["alertname"] ?? ""], groupWait: .seconds(30))
+        ]
     }
 
     func fire(_ store: any ControllerStore, _ name: String, sequence: Int64, state: AlertState = .firing, at time: Date) async throws {
         var alert = AgentAlert(workspace: "analytics", state: state, labels: ["alertname": name, "severity": "critical"], annotations: [:], startsAt: now)
         if state == .resolved { alert.endsAt = time }
-        _ = try await store.recordAlertBatch(tenant: "acme", environment: "prod", batch: AlertBatch(instance: "agent-1", sequence: sequence, alerts: [alert]),
-                                             at: time, assign: assign)
+        _ = try await store.recordAlertBatch(
+            tenant: "acme", environment: "prod", batch: AlertBatch(instance: "agent-1", sequence: sequence, alerts: [alert]),
+            at: time, assign: assign)
     }
 
     func content(_ snapshot: AlertGroupSnapshot, at time: Date) -> NotificationContent {
-        NotificationContent(groupID: snapshot.id, groupKey: NotificationContent.groupKey(route: snapshot.route, groupLabels: snapshot.groupLabels),
-                            route: snapshot.route, receiver: snapshot.receiver, groupLabels: snapshot.groupLabels,
-                            firing: snapshot.alerts.filter { $0.state == .firing }, resolved: snapshot.alerts.filter { $0.state == .resolved },
-                            reason: .new, acknowledgement: nil, repeatIntervalSeconds: 3600, groupIntervalSeconds: 300, createdAt: time)
+        NotificationContent(
+            groupID: snapshot.id, groupKey: NotificationContent.groupKey(route: snapshot.route, groupLabels: snapshot.groupLabels),
+            route: snapshot.route, receiver: snapshot.receiver, groupLabels: snapshot.groupLabels,
+            firing: snapshot.alerts.filter { $0.state == .firing }, resolved: snapshot.alerts.filter { $0.state == .resolved },
+            reason: .new, acknowledgement: nil, repeatIntervalSeconds: 3600, groupIntervalSeconds: 300, createdAt: time)
     }
 
     /// A flush that notifies on "slack" with what the group holds and comes back in five minutes.
@@ -51,9 +57,10 @@ import Testing
         { [self] snapshot in
             seen?.record(snapshot)
             let firing = Set(snapshot.alerts.filter { $0.state == .firing }.map(\.key))
-            return AlertGroupFlush(nextFlushAt: time.addingTimeInterval(300), notified: (time, firing, []), acknowledgement: snapshot.acknowledgement,
-                                   notifications: [.init(integration: "slack", content: content(snapshot, at: time))],
-                                   removeAlerts: snapshot.alerts.filter { $0.state == .resolved })
+            return AlertGroupFlush(
+                nextFlushAt: time.addingTimeInterval(300), notified: (time, firing, []), acknowledgement: snapshot.acknowledgement,
+                notifications: [.init(integration: "slack", content: content(snapshot, at: time))],
+                removeAlerts: snapshot.alerts.filter { $0.state == .resolved })
         }
     }
 
@@ -178,8 +185,9 @@ import Testing
             #expect(record.state == .sent && record.attempts == 3 && record.sentAt == flushAt.addingTimeInterval(26) && record.nextAttemptAt == nil)
             #expect(try await store.nextNotificationAttempt() == nil)
             #expect(try await store.dueNotifications(at: flushAt.addingTimeInterval(999), limit: 10).isEmpty)
-            #expect(try await store.beginDeliveryAttempt(id: last.id, at: flushAt.addingTimeInterval(30)) == false,
-                    "a sent notification may not be attempted again")
+            #expect(
+                try await store.beginDeliveryAttempt(id: last.id, at: flushAt.addingTimeInterval(30)) == false,
+                "a sent notification may not be attempted again")
         }
     }
 

@@ -1,6 +1,6 @@
 import Foundation
-import SQLiteDriver
 import SQLStorage
+import SQLiteDriver
 import SplitPlaneTesting
 import Testing
 

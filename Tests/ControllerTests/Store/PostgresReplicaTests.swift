@@ -4,11 +4,11 @@ import ControllerModel
 import Foundation
 import Logging
 import PostgresDriver
+import SQLStorage
 import ServiceSupport
 import SplitPlaneProtocol
 import SplitPlaneTLS
 import SplitPlaneTesting
-import SQLStorage
 import Synchronization
 import Testing
 
@@ -66,12 +66,14 @@ import Testing
             let clock = ManualTimeSource()
             let a = try await SQLStore.postgres(url, logger: Self.quiet, replicaID: "a", leaseDuration: 60, maximumConnections: 2)
             let b = try await SQLStore.postgres(url, logger: Self.quiet, replicaID: "b", leaseDuration: 60, maximumConnections: 2)
-            let dispatcher = AlertDispatcher(store: a, configSource: try RoutingConfigSource.load(path: routing, at: clock.now()), clock: clock, logger: Self.quiet)
+            let dispatcher = AlertDispatcher(
+                store: a, configSource: try RoutingConfigSource.load(path: routing, at: clock.now()), clock: clock, logger: Self.quiet)
             _ = try await a.createTenant(TenantRequest(name: "acme"), at: clock.now())
             _ = try await a.createEnvironment(tenant: "acme", EnvironmentRequest(name: "prod", cloud: .aws, mode: .provided), at: clock.now())
             let alert = AgentAlert(workspace: "analytics", state: .firing, labels: ["alertname": "Down"], annotations: [:], startsAt: clock.now())
-            _ = try await a.recordAlertBatch(tenant: "acme", environment: "prod", batch: AlertBatch(instance: "i", sequence: 1, alerts: [alert]),
-                                             at: clock.now(), assign: dispatcher.assign)
+            _ = try await a.recordAlertBatch(
+                tenant: "acme", environment: "prod", batch: AlertBatch(instance: "i", sequence: 1, alerts: [alert]),
+                at: clock.now(), assign: dispatcher.assign)
             #expect(try await dispatcher.flushDue() == 1)
             // Both replicas flushing the same due group: the second finds it no longer due.
             let otherDispatcher = AlertDispatcher(store: b, configSource: dispatcher.configSource, clock: clock, logger: Self.quiet)
@@ -152,8 +154,9 @@ import Testing
             let current = try await agent.request(.GET, "/agent/v1/desired?after=0", token: nil).decode(DesiredState.self)
             async let next = agent.request(.GET, "/agent/v1/desired?after=\(current.revision)&timeout=60", token: nil)
             try await eventually("long poll held by replica B") { await replicas.b.server.notifier.waiterCount == 1 }
-            let applied = try await replicas.operatorA.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics",
-                                                               json: #"{"spec":{"components":[]}}"#)
+            let applied = try await replicas.operatorA.request(
+                .PUT, "/v1/tenants/acme/environments/prod/workspaces/analytics",
+                json: #"{"spec":{"components":[]}}"#)
             // Measured from the PUT's answer (the change committed by then), not from its start: the
             // request itself (TLS, routing) takes its own time on a loaded machine.
             let committed = ContinuousClock.now
@@ -214,13 +217,15 @@ import Testing
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for batch in 0..<10 {
                         let alerts = names[(batch * 6)..<(batch * 6 + 6)].map {
-                            AgentAlert(workspace: "analytics", state: .firing, labels: ["alertname": $0, "severity": "critical"], annotations: [:],
-                                       startsAt: Date())
+                            AgentAlert(
+                                workspace: "analytics", state: .firing, labels: ["alertname": $0, "severity": "critical"], annotations: [:],
+                                startsAt: Date())
                         }
                         let agent = agents[batch % 2]
                         group.addTask {
-                            let answer = try await agent.request(.POST, "/agent/v1/alerts",
-                                                                 encoding: AlertBatch(instance: "i-1", sequence: Int64(batch + 1), alerts: alerts), token: nil)
+                            let answer = try await agent.request(
+                                .POST, "/agent/v1/alerts",
+                                encoding: AlertBatch(instance: "i-1", sequence: Int64(batch + 1), alerts: alerts), token: nil)
                             #expect(answer.status == 200)
                         }
                     }
@@ -260,29 +265,41 @@ extension PostgresReplicaTests {
             let now = Date()
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
-            try "route:\n  receiver: none\n  group_by: [alertname]\nreceivers:\n  - name: none\n".write(toFile: directory.path("routing.yaml"), atomically: true,
-                                                                                                          encoding: .utf8)
-            let assign = AlertDispatcher(store: a, configSource: try RoutingConfigSource.load(path: directory.path("routing.yaml"), at: now), clock: SystemTimeSource(),
-                                         logger: Self.quiet).assign
+            try "route:\n  receiver: none\n  group_by: [alertname]\nreceivers:\n  - name: none\n".write(
+                toFile: directory.path("routing.yaml"), atomically: true,
+                encoding: .utf8)
+            let assign = AlertDispatcher(
+                store: a, configSource: try RoutingConfigSource.load(path: directory.path("routing.yaml"), at: now), clock: SystemTimeSource(),
+                logger: Self.quiet
+            ).assign
             _ = try await a.createTenant(TenantRequest(name: "acme"), at: now)
             _ = try await a.createEnvironment(tenant: "acme", EnvironmentRequest(name: "prod", cloud: .aws, mode: .provided), at: now)
             let revisions = try await withThrowingTaskGroup(of: Int64?.self) { group in
                 for index in 0..<20 {
                     let store = index % 2 == 0 ? a : b
                     group.addTask {
-                        let component = try ResolvedComponent(name: "mcp", manifests: [["apiVersion": "v1", "kind": "ConfigMap",
-                                                                                          "metadata": ["name": "mcp"], "data": ["i": .string("\(index)")]]])
-                        return try await store.applyWorkspace(tenant: "acme", environment: "prod", name: "w\(index % 5)",
-                                                              spec: WorkspaceSpec(components: []), components: [component],
-                                                              resolvedFor: EnvironmentSettings(), at: now).revision
+                        let component = try ResolvedComponent(
+                            name: "mcp",
+                            manifests: [
+                                [
+                                    "apiVersion": "v1", "kind": "ConfigMap",
+                                    "metadata": ["name": "mcp"], "data": ["i": .string("\(index)")],
+                                ]
+                            ])
+                        return try await store.applyWorkspace(
+                            tenant: "acme", environment: "prod", name: "w\(index % 5)",
+                            spec: WorkspaceSpec(components: []), components: [component],
+                            resolvedFor: EnvironmentSettings(), at: now
+                        ).revision
                     }
                     group.addTask {
                         let alerts = ["A", "B", "C"].shuffled().map {
                             AgentAlert(workspace: "w0", state: .firing, labels: ["alertname": $0], annotations: [:], startsAt: now)
                         }
-                        _ = try await store.recordAlertBatch(tenant: "acme", environment: "prod",
-                                                             batch: AlertBatch(instance: "i", sequence: Int64(index), alerts: alerts),
-                                                             at: now, assign: assign)
+                        _ = try await store.recordAlertBatch(
+                            tenant: "acme", environment: "prod",
+                            batch: AlertBatch(instance: "i", sequence: Int64(index), alerts: alerts),
+                            at: now, assign: assign)
                         return nil
                     }
                 }
@@ -320,9 +337,11 @@ extension PostgresReplicaTests {
             try await eventually("long poll held by replica B") { await replicas.b.server.notifier.waiterCount == 1 }
             let database = try PostgresURL(replicas.b.server.configuration.databasePath).database
             let terminated = try await TestPostgres.shared().withConnection(database: "postgres") { connection in
-                try await connection.query("""
+                try await connection.query(
+                    """
                     SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(database) AND query LIKE 'LISTEN%'
-                    """, logger: Self.quiet).collect().count
+                    """, logger: Self.quiet
+                ).collect().count
             }
             #expect(terminated == 2, "one listening connection per replica")
             let woken = try await held.decode(DesiredState.self)

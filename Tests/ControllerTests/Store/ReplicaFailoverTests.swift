@@ -10,8 +10,9 @@ import SplitPlaneTesting
 import Synchronization
 import Testing
 import X509
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Issue #8: a replica killed mid-work loses nothing and notifies nothing twice. Three real
@@ -82,10 +83,14 @@ import Glibc
 
     /// Starts a replica as scripts/lib.sh `start_controller` does: the PKI's CA and server certificate,
     /// ports of its own, the shared database and routing file.
-    static func startController(_ name: String, binary: String, pki: TestPKI, database: String, routing: String,
-                                directory: TemporaryDirectory) throws -> ControllerProcess {
-        let (operatorPort, agentPort, metricsPort, enrollPort) = (try freeLoopbackPort(), try freeLoopbackPort(), try freeLoopbackPort(),
-                                                                  try freeLoopbackPort())
+    static func startController(
+        _ name: String, binary: String, pki: TestPKI, database: String, routing: String,
+        directory: TemporaryDirectory
+    ) throws -> ControllerProcess {
+        let (operatorPort, agentPort, metricsPort, enrollPort) = (
+            try freeLoopbackPort(), try freeLoopbackPort(), try freeLoopbackPort(),
+            try freeLoopbackPort()
+        )
         let tokenFile = directory.path("admin-token")
         if !FileManager.default.fileExists(atPath: tokenFile) {
             try TestController.adminToken.write(toFile: tokenFile, atomically: true, encoding: .utf8)
@@ -114,13 +119,15 @@ import Glibc
 
     /// An agent certificate for `acme/<environment>`, written into the PKI's directory as `agent-acme-<environment>.pem`.
     static func issueAgent(_ pki: TestPKI, environment: String) throws -> TLSFiles {
-        let ca = try CertificateAuthority.load(certificatePEM: String(contentsOf: pki.file("ca.pem"), encoding: .utf8),
-                                               privateKeyPEM: String(contentsOf: pki.file("ca-key.pem"), encoding: .utf8))
+        let ca = try CertificateAuthority.load(
+            certificatePEM: String(contentsOf: pki.file("ca.pem"), encoding: .utf8),
+            privateKeyPEM: String(contentsOf: pki.file("ca-key.pem"), encoding: .utf8))
         let key = P256.Signing.PrivateKey()
         let now = Date()
-        let certificate = try ca.issueAgentCertificate(identity: SPIFFEIdentity(trustDomain: pki.trustDomain, tenant: "acme", environment: environment),
-                                                       publicKey: key.publicKey, notBefore: now.addingTimeInterval(-60),
-                                                       notAfter: now.addingTimeInterval(3600))
+        let certificate = try ca.issueAgentCertificate(
+            identity: SPIFFEIdentity(trustDomain: pki.trustDomain, tenant: "acme", environment: environment),
+            publicKey: key.publicKey, notBefore: now.addingTimeInterval(-60),
+            notAfter: now.addingTimeInterval(3600))
         try key.pemRepresentation.write(to: pki.file("agent-acme-\(environment)-key.pem"), atomically: false, encoding: .utf8)
         try certificate.serializeAsPEM().pemString.write(to: pki.file("agent-acme-\(environment).pem"), atomically: false, encoding: .utf8)
         return pki.agentTLS("acme-\(environment)")
@@ -142,24 +149,29 @@ import Glibc
         try receiver.token.write(toFile: directory.path("slack-token"), atomically: true, encoding: .utf8)
         // One Slack channel per environment: Slack takes one message a second per channel. Each replica
         // posts under a path of its own, so the test sees which replica posted what.
+        func receivers(_ replica: String) -> String {
+            zip(environments, channels).map { environment, channel in
+                """
+                  - name: team-\(environment)
+                    slack_configs:
+                      - {app_token_file: \(directory.path("slack-token")), app_url: "\(receiver.postMessageURL(via: replica))", channel: \(channel)}
+                """
+            }.joined(separator: "\n")
+        }
         func routing(_ replica: String) throws -> String {
             let path = directory.path("routing-\(replica).yaml")
             try """
-        route:
-          receiver: team-e0
-          group_by: [alertname]
-          group_wait: 1s
-          group_interval: 1h
-          repeat_interval: 1h
-          routes:
-        \(environments.map { "    - {matchers: [environment=\($0)], receiver: team-\($0)}" }.joined(separator: "\n"))
-        receivers:
-        \(zip(environments, channels).map { environment, channel in """
-          - name: team-\(environment)
-            slack_configs:
-              - {app_token_file: \(directory.path("slack-token")), app_url: "\(receiver.postMessageURL(via: replica))", channel: \(channel)}
-        """ }.joined(separator: "\n"))
-        """.write(toFile: path, atomically: true, encoding: .utf8)
+            route:
+              receiver: team-e0
+              group_by: [alertname]
+              group_wait: 1s
+              group_interval: 1h
+              repeat_interval: 1h
+              routes:
+            \(environments.map { "    - {matchers: [environment=\($0)], receiver: team-\($0)}" }.joined(separator: "\n"))
+            receivers:
+            \(receivers(replica))
+            """.write(toFile: path, atomically: true, encoding: .utf8)
             return path
         }
 
@@ -174,8 +186,10 @@ import Glibc
         }
         do {
             for index in 0..<3 {
-                replicas.append(try Self.startController("replica\(index)", binary: binary, pki: pki, database: "\(url)", routing: try routing("replica\(index)"),
-                                                         directory: directory))
+                replicas.append(
+                    try Self.startController(
+                        "replica\(index)", binary: binary, pki: pki, database: "\(url)", routing: try routing("replica\(index)"),
+                        directory: directory))
             }
             for replica in replicas {
                 try await eventually(timeout: .seconds(60), "\(replica.name) /readyz") {
@@ -192,15 +206,18 @@ import Glibc
             // Six environments, two agents starting on each replica (each agent's URL list rotated).
             #expect(try await api.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#).status == 201)
             for environment in environments {
-                let created = try await api.request(.POST, "/v1/tenants/acme/environments",
-                                                    json: #"{"name":"\#(environment)","cloud":"aws","mode":"provided"}"#)
+                let created = try await api.request(
+                    .POST, "/v1/tenants/acme/environments",
+                    json: #"{"name":"\#(environment)","cloud":"aws","mode":"provided"}"#)
                 #expect(created.status == 201)
                 #expect(try await api.request(.PUT, "/v1/tenants/acme/environments/\(environment)/workspaces/analytics", json: #"{"spec":{}}"#).status == 201)
             }
             for (index, environment) in environments.enumerated() {
                 let urls = (0..<3).map { replicas[(index + $0) % 3].agentURL }
-                agents.append(try TestAgent.start(tls: try Self.issueAgent(pki, environment: environment), controllerURLs: urls,
-                                                  stateDirectory: directory.path("agent-\(environment)")))
+                agents.append(
+                    try TestAgent.start(
+                        tls: try Self.issueAgent(pki, environment: environment), controllerURLs: urls,
+                        stateDirectory: directory.path("agent-\(environment)")))
             }
             for agent in agents {
                 try await eventually(timeout: .seconds(30), "every agent connected") { await agent.service.desired != nil }
@@ -220,9 +237,11 @@ import Glibc
                     for (index, agent) in fleet.enumerated() {
                         group.addTask {
                             for n in 0..<perAgent {
-                                try await agent.service.outbox.enqueue([AgentAlert(
-                                    workspace: "analytics", state: .firing, labels: ["alertname": name(index, n), "severity": "critical"],
-                                    annotations: [:], startsAt: Date())])
+                                try await agent.service.outbox.enqueue([
+                                    AgentAlert(
+                                        workspace: "analytics", state: .firing, labels: ["alertname": name(index, n), "severity": "critical"],
+                                        annotations: [:], startsAt: Date())
+                                ])
                                 enqueued.add()
                                 try await Task.sleep(for: .milliseconds(80))
                             }
@@ -280,20 +299,24 @@ import Glibc
             let keys = messages.compactMap { $0.metadata?["event_payload"]?["delivery_key"]?.stringValue }
             #expect(keys.count == messages.count && Set(keys).count == keys.count, "one message per delivery key")
             // The channel each group went to is its environment's.
-            #expect(messages.allSatisfy { message in Self.alertName(message).map { message.channel == "C0STORM" + $0.dropFirst(6).prefix(2).uppercased() } ?? false })
+            #expect(
+                messages.allSatisfy { message in Self.alertName(message).map { message.channel == "C0STORM" + $0.dropFirst(6).prefix(2).uppercased() } ?? false
+                })
             let records = try await api.request(.GET, "/v1/notifications?limit=1000").decode(ListResponse<NotificationRecord>.self).items
             #expect(records.count == expected.count, "one notification per group")
-            print("replica failover: when \(victim.name) was killed \(enqueuedAtKill) of \(expected.count) alerts were enqueued, "
-                  + "\(storedAtKill.count) stored, \(notifiedAtKill) posted (\(notifiedAtKill - postedBeforeStall) while Slack held its answers); "
-                  + "\(records.filter { $0.attempts > 1 }.count) notifications needed more than one attempt, "
-                  + "\(receiver.historyCalls) history lookups; \(messages.count) messages for \(expected.count) groups")
+            print(
+                "replica failover: when \(victim.name) was killed \(enqueuedAtKill) of \(expected.count) alerts were enqueued, "
+                    + "\(storedAtKill.count) stored, \(notifiedAtKill) posted (\(notifiedAtKill - postedBeforeStall) while Slack held its answers); "
+                    + "\(records.filter { $0.attempts > 1 }.count) notifications needed more than one attempt, "
+                    + "\(receiver.historyCalls) history lookups; \(messages.count) messages for \(expected.count) groups")
             // The victim's posts that Slack made but never answered: another replica found each in the
             // channel instead of posting it again (each key once, checked above, and no duplicate group).
             let survivorLogs = replicas.dropFirst().map { (try? String(contentsOfFile: $0.log, encoding: .utf8)) ?? "" }.joined()
             let found = survivorLogs.components(separatedBy: "had reached the Slack channel").count - 1
             #expect(!unanswered.isEmpty && found >= unanswered.count, "\(unanswered.count) unanswered posts by the victim, \(found) found in the channel")
-            print("replica failover: the victim died with \(unanswered.count) posts Slack had made unanswered; the survivors found \(found) in the channel, "
-                  + "posted \(survivorLogs.components(separatedBy: "did not reach the Slack channel").count - 1) that were not")
+            print(
+                "replica failover: the victim died with \(unanswered.count) posts Slack had made unanswered; the survivors found \(found) in the channel, "
+                    + "posted \(survivorLogs.components(separatedBy: "did not reach the Slack channel").count - 1) that were not")
             for replica in replicas.dropFirst() { #expect(replica.process.isRunning, "\(replica.name) still running") }
         } catch {
             let logs = replicas.map(\.logTail).joined(separator: "\n")

@@ -18,8 +18,9 @@ import Testing
         defer { directory.remove() }
         let sqlite = try SQLiteDatabase(path: directory.path("schema.sqlite"))
         let url = try await TestPostgres.shared().createDatabase()
-        let postgres = try PostgresDatabase(url: url, logger: Logger(label: "schema-test", factory: { _ in SwiftLogNoOpLogHandler() }),
-                                            maximumConnections: 2)
+        let postgres = try PostgresDatabase(
+            url: url, logger: Logger(label: "schema-test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            maximumConnections: 2)
         try await postgres.start()
         do {
             try await body(sqlite, postgres)

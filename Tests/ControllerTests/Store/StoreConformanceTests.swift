@@ -35,13 +35,27 @@ import Testing
     }
 
     func component(_ name: String, _ value: String) throws -> ResolvedComponent {
-        try ResolvedComponent(name: name, manifests: [["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string(name)],
-                                                       "data": ["value": .string(value)]]])
+        try ResolvedComponent(
+            name: name,
+            manifests: [
+                [
+                    "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string(name)],
+                    "data": ["value": .string(value)],
+                ]
+            ])
     }
 
     func spec(_ value: String) -> WorkspaceSpec {
-        WorkspaceSpec(components: [ComponentSpec(name: "mcp", manifests: [["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "mcp"],
-                                                                            "data": ["value": .string(value)]]])])
+        WorkspaceSpec(components: [
+            ComponentSpec(
+                name: "mcp",
+                manifests: [
+                    [
+                        "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "mcp"],
+                        "data": ["value": .string(value)],
+                    ]
+                ])
+        ])
     }
 
     @Test(arguments: kinds) func tenantsAndEnvironments(_ kind: TestStoreKind) async throws {
@@ -56,8 +70,11 @@ import Testing
 
             let prod = try await store.createEnvironment(tenant: "acme", EnvironmentRequest(name: "prod", cloud: .aws, mode: .provided), at: now)
             #expect(prod.namespace == EnvironmentSettings.defaultNamespace && prod.registry == nil && prod.desiredRevision > 0)
-            let dev = try await store.createEnvironment(tenant: "acme", EnvironmentRequest(name: "dev", cloud: .gcp, mode: .provided,
-                                                                                            namespace: "data", registry: "r.example/x"), at: now)
+            let dev = try await store.createEnvironment(
+                tenant: "acme",
+                EnvironmentRequest(
+                    name: "dev", cloud: .gcp, mode: .provided,
+                    namespace: "data", registry: "r.example/x"), at: now)
             #expect(dev.desiredRevision > prod.desiredRevision, "one revision counter for the whole store")
             #expect(dev.namespace == "data" && dev.registry == "r.example/x")
             await expectError(.conflict("environment \"prod\" already exists in tenant \"acme\"")) {
@@ -75,7 +92,9 @@ import Testing
             await expectError(.notFound("tenant \"nope\" not found")) { try await store.deleteTenant("nope") }
             let deletedAt = try await store.deleteEnvironment(tenant: "acme", name: "dev")
             #expect(deletedAt > dev.desiredRevision)
-            await expectError(.notFound("environment \"dev\" not found in tenant \"acme\"")) { _ = try await store.deleteEnvironment(tenant: "acme", name: "dev") }
+            await expectError(.notFound("environment \"dev\" not found in tenant \"acme\"")) {
+                _ = try await store.deleteEnvironment(tenant: "acme", name: "dev")
+            }
             let again = try await store.createEnvironment(tenant: "acme", EnvironmentRequest(name: "dev", cloud: .aws, mode: .provided), at: now)
             #expect(again.desiredRevision > deletedAt, "an environment created again never repeats a revision")
             _ = try await store.deleteEnvironment(tenant: "acme", name: "dev")
@@ -91,26 +110,31 @@ import Testing
             let environment = try await store.createEnvironment(tenant: "acme", EnvironmentRequest(name: "prod", cloud: .aws, mode: .provided), at: now)
             let settings = EnvironmentSettings()
             let v1 = try component("mcp", "1")
-            let created = try await store.applyWorkspace(tenant: "acme", environment: "prod", name: "analytics", spec: spec("1"), components: [v1],
-                                                         resolvedFor: settings, at: now)
+            let created = try await store.applyWorkspace(
+                tenant: "acme", environment: "prod", name: "analytics", spec: spec("1"), components: [v1],
+                resolvedFor: settings, at: now)
             #expect(created.created && created.workspace.generation == 1)
             let revision1 = try #require(created.revision)
             #expect(revision1 > environment.desiredRevision)
-            let same = try await store.applyWorkspace(tenant: "acme", environment: "prod", name: "analytics", spec: spec("1"), components: [v1],
-                                                      resolvedFor: settings, at: now)
+            let same = try await store.applyWorkspace(
+                tenant: "acme", environment: "prod", name: "analytics", spec: spec("1"), components: [v1],
+                resolvedFor: settings, at: now)
             #expect(!same.created && same.revision == nil && same.workspace.generation == 1, "nothing changed, nothing moves")
             let v2 = try component("mcp", "2")
-            let changed = try await store.applyWorkspace(tenant: "acme", environment: "prod", name: "analytics", spec: spec("2"), components: [v2],
-                                                         resolvedFor: settings, at: now.addingTimeInterval(5))
+            let changed = try await store.applyWorkspace(
+                tenant: "acme", environment: "prod", name: "analytics", spec: spec("2"), components: [v2],
+                resolvedFor: settings, at: now.addingTimeInterval(5))
             #expect(!changed.created && changed.workspace.generation == 2 && (changed.revision ?? 0) > revision1)
             #expect(changed.workspace.updatedAt == now.addingTimeInterval(5) && changed.workspace.createdAt == now)
             await expectError(.conflict("the namespace or registry of acme/prod changed while components were being resolved; try again")) {
-                _ = try await store.applyWorkspace(tenant: "acme", environment: "prod", name: "analytics", spec: spec("3"), components: [],
-                                                   resolvedFor: EnvironmentSettings(namespace: "other"), at: now)
+                _ = try await store.applyWorkspace(
+                    tenant: "acme", environment: "prod", name: "analytics", spec: spec("3"), components: [],
+                    resolvedFor: EnvironmentSettings(namespace: "other"), at: now)
             }
             await expectError(.notFound("environment \"nope\" not found in tenant \"acme\"")) {
-                _ = try await store.applyWorkspace(tenant: "acme", environment: "nope", name: "analytics", spec: spec("3"), components: [],
-                                                   resolvedFor: settings, at: now)
+                _ = try await store.applyWorkspace(
+                    tenant: "acme", environment: "nope", name: "analytics", spec: spec("3"), components: [],
+                    resolvedFor: settings, at: now)
             }
 
             let desired = try #require(try await store.desiredState(tenant: "acme", environment: "prod"))
@@ -126,13 +150,15 @@ import Testing
 
             // Settings: refused when the workspaces changed meanwhile; otherwise generation and revision move.
             await expectError(.conflict("the workspaces of acme/prod changed while their components were being resolved; try again")) {
-                _ = try await store.updateEnvironmentSettings(tenant: "acme", name: "prod", from: settings, to: EnvironmentSettings(namespace: "data"),
-                                                              workspaces: [ResolvedWorkspace(name: "analytics", generation: 1, components: [v2])], at: now)
+                _ = try await store.updateEnvironmentSettings(
+                    tenant: "acme", name: "prod", from: settings, to: EnvironmentSettings(namespace: "data"),
+                    workspaces: [ResolvedWorkspace(name: "analytics", generation: 1, components: [v2])], at: now)
             }
             let moved = try component("mcp", "moved")
-            let update = try await store.updateEnvironmentSettings(tenant: "acme", name: "prod", from: settings, to: EnvironmentSettings(namespace: "data"),
-                                                                   workspaces: [ResolvedWorkspace(name: "analytics", generation: 2, components: [moved])],
-                                                                   at: now)
+            let update = try await store.updateEnvironmentSettings(
+                tenant: "acme", name: "prod", from: settings, to: EnvironmentSettings(namespace: "data"),
+                workspaces: [ResolvedWorkspace(name: "analytics", generation: 2, components: [moved])],
+                at: now)
             #expect(update.environment.namespace == "data" && (update.revision ?? 0) > (changed.revision ?? 0))
             #expect(try await store.workspace(tenant: "acme", environment: "prod", name: "analytics")?.generation == 3)
             await expectError(.conflict("the namespace or registry of acme/prod changed while components were being resolved; try again")) {
@@ -156,20 +182,25 @@ import Testing
             _ = try await store.createTenant(TenantRequest(name: "acme"), at: now)
             _ = try await store.createEnvironment(tenant: "acme", EnvironmentRequest(name: "prod", cloud: .aws, mode: .provided), at: now)
             func apply(_ value: String, _ precondition: GenerationPrecondition) async throws -> WorkspaceApplyResult {
-                try await store.applyWorkspace(tenant: "acme", environment: "prod", name: "analytics", spec: spec(value), components: [try component("mcp", value)],
-                                               resolvedFor: EnvironmentSettings(), precondition: precondition, at: now)
+                try await store.applyWorkspace(
+                    tenant: "acme", environment: "prod", name: "analytics", spec: spec(value), components: [try component("mcp", value)],
+                    resolvedFor: EnvironmentSettings(), precondition: precondition, at: now)
             }
             await expectError(.preconditionFailed("workspace \"analytics\" does not exist, so If-Match cannot hold")) { _ = try await apply("1", .exists) }
             #expect(try await apply("1", .absent).workspace.generation == 1)
             await expectError(.preconditionFailed("workspace \"analytics\" already exists (If-None-Match: *)")) { _ = try await apply("1", .absent) }
             #expect(try await apply("2", .generation(1)).workspace.generation == 2)
-            await expectError(.preconditionFailed(
-                "workspace \"analytics\" is at generation 2, not 1: it changed since you read it; GET it again and reapply your change")) {
+            await expectError(
+                .preconditionFailed(
+                    "workspace \"analytics\" is at generation 2, not 1: it changed since you read it; GET it again and reapply your change")
+            ) {
                 _ = try await apply("3", .generation(1))
             }
             #expect(try await store.workspace(tenant: "acme", environment: "prod", name: "analytics")?.spec == spec("2"), "nothing written")
-            await expectError(.preconditionFailed(
-                "workspace \"analytics\" is at generation 2, not 1: it changed since you read it; GET it again and reapply your change")) {
+            await expectError(
+                .preconditionFailed(
+                    "workspace \"analytics\" is at generation 2, not 1: it changed since you read it; GET it again and reapply your change")
+            ) {
                 _ = try await store.deleteWorkspace(tenant: "acme", environment: "prod", name: "analytics", precondition: .generation(1))
             }
             _ = try await store.deleteWorkspace(tenant: "acme", environment: "prod", name: "analytics", precondition: .generation(2))
@@ -183,14 +214,18 @@ import Testing
         try await with(kind) { store in
             _ = try await store.createTenant(TenantRequest(name: "acme"), at: now)
             _ = try await store.createEnvironment(tenant: "acme", EnvironmentRequest(name: "prod", cloud: .aws, mode: .provided), at: now)
-            _ = try await store.applyWorkspace(tenant: "acme", environment: "prod", name: "analytics", spec: spec("1"), components: [try component("mcp", "1")],
-                                               resolvedFor: EnvironmentSettings(), at: now)
-            let facts = AgentFacts(instance: "agent-1", version: "1.0", certificateExpiry: nil, rulesLoaded: 3, metricsStoreReachable: true,
-                                   desiredRevision: 7)
-            let report = StatusReport(agent: facts, workspaces: [
-                WorkspaceStatus(name: "analytics", observedGeneration: 1, conditions: [], components: []),
-                WorkspaceStatus(name: "gone", observedGeneration: 1, conditions: [], components: []),
-            ])
+            _ = try await store.applyWorkspace(
+                tenant: "acme", environment: "prod", name: "analytics", spec: spec("1"), components: [try component("mcp", "1")],
+                resolvedFor: EnvironmentSettings(), at: now)
+            let facts = AgentFacts(
+                instance: "agent-1", version: "1.0", certificateExpiry: nil, rulesLoaded: 3, metricsStoreReachable: true,
+                desiredRevision: 7)
+            let report = StatusReport(
+                agent: facts,
+                workspaces: [
+                    WorkspaceStatus(name: "analytics", observedGeneration: 1, conditions: [], components: []),
+                    WorkspaceStatus(name: "gone", observedGeneration: 1, conditions: [], components: []),
+                ])
             try await store.recordStatus(tenant: "acme", environment: "prod", report: report, at: now)
             let environment = try #require(try await store.environment(tenant: "acme", name: "prod"))
             #expect(environment.agent == facts && environment.agentLastSeen == now)
@@ -199,17 +234,21 @@ import Testing
                 try await store.recordStatus(tenant: "acme", environment: "nope", report: report, at: now)
             }
 
-            let alert = AgentAlert(workspace: "analytics", state: .firing, labels: ["alertname": "Down"], annotations: ["summary": "down"],
-                                   startsAt: now, value: 1.5)
+            let alert = AgentAlert(
+                workspace: "analytics", state: .firing, labels: ["alertname": "Down"], annotations: ["summary": "down"],
+                startsAt: now, value: 1.5)
             let batch = AlertBatch(instance: "agent-1", sequence: 1, alerts: [alert])
             #expect(try await store.recordAlertBatch(tenant: "acme", environment: "prod", batch: batch, at: now, assign: { _ in [] }))
-            #expect(try await store.recordAlertBatch(tenant: "acme", environment: "prod", batch: batch, at: now, assign: { _ in [] }) == false,
-                    "the same (instance, sequence) is a duplicate")
+            #expect(
+                try await store.recordAlertBatch(tenant: "acme", environment: "prod", batch: batch, at: now, assign: { _ in [] }) == false,
+                "the same (instance, sequence) is a duplicate")
             var resolved = alert
             resolved.state = .resolved
             resolved.endsAt = now.addingTimeInterval(60)
-            #expect(try await store.recordAlertBatch(tenant: "acme", environment: "prod", batch: AlertBatch(instance: "agent-1", sequence: 2, alerts: [resolved]),
-                                                     at: now.addingTimeInterval(60), assign: { _ in [] }))
+            #expect(
+                try await store.recordAlertBatch(
+                    tenant: "acme", environment: "prod", batch: AlertBatch(instance: "agent-1", sequence: 2, alerts: [resolved]),
+                    at: now.addingTimeInterval(60), assign: { _ in [] }))
             let stored = try await store.alerts(AlertFilter(tenant: "acme"))
             #expect(stored.count == 1)
             #expect(stored.first?.state == .resolved && stored.first?.endsAt == now.addingTimeInterval(60) && stored.first?.value == 1.5)
@@ -229,12 +268,15 @@ import Testing
             let token = APIToken(id: "t1", name: "ci", role: .operator, tenant: "acme", createdAt: now, createdBy: "admin", revokedAt: nil)
             try await store.createToken(token, hash: "hash-1")
             await expectError(.conflict("a live token named \"ci\" exists; revoke it first or pick another name")) {
-                try await store.createToken(APIToken(id: "t2", name: "ci", role: .viewer, tenant: nil, createdAt: now, createdBy: "admin", revokedAt: nil),
-                                            hash: "hash-2")
+                try await store.createToken(
+                    APIToken(id: "t2", name: "ci", role: .viewer, tenant: nil, createdAt: now, createdBy: "admin", revokedAt: nil),
+                    hash: "hash-2")
             }
             await expectError(.notFound("tenant \"nope\" not found")) {
-                try await store.createToken(APIToken(id: "t3", name: "other", role: .viewer, tenant: "nope", createdAt: now, createdBy: "admin",
-                                                     revokedAt: nil), hash: "hash-3")
+                try await store.createToken(
+                    APIToken(
+                        id: "t3", name: "other", role: .viewer, tenant: "nope", createdAt: now, createdBy: "admin",
+                        revokedAt: nil), hash: "hash-3")
             }
             #expect(try await store.token(hash: "hash-1")?.id == "t1")
             #expect(try await store.token(hash: "hash-1")?.role == .operator)
@@ -243,8 +285,10 @@ import Testing
             #expect(try await store.revokeToken(id: "t1", at: now.addingTimeInterval(9)).revokedAt == now.addingTimeInterval(1), "revoked once")
             #expect(try await store.token(hash: "hash-1") == nil)
             await expectError(.notFound("token \"nope\" not found")) { _ = try await store.revokeToken(id: "nope", at: now) }
-            try await store.createToken(APIToken(id: "t4", name: "ci", role: .viewer, tenant: nil, createdAt: now.addingTimeInterval(2), createdBy: "admin",
-                                                 revokedAt: nil), hash: "hash-4")
+            try await store.createToken(
+                APIToken(
+                    id: "t4", name: "ci", role: .viewer, tenant: nil, createdAt: now.addingTimeInterval(2), createdBy: "admin",
+                    revokedAt: nil), hash: "hash-4")
             #expect(try await store.tokens().map(\.id) == ["t1", "t4"])
         }
     }
@@ -264,21 +308,26 @@ import Testing
             #expect(try await store.consumeEnrollmentToken(tokenHash: "e1", tenant: "acme", environment: "prod", at: now) == .alreadyUsed)
             #expect(try await store.consumeEnrollmentToken(tokenHash: "e2", tenant: "acme", environment: "prod", at: now.addingTimeInterval(60)) == .expired)
 
-            let certificate = AgentCertificate(serial: "01ab", tenant: "acme", environment: "prod", method: "token", notBefore: now,
-                                               notAfter: now.addingTimeInterval(86400), revokedAt: nil)
+            let certificate = AgentCertificate(
+                serial: "01ab", tenant: "acme", environment: "prod", method: "token", notBefore: now,
+                notAfter: now.addingTimeInterval(86400), revokedAt: nil)
             try await store.recordCertificate(certificate, at: now)
             #expect(try await store.certificates(tenant: "acme", environment: "prod") == [certificate])
             #expect(try await store.revocation(serial: "01ab", tenant: "acme", environment: "prod", notBefore: now) == nil)
             let revoked = try await store.revokeCertificate(serial: "01ab", at: now.addingTimeInterval(10))
             #expect(revoked.revokedAt == now.addingTimeInterval(10))
-            #expect(try await store.revocation(serial: "01ab", tenant: "acme", environment: "prod", notBefore: now)
+            #expect(
+                try await store.revocation(serial: "01ab", tenant: "acme", environment: "prod", notBefore: now)
                     == "certificate 01ab was revoked at \(Timestamp.format(now.addingTimeInterval(10)))")
-            await expectError(.notFound("no certificate with serial ff was issued by this controller")) { _ = try await store.revokeCertificate(serial: "ff", at: now) }
+            await expectError(.notFound("no certificate with serial ff was issued by this controller")) {
+                _ = try await store.revokeCertificate(serial: "ff", at: now)
+            }
 
             // Certificates made elsewhere are caught by an environment revocation, by age.
             #expect(try await store.revocation(serial: "dev-1", tenant: "acme", environment: "prod", notBefore: now) == nil)
             try await store.revokeEnvironment(tenant: "acme", environment: "prod", at: now.addingTimeInterval(20))
-            #expect(try await store.revocation(serial: "dev-1", tenant: "acme", environment: "prod", notBefore: now)
+            #expect(
+                try await store.revocation(serial: "dev-1", tenant: "acme", environment: "prod", notBefore: now)
                     == "environment acme/prod was revoked at \(Timestamp.format(now.addingTimeInterval(20))); enroll again")
             #expect(try await store.revocation(serial: "dev-2", tenant: "acme", environment: "prod", notBefore: now.addingTimeInterval(21)) == nil)
             await expectError(.notFound("environment \"dev\" not found in tenant \"acme\"")) {
@@ -295,8 +344,10 @@ import Testing
             }
 
             for index in 1...3 {
-                try await store.audit(AuditEntry(at: now, actor: "admin", action: "test.\(index)", target: "acme", result: "ok",
-                                                 address: index == 1 ? "127.0.0.1" : nil))
+                try await store.audit(
+                    AuditEntry(
+                        at: now, actor: "admin", action: "test.\(index)", target: "acme", result: "ok",
+                        address: index == 1 ? "127.0.0.1" : nil))
             }
             let records = try await store.auditRecords(limit: 2, before: nil)
             #expect(records.map(\.action) == ["test.3", "test.2"])
@@ -307,8 +358,9 @@ import Testing
 
     @Test(arguments: kinds) func silences(_ kind: TestStoreKind) async throws {
         try await with(kind) { store in
-            let silence = Silence(id: "s1", matchers: ["alertname=Down"], startsAt: now, endsAt: now.addingTimeInterval(3600), createdBy: "admin",
-                                  comment: "maintenance", createdAt: now, state: .active)
+            let silence = Silence(
+                id: "s1", matchers: ["alertname=Down"], startsAt: now, endsAt: now.addingTimeInterval(3600), createdBy: "admin",
+                comment: "maintenance", createdAt: now, state: .active)
             try await store.createSilence(silence)
             #expect(try await store.silences(at: now.addingTimeInterval(1)).map(\.state) == [.active])
             let expired = try await store.expireSilence(id: "s1", at: now.addingTimeInterval(10))

@@ -13,7 +13,8 @@ public func fuzzCSR(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let asDER = "-----BEGIN CERTIFICATE REQUEST-----\n\(bytes.base64EncodedString(options: .lineLength64Characters))\n-----END CERTIFICATE REQUEST-----\n"
     for pem in [asText, asDER] {
         if let certificate = try? authority.signAgentCSR(pem: pem, identity: identity, lifetime: 3600, now: Date()),
-           certificate.spiffeIdentity != identity {
+            certificate.spiffeIdentity != identity
+        {
             fatalError("signed a certificate for another identity")
         }
     }

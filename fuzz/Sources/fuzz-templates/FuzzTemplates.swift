@@ -11,8 +11,10 @@ public func fuzzTemplates(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let done = DispatchSemaphore(value: 0)
     Task {
         let samples = [QuerySample(labels: ["instance": "a", "job": "x"], value: 1.5), QuerySample(labels: [:], value: .nan)]
-        _ = try? await template.render(TemplateData(labels: ["instance": "host:9090", "job": "backend"], value: 42,
-                                                    query: { _ in samples }))
+        _ = try? await template.render(
+            TemplateData(
+                labels: ["instance": "host:9090", "job": "backend"], value: 42,
+                query: { _ in samples }))
         done.signal()
     }
     done.wait()

@@ -20,40 +20,42 @@ public enum AlertmanagerPayloads {
             "commonLabels": strings(content.commonLabels),
             "commonAnnotations": strings(content.commonAnnotations),
             "externalURL": "",
-            "alerts": .array(alerts.map { alert in
-                let firing = content.firing.contains { $0.key == alert.key }
-                return [
-                    "status": firing ? "firing" : "resolved",
-                    "labels": strings(alert.routingLabels),
-                    "annotations": strings(alert.annotations),
-                    "startsAt": .string(Timestamp.format(alert.startsAt)),
-                    "endsAt": firing ? .string(zeroTime) : .string(Timestamp.format(alert.endsAt ?? content.createdAt)),
-                    "generatorURL": "",
-                    "fingerprint": .string(alert.fingerprint),
-                ]
-            }),
+            "alerts": .array(
+                alerts.map { alert in
+                    let firing = content.firing.contains { $0.key == alert.key }
+                    return [
+                        "status": firing ? "firing" : "resolved",
+                        "labels": strings(alert.routingLabels),
+                        "annotations": strings(alert.annotations),
+                        "startsAt": .string(Timestamp.format(alert.startsAt)),
+                        "endsAt": firing ? .string(zeroTime) : .string(Timestamp.format(alert.endsAt ?? content.createdAt)),
+                        "generatorURL": "",
+                        "fingerprint": .string(alert.fingerprint),
+                    ]
+                }),
         ]
     }
 
     /// `POST /api/v2/alerts` body. A firing alert stays valid until just after this group's next
     /// repeat would refresh it; with `repeat_interval: never` the Alertmanager's `resolve_timeout` applies.
     public static func forward(_ content: NotificationContent) -> JSONValue {
-        .array(content.alerts.map { alert in
-            var object: [String: JSONValue] = [
-                "labels": strings(alert.routingLabels),
-                "annotations": strings(alert.annotations),
-                "startsAt": .string(Timestamp.format(alert.startsAt)),
-                "generatorURL": "",
-            ]
-            if content.firing.contains(where: { $0.key == alert.key }) {
-                if let repeatInterval = content.repeatIntervalSeconds {
-                    object["endsAt"] = .string(Timestamp.format(content.createdAt.addingTimeInterval(repeatInterval + 2 * content.groupIntervalSeconds)))
+        .array(
+            content.alerts.map { alert in
+                var object: [String: JSONValue] = [
+                    "labels": strings(alert.routingLabels),
+                    "annotations": strings(alert.annotations),
+                    "startsAt": .string(Timestamp.format(alert.startsAt)),
+                    "generatorURL": "",
+                ]
+                if content.firing.contains(where: { $0.key == alert.key }) {
+                    if let repeatInterval = content.repeatIntervalSeconds {
+                        object["endsAt"] = .string(Timestamp.format(content.createdAt.addingTimeInterval(repeatInterval + 2 * content.groupIntervalSeconds)))
+                    }
+                } else {
+                    object["endsAt"] = .string(Timestamp.format(alert.endsAt ?? content.createdAt))
                 }
-            } else {
-                object["endsAt"] = .string(Timestamp.format(alert.endsAt ?? content.createdAt))
-            }
-            return .object(object)
-        })
+                return .object(object)
+            })
     }
 
     static func strings(_ map: [String: String]) -> JSONValue { .object(map.mapValues { .string($0) }) }

@@ -15,7 +15,8 @@ public enum SlackMessage {
         let severity = (content.severity ?? "none").uppercased()
         let alertnames = Array(Set(content.alerts.compactMap { $0.labels["alertname"] })).sorted()
         let place = [labels["tenant"], labels["environment"]].compactMap { $0 }.joined(separator: "/")
-        let title = content.status == .firing
+        let title =
+            content.status == .firing
             ? "\(icon(content.severity)) \(severity): \(alertnames.joined(separator: ", "))"
             : "✅ RESOLVED: \(alertnames.joined(separator: ", "))"
         var blocks: [JSONValue] = [
@@ -29,10 +30,15 @@ public enum SlackMessage {
         blocks.append(["type": "section", "text": ["type": "mrkdwn", "text": .string(truncate(lines.joined(separator: "\n"), 3000))]])
         blocks.append(["type": "context", "elements": [["type": "mrkdwn", "text": .string(truncate(footer(content), 3000))]]])
         if content.status == .firing {
-            blocks.append(["type": "actions", "block_id": .string("qbeast-group-\(content.groupID)"), "elements": [[
-                "type": "button", "action_id": .string(acknowledgeActionID), "style": "primary", "value": .string(content.groupID),
-                "text": ["type": "plain_text", "text": "Acknowledge", "emoji": false],
-            ]]])
+            blocks.append([
+                "type": "actions", "block_id": .string("qbeast-group-\(content.groupID)"),
+                "elements": [
+                    [
+                        "type": "button", "action_id": .string(acknowledgeActionID), "style": "primary", "value": .string(content.groupID),
+                        "text": ["type": "plain_text", "text": "Acknowledge", "emoji": false],
+                    ]
+                ],
+            ])
         }
         let counts = content.status == .firing ? "[FIRING:\(content.firing.count)]" : "[RESOLVED]"
         return ["text": .string(truncate("\(counts) \(severity) \(alertnames.joined(separator: ", ")) \(place)", 3000)), "blocks": .array(blocks)]

@@ -31,8 +31,10 @@ struct SlackWebAPI {
     static func postMessageBody(_ content: NotificationContent, channel: String, key: String) -> JSONValue {
         guard case .object(var message) = SlackMessage.render(content) else { return .null }
         message["channel"] = .string(channel)
-        message["metadata"] = ["event_type": .string(eventType),
-                               "event_payload": ["delivery_key": .string(key), "group_id": .string(content.groupID)]]
+        message["metadata"] = [
+            "event_type": .string(eventType),
+            "event_payload": ["delivery_key": .string(key), "group_id": .string(content.groupID)],
+        ]
         return .object(message)
     }
 
@@ -86,12 +88,13 @@ struct SlackWebAPI {
         var searched = 0
         repeat {
             var components = URLComponents(url: history, resolvingAgainstBaseURL: false)!
-            components.queryItems = [
-                URLQueryItem(name: "channel", value: channel),
-                URLQueryItem(name: "oldest", value: String(format: "%.6f", since.timeIntervalSince1970 - 60)),
-                URLQueryItem(name: "include_all_metadata", value: "true"),
-                URLQueryItem(name: "limit", value: "200"),
-            ] + (cursor.map { [URLQueryItem(name: "cursor", value: $0)] } ?? [])
+            components.queryItems =
+                [
+                    URLQueryItem(name: "channel", value: channel),
+                    URLQueryItem(name: "oldest", value: String(format: "%.6f", since.timeIntervalSince1970 - 60)),
+                    URLQueryItem(name: "include_all_metadata", value: "true"),
+                    URLQueryItem(name: "limit", value: "200"),
+                ] + (cursor.map { [URLQueryItem(name: "cursor", value: $0)] } ?? [])
             var request = HTTPClientRequest(url: components.string!)
             request.headers.add(name: "Authorization", value: "Bearer \(token.value)")
             request.headers.add(name: "User-Agent", value: "qbeast-controller")
@@ -107,8 +110,10 @@ struct SlackWebAPI {
                 throw SlackAPIError("conversations.history: \(error)", permanent: Self.permanentLookupErrors.contains(error))
             }
             let messages = page["messages"]?.arrayValue ?? []
-            if messages.contains(where: { $0["metadata"]?["event_type"]?.stringValue == Self.eventType
-                                          && $0["metadata"]?["event_payload"]?["delivery_key"]?.stringValue == key }) {
+            if messages.contains(where: {
+                $0["metadata"]?["event_type"]?.stringValue == Self.eventType
+                    && $0["metadata"]?["event_payload"]?["delivery_key"]?.stringValue == key
+            }) {
                 return true
             }
             searched += messages.count
