@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all deps tools build certs demo test unit-test e2e bench fuzz images release clean
+.PHONY: all deps tools build certs demo test unit-test e2e bench fuzz images release clean format
 
 all: build
 
@@ -23,6 +23,8 @@ demo: build certs
 
 test: deps certs tools
 	@python3 scripts/check-imports.py
+	# Formatting as .swift-format says (make format fixes it).
+	swift format lint --strict --recursive --parallel Sources Tests bench fuzz
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build $(SWIFT_BUILD_FLAGS) --skip ReplicaFailoverTests
 	# Three controller processes and PostgreSQL under an alert storm: run alone, so their load does not
@@ -70,6 +72,10 @@ images: deps
 # make images, plus the binaries as tarballs, the charts packaged (.tgz) and dist/SHA256SUMS.
 release: images tools
 	@scripts/build-images.sh release
+
+# Formats every Swift file as .swift-format says.
+format:
+	swift format format --in-place --recursive --parallel Sources Tests bench fuzz
 
 clean:
 	rm -rf .build .build-images .data certs-dev/out dist
