@@ -19,8 +19,8 @@ import Testing
         repeat_interval: 15m
         """
 
-    @Test func slackAppsGetChatPostMessageWithTheDeliveryKeyInTheMetadata() async throws {
-        let h = try await AlertingHarness.start(routes: Self.appRoutes)
+    @Test(arguments: TestStoreKind.allCases) func slackAppsGetChatPostMessageWithTheDeliveryKeyInTheMetadata(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.appRoutes, store: kind)
         defer { Task { try? await h.stop() } }
         try await h.send([h.firing("BackendDown", summary: "Backend is down")])
         let pending = try #require(try await h.pendingAfterFlush().first)
@@ -34,8 +34,8 @@ import Testing
         #expect(h.slackAPI.historyCalls == 0, "nothing to ask about when the answer came back")
     }
 
-    @Test func slackAPIRefusalsFailAndItsTransientErrorsAreRetried() async throws {
-        let h = try await AlertingHarness.start(routes: Self.appRoutes)
+    @Test(arguments: TestStoreKind.allCases) func slackAPIRefusalsFailAndItsTransientErrorsAreRetried(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.appRoutes, store: kind)
         defer { Task { try? await h.stop() } }
         h.slackAPI.script([.error("ratelimited"), .rateLimited(retryAfter: 5), .error("not_in_channel")])
         try await h.send([h.firing("A")])
@@ -54,8 +54,8 @@ import Testing
         #expect(h.slackAPI.historyCalls == 0, "answers that say nothing was posted need no lookup")
     }
 
-    @Test func anInternalErrorIsLookedUpBeforePostingAgain() async throws {
-        let h = try await AlertingHarness.start(routes: Self.appRoutes)
+    @Test(arguments: TestStoreKind.allCases) func anInternalErrorIsLookedUpBeforePostingAgain(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.appRoutes, store: kind)
         defer { Task { try? await h.stop() } }
         // Slack documents internal_error as "some aspect of the operation may have succeeded".
         h.slackAPI.script([.error("internal_error")])
@@ -69,8 +69,8 @@ import Testing
         #expect(try await h.store.notifications(groupID: nil, limit: 10).map(\.state) == [.sent])
     }
 
-    @Test func aTimedOutPostIsLookedUpInsteadOfPostedAgain() async throws {
-        let h = try await AlertingHarness.start(routes: Self.appRoutes, requestTimeout: .milliseconds(500))
+    @Test(arguments: TestStoreKind.allCases) func aTimedOutPostIsLookedUpInsteadOfPostedAgain(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.appRoutes, store: kind, requestTimeout: .milliseconds(500))
         defer { Task { try? await h.stop() } }
         h.slackAPI.script([.postThenStall(seconds: 2)])
         try await h.send([h.firing("BackendDown")])
@@ -116,8 +116,8 @@ import Testing
         #expect(try await h.store.notifications(groupID: nil, limit: 10).map(\.state) == [.sent])
     }
 
-    @Test func whenSlackCannotBeAskedNothingIsPostedUntilItCan() async throws {
-        let h = try await AlertingHarness.start(routes: Self.appRoutes)
+    @Test(arguments: TestStoreKind.allCases) func whenSlackCannotBeAskedNothingIsPostedUntilItCan(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.appRoutes, store: kind)
         defer { Task { try? await h.stop() } }
         try await h.send([h.firing("BackendDown")])
         _ = try await h.beginAttemptAndDie(post: false)
@@ -134,8 +134,8 @@ import Testing
         #expect(record.state == .sent && h.slackAPI.messages.count == 1 && h.slackAPI.historyCalls == 2)
     }
 
-    @Test func aChannelThatCannotBeSearchedGetsItAgainRatherThanLosingIt() async throws {
-        let h = try await AlertingHarness.start(routes: Self.appRoutes)
+    @Test(arguments: TestStoreKind.allCases) func aChannelThatCannotBeSearchedGetsItAgainRatherThanLosingIt(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: Self.appRoutes, store: kind)
         defer { Task { try? await h.stop() } }
         try await h.send([h.firing("BackendDown")])
         _ = try await h.beginAttemptAndDie(post: true)
@@ -147,14 +147,14 @@ import Testing
         #expect(try await h.store.notifications(groupID: nil, limit: 10).map(\.state) == [.sent])
     }
 
-    @Test func webhooksGetTheSameIdempotencyKeyOnEveryAttempt() async throws {
-        let h = try await AlertingHarness.start(routes: "receiver: hook\ngroup_wait: 0s")
+    @Test(arguments: TestStoreKind.allCases) func webhooksGetTheSameIdempotencyKeyOnEveryAttempt(_ kind: TestStoreKind) async throws {
+        let h = try await AlertingHarness.start(routes: "receiver: hook\ngroup_wait: 0s", store: kind)
         defer { Task { try? await h.stop() } }
         try await h.send([h.firing("BackendDown")])
         let claimed = try await h.beginAttemptAndDie(post: false)
         try await h.restart()
         h.receiver.script([.init(status: 503)])
-        try await h.step()
+        try await h.step(by: h.claimTakeOver)
         try await h.step(by: .seconds(1))
         #expect(h.hook.count == 1)
         #expect(h.receiver.idempotencyKeys == [claimed.deliveryKey, claimed.deliveryKey], "the refused attempt and the accepted one")
@@ -198,4 +198,9 @@ extension AlertingHarness {
     /// How long until an unanswered attempt is looked up: it must have settled (60 s), which also
     /// outlasts a PostgreSQL lease (30 s).
     var takeOverDelay: Duration { .seconds(61) }
+
+    /// How long after its attempt a restarted process may take over what the dead one claimed: at once
+    /// on SQLite (one process per file: opening it releases every claim), once the 30 s lease has run
+    /// out on PostgreSQL (the claim might be another live replica's).
+    var claimTakeOver: Duration { kind == .postgres ? .seconds(30) : .zero }
 }
