@@ -110,11 +110,14 @@ import Testing
             // The next flush sees the log this one writes.
             let ack = Acknowledgement(by: "alice", at: t(40), via: "api", comment: nil)
             _ = try await store.setAcknowledgement(groupID: "g-Down", ack, at: t(40))
-            try await store.flushAlertGroup(id: "g-Down", at: t(330), plan: { snapshot in
-                seen.record(snapshot)
-                return AlertGroupFlush(nextFlushAt: t(630), notified: (t(330), [alertKey(down)], [alertKey(gone)]), acknowledgement: snapshot.acknowledgement,
-                                       notifications: [], removeAlerts: [])
-            })
+            try await store.flushAlertGroup(
+                id: "g-Down", at: t(330),
+                plan: { snapshot in
+                    seen.record(snapshot)
+                    return AlertGroupFlush(
+                        nextFlushAt: t(630), notified: (t(330), [alertKey(down)], [alertKey(gone)]), acknowledgement: snapshot.acknowledgement,
+                        notifications: [], removeAlerts: [])
+                })
             try await store.flushAlertGroup(id: "g-Down", at: t(630), plan: quietPlan(at: t(630), seen: seen))
             let third = try #require(seen.all.last)
             #expect(seen.all.count == 3)
@@ -129,7 +132,8 @@ import Testing
             try await report(store, [agentAlert("Down"), agentAlert("Slow")], at: t(0))
             try await report(store, [agentAlert("Down", .resolved, labels: ["instance": "b"], startsAt: t(2))], at: t(2))
             let seen = SeenSnapshots()
-            try await store.flushAlertGroups(ids: ["g-Down", "g-Slow"], at: t(30), plan: notifyingPlan(at: t(30), integrations: ["slack", "hook"], seen: seen))
+            try await store.flushAlertGroups(
+                ids: ["g-Down", "g-Slow"], at: t(30), plan: notifyingPlan(at: t(30), integrations: ["slack", "hook"], seen: seen))
             let snapshot = try #require(seen.all.first)
             let content = notificationContent(snapshot, at: t(30))
 
@@ -165,13 +169,17 @@ import Testing
         try await withStore(kind) { store in
             try await report(store, [agentAlert("Down")], at: t(0))
             let ack = Acknowledgement(by: "slack:U123", at: t(20), via: "slack", comment: "on it")
-            try await store.flushAlertGroup(id: "g-Down", at: t(30), plan: { _ in
-                AlertGroupFlush(nextFlushAt: t(330), notified: nil, acknowledgement: ack, notifications: [], removeAlerts: [])
-            })
+            try await store.flushAlertGroup(
+                id: "g-Down", at: t(30),
+                plan: { _ in
+                    AlertGroupFlush(nextFlushAt: t(330), notified: nil, acknowledgement: ack, notifications: [], removeAlerts: [])
+                })
             #expect(try await store.alertGroup(id: "g-Down", at: t(30))?.acknowledgement == ack)
-            try await store.flushAlertGroup(id: "g-Down", at: t(330), plan: { _ in
-                AlertGroupFlush(nextFlushAt: t(630), notified: nil, acknowledgement: nil, notifications: [], removeAlerts: [])
-            })
+            try await store.flushAlertGroup(
+                id: "g-Down", at: t(330),
+                plan: { _ in
+                    AlertGroupFlush(nextFlushAt: t(630), notified: nil, acknowledgement: nil, notifications: [], removeAlerts: [])
+                })
             let group = try #require(try await store.alertGroup(id: "g-Down", at: t(330)))
             #expect(group.acknowledgement == nil && group.nextFlushAt == t(630))
             #expect(group.lastNotifiedAt == nil, "no log entry without `notified`")
@@ -265,7 +273,8 @@ import Testing
 
             #expect(try await store.alertGroups(tenant: nil, at: t(30)).map(\.id) == ["g-Down", "g-Shared", "g-Beta"], "in the order they opened")
             #expect(try await store.alertGroups(tenant: "acme", at: t(30)).map(\.id) == ["g-Down", "g-Shared"])
-            #expect(try await store.alertGroups(tenant: "beta", at: t(30)).map(\.id) == ["g-Shared", "g-Beta"], "a group with alerts of both is listed for both")
+            #expect(
+                try await store.alertGroups(tenant: "beta", at: t(30)).map(\.id) == ["g-Shared", "g-Beta"], "a group with alerts of both is listed for both")
             #expect(try await store.alertGroups(tenant: "nope", at: t(30)).isEmpty)
 
             let listed = try await store.alertGroups(tenant: nil, at: t(30))

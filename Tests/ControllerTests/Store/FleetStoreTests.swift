@@ -10,22 +10,35 @@ import Testing
 /// expectations on SQLite and PostgreSQL.
 @Suite struct FleetStoreTests {
     func component(_ name: String, _ value: String, objects: Int = 1) throws -> ResolvedComponent {
-        try ResolvedComponent(name: name, manifests: (0..<objects).map { index -> JSONValue in
-            ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string("\(name)-\(index)")], "data": ["value": .string(value)]]
-        })
+        try ResolvedComponent(
+            name: name,
+            manifests: (0..<objects).map { index -> JSONValue in
+                ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string("\(name)-\(index)")], "data": ["value": .string(value)]]
+            })
     }
 
     func spec(_ value: String) -> WorkspaceSpec {
-        WorkspaceSpec(components: [ComponentSpec(name: "mcp", manifests: [["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "mcp"],
-                                                                            "data": ["value": .string(value)]]])])
+        WorkspaceSpec(components: [
+            ComponentSpec(
+                name: "mcp",
+                manifests: [
+                    [
+                        "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "mcp"],
+                        "data": ["value": .string(value)],
+                    ]
+                ])
+        ])
     }
 
     @discardableResult
-    func apply(_ store: any ControllerStore, _ name: String, environment: String = "prod", spec: WorkspaceSpec = WorkspaceSpec(),
-               components: [ResolvedComponent] = [], settings: EnvironmentSettings = EnvironmentSettings(),
-               precondition: GenerationPrecondition = .any, at now: Date = t(0)) async throws -> WorkspaceApplyResult {
-        try await store.applyWorkspace(tenant: "acme", environment: environment, name: name, spec: spec, components: components,
-                                       resolvedFor: settings, precondition: precondition, at: now)
+    func apply(
+        _ store: any ControllerStore, _ name: String, environment: String = "prod", spec: WorkspaceSpec = WorkspaceSpec(),
+        components: [ResolvedComponent] = [], settings: EnvironmentSettings = EnvironmentSettings(),
+        precondition: GenerationPrecondition = .any, at now: Date = t(0)
+    ) async throws -> WorkspaceApplyResult {
+        try await store.applyWorkspace(
+            tenant: "acme", environment: environment, name: name, spec: spec, components: components,
+            resolvedFor: settings, precondition: precondition, at: now)
     }
 
     @Test(arguments: TestStoreKind.allCases) func workspaceNamesAreThoseOfTheEnvironment(_ kind: TestStoreKind) async throws {
@@ -99,17 +112,22 @@ import Testing
     @Test(arguments: TestStoreKind.allCases) func statusIsKeptForKnownWorkspacesOnly(_ kind: TestStoreKind) async throws {
         try await withStore(kind) { store in
             let condition = Condition(type: "Ready", status: .true, reason: "Installed", message: "all objects ready", lastTransitionTime: t(5))
-            let componentStatus = ComponentStatus(name: "mcp", state: "Ready", appliedHash: "sha256:abcd",
-                                                  objects: [ObjectStatus(apiVersion: "v1", kind: "ConfigMap", name: "mcp", state: "Ready")])
-            let facts = AgentFacts(instance: "agent-1", version: "1.2.0", certificateExpiry: t(86_400), rulesLoaded: 2, metricsStoreReachable: false,
-                                   desiredRevision: 4, namespace: "qbeast")
-            let report = StatusReport(agent: facts, workspaces: [
-                WorkspaceStatus(name: "analytics", observedGeneration: 1, conditions: [condition], components: [componentStatus]),
-                WorkspaceStatus(name: "deleted-meanwhile", observedGeneration: 3, conditions: [], components: []),
-            ])
+            let componentStatus = ComponentStatus(
+                name: "mcp", state: "Ready", appliedHash: "sha256:abcd",
+                objects: [ObjectStatus(apiVersion: "v1", kind: "ConfigMap", name: "mcp", state: "Ready")])
+            let facts = AgentFacts(
+                instance: "agent-1", version: "1.2.0", certificateExpiry: t(86_400), rulesLoaded: 2, metricsStoreReachable: false,
+                desiredRevision: 4, namespace: "qbeast")
+            let report = StatusReport(
+                agent: facts,
+                workspaces: [
+                    WorkspaceStatus(name: "analytics", observedGeneration: 1, conditions: [condition], components: [componentStatus]),
+                    WorkspaceStatus(name: "deleted-meanwhile", observedGeneration: 3, conditions: [], components: []),
+                ])
             try await store.recordStatus(tenant: "acme", environment: "prod", report: report, at: t(10))
             #expect(try await store.workspaceNames(tenant: "acme", environment: "prod") == ["analytics"], "a status creates no workspace")
-            #expect(try await store.workspace(tenant: "acme", environment: "prod", name: "analytics")?.status
+            #expect(
+                try await store.workspace(tenant: "acme", environment: "prod", name: "analytics")?.status
                     == ReportedWorkspaceStatus(observedGeneration: 1, conditions: [condition], components: [componentStatus], reportedAt: t(10)))
             let environment = try #require(try await store.environment(tenant: "acme", name: "prod"))
             #expect(environment.agent == facts && environment.agentLastSeen == t(10))
@@ -150,8 +168,11 @@ import Testing
 
             let early = try #require(try await store.alerts(AlertFilter(tenant: "acme", environment: "prod")).first)
             let sent = agentAlert("Early", value: 0.5)
-            #expect(early == StoredAlert(tenant: "acme", environment: "prod", workspace: "analytics", fingerprint: sent.fingerprint, state: .firing,
-                                         labels: sent.labels, annotations: [:], startsAt: t(0), endsAt: nil, value: 0.5, receivedAt: t(6)))
+            #expect(
+                early
+                    == StoredAlert(
+                        tenant: "acme", environment: "prod", workspace: "analytics", fingerprint: sent.fingerprint, state: .firing,
+                        labels: sent.labels, annotations: [:], startsAt: t(0), endsAt: nil, value: 0.5, receivedAt: t(6)))
         }
     }
 
@@ -163,21 +184,25 @@ import Testing
             try await apply(store, "search", components: [cache])
             let settings = EnvironmentSettings()
             let before = try #require(try await store.environment(tenant: "acme", name: "prod"))
-            let current = [ResolvedWorkspace(name: "analytics", generation: 2, components: [mcp]), ResolvedWorkspace(name: "search", generation: 1, components: [cache])]
+            let current = [
+                ResolvedWorkspace(name: "analytics", generation: 2, components: [mcp]), ResolvedWorkspace(name: "search", generation: 1, components: [cache]),
+            ]
             let moved = EnvironmentSettings(namespace: "data", registry: "registry.example/ghcr")
             let stale = "the workspaces of acme/prod changed while their components were being resolved; try again"
 
             await expectStoreError(.conflict("the namespace or registry of acme/prod changed while components were being resolved; try again")) {
-                _ = try await store.updateEnvironmentSettings(tenant: "acme", name: "prod", from: EnvironmentSettings(namespace: "old"), to: moved,
-                                                              workspaces: current, at: t(10))
+                _ = try await store.updateEnvironmentSettings(
+                    tenant: "acme", name: "prod", from: EnvironmentSettings(namespace: "old"), to: moved,
+                    workspaces: current, at: t(10))
             }
             // One workspace missing from what was resolved, then one too many.
             await expectStoreError(.conflict(stale)) {
                 _ = try await store.updateEnvironmentSettings(tenant: "acme", name: "prod", from: settings, to: moved, workspaces: [current[0]], at: t(10))
             }
             await expectStoreError(.conflict(stale)) {
-                _ = try await store.updateEnvironmentSettings(tenant: "acme", name: "prod", from: settings, to: moved,
-                                                              workspaces: current + [ResolvedWorkspace(name: "ghost", generation: 1, components: [])], at: t(10))
+                _ = try await store.updateEnvironmentSettings(
+                    tenant: "acme", name: "prod", from: settings, to: moved,
+                    workspaces: current + [ResolvedWorkspace(name: "ghost", generation: 1, components: [])], at: t(10))
             }
             await expectStoreError(.notFound("environment \"nope\" not found in tenant \"acme\"")) {
                 _ = try await store.updateEnvironmentSettings(tenant: "acme", name: "nope", from: settings, to: moved, workspaces: [], at: t(10))
@@ -185,20 +210,28 @@ import Testing
             #expect(try await store.environment(tenant: "acme", name: "prod") == before, "nothing written by a refusal")
 
             // The same settings: nothing moves, whatever components come with them.
-            let unchanged = try await store.updateEnvironmentSettings(tenant: "acme", name: "prod", from: settings, to: settings,
-                                                                      workspaces: [ResolvedWorkspace(name: "analytics", generation: 2, components: [cache]),
-                                                                                   current[1]], at: t(10))
+            let unchanged = try await store.updateEnvironmentSettings(
+                tenant: "acme", name: "prod", from: settings, to: settings,
+                workspaces: [
+                    ResolvedWorkspace(name: "analytics", generation: 2, components: [cache]),
+                    current[1],
+                ], at: t(10))
             #expect(unchanged.revision == nil && unchanged.environment == before)
             #expect(try await store.workspace(tenant: "acme", environment: "prod", name: "analytics")?.generation == 2)
 
             // A change: workspaces whose components differ move a generation, the others stay.
             let rendered = try component("mcp", "rendered for data")
-            let update = try await store.updateEnvironmentSettings(tenant: "acme", name: "prod", from: settings, to: moved,
-                                                                   workspaces: [ResolvedWorkspace(name: "analytics", generation: 2, components: [rendered]),
-                                                                                current[1]], at: t(20))
+            let update = try await store.updateEnvironmentSettings(
+                tenant: "acme", name: "prod", from: settings, to: moved,
+                workspaces: [
+                    ResolvedWorkspace(name: "analytics", generation: 2, components: [rendered]),
+                    current[1],
+                ], at: t(20))
             let revision = try #require(update.revision)
             #expect(revision > before.desiredRevision)
-            #expect(update.environment.namespace == "data" && update.environment.registry == "registry.example/ghcr" && update.environment.desiredRevision == revision)
+            #expect(
+                update.environment.namespace == "data" && update.environment.registry == "registry.example/ghcr"
+                    && update.environment.desiredRevision == revision)
             let analytics = try #require(try await store.workspace(tenant: "acme", environment: "prod", name: "analytics"))
             #expect(analytics.generation == 3 && analytics.updatedAt == t(20))
             #expect(try await store.workspace(tenant: "acme", environment: "prod", name: "search")?.generation == 1)
@@ -246,8 +279,9 @@ import Testing
             let created = try await apply(store, "search", spec: spec("1"), precondition: .absent, at: t(7))
             #expect(created.created && created.workspace.generation == 1 && created.workspace.createdAt == t(7))
             await expectStoreError(.notFound("tenant \"nope\" not found")) {
-                _ = try await store.applyWorkspace(tenant: "nope", environment: "prod", name: "x", spec: WorkspaceSpec(), components: [],
-                                                   resolvedFor: EnvironmentSettings(), precondition: .any, at: t(8))
+                _ = try await store.applyWorkspace(
+                    tenant: "nope", environment: "prod", name: "x", spec: WorkspaceSpec(), components: [],
+                    resolvedFor: EnvironmentSettings(), precondition: .any, at: t(8))
             }
         }
     }

@@ -8,8 +8,9 @@ import Testing
 /// service-account trust. The same expectations on SQLite and PostgreSQL.
 @Suite struct IdentityStoreTests {
     func certificate(_ serial: String, environment: String = "prod", notBefore: Date, revokedAt: Date? = nil) -> AgentCertificate {
-        AgentCertificate(serial: serial, tenant: "acme", environment: environment, method: "token", notBefore: notBefore,
-                         notAfter: notBefore.addingTimeInterval(86_400), revokedAt: revokedAt)
+        AgentCertificate(
+            serial: serial, tenant: "acme", environment: environment, method: "token", notBefore: notBefore,
+            notAfter: notBefore.addingTimeInterval(86_400), revokedAt: revokedAt)
     }
 
     @Test(arguments: TestStoreKind.allCases) func anEnrollmentTokenWorksOnceForItsOwnEnvironmentUntilItExpires(_ kind: TestStoreKind) async throws {
@@ -25,10 +26,12 @@ import Testing
             #expect(try await store.consumeEnrollmentToken(tokenHash: "e1", tenant: "beta", environment: "prod", at: t(1)) == .otherEnvironment)
             #expect(try await store.consumeEnrollmentToken(tokenHash: "e1", tenant: "acme", environment: "prod", at: t(59)) == .valid)
             #expect(try await store.consumeEnrollmentToken(tokenHash: "e1", tenant: "acme", environment: "prod", at: t(59)) == .alreadyUsed)
-            #expect(try await store.consumeEnrollmentToken(tokenHash: "e1", tenant: "acme", environment: "dev", at: t(59)) == .alreadyUsed,
-                    "used is what it is, wherever it is presented")
-            #expect(try await store.consumeEnrollmentToken(tokenHash: "e1", tenant: "acme", environment: "prod", at: t(61)) == .alreadyUsed,
-                    "used before it expired")
+            #expect(
+                try await store.consumeEnrollmentToken(tokenHash: "e1", tenant: "acme", environment: "dev", at: t(59)) == .alreadyUsed,
+                "used is what it is, wherever it is presented")
+            #expect(
+                try await store.consumeEnrollmentToken(tokenHash: "e1", tenant: "acme", environment: "prod", at: t(61)) == .alreadyUsed,
+                "used before it expired")
 
             // Expiry is exclusive, and comes before the environment check; an expired token is not used up.
             #expect(try await store.consumeEnrollmentToken(tokenHash: "e2", tenant: "acme", environment: "prod", at: t(60)) == .expired)
@@ -54,7 +57,8 @@ import Testing
             try await store.recordCertificate(renewed, at: t(100))
             try await store.recordCertificate(sameTime, at: t(100))
             try await store.recordCertificate(dev, at: t(50))
-            #expect(try await store.certificates(tenant: "acme", environment: "prod") == [sameTime, renewed, first], "by issue time, newest first, then serial")
+            #expect(
+                try await store.certificates(tenant: "acme", environment: "prod") == [sameTime, renewed, first], "by issue time, newest first, then serial")
             #expect(try await store.certificates(tenant: "acme", environment: "dev") == [dev])
             #expect(try await store.certificates(tenant: "acme", environment: "nope").isEmpty)
             #expect(try await store.certificates(tenant: "beta", environment: "prod").isEmpty)
@@ -69,7 +73,8 @@ import Testing
             #expect(revoked == certificate("0a", notBefore: t(0), revokedAt: t(10)))
             #expect(try await store.revokeCertificate(serial: "0a", at: t(20)).revokedAt == t(10), "revoked once")
             #expect(try await store.certificates(tenant: "acme", environment: "prod").first?.revokedAt == t(10))
-            #expect(try await store.revocation(serial: "0a", tenant: "acme", environment: "prod", notBefore: t(0))
+            #expect(
+                try await store.revocation(serial: "0a", tenant: "acme", environment: "prod", notBefore: t(0))
                     == "certificate 0a was revoked at \(Timestamp.format(t(10)))")
             await expectStoreError(.notFound("no certificate with serial ff was issued by this controller")) {
                 _ = try await store.revokeCertificate(serial: "ff", at: t(10))
@@ -86,14 +91,17 @@ import Testing
             _ = try await store.revokeCertificate(serial: "0a", at: t(10))
 
             try await store.revokeEnvironment(tenant: "acme", environment: "prod", at: t(30))
-            #expect(try await store.certificates(tenant: "acme", environment: "prod").map(\.revokedAt) == [t(30), t(10)],
-                    "0b revoked now, 0a keeps its own revocation")
+            #expect(
+                try await store.certificates(tenant: "acme", environment: "prod").map(\.revokedAt) == [t(30), t(10)],
+                "0b revoked now, 0a keeps its own revocation")
             #expect(try await store.certificates(tenant: "acme", environment: "dev").first?.revokedAt == nil, "other environments keep theirs")
-            #expect(try await store.revocation(serial: "0b", tenant: "acme", environment: "prod", notBefore: t(5))
+            #expect(
+                try await store.revocation(serial: "0b", tenant: "acme", environment: "prod", notBefore: t(5))
                     == "certificate 0b was revoked at \(Timestamp.format(t(30)))")
 
             // Made elsewhere (no record here): judged by age against the environment's revocation.
-            #expect(try await store.revocation(serial: "dev-pki-1", tenant: "acme", environment: "prod", notBefore: t(30))
+            #expect(
+                try await store.revocation(serial: "dev-pki-1", tenant: "acme", environment: "prod", notBefore: t(30))
                     == "environment acme/prod was revoked at \(Timestamp.format(t(30))); enroll again")
             #expect(try await store.revocation(serial: "dev-pki-2", tenant: "acme", environment: "prod", notBefore: t(31)) == nil)
             #expect(try await store.revocation(serial: "dev-pki-3", tenant: "acme", environment: "dev", notBefore: t(0)) == nil)
@@ -116,10 +124,12 @@ import Testing
         try await withStore(kind) { store in
             try await addEnvironment(store, tenant: "acme", "dev")
             #expect(try await store.serviceAccountTrust(tenant: "acme", environment: "prod") == nil)
-            let first = ServiceAccountTrust(issuer: "https://oidc.example/one", jwks: ["keys": [["kty": "RSA", "kid": "1", "n": "abc", "e": "AQAB"]]],
-                                            namespace: "qbeast", serviceAccount: "agent")
-            let second = ServiceAccountTrust(issuer: "https://oidc.example/two", jwks: ["keys": [["kty": "EC", "kid": "2", "crv": "P-256"]]],
-                                             namespace: "data", serviceAccount: "qbeast-agent")
+            let first = ServiceAccountTrust(
+                issuer: "https://oidc.example/one", jwks: ["keys": [["kty": "RSA", "kid": "1", "n": "abc", "e": "AQAB"]]],
+                namespace: "qbeast", serviceAccount: "agent")
+            let second = ServiceAccountTrust(
+                issuer: "https://oidc.example/two", jwks: ["keys": [["kty": "EC", "kid": "2", "crv": "P-256"]]],
+                namespace: "data", serviceAccount: "qbeast-agent")
             try await store.setServiceAccountTrust(tenant: "acme", environment: "prod", first, at: t(0))
             #expect(try await store.serviceAccountTrust(tenant: "acme", environment: "prod") == first)
             try await store.setServiceAccountTrust(tenant: "acme", environment: "prod", second, at: t(10))

@@ -19,7 +19,8 @@ import Testing
         let store: SQLStore
         switch opened.kind {
         case .sqlite: store = try SQLStore.sqlite(path: opened.databasePath, replicaID: replicaID)
-        case .postgres: store = try await SQLStore.postgres(try PostgresURL(opened.databasePath), logger: quietLogger, replicaID: replicaID, maximumConnections: 2)
+        case .postgres:
+            store = try await SQLStore.postgres(try PostgresURL(opened.databasePath), logger: quietLogger, replicaID: replicaID, maximumConnections: 2)
         }
         do {
             try await body(store)
@@ -61,7 +62,8 @@ import Testing
                 try await old.renewDeliveryLeases(at: after)
                 try await old.recordDelivery(id: id, .sent, at: after)
                 #expect(try await notificationRecord(restarted, id) == record)
-                #expect(try await restarted.nextNotificationAttempt() == takeOver.addingTimeInterval(storeLease), "the new holder's lease, not renewed by the old")
+                #expect(
+                    try await restarted.nextNotificationAttempt() == takeOver.addingTimeInterval(storeLease), "the new holder's lease, not renewed by the old")
 
                 #expect(try await restarted.beginDeliveryAttempt(id: id, at: after))
                 try await restarted.recordDelivery(id: id, .sent, at: after.addingTimeInterval(1))

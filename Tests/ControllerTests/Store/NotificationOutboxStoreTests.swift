@@ -208,8 +208,9 @@ import Testing
             #expect(try await store.notifications(groupID: nil, limit: 2).map(\.id) == [newest.id, ids[2]])
             let a = try await store.notifications(groupID: "g-A", limit: 10)
             #expect(a.map(\.id) == [newest.id, ids[0]] && a.map(\.state) == [.pending, .superseded])
-            #expect(a[1].unansweredSince == nil && a[1].attempts == 1 && a[1].lastError == "timeout",
-                    "a notification that will not be attempted again is not shown as unanswered")
+            #expect(
+                a[1].unansweredSince == nil && a[1].attempts == 1 && a[1].lastError == "timeout",
+                "a notification that will not be attempted again is not shown as unanswered")
             #expect(try await store.notifications(groupID: "g-B", limit: 10).map(\.id) == [ids[1]])
             #expect(try await store.notifications(groupID: "nope", limit: 10).isEmpty)
             #expect(try await store.notifications(groupID: nil, limit: 0).isEmpty)

@@ -8,8 +8,9 @@ import Testing
 /// The same expectations on SQLite and PostgreSQL.
 @Suite struct SilenceStoreTests {
     func silence(_ id: String, created: Date, starts: Date, ends: Date, matchers: [String] = ["alertname=Down"]) -> Silence {
-        Silence(id: id, matchers: matchers, startsAt: starts, endsAt: ends, createdBy: "alice", comment: "maintenance of \(id)", createdAt: created,
-                state: .active)
+        Silence(
+            id: id, matchers: matchers, startsAt: starts, endsAt: ends, createdBy: "alice", comment: "maintenance of \(id)", createdAt: created,
+            state: .active)
     }
 
     @Test(arguments: TestStoreKind.allCases) func silencesAreListedNewestFirstWithTheirStateAtTheGivenTime(_ kind: TestStoreKind) async throws {

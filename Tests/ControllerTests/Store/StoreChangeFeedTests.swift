@@ -47,31 +47,38 @@ import Testing
                 var change = await changes.next()
                 #expect(change == .desiredState(tenant: "acme", environment: "dev", revision: dev.desiredRevision))
 
-                let applied = try await store.applyWorkspace(tenant: "acme", environment: "prod", name: "search", spec: WorkspaceSpec(), components: [],
-                                                             resolvedFor: EnvironmentSettings(), at: t(2))
+                let applied = try await store.applyWorkspace(
+                    tenant: "acme", environment: "prod", name: "search", spec: WorkspaceSpec(), components: [],
+                    resolvedFor: EnvironmentSettings(), at: t(2))
                 let appliedRevision = try #require(applied.revision)
                 change = await changes.next()
                 #expect(change == .desiredState(tenant: "acme", environment: "prod", revision: appliedRevision))
 
                 // What changes nothing, what is refused, and what is not the fleet's announce nothing.
-                _ = try await store.applyWorkspace(tenant: "acme", environment: "prod", name: "search", spec: WorkspaceSpec(), components: [],
-                                                   resolvedFor: EnvironmentSettings(), at: t(3))
+                _ = try await store.applyWorkspace(
+                    tenant: "acme", environment: "prod", name: "search", spec: WorkspaceSpec(), components: [],
+                    resolvedFor: EnvironmentSettings(), at: t(3))
                 await expectStoreError(.conflict("the namespace or registry of acme/prod changed while components were being resolved; try again")) {
-                    _ = try await store.applyWorkspace(tenant: "acme", environment: "prod", name: "search", spec: WorkspaceSpec(), components: [],
-                                                       resolvedFor: EnvironmentSettings(namespace: "other"), at: t(3))
+                    _ = try await store.applyWorkspace(
+                        tenant: "acme", environment: "prod", name: "search", spec: WorkspaceSpec(), components: [],
+                        resolvedFor: EnvironmentSettings(namespace: "other"), at: t(3))
                 }
                 await expectStoreError(.notFound("no certificate with serial ff was issued by this controller")) {
                     _ = try await store.revokeCertificate(serial: "ff", at: t(3))
                 }
-                _ = try await store.updateEnvironmentSettings(tenant: "acme", name: "dev", from: EnvironmentSettings(), to: EnvironmentSettings(),
-                                                              workspaces: [], at: t(3))
+                _ = try await store.updateEnvironmentSettings(
+                    tenant: "acme", name: "dev", from: EnvironmentSettings(), to: EnvironmentSettings(),
+                    workspaces: [], at: t(3))
                 _ = try await store.createTenant(TenantRequest(name: "beta"), at: t(3))
-                try await store.recordStatus(tenant: "acme", environment: "prod", report: StatusReport(
-                    agent: AgentFacts(instance: "i", version: "1", certificateExpiry: nil, rulesLoaded: 0, metricsStoreReachable: nil, desiredRevision: 1),
-                    workspaces: []), at: t(3))
+                try await store.recordStatus(
+                    tenant: "acme", environment: "prod",
+                    report: StatusReport(
+                        agent: AgentFacts(instance: "i", version: "1", certificateExpiry: nil, rulesLoaded: 0, metricsStoreReachable: nil, desiredRevision: 1),
+                        workspaces: []), at: t(3))
 
-                let settings = try await store.updateEnvironmentSettings(tenant: "acme", name: "dev", from: EnvironmentSettings(),
-                                                                         to: EnvironmentSettings(namespace: "data"), workspaces: [], at: t(4))
+                let settings = try await store.updateEnvironmentSettings(
+                    tenant: "acme", name: "dev", from: EnvironmentSettings(),
+                    to: EnvironmentSettings(namespace: "data"), workspaces: [], at: t(4))
                 let settingsRevision = try #require(settings.revision)
                 change = await changes.next()
                 #expect(change == .desiredState(tenant: "acme", environment: "dev", revision: settingsRevision))
@@ -80,8 +87,10 @@ import Testing
                 change = await changes.next()
                 #expect(change == .desiredState(tenant: "acme", environment: "prod", revision: deleted))
 
-                try await store.recordCertificate(AgentCertificate(serial: "0a", tenant: "acme", environment: "prod", method: "token", notBefore: t(0),
-                                                                   notAfter: t(86_400), revokedAt: nil), at: t(5))
+                try await store.recordCertificate(
+                    AgentCertificate(
+                        serial: "0a", tenant: "acme", environment: "prod", method: "token", notBefore: t(0),
+                        notAfter: t(86_400), revokedAt: nil), at: t(5))
                 _ = try await store.revokeCertificate(serial: "0a", at: t(6))
                 change = await changes.next()
                 #expect(change == .revoked(tenant: "acme", environment: "prod"))
@@ -102,14 +111,16 @@ import Testing
     @Test(.timeLimit(.minutes(1))) func anotherReplicasChangesArriveThroughTheDatabaseAndOwnOnesOnlyOnce() async throws {
         try await withTwoReplicas { a, b in
             try await Self.following(b) { changes in
-                let fromA = try await a.applyWorkspace(tenant: "acme", environment: "prod", name: "search", spec: WorkspaceSpec(), components: [],
-                                                       resolvedFor: EnvironmentSettings(), at: t(1))
+                let fromA = try await a.applyWorkspace(
+                    tenant: "acme", environment: "prod", name: "search", spec: WorkspaceSpec(), components: [],
+                    resolvedFor: EnvironmentSettings(), at: t(1))
                 let fromARevision = try #require(fromA.revision)
                 var change = await changes.next()
                 #expect(change == .desiredState(tenant: "acme", environment: "prod", revision: fromARevision))
 
-                let fromB = try await b.applyWorkspace(tenant: "acme", environment: "prod", name: "lab", spec: WorkspaceSpec(), components: [],
-                                                       resolvedFor: EnvironmentSettings(), at: t(2))
+                let fromB = try await b.applyWorkspace(
+                    tenant: "acme", environment: "prod", name: "lab", spec: WorkspaceSpec(), components: [],
+                    resolvedFor: EnvironmentSettings(), at: t(2))
                 let fromBRevision = try #require(fromB.revision)
                 change = await changes.next()
                 #expect(change == .desiredState(tenant: "acme", environment: "prod", revision: fromBRevision))

@@ -44,8 +44,9 @@ func withTestStore(_ kind: TestStoreKind, seeded: Bool = true, _ body: (TestStor
 func seed(_ store: any ControllerStore) async throws {
     _ = try await store.createTenant(TenantRequest(name: "acme"), at: t(0))
     _ = try await store.createEnvironment(tenant: "acme", EnvironmentRequest(name: "prod", cloud: .aws, mode: .provided), at: t(0))
-    _ = try await store.applyWorkspace(tenant: "acme", environment: "prod", name: "analytics", spec: WorkspaceSpec(), components: [],
-                                       resolvedFor: EnvironmentSettings(), at: t(0))
+    _ = try await store.applyWorkspace(
+        tenant: "acme", environment: "prod", name: "analytics", spec: WorkspaceSpec(), components: [],
+        resolvedFor: EnvironmentSettings(), at: t(0))
 }
 
 /// Another environment (and its tenant, when new) for tests that need more than `acme/prod`.
@@ -90,10 +91,13 @@ func expectStoreError(_ expected: StoreError, sourceLocation: SourceLocation = #
 // MARK: Alerts and groups
 
 /// An alert of workspace `analytics` named `name`; `labels` are added to `alertname`.
-func agentAlert(_ name: String, _ state: AlertState = .firing, labels: [String: String] = [:], startsAt: Date = t(0), endsAt: Date? = nil,
-                value: Double? = nil) -> AgentAlert {
-    AgentAlert(workspace: "analytics", state: state, labels: labels.merging(["alertname": name]) { $1 }, annotations: [:], startsAt: startsAt,
-               endsAt: endsAt ?? (state == .resolved ? startsAt : nil), value: value)
+func agentAlert(
+    _ name: String, _ state: AlertState = .firing, labels: [String: String] = [:], startsAt: Date = t(0), endsAt: Date? = nil,
+    value: Double? = nil
+) -> AgentAlert {
+    AgentAlert(
+        workspace: "analytics", state: state, labels: labels.merging(["alertname": name]) { $1 }, annotations: [:], startsAt: startsAt,
+        endsAt: endsAt ?? (state == .resolved ? startsAt : nil), value: value)
 }
 
 /// The key a stored alert of `alert` has (`StoredAlert.key`), for notification logs.
@@ -105,11 +109,16 @@ private let batchSequence = Mutex<Int64>(0)
 
 /// Records `alerts` as one batch from agent `agent-1` (each call a new sequence number), filed by `assign`.
 @discardableResult
-func report(_ store: any AlertingStore, _ alerts: [AgentAlert], at now: Date, tenant: String = "acme", environment: String = "prod",
-            assign: @escaping AlertAssigner = byAlertname()) async throws -> Bool {
-    let sequence = batchSequence.withLock { $0 += 1; return $0 }
-    return try await store.recordAlertBatch(tenant: tenant, environment: environment,
-                                            batch: AlertBatch(instance: "agent-1", sequence: sequence, alerts: alerts), at: now, assign: assign)
+func report(
+    _ store: any AlertingStore, _ alerts: [AgentAlert], at now: Date, tenant: String = "acme", environment: String = "prod",
+    assign: @escaping AlertAssigner = byAlertname()
+) async throws -> Bool {
+    let sequence = batchSequence.withLock {
+        $0 += 1; return $0
+    }
+    return try await store.recordAlertBatch(
+        tenant: tenant, environment: environment,
+        batch: AlertBatch(instance: "agent-1", sequence: sequence, alerts: alerts), at: now, assign: assign)
 }
 
 /// An assignment to group `id` on route `root`, receiver `team`.
@@ -127,26 +136,30 @@ func byAlertname(wait: Duration = .seconds(30)) -> AlertAssigner {
 
 /// What a notifier would be given for `snapshot` at `time`: every alert the group holds, firing or resolved.
 func notificationContent(_ snapshot: AlertGroupSnapshot, at time: Date) -> NotificationContent {
-    NotificationContent(groupID: snapshot.id, groupKey: NotificationContent.groupKey(route: snapshot.route, groupLabels: snapshot.groupLabels),
-                        route: snapshot.route, receiver: snapshot.receiver, groupLabels: snapshot.groupLabels,
-                        firing: snapshot.alerts.filter { $0.state == .firing }, resolved: snapshot.alerts.filter { $0.state == .resolved },
-                        reason: .new, acknowledgement: snapshot.acknowledgement, repeatIntervalSeconds: 3600, groupIntervalSeconds: 300,
-                        createdAt: time)
+    NotificationContent(
+        groupID: snapshot.id, groupKey: NotificationContent.groupKey(route: snapshot.route, groupLabels: snapshot.groupLabels),
+        route: snapshot.route, receiver: snapshot.receiver, groupLabels: snapshot.groupLabels,
+        firing: snapshot.alerts.filter { $0.state == .firing }, resolved: snapshot.alerts.filter { $0.state == .resolved },
+        reason: .new, acknowledgement: snapshot.acknowledgement, repeatIntervalSeconds: 3600, groupIntervalSeconds: 300,
+        createdAt: time)
 }
 
 /// A flush at `time` that notifies `integrations` with what the group holds, writes the notification log,
 /// keeps the acknowledgement, lets resolved alerts leave and comes back `interval` later. `seen` records
 /// every snapshot it is shown.
-func notifyingPlan(at time: Date, integrations: [String] = ["slack"], interval: TimeInterval = 300,
-                   seen: SeenSnapshots? = nil) -> @Sendable (AlertGroupSnapshot) -> AlertGroupFlush {
+func notifyingPlan(
+    at time: Date, integrations: [String] = ["slack"], interval: TimeInterval = 300,
+    seen: SeenSnapshots? = nil
+) -> @Sendable (AlertGroupSnapshot) -> AlertGroupFlush {
     { snapshot in
         seen?.record(snapshot)
         let firing = Set(snapshot.alerts.filter { $0.state == .firing }.map(\.key))
         let resolved = Set(snapshot.alerts.filter { $0.state == .resolved }.map(\.key))
-        return AlertGroupFlush(nextFlushAt: time.addingTimeInterval(interval), notified: (time, firing, resolved),
-                               acknowledgement: snapshot.acknowledgement,
-                               notifications: integrations.map { AlertGroupFlush.NewNotification(integration: $0, content: notificationContent(snapshot, at: time)) },
-                               removeAlerts: snapshot.alerts.filter { $0.state == .resolved })
+        return AlertGroupFlush(
+            nextFlushAt: time.addingTimeInterval(interval), notified: (time, firing, resolved),
+            acknowledgement: snapshot.acknowledgement,
+            notifications: integrations.map { AlertGroupFlush.NewNotification(integration: $0, content: notificationContent(snapshot, at: time)) },
+            removeAlerts: snapshot.alerts.filter { $0.state == .resolved })
     }
 }
 
@@ -155,8 +168,9 @@ func notifyingPlan(at time: Date, integrations: [String] = ["slack"], interval: 
 func quietPlan(at time: Date, interval: TimeInterval = 300, seen: SeenSnapshots? = nil) -> @Sendable (AlertGroupSnapshot) -> AlertGroupFlush {
     { snapshot in
         seen?.record(snapshot)
-        return AlertGroupFlush(nextFlushAt: time.addingTimeInterval(interval), notified: nil, acknowledgement: snapshot.acknowledgement,
-                               notifications: [], removeAlerts: [])
+        return AlertGroupFlush(
+            nextFlushAt: time.addingTimeInterval(interval), notified: nil, acknowledgement: snapshot.acknowledgement,
+            notifications: [], removeAlerts: [])
     }
 }
 
