@@ -37,7 +37,7 @@ public protocol AlertingStore: Sendable {
     /// taken over by another replica): then nothing may be sent.
     func beginDeliveryAttempt(id: Int64, at now: Date) async throws -> Bool
     /// Extends the leases this process holds on the notifications it claimed and has not recorded
-    /// yet (a long delivery round outlives one lease); a no-op for a single-process store.
+    /// yet (a long delivery round outlives one lease). SQLite leases too, with one process holding them all.
     func renewDeliveryLeases(at now: Date) async throws
     func recordDelivery(id: Int64, _ outcome: DeliveryOutcome, at now: Date) async throws
     func notifications(groupID: String?, limit: Int) async throws -> [NotificationRecord]

@@ -12,8 +12,10 @@ public protocol FleetStore: Sendable {
     func createEnvironment(tenant: String, _ request: EnvironmentRequest, at now: Date) async throws -> Environment
     func environments(tenant: String) async throws -> [Environment]
     func environment(tenant: String, name: String) async throws -> Environment?
-    /// Returns the revision the deletion was recorded at.
-    func deleteEnvironment(tenant: String, name: String) async throws -> Int64
+    /// Returns the revision the deletion was recorded at. Nothing of the environment's identity
+    /// outlives it: its certificates are revoked (at `now`), its unused enrollment tokens and its
+    /// service-account trust go, so an environment created again under the same name inherits none.
+    func deleteEnvironment(tenant: String, name: String, at now: Date) async throws -> Int64
     /// Changes an environment's namespace and registry and replaces the resolved components of every one
     /// of its workspaces, in one transaction. Refuses (`conflict`) when the environment's settings are no
     /// longer `expected`, or its workspaces are no longer those `workspaces` were resolved from (names and

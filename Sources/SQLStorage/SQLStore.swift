@@ -136,7 +136,7 @@ public final class SQLStore: ControllerStore, StoreChangeFeed {
         }
     }
 
-    public func deleteEnvironment(tenant: String, name: String) async throws -> Int64 {
+    public func deleteEnvironment(tenant: String, name: String, at now: Date) async throws -> Int64 {
         let dialect = self.dialect
         return try await writeAnnouncing { db, announcements in
             try await Self.requireEnvironment(db, tenant, name, lock: dialect.forUpdate)
@@ -147,9 +147,15 @@ public final class SQLStore: ControllerStore, StoreChangeFeed {
             if workspaces > 0 {
                 throw StoreError.conflict("environment \"\(name)\" still has \(workspaces) workspace(s); delete them first")
             }
-            try await db.execute("DELETE FROM environments WHERE tenant = \(tenant) AND name = \(name)")
+            try await db.executeAll([
+                "UPDATE certificates SET revoked_at = \(now) WHERE tenant = \(tenant) AND environment = \(name) AND revoked_at IS NULL",
+                "DELETE FROM enrollment_tokens WHERE tenant = \(tenant) AND environment = \(name)",
+                "DELETE FROM service_account_trust WHERE tenant = \(tenant) AND environment = \(name)",
+                "DELETE FROM environments WHERE tenant = \(tenant) AND name = \(name)",
+            ])
             let revision = try await Self.nextRevision(db)
             announcements.add(.desiredState(tenant: tenant, environment: name, revision: revision))
+            announcements.add(.revoked(tenant: tenant, environment: name))
             return revision
         }
     }

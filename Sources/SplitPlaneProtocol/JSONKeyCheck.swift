@@ -1,8 +1,9 @@
 import Foundation
 
 /// One pass over JSON text, before any decoder sees it, that refuses what decoders disagree on: an
-/// object key given twice (Foundation's typed decoder keeps the first, `JSONSerialization` the last)
-/// and nesting deep enough to threaten the stack of a recursive parser. Malformed JSON is left to the
+/// object key given twice (Foundation's typed decoder keeps the first, `JSONSerialization` the last),
+/// nesting deep enough to threaten the stack of a recursive parser, and U+0000 in a string (SQLite
+/// would store it, PostgreSQL refuses it; no name, label or comment needs it). Malformed JSON is left to the
 /// decoder that follows, which names the problem better; this pass only has to end on any input.
 public enum JSONKeyCheck {
     public static let maxDepth = 128
@@ -47,6 +48,8 @@ public enum JSONKeyCheck {
         let maxDepth: Int
         var index = 0
         var stack: [Frame] = []
+        /// Set by `readString` when the string held `\u0000`.
+        var sawNUL = false
 
         init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
             self.bytes = bytes
@@ -75,6 +78,9 @@ public enum JSONKeyCheck {
                     if case .object(let keys, _)? = stack.last { stack[stack.count - 1] = .object(keys: keys, expectingKey: false) }
                 case UInt8(ascii: "\""):
                     let string = readString()
+                    if sawNUL {
+                        return ValidationError(field: path(), reason: "a string contains U+0000 (NUL), which no field accepts")
+                    }
                     guard case .object(var keys, true)? = stack.last else { continue }
                     // Swift String equality (canonical equivalence) is what the typed decoder's keys use:
                     // refusing every pair it would merge covers every stricter parser too.
@@ -99,6 +105,11 @@ public enum JSONKeyCheck {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\\") {
                     escaped = true
+                    if index + 5 < bytes.count, bytes[index + 1] == UInt8(ascii: "u"), bytes[index + 2] == UInt8(ascii: "0"),
+                        bytes[index + 3] == UInt8(ascii: "0"), bytes[index + 4] == UInt8(ascii: "0"), bytes[index + 5] == UInt8(ascii: "0")
+                    {
+                        sawNUL = true
+                    }
                     index += 2
                     continue
                 }

@@ -37,6 +37,15 @@ struct JSONKeyCheckTests {
         #expect(refusal(#"["name","name"]"#) == nil)
     }
 
+    @Test func nulInAnyStringIsRefused() {
+        #expect(
+            refusal(#"{"displayName":"a\u0000b"}"#) == ValidationError(field: "displayName", reason: "a string contains U+0000 (NUL), which no field accepts"))
+        #expect(refusal(#"{"labels":{"a\u0000":"x"}}"#)?.field == "labels")
+        #expect(refusal(#"{"a":["x","\u0000"]}"#) != nil)
+        #expect(refusal(#"{"a":"\\u0000"}"#) == nil, "an escaped backslash followed by u0000 is six characters, not NUL")
+        #expect(refusal(#"{"a":"\u0001\u00000"}"#) != nil)
+    }
+
     @Test func deepNestingIsRefusedBeforeAnyRecursiveParserSeesIt() {
         let deep = String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000)
         #expect(refusal(deep)?.reason == "JSON nests deeper than 128 levels")

@@ -157,7 +157,7 @@ struct OperatorRoutes {
     @Sendable func deleteEnvironment(_ request: Request, context: Context) async throws -> Response {
         let (tenant, name) = (try pathName("tenant", context), try pathName("environment", context))
         // The store's change wakes the environment's long polls; their next request is refused because it no longer exists.
-        _ = try await store.deleteEnvironment(tenant: tenant, name: name)
+        _ = try await store.deleteEnvironment(tenant: tenant, name: name, at: clock.now())
         return Response(status: .noContent)
     }
 

@@ -33,6 +33,20 @@ import Testing
         }
     }
 
+    /// SQLite would keep a NUL, PostgreSQL would fail the write with a 500: refused before either sees it.
+    @Test(arguments: TestStoreKind.allCases) func nulCharactersAreA400OnBothStores(_ kind: TestStoreKind) async throws {
+        try await withController(store: kind, seed: .acmeProd) { fixture in
+            let tenant = try await fixture.operatorClient.request(.POST, "/v1/tenants", json: #"{"name":"beta","displayName":"Beta\u0000Corp"}"#)
+            #expect(tenant.status == 400)
+            #expect(tenant.problem?.detail == "displayName: a string contains U+0000 (NUL), which no field accepts")
+            #expect(try await fixture.operatorClient.request(.GET, "/v1/tenants/beta").status == 404)
+            let silence = try await fixture.operatorClient.request(
+                .POST, "/v1/silences",
+                json: #"{"matchers":[{"name":"alertname","value":"x"}],"endsAt":"2100-01-01T00:00:00Z","comment":"\u0000"}"#)
+            #expect(silence.status == 400)
+        }
+    }
+
     @Test func duplicateKeysAreRefusedOnEveryListener() async throws {
         try await withController(seed: .twoTenants) { fixture in
             let tenant = try await fixture.operatorClient.request(.POST, "/v1/tenants", json: #"{"name":"a","name":"b"}"#)

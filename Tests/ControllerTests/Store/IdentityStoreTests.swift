@@ -149,4 +149,25 @@ import Testing
             }
         }
     }
+
+    /// An environment deleted and created again under the same name starts with no identity: the old
+    /// agent's certificates stay refused, its unused tokens and its service-account trust are gone.
+    @Test(arguments: TestStoreKind.allCases) func aRecreatedEnvironmentInheritsNoIdentity(_ kind: TestStoreKind) async throws {
+        try await withStore(kind) { store in
+            try await addEnvironment(store, tenant: "acme", "dev")
+            try await store.recordCertificate(certificate("0d", environment: "dev", notBefore: t(0)), at: t(0))
+            try await store.createEnrollmentToken(tenant: "acme", environment: "dev", tokenHash: "unused", expiresAt: t(3600), at: t(0))
+            let trust = ServiceAccountTrust(
+                issuer: "https://oidc.example/one", jwks: ["keys": [["kty": "RSA", "kid": "1", "n": "abc", "e": "AQAB"]]],
+                namespace: "qbeast", serviceAccount: "agent")
+            try await store.setServiceAccountTrust(tenant: "acme", environment: "dev", trust, at: t(0))
+
+            _ = try await store.deleteEnvironment(tenant: "acme", name: "dev", at: t(10))
+            try await addEnvironment(store, tenant: "acme", "dev")
+            #expect(try await store.revocation(serial: "0d", tenant: "acme", environment: "dev", notBefore: t(0)) != nil)
+            #expect(try await store.certificates(tenant: "acme", environment: "dev").map(\.revokedAt) == [t(10)])
+            #expect(try await store.consumeEnrollmentToken(tokenHash: "unused", tenant: "acme", environment: "dev", at: t(20)) == .unknown)
+            #expect(try await store.serviceAccountTrust(tenant: "acme", environment: "dev") == nil)
+        }
+    }
 }

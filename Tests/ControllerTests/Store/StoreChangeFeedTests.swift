@@ -99,9 +99,11 @@ import Testing
                 change = await changes.next()
                 #expect(change == .revoked(tenant: "acme", environment: "dev"))
 
-                let gone = try await store.deleteEnvironment(tenant: "acme", name: "dev")
+                let gone = try await store.deleteEnvironment(tenant: "acme", name: "dev", at: t(8))
                 change = await changes.next()
                 #expect(change == .desiredState(tenant: "acme", environment: "dev", revision: gone))
+                change = await changes.next()
+                #expect(change == .revoked(tenant: "acme", environment: "dev"), "held polls of a deleted environment check their caller again")
             }
         }
     }

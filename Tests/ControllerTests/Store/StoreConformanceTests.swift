@@ -90,15 +90,15 @@ import Testing
 
             await expectError(.conflict("tenant \"acme\" still has 2 environment(s); delete them first")) { try await store.deleteTenant("acme") }
             await expectError(.notFound("tenant \"nope\" not found")) { try await store.deleteTenant("nope") }
-            let deletedAt = try await store.deleteEnvironment(tenant: "acme", name: "dev")
+            let deletedAt = try await store.deleteEnvironment(tenant: "acme", name: "dev", at: now)
             #expect(deletedAt > dev.desiredRevision)
             await expectError(.notFound("environment \"dev\" not found in tenant \"acme\"")) {
-                _ = try await store.deleteEnvironment(tenant: "acme", name: "dev")
+                _ = try await store.deleteEnvironment(tenant: "acme", name: "dev", at: now)
             }
             let again = try await store.createEnvironment(tenant: "acme", EnvironmentRequest(name: "dev", cloud: .aws, mode: .provided), at: now)
             #expect(again.desiredRevision > deletedAt, "an environment created again never repeats a revision")
-            _ = try await store.deleteEnvironment(tenant: "acme", name: "dev")
-            _ = try await store.deleteEnvironment(tenant: "acme", name: "prod")
+            _ = try await store.deleteEnvironment(tenant: "acme", name: "dev", at: now)
+            _ = try await store.deleteEnvironment(tenant: "acme", name: "prod", at: now)
             try await store.deleteTenant("acme")
             #expect(try await store.tenants().map(\.name) == ["beta"])
         }
@@ -166,7 +166,7 @@ import Testing
             }
 
             await expectError(.conflict("environment \"prod\" still has 1 workspace(s); delete them first")) {
-                _ = try await store.deleteEnvironment(tenant: "acme", name: "prod")
+                _ = try await store.deleteEnvironment(tenant: "acme", name: "prod", at: now)
             }
             let deleted = try await store.deleteWorkspace(tenant: "acme", environment: "prod", name: "analytics")
             #expect(deleted > (update.revision ?? 0))
