@@ -234,6 +234,12 @@ public final class AgentService: Service, Sendable {
     }
 
     func retryPause(_ failures: inout Int, _ what: String, _ error: any Error) async {
+        if case ControllerClientError.comeBackLater(let after, _) = error {
+            // An orderly answer, not a failure: wait as asked, and do not grow the backoff.
+            logger.info("\(what): the controller asked to come back later", metadata: ["retryIn": "\(after)"])
+            try? await clock.sleep(for: after)
+            return
+        }
         let delay = configuration.retry.delay(attempt: failures, random: random())
         failures += 1
         logger.warning("\(what) failed; retrying", metadata: ["error": "\(error)", "attempt": "\(failures)", "retryIn": "\(delay)"])

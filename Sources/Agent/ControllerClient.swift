@@ -144,11 +144,20 @@ public final class ControllerClient: ComponentSource, Sendable {
         }
         guard (200..<300).contains(Int(response.status.code)) else {
             let problem = try? StrictJSON.decoder().decode(Problem.self, from: Data(buffer: body))
+            if [429, 503].contains(response.status.code), let retryAfter = response.headers.first(name: "Retry-After").flatMap(Self.retryAfter) {
+                throw ControllerClientError.comeBackLater(after: retryAfter, detail: problem?.detail ?? "")
+            }
             throw ControllerClientError.refused(
                 status: Int(response.status.code),
                 detail: problem?.detail ?? String(buffer: body).prefix(300).description)
         }
         return Data(buffer: body)
+    }
+
+    /// `Retry-After` in seconds (the form the controller sends), at most five minutes; nil for a date or nonsense.
+    public static func retryAfter(_ value: String) -> Duration? {
+        guard let seconds = Int(value.trimmingCharacters(in: .whitespaces)), seconds >= 0 else { return nil }
+        return .seconds(min(seconds, 300))
     }
 }
 
@@ -179,10 +188,13 @@ public final class ControllerURLs: Sendable {
 public enum ControllerClientError: Error, CustomStringConvertible, Equatable {
     case refused(status: Int, detail: String)
     case unexpectedAnswer(String)
+    /// `503`/`429` with `Retry-After`: the controller (restarting, or shedding load) said when to come back.
+    case comeBackLater(after: Duration, detail: String)
 
     public var description: String {
         switch self {
         case .refused(let status, let detail): "controller answered \(status): \(detail)"
+        case .comeBackLater(let after, let detail): "controller asked to come back in \(after): \(detail)"
         case .unexpectedAnswer(let detail): "unexpected answer from the controller: \(detail)"
         }
     }

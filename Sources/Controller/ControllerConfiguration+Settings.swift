@@ -46,6 +46,7 @@ extension ControllerConfiguration {
             throw ConfigurationError(setting: "trustDomain", reason: "\"\(configuration.trustDomain)\" is not a SPIFFE trust domain: it \(error.reason)")
         }
         configuration.maxPollTimeout = try reader.duration("maxPollTimeout", configuration.maxPollTimeout)
+        configuration.reconnectPace = try reader.integer("reconnectPace", configuration.reconnectPace, minimum: 1)
         configuration.bodyLimit = try reader.integer("bodyLimit", configuration.bodyLimit, minimum: 1024)
         switch (setting("caCert"), setting("caKey")) {
         case (let certificate?, let key?): configuration.issuingCA = (certificate, key)

@@ -34,6 +34,9 @@ public struct ControllerConfiguration: Sendable {
     public var maxPollTimeout: Duration = .seconds(30)
     /// How often the last-seen times of unchanged heartbeats are written (all agents in one transaction).
     public var lastSeenFlushInterval: Duration = .seconds(15)
+    /// Agents per second asked to come back after a shutdown (their held polls are answered `503` with
+    /// a `Retry-After` spread over waiting agents / pace seconds, 1–60).
+    public var reconnectPace = 1000
     /// Alert routing YAML; without it alerts are grouped and kept but nothing is sent.
     public var routingConfigPath: String?
     /// Slack app signing secret; enables `POST /slack/interactions` (the Acknowledge button).

@@ -139,7 +139,7 @@ public final class ControllerServer: Sendable {
         AgentGatewayRoutes(
             store: store, notifier: notifier, cache: gatewayCache, heartbeats: heartbeats, dispatcher: dispatcher, issuer: issuer, clock: clock,
             bodyLimit: configuration.bodyLimit,
-            maxPollTimeout: configuration.maxPollTimeout, alertLimits: configuration.alertLimits
+            maxPollTimeout: configuration.maxPollTimeout, reconnectPace: configuration.reconnectPace, alertLimits: configuration.alertLimits
         ).register(on: v1)
         let tls = try TLSConfigurations.mutualServer(configuration.tls)
         return Application(

@@ -42,6 +42,7 @@ struct Serve: AsyncParsableCommand {
     ) var database: String?
     @Option(help: "File holding the operator admin token (one line). Or set QBEAST_ADMIN_TOKEN.") var adminTokenFile: String?
     @Option(help: "Longest a desired-state long poll is held. Default 30s.") var maxPollTimeout: String?
+    @Option(help: "Agents per second asked to come back after a shutdown (Retry-After spread). Default 1000.") var reconnectPace: String?
     @Option(help: "Largest accepted request body in bytes. Default 1048576.") var bodyLimit: String?
     @Option(help: "Enrollment listen address (TLS, no client certificate). Default 127.0.0.1:8445.") var enrollListen: String?
     @Option(help: "PEM certificate of the CA that issues agent certificates (enables enrollment and renewal).") var caCert: String?
@@ -89,7 +90,8 @@ struct Serve: AsyncParsableCommand {
         [
             "operatorListen": operatorListen, "agentListen": agentListen, "metricsListen": metricsListen, "tlsCert": tlsCert, "tlsKey": tlsKey,
             "clientCA": clientCA, "trustDomain": trustDomain, "dataDir": dataDir, "database": database, "adminTokenFile": adminTokenFile,
-            "maxPollTimeout": maxPollTimeout, "bodyLimit": bodyLimit, "enrollListen": enrollListen, "caCert": caCert, "caKey": caKey,
+            "maxPollTimeout": maxPollTimeout, "reconnectPace": reconnectPace, "bodyLimit": bodyLimit, "enrollListen": enrollListen, "caCert": caCert,
+            "caKey": caKey,
             "agentCertLifetime": agentCertLifetime, "enrollmentAudience": enrollmentAudience, "onboardingAwsRoleArn": onboardingAwsRoleArn,
             "onboardingOidcIssuer": onboardingOidcIssuer, "onboardingKeyFile": onboardingKeyFile, "routingConfig": routingConfig,
             "slackSigningSecretFile": slackSigningSecretFile, "oidcIssuer": oidcIssuer, "oidcAudience": oidcAudience, "oidcJwksUrl": oidcJwksUrl,

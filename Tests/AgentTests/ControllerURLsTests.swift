@@ -43,4 +43,35 @@ import Testing
             try await refused.shutdown()
         }
     }
+
+    /// A controller shutting down answers held polls `503` with `Retry-After`: the client reports when
+    /// to come back (the agent then waits that long without counting a failure), and stays on the URL.
+    @Test func aControllerShuttingDownSaysWhenToComeBack() async throws {
+        try await withController(seed: .acmeProd, maxPollTimeout: .seconds(60)) { fixture in
+            let client = try ControllerClient(
+                configuration: AgentConfiguration(
+                    controllerURLs: [fixture.controller.agentURL], tls: fixture.pki.agentTLS("acme-prod"),
+                    stateDirectory: fixture.directory.path("a")))
+            let revision = try await client.desiredState(after: 0, timeout: .seconds(1)).revision
+            async let held: DesiredState = client.desiredState(after: revision, timeout: .seconds(60))
+            try await eventually("long poll registered") { await fixture.controller.server.notifier.waiterCount == 1 }
+            try await fixture.stopController()
+            do {
+                _ = try await held
+                Issue.record("the held poll was answered with a state")
+            } catch ControllerClientError.comeBackLater(let after, let detail) {
+                #expect(after >= .seconds(1) && after <= .seconds(60))
+                #expect(detail.contains("restarting"))
+            }
+            try await client.shutdown()
+        }
+    }
+
+    @Test func retryAfterIsReadInSecondsAndCapped() {
+        #expect(ControllerClient.retryAfter("7") == .seconds(7))
+        #expect(ControllerClient.retryAfter(" 0 ") == .seconds(0))
+        #expect(ControllerClient.retryAfter("86400") == .seconds(300), "at most five minutes")
+        #expect(ControllerClient.retryAfter("-1") == nil)
+        #expect(ControllerClient.retryAfter("Wed, 21 Oct 2015 07:28:00 GMT") == nil)
+    }
 }

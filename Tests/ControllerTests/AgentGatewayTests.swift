@@ -113,7 +113,9 @@ import Testing
             let started = ContinuousClock.now
             try await fixture.stopController()
             let answer = try await held
-            #expect(answer.status == 200)
+            // Told when to come back, at a random second of a window sized to the waiting agents.
+            #expect(answer.status == 503)
+            #expect(answer.headers.first(name: "Retry-After").flatMap(Int.init).map { (1...60).contains($0) } == true)
             #expect(ContinuousClock.now - started < .seconds(10))
         }
     }

@@ -229,7 +229,7 @@ enum FleetBench {
             simulator, ["prepare", "--pki", pki, "--count", "\(count)", "--trust-domain", trustDomain],
             log: work.path("prepare-\(count).log"))
         prepare.waitUntilExit()
-        guard prepare.terminationStatus == 0 else { fatalError("fleet: prepare failed; see \(work.path("prepare-\(count).log"))") }
+        guard prepare.terminationStatus == 0 else { throw BenchFailure("certificates not made; see \(work.path("prepare-\(count).log"))") }
         let prepareSeconds = seconds(started, nanos())
         let prepareNote =
             (try? String(contentsOfFile: work.path("prepare-\(count).log"), encoding: .utf8))?
@@ -250,8 +250,14 @@ enum FleetBench {
             let process = try spawn(
                 "\(binDirectory)/qbeast-controller", controllerArguments, log: work.path("controller-\(count)-\(generation).log"),
                 environment: controllerEnvironment)
-            try await waitFor("controller ready", timeout: 60) {
-                (try? await plainHTTP(.GET, "http://127.0.0.1:\(ports.metrics)/readyz").status) == 200
+            let log = work.path("controller-\(count)-\(generation).log")
+            do {
+                try await waitFor("controller ready", timeout: 60) {
+                    (try? await plainHTTP(.GET, "http://127.0.0.1:\(ports.metrics)/readyz").status) == 200
+                }
+            } catch {
+                if process.isRunning { process.terminate() }
+                throw BenchFailure("\(error); the controller's last log lines (\(log)):\n" + tail(log, lines: 5))
             }
             return process
         }
@@ -461,6 +467,12 @@ enum FleetBench {
 final class Locked<Value: Sendable>: Sendable {
     let value: Mutex<Value>
     init(_ value: Value) { self.value = Mutex(value) }
+}
+
+/// The last `lines` lines of a log file, indented, for a failure message.
+func tail(_ path: String, lines: Int) -> String {
+    let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? "(no log)"
+    return text.split(separator: "\n").suffix(lines).map { "  " + $0 }.joined(separator: "\n")
 }
 
 struct BenchFailure: Error, CustomStringConvertible {

@@ -52,7 +52,7 @@ struct MemoryRun {
         let spec = WorkspaceSpec(ruleGroups: try RuleFileChecker.groups(fromYAML: yaml))
         struct Apply: Encodable { var spec: WorkspaceSpec }
         let applied = try await api.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/bench", encoding: Apply(spec: spec))
-        guard applied.status == 201 else { fatalError("cannot apply the bench workspace: \(applied.text)") }
+        guard applied.status == 201 else { throw BenchFailure("cannot apply the bench workspace: \(applied.text)") }
         try await api.shutdown()
         let tls = pki.agentTLS("acme-prod")
         let agent = try startProcess(

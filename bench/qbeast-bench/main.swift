@@ -22,7 +22,8 @@ import SplitPlaneTesting
 let environment = ProcessInfo.processInfo.environment
 let concurrency = Int(environment["BENCH_CONCURRENCY"] ?? "") ?? 4
 let memorySeconds = Int(environment["BENCH_MEMORY_SECONDS"] ?? "") ?? 300
-let binDirectory = environment["BENCH_BIN"] ?? ".build/release"
+// Resolved against the working directory now: the bench starts processes with other working directories.
+let binDirectory = URL(fileURLWithPath: environment["BENCH_BIN"] ?? ".build/release").standardizedFileURL.path
 let logger = Logger(label: "bench")
 let sections = Set((environment["BENCH_ONLY"] ?? "rules,memory,alerting,install,fleet").split(separator: ",").map(String.init))
 
@@ -65,6 +66,12 @@ func seed(_ vm: TestVictoriaMetrics) async throws {
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
+/// A section that cannot finish ends the bench with one line (and the logs it names), not a crash.
+func benchFailed(_ section: String, _ error: any Error) -> Never {
+    FileHandle.standardError.write(Data("bench: \(section) failed: \(error)\n".utf8))
+    exit(1)
+}
+
 /// vmalert's own measure of a group round: `vmalert_iteration_duration_seconds` (sum / count).
 func vmalertIterationSeconds(metricsURL: String) async throws -> (Double, Int)? {
     let text = try await plainHTTP(.GET, metricsURL).text
@@ -104,39 +111,47 @@ defer { work.remove() }
 // MARK: 3. Alert routing (first: it needs no VictoriaMetrics)
 
 if sections.contains("alerting") {
-    let (ours, theirs) = try await AlertRoutingBench.run(work: work)
-    let count = Double(AlertRoutingBench.alertCount)
-    func rate(_ seconds: Double) -> String { String(format: "%.0f alerts/s", count / seconds) }
-    func percentile(_ values: [Double], _ p: Double) -> String { format(values[min(values.count - 1, Int(Double(values.count) * p))]) }
-    print(
-        "alert intake, 10000 alerts accepted: ours \(rate(ours.acceptSeconds)), Alertmanager \(rate(theirs.acceptSeconds)), ratio \(String(format: "%.2f", theirs.acceptSeconds / ours.acceptSeconds))"
-    )
-    print(
-        "alert intake, 10000 alerts delivered to the webhook: ours \(rate(ours.deliveredSeconds)), Alertmanager \(rate(theirs.deliveredSeconds)), ratio \(String(format: "%.2f", theirs.deliveredSeconds / ours.deliveredSeconds))"
-    )
-    print(
-        "arrival → webhook latency (group_wait 0), p50/p99: ours \(percentile(ours.latencies, 0.5)) / \(percentile(ours.latencies, 0.99)), Alertmanager \(percentile(theirs.latencies, 0.5)) / \(percentile(theirs.latencies, 0.99))"
-    )
-    // p99 of 30 samples is their maximum: say whether it is the first one, right after the storm.
-    print(
-        "  first sample after the storm: ours \(format(ours.firstLatency)), Alertmanager \(format(theirs.firstLatency)); "
-            + "slowest of the other 29: ours \(format(ours.laterLatencyMax)), Alertmanager \(format(theirs.laterLatencyMax))")
+    do {
+        let (ours, theirs) = try await AlertRoutingBench.run(work: work)
+        let count = Double(AlertRoutingBench.alertCount)
+        func rate(_ seconds: Double) -> String { String(format: "%.0f alerts/s", count / seconds) }
+        func percentile(_ values: [Double], _ p: Double) -> String { format(values[min(values.count - 1, Int(Double(values.count) * p))]) }
+        print(
+            "alert intake, 10000 alerts accepted: ours \(rate(ours.acceptSeconds)), Alertmanager \(rate(theirs.acceptSeconds)), ratio \(String(format: "%.2f", theirs.acceptSeconds / ours.acceptSeconds))"
+        )
+        print(
+            "alert intake, 10000 alerts delivered to the webhook: ours \(rate(ours.deliveredSeconds)), Alertmanager \(rate(theirs.deliveredSeconds)), ratio \(String(format: "%.2f", theirs.deliveredSeconds / ours.deliveredSeconds))"
+        )
+        print(
+            "arrival → webhook latency (group_wait 0), p50/p99: ours \(percentile(ours.latencies, 0.5)) / \(percentile(ours.latencies, 0.99)), Alertmanager \(percentile(theirs.latencies, 0.5)) / \(percentile(theirs.latencies, 0.99))"
+        )
+        // p99 of 30 samples is their maximum: say whether it is the first one, right after the storm.
+        print(
+            "  first sample after the storm: ours \(format(ours.firstLatency)), Alertmanager \(format(theirs.firstLatency)); "
+                + "slowest of the other 29: ours \(format(ours.laterLatencyMax)), Alertmanager \(format(theirs.laterLatencyMax))")
+    } catch {
+        benchFailed("alerting", error)
+    }
 }
 
 // MARK: 4. Installing components
 
 if sections.contains("install") {
-    let (scratch, change, kubectl) = try await InstallBench.run(work: work)
-    let objects = InstallBench.components * InstallBench.objectsPerComponent
-    print(
-        "install, \(InstallBench.components) components × \(InstallBench.objectsPerComponent) objects from scratch: ours \(format(scratch.seconds)), "
-            + "\(scratch.requests) API requests (\(scratch.applies) applies)"
-            + (kubectl.map {
-                "; kubectl apply --server-side of the same \(objects) objects \(format($0.seconds)), \($0.requests) API requests, ratio \(String(format: "%.2f", scratch.seconds / $0.seconds))"
-            } ?? "; kubectl peer not run"))
-    print(
-        "install, after a change to one component: ours \(format(change.seconds)), \(change.requests) API requests (\(change.applies) applies; "
-            + "the other \(InstallBench.components - 1) components re-applied: \(change.applies > InstallBench.objectsPerComponent ? "yes ✘" : "none")")
+    do {
+        let (scratch, change, kubectl) = try await InstallBench.run(work: work)
+        let objects = InstallBench.components * InstallBench.objectsPerComponent
+        print(
+            "install, \(InstallBench.components) components × \(InstallBench.objectsPerComponent) objects from scratch: ours \(format(scratch.seconds)), "
+                + "\(scratch.requests) API requests (\(scratch.applies) applies)"
+                + (kubectl.map {
+                    "; kubectl apply --server-side of the same \(objects) objects \(format($0.seconds)), \($0.requests) API requests, ratio \(String(format: "%.2f", scratch.seconds / $0.seconds))"
+                } ?? "; kubectl peer not run"))
+        print(
+            "install, after a change to one component: ours \(format(change.seconds)), \(change.requests) API requests (\(change.applies) applies; "
+                + "the other \(InstallBench.components - 1) components re-applied: \(change.applies > InstallBench.objectsPerComponent ? "yes ✘" : "none")")
+    } catch {
+        benchFailed("install", error)
+    }
 }
 
 // MARK: 5. Fleet load
@@ -148,7 +163,11 @@ if sections.contains("fleet") {
             + ((try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
                 .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\t", with: "–") ?? "?"))
     for count in (environment["FLEET_AGENTS"] ?? "1000").split(separator: ",").compactMap({ Int($0) }) {
-        FleetBench.report(try await FleetBench.run(agents: count, work: work, binDirectory: binDirectory))
+        do {
+            FleetBench.report(try await FleetBench.run(agents: count, work: work, binDirectory: binDirectory))
+        } catch {
+            benchFailed("fleet \(count)", error)
+        }
     }
 }
 
@@ -156,72 +175,85 @@ if sections.isSubset(of: ["alerting", "install", "fleet"]) { exit(0) }
 
 // MARK: 1. Evaluation round time
 
-let vm = try await TestVictoriaMetrics.start()
+let vm: TestVictoriaMetrics
+do {
+    vm = try await TestVictoriaMetrics.start()
+    try await seed(vm)
+} catch {
+    benchFailed("VictoriaMetrics", error)
+}
 defer { vm.stop() }
-try await seed(vm)
 if sections.contains("rules") {
-    print("bench: VictoriaMetrics \(vm.url), 10,000 series; group concurrency \(concurrency) for both")
+    do {
+        print("bench: VictoriaMetrics \(vm.url), 10,000 series; group concurrency \(concurrency) for both")
 
-    let thousand = rulesYAML(count: 1000, interval: "20s")
-    let groups = try RuleFileCheckerBridge.groups(thousand)
-    let outbox = try AlertOutbox(directory: work.url.appendingPathComponent("outbox"), instance: "bench", maxBatches: 1_000_000, logger: logger)
-    let rounds = try await RoundTimer.measure(
-        group: groups[0], storeURL: vm.url, outbox: outbox, stateDirectory: work.url.appendingPathComponent("rules"),
-        rounds: 5)
-    let ours = median(rounds)
+        let thousand = rulesYAML(count: 1000, interval: "20s")
+        let groups = try RuleFileCheckerBridge.groups(thousand)
+        let outbox = try AlertOutbox(directory: work.url.appendingPathComponent("outbox"), instance: "bench", maxBatches: 1_000_000, logger: logger)
+        let rounds = try await RoundTimer.measure(
+            group: groups[0], storeURL: vm.url, outbox: outbox, stateDirectory: work.url.appendingPathComponent("rules"),
+            rounds: 5)
+        let ours = median(rounds)
 
-    let receiver = try await AlertmanagerAPIReceiver.start()
-    let vmalertPort = try freeLoopbackPort()
-    try thousand.write(toFile: work.path("thousand.yml"), atomically: false, encoding: .utf8)
-    let vmalert = try startProcess(
-        "/usr/bin/vmalert",
-        [
-            "-rule=\(work.path("thousand.yml"))", "-datasource.url=\(vm.url)",
-            "-notifier.url=\(receiver.url)", "-httpListenAddr=127.0.0.1:\(vmalertPort)",
-            "-loggerLevel=ERROR",
-        ], log: work.path("vmalert.log"))
-    var theirs: Double?
-    for _ in 0..<60 {
-        try await Task.sleep(for: .seconds(5))
-        // The first round includes start-up; wait for at least four.
-        if let (seconds, count) = try? await vmalertIterationSeconds(metricsURL: "http://127.0.0.1:\(vmalertPort)/metrics"), count >= 4 {
-            theirs = seconds
-            break
+        let receiver = try await AlertmanagerAPIReceiver.start()
+        let vmalertPort = try freeLoopbackPort()
+        try thousand.write(toFile: work.path("thousand.yml"), atomically: false, encoding: .utf8)
+        let vmalert = try startProcess(
+            "/usr/bin/vmalert",
+            [
+                "-rule=\(work.path("thousand.yml"))", "-datasource.url=\(vm.url)",
+                "-notifier.url=\(receiver.url)", "-httpListenAddr=127.0.0.1:\(vmalertPort)",
+                "-loggerLevel=ERROR",
+            ], log: work.path("vmalert.log"))
+        var theirs: Double?
+        for _ in 0..<60 {
+            try await Task.sleep(for: .seconds(5))
+            // The first round includes start-up; wait for at least four.
+            if let (seconds, count) = try? await vmalertIterationSeconds(metricsURL: "http://127.0.0.1:\(vmalertPort)/metrics"), count >= 4 {
+                theirs = seconds
+                break
+            }
         }
+        vmalert.terminate()
+        vmalert.waitUntilExit()
+        try await receiver.stop()
+        guard let theirs else { benchFailed("rules", BenchFailure("vmalert reported no iterations; see \(work.path("vmalert.log"))")) }
+        print(
+            "round, 1000 rules / 10000 series: ours \(format(ours)) (median of \(rounds.count)), vmalert \(format(theirs)) (mean), ratio \(String(format: "%.2f", ours / theirs))"
+        )
+    } catch {
+        benchFailed("rules", error)
     }
-    vmalert.terminate()
-    vmalert.waitUntilExit()
-    try await receiver.stop()
-    guard let theirs else { fatalError("vmalert reported no iterations; see \(work.path("vmalert.log"))") }
-    print(
-        "round, 1000 rules / 10000 series: ours \(format(ours)) (median of \(rounds.count)), vmalert \(format(theirs)) (mean), ratio \(String(format: "%.2f", ours / theirs))"
-    )
 }
 
 // MARK: 2. Resident memory, real processes
 
 if sections.contains("memory") {
+    do {
 
-    let two = rulesYAML(count: 200, interval: "10s")
-    try two.write(toFile: work.path("two.yml"), atomically: false, encoding: .utf8)
-    let agentRun = try await MemoryRun.start(rules: two, vmURL: vm.url, work: work, binDirectory: binDirectory)
-    let receiver2 = try await AlertmanagerAPIReceiver.start()
-    let vmalert2 = try startProcess(
-        "/usr/bin/vmalert",
-        [
-            "-rule=\(work.path("two.yml"))", "-datasource.url=\(vm.url)",
-            "-notifier.url=\(receiver2.url)", "-httpListenAddr=127.0.0.1:\(try freeLoopbackPort())",
-            "-loggerLevel=ERROR",
-        ], log: work.path("vmalert2.log"))
-    print("bench: measuring resident memory after \(memorySeconds) s with 200 rules …")
-    try await Task.sleep(for: .seconds(memorySeconds))
-    let agentKiB = residentKiB(pid: agentRun.agent.processIdentifier) ?? 0
-    let vmalertKiB = residentKiB(pid: vmalert2.processIdentifier) ?? 0
-    vmalert2.terminate()
-    vmalert2.waitUntilExit()
-    try await receiver2.stop()
-    try await agentRun.stop()
-    print(
-        "resident memory, 200 rules after \(memorySeconds) s: ours \(agentKiB / 1024) MiB, vmalert \(vmalertKiB / 1024) MiB, ratio \(String(format: "%.2f", Double(agentKiB) / Double(max(vmalertKiB, 1))))"
-    )
+        let two = rulesYAML(count: 200, interval: "10s")
+        try two.write(toFile: work.path("two.yml"), atomically: false, encoding: .utf8)
+        let agentRun = try await MemoryRun.start(rules: two, vmURL: vm.url, work: work, binDirectory: binDirectory)
+        let receiver2 = try await AlertmanagerAPIReceiver.start()
+        let vmalert2 = try startProcess(
+            "/usr/bin/vmalert",
+            [
+                "-rule=\(work.path("two.yml"))", "-datasource.url=\(vm.url)",
+                "-notifier.url=\(receiver2.url)", "-httpListenAddr=127.0.0.1:\(try freeLoopbackPort())",
+                "-loggerLevel=ERROR",
+            ], log: work.path("vmalert2.log"))
+        print("bench: measuring resident memory after \(memorySeconds) s with 200 rules …")
+        try await Task.sleep(for: .seconds(memorySeconds))
+        let agentKiB = residentKiB(pid: agentRun.agent.processIdentifier) ?? 0
+        let vmalertKiB = residentKiB(pid: vmalert2.processIdentifier) ?? 0
+        vmalert2.terminate()
+        vmalert2.waitUntilExit()
+        try await receiver2.stop()
+        try await agentRun.stop()
+        print(
+            "resident memory, 200 rules after \(memorySeconds) s: ours \(agentKiB / 1024) MiB, vmalert \(vmalertKiB / 1024) MiB, ratio \(String(format: "%.2f", Double(agentKiB) / Double(max(vmalertKiB, 1))))"
+        )
+    } catch {
+        benchFailed("memory", error)
+    }
 }

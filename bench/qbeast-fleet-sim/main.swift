@@ -128,6 +128,8 @@ let polling = Atomic<Int>(0)
 let connects = Atomic<Int>(0)
 let failures = Atomic<Int>(0)
 let statusSent = Atomic<Int>(0)
+/// Long polls answered `503` + `Retry-After` (a controller shutting down).
+let comeBackLaters = Atomic<Int>(0)
 let alertsSent = Atomic<Int>(0)
 let output = Mutex<[String]>([])
 
@@ -146,11 +148,17 @@ struct SimError: Error, CustomStringConvertible {
     var description: String
 }
 
+/// `503`/`429` with `Retry-After`, as the agent's `ControllerClientError.comeBackLater`: waited out as asked.
+struct ComeBackLater: Error {
+    var seconds: Int
+}
+
 /// Collects one response; reports when the request has left (then the agent is waiting on the controller).
 final class CollectingDelegate: HTTPClientResponseDelegate, @unchecked Sendable {
-    typealias Response = (status: UInt, revision: Int64?, body: ByteBuffer)
+    typealias Response = (status: UInt, revision: Int64?, retryAfter: Int?, body: ByteBuffer)
     private var status: UInt = 0
     private var revision: Int64?
+    private var retryAfter: Int?
     private var body = ByteBuffer()
     private let sent: (@Sendable () -> Void)?
 
@@ -161,6 +169,7 @@ final class CollectingDelegate: HTTPClientResponseDelegate, @unchecked Sendable 
     func didReceiveHead(task: HTTPClient.Task<Response>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
         status = head.status.code
         revision = head.headers.first(name: "Qbeast-Revision").flatMap { Int64($0) }
+        retryAfter = head.headers.first(name: "Retry-After").flatMap { Int($0) }
         return task.eventLoop.makeSucceededVoidFuture()
     }
 
@@ -170,7 +179,7 @@ final class CollectingDelegate: HTTPClientResponseDelegate, @unchecked Sendable 
         return task.eventLoop.makeSucceededVoidFuture()
     }
 
-    func didFinishRequest(task: HTTPClient.Task<Response>) throws -> Response { (status, revision, body) }
+    func didFinishRequest(task: HTTPClient.Task<Response>) throws -> Response { (status, revision, retryAfter, body) }
 }
 
 final class Flag: Sendable {
@@ -195,6 +204,7 @@ final class SimAgent: Sendable {
     let state = Mutex(AgentState())
     let instance: String
     let policy = RetryPolicy()
+    let readySince = Date()
 
     init(index: Int, client: HTTPClient, base: String) {
         self.index = index
@@ -216,11 +226,17 @@ final class SimAgent: Sendable {
                 request: request, delegate: CollectingDelegate(sent: sent),
                 deadline: .now() + deadline
             ).futureResult.get()
+            if [429, 503].contains(response.status), let seconds = response.retryAfter {
+                state.withLock { $0.down = true }
+                throw ComeBackLater(seconds: min(seconds, 300))
+            }
             guard (200..<300).contains(response.status) else {
                 throw SimError(description: "\(method) \(path): \(response.status) \(String(buffer: response.body).prefix(200))")
             }
             state.withLock { $0.down = false }
             return response
+        } catch let later as ComeBackLater {
+            throw later
         } catch {
             state.withLock { $0.down = true }
             failures.add(1, ordering: .relaxed)
@@ -267,6 +283,11 @@ final class SimAgent: Sendable {
                 state.withLock {
                     $0.waiting = false; $0.answeredAt = 0
                 }
+                if let later = error as? ComeBackLater {
+                    comeBackLaters.add(1, ordering: .relaxed)
+                    try? await Task.sleep(for: .seconds(later.seconds))
+                    continue
+                }
                 try? await Task.sleep(for: policy.delay(attempt: attempt))
                 attempt += 1
             }
@@ -275,7 +296,8 @@ final class SimAgent: Sendable {
 
     func report() -> StatusReport {
         let (revision, workspaces) = state.withLock { ($0.revision, $0.workspaces) }
-        let now = Date()
+        // As the agent's conditions: the transition time moves only when the condition does.
+        let now = readySince
         return StatusReport(
             agent: AgentFacts(
                 instance: instance, version: AgentVersion.current, certificateExpiry: nil, rulesLoaded: 0,
@@ -377,7 +399,7 @@ func run() async throws {
                 let live = fleet.reduce(0) { $0 + ($1.connected(at: now) ? 1 : 0) }
                 emit(
                     "stat \(now) polling=\(polling.load(ordering: .relaxed)) live=\(live) connects=\(connects.load(ordering: .relaxed)) "
-                        + "failures=\(failures.load(ordering: .relaxed)) status=\(statusSent.load(ordering: .relaxed)) alerts=\(alertsSent.load(ordering: .relaxed))"
+                        + "failures=\(failures.load(ordering: .relaxed)) comeBackLater=\(comeBackLaters.load(ordering: .relaxed)) status=\(statusSent.load(ordering: .relaxed)) alerts=\(alertsSent.load(ordering: .relaxed))"
                 )
             }
         }

@@ -22,6 +22,8 @@ struct AgentGatewayRoutes {
     let bodyLimit: Int
     /// Longest a long poll may be held, whatever the agent asks for.
     let maxPollTimeout: Duration
+    /// Agents per second the controller asks to come back at after a shutdown.
+    let reconnectPace: Int
     let alertLimits: AlertLimits
 
     func register(on group: RouterGroup<Context>) {
@@ -72,6 +74,7 @@ struct AgentGatewayRoutes {
                 await group.next()
                 group.cancelAll()
             }
+            if await notifier.isShuttingDown { throw await comeBackLater() }
             let certificate = GatewayCache.RevocationKey(serial: identity.certificateSerial, notBefore: identity.certificateNotBefore)
             if let reason = try await cache.revocation(
                 GatewayCache.Key(tenant: identity.tenant, environment: identity.environment), certificate,
@@ -101,6 +104,16 @@ struct AgentGatewayRoutes {
         return Response(
             status: .ok, headers: [.contentType: "application/json", HTTPField.Name("Qbeast-Revision")!: String(answer.revision)],
             body: .init(byteBuffer: answer.body))
+    }
+
+    /// Shutting down: the agent is told when to come back (`503` with `Retry-After`), each a random second
+    /// of a window long enough for every waiting agent to return at `reconnectPace`, so the next
+    /// process is not met by all of them at once and no agent backs off as if something failed.
+    private func comeBackLater() async -> APIProblem {
+        let window = min(max(await notifier.waitingAtShutdown / max(reconnectPace, 1), 1), 60)
+        var problem = APIProblem(.serviceUnavailable, "the controller is restarting; poll again after the time in Retry-After")
+        problem.headers[.retryAfter] = String(Int.random(in: 1...window))
+        return problem
     }
 
     /// `GET /agent/v1/components/{hash}`: a resolved component of one of the caller's own workspaces.

@@ -54,14 +54,24 @@ public actor DesiredStateNotifier {
     }
 
     /// Wakes every waiter and makes later waits return at once: graceful shutdown answers long polls.
-    public func shutdown() {
+    /// Returns how many were waiting.
+    @discardableResult
+    public func shutdown() -> Int {
+        let waiting = waiterCount
+        waitingAtShutdown = waiting
         shuttingDown = true
+        defer { waiterCount = 0 }
         for (_, keyWaiters) in waiters {
             for waiter in keyWaiters.values { waiter.continuation.resume() }
         }
         waiters = [:]
-        waiterCount = 0
+        return waiting
     }
+
+    /// True once `shutdown` ran: a poll woken by it tells its agent when to come back.
+    public var isShuttingDown: Bool { shuttingDown }
+    /// How many polls `shutdown` woke: how many agents will come back to the next process.
+    public private(set) var waitingAtShutdown = 0
 
     /// Returns when `key` passes `revision`, on shutdown, or when the calling task is cancelled.
     public func wait(_ key: Key, after revision: Int64) async {
