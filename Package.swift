@@ -272,7 +272,9 @@ let package = Package(
             name: "qbeast-bench",
             dependencies: [
                 "Agent", "KubernetesAPI", "SplitPlaneTesting", "SplitPlaneProtocol", "SplitPlaneTLS", "ServiceSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "bench/qbeast-bench"

@@ -17,7 +17,10 @@ import SplitPlaneTesting
 //   5. Fleet load: the real controller process against FLEET_AGENTS (default 1000, comma-separated
 //      for several runs) simulated agents with distinct certificates (FleetBench, qbeast-fleet-sim).
 //
-// BENCH_ONLY=rules,memory,alerting,install,fleet picks sections (default: all).
+//   3b. Single-alert batches from 1,000 agents at once vs Alertmanager receiving single-alert posts
+//       from as many senders (SingleAlertIntakeBench; part of `alerting`, or alone as `single`).
+//
+// BENCH_ONLY=rules,memory,alerting,single,install,fleet picks sections (default: all).
 
 let environment = ProcessInfo.processInfo.environment
 let concurrency = Int(environment["BENCH_CONCURRENCY"] ?? "") ?? 4
@@ -131,6 +134,27 @@ if sections.contains("alerting") {
                 + "slowest of the other 29: ours \(format(ours.laterLatencyMax)), Alertmanager \(format(theirs.laterLatencyMax))")
     } catch {
         benchFailed("alerting", error)
+    }
+}
+
+// MARK: 3b. Single-alert batches from many agents (the fleet's pattern)
+
+if sections.contains("alerting") || sections.contains("single") {
+    do {
+        _ = FleetBench.raiseFileLimit()
+        let (ours, theirs) = try await SingleAlertIntakeBench.run(work: work)
+        let count = Double(SingleAlertIntakeBench.alertCount)
+        func rate(_ seconds: Double?) -> String { seconds.map { String(format: "%.0f alerts/s", count / $0) } ?? "not measured" }
+        let agents = SingleAlertIntakeBench.agents
+        print(
+            "alert intake, \(agents) agents × \(SingleAlertIntakeBench.alertsPerAgent) single-alert batches accepted: ours \(rate(ours.acceptSeconds)), "
+                + "Alertmanager \(rate(theirs.acceptSeconds)) (single-alert posts from \(agents) senders), ratio \(String(format: "%.2f", theirs.acceptSeconds / ours.acceptSeconds))"
+        )
+        print(
+            "  … every alert notified (one group each): ours \(rate(ours.deliveredSeconds)), Alertmanager \(rate(theirs.deliveredSeconds))"
+                + ((ours.deliveredSeconds).flatMap { o in theirs.deliveredSeconds.map { t in ", ratio \(String(format: "%.2f", t / o))" } } ?? ""))
+    } catch {
+        benchFailed("single", error)
     }
 }
 
