@@ -147,8 +147,11 @@ if sections.contains("alerting") || sections.contains("single") {
         func rate(_ seconds: Double?) -> String { seconds.map { String(format: "%.0f alerts/s", count / $0) } ?? "not measured" }
         let agents = SingleAlertIntakeBench.agents
         print(
-            "alert intake, \(agents) agents × \(SingleAlertIntakeBench.alertsPerAgent) single-alert batches accepted: ours \(rate(ours.acceptSeconds)), "
-                + "Alertmanager \(rate(theirs.acceptSeconds)) (single-alert posts from \(agents) senders), ratio \(String(format: "%.2f", theirs.acceptSeconds / ours.acceptSeconds))"
+            "alert intake, single-alert batches from \(agents) agents: ours \(rate(ours.acceptSeconds)), "
+                + "Alertmanager \(rate(theirs.acceptSeconds)), ratio \(String(format: "%.2f", theirs.acceptSeconds / ours.acceptSeconds))"
+        )
+        print(
+            "  (\(SingleAlertIntakeBench.alertsPerAgent) batches of one alert per agent, all agents at once; Alertmanager gets the same alerts as single-alert posts from \(agents) senders)"
         )
         print(
             "  … every alert notified (one group each): ours \(rate(ours.deliveredSeconds)), Alertmanager \(rate(theirs.deliveredSeconds))"
