@@ -6,16 +6,20 @@ import SplitPlaneTLS
 import SplitPlaneTesting
 import Synchronization
 
-/// Fleet load (issue #8): the real `qbeast-controller` process with a fresh SQLite database, N
-/// tenants/environments made through the operator API, and `qbeast-fleet-sim` opening N agent
-/// connections with N distinct certificates. Measures propagation of a fleet-wide rollout, the
-/// controller's resident memory and CPU in steady state, and resynchronisation after a restart.
+/// Fleet load (issue #8): the real `qbeast-controller` process with a fresh SQLite database (or
+/// `FLEET_STORE=postgres`: a fresh PostgreSQL database, `FLEET_REPLICAS` controllers sharing it, the
+/// agents spread over them), N tenants/environments made through the operator API, and
+/// `qbeast-fleet-sim` opening N agent connections with N distinct certificates. Measures propagation
+/// of a fleet-wide rollout, the controllers' resident memory and CPU in steady state (summed over
+/// replicas), and resynchronisation after a restart (of every replica at once).
 enum FleetBench {
     static let adminToken = "fleet-bench-admin-token-0123456789"
     static let trustDomain = "qbeast.bench"
 
     struct Figures {
         var agents: Int
+        /// "SQLite", or "PostgreSQL, 2 replicas".
+        var store: String
         var prepareSeconds: Double
         var prepareNote: String
         var createSeconds: Double
@@ -236,24 +240,34 @@ enum FleetBench {
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         print("fleet \(count): \(prepareNote)")
 
-        // 2. The controller, a fresh database.
-        let ports = (operator: try freeLoopbackPort(), agent: try freeLoopbackPort(), metrics: try freeLoopbackPort(), enroll: try freeLoopbackPort())
-        let database = work.path("fleet-\(count).sqlite")
-        let controllerArguments = [
-            "serve", "--operator-listen", "127.0.0.1:\(ports.operator)", "--agent-listen", "127.0.0.1:\(ports.agent)",
-            "--metrics-listen", "127.0.0.1:\(ports.metrics)", "--enroll-listen", "127.0.0.1:\(ports.enroll)",
-            "--tls-cert", "\(pki)/controller.pem", "--tls-key", "\(pki)/controller-key.pem", "--client-ca", "\(pki)/ca.pem",
-            "--trust-domain", trustDomain, "--database", database, "--log-level", "warning",
-        ]
+        // 2. The controllers, a fresh database.
+        let postgres = environment["FLEET_STORE"] == "postgres" ? try await TestPostgres.start() : nil
+        defer { postgres?.stop() }
+        let replicas = postgres == nil ? 1 : max(1, Int(environment["FLEET_REPLICAS"] ?? "") ?? 1)
+        let storeName = postgres == nil ? "SQLite" : "PostgreSQL, \(replicas) replica\(replicas == 1 ? "" : "s")"
+        let database: String
+        if let postgres { database = "\(try await postgres.createDatabase())" } else { database = work.path("fleet-\(count).sqlite") }
+        typealias Ports = (operator: Int, agent: Int, metrics: Int, enroll: Int)
+        let replicaPorts: [Ports] = try (0..<replicas).map { _ in
+            (operator: try freeLoopbackPort(), agent: try freeLoopbackPort(), metrics: try freeLoopbackPort(), enroll: try freeLoopbackPort())
+        }
+        let ports = replicaPorts[0]
+        func controllerArguments(_ ports: Ports) -> [String] {
+            [
+                "serve", "--operator-listen", "127.0.0.1:\(ports.operator)", "--agent-listen", "127.0.0.1:\(ports.agent)",
+                "--metrics-listen", "127.0.0.1:\(ports.metrics)", "--enroll-listen", "127.0.0.1:\(ports.enroll)",
+                "--tls-cert", "\(pki)/controller.pem", "--tls-key", "\(pki)/controller-key.pem", "--client-ca", "\(pki)/ca.pem",
+                "--trust-domain", trustDomain, "--database", database, "--log-level", "warning",
+            ]
+        }
         let controllerEnvironment = ["QBEAST_ADMIN_TOKEN": adminToken]
-        func startController(_ generation: Int) async throws -> Process {
+        func startController(_ generation: Int, replica: Int) async throws -> Process {
+            let log = work.path("controller-\(count)-\(generation)-\(replica).log")
             let process = try spawn(
-                "\(binDirectory)/qbeast-controller", controllerArguments, log: work.path("controller-\(count)-\(generation).log"),
-                environment: controllerEnvironment)
-            let log = work.path("controller-\(count)-\(generation).log")
+                "\(binDirectory)/qbeast-controller", controllerArguments(replicaPorts[replica]), log: log, environment: controllerEnvironment)
             do {
                 try await waitFor("controller ready", timeout: 60) {
-                    (try? await plainHTTP(.GET, "http://127.0.0.1:\(ports.metrics)/readyz").status) == 200
+                    (try? await plainHTTP(.GET, "http://127.0.0.1:\(replicaPorts[replica].metrics)/readyz").status) == 200
                 }
             } catch {
                 if process.isRunning { process.terminate() }
@@ -261,9 +275,20 @@ enum FleetBench {
             }
             return process
         }
-        var controller = try await startController(1)
+        func startControllers(_ generation: Int) async throws -> [Process] {
+            var started: [Process] = []
+            for replica in 0..<replicas { started.append(try await startController(generation, replica: replica)) }
+            return started
+        }
+        /// Held long polls over every replica.
+        func waiting() async -> Int {
+            var total = 0
+            for ports in replicaPorts { total += await controllerWaiting(metricsPort: ports.metrics) ?? 0 }
+            return total
+        }
+        var controllers = try await startControllers(1)
         let api = TestHTTPClient(baseURL: "https://127.0.0.1:\(ports.operator)", tls: try TLSConfigurations.operatorClient(trustBundle: "\(pki)/ca.pem"))
-        defer { try? FileManager.default.removeItem(atPath: database) }
+        defer { if postgres == nil { try? FileManager.default.removeItem(atPath: database) } }
 
         // 3. N tenants with one environment each.
         started = nanos()
@@ -279,7 +304,7 @@ enum FleetBench {
         print(
             "fleet \(count): \(count) tenants + environments created in \(String(format: "%.1f", createSeconds)) s "
                 + "(\(String(format: "%.0f", Double(2 * count) / createSeconds)) requests/s, \(width) at a time)")
-        let idleRSS = statusKiB(pid: controller.processIdentifier, "VmRSS")
+        let idleRSS = controllers.reduce(0) { $0 + statusKiB(pid: $1.processIdentifier, "VmRSS") }
 
         // 4. The fleet.
         let output = SimOutput(count: count)
@@ -291,7 +316,7 @@ enum FleetBench {
         started = nanos()
         let sim = try spawn(
             simulator,
-            ["run", "--url", "https://127.0.0.1:\(ports.agent)", "--pki", pki, "--count", "\(count)"]
+            ["run", "--url", replicaPorts.map { "https://127.0.0.1:\($0.agent)" }.joined(separator: ","), "--pki", pki, "--count", "\(count)"]
                 + (environment["FLEET_HTTP1"] == "1" ? ["--http1"] : [])
                 + (environment["FLEET_AHC_CONNECT_RETRY"] == "1" ? ["--ahc-connect-retry"] : []),
             log: work.path("sim-\(count).log"), stdout: pipe)
@@ -299,7 +324,7 @@ enum FleetBench {
         defer {
             watched.value.withLock { $0 = nil }
             if sim.isRunning { sim.terminate(); sim.waitUntilExit() }
-            if controller.isRunning { controller.terminate(); controller.waitUntilExit() }
+            for controller in controllers where controller.isRunning { controller.terminate(); controller.waitUntilExit() }
             pipe.fileHandleForReading.readabilityHandler = nil
         }
         try await waitFor("all \(count) agents long-polling", timeout: 120 + Double(count) / 20) {
@@ -308,7 +333,7 @@ enum FleetBench {
         let connectSeconds = seconds(started, nanos())
         // The controller's side: its gauge reaches N when a poll starts waiting beside N - 1 others.
         try await waitFor("the controller holding \(count) long polls", timeout: 120 + Double(count) / 20, every: .milliseconds(250)) {
-            (await controllerWaiting(metricsPort: ports.metrics) ?? 0) >= count
+            await waiting() >= count
         }
         let connectServerSeconds = seconds(started, nanos())
         print(
@@ -342,19 +367,20 @@ enum FleetBench {
 
         // 6. Steady state: all connected, heartbeating.
         try await Task.sleep(for: .seconds(5))
-        let cpu0 = cpuSeconds(pid: controller.processIdentifier) ?? 0
+        func controllersCPU() -> Double { controllers.reduce(0) { $0 + (cpuSeconds(pid: $1.processIdentifier) ?? 0) } }
+        let cpu0 = controllersCPU()
         let simCPU0 = cpuSeconds(pid: sim.processIdentifier) ?? 0
         let stat0 = output.lastStat!
         let window0 = nanos()
         try await Task.sleep(for: .seconds(steadySeconds))
         let window = seconds(window0, nanos())
-        let controllerCPU = ((cpuSeconds(pid: controller.processIdentifier) ?? 0) - cpu0) / window
+        let controllerCPU = (controllersCPU() - cpu0) / window
         let simCPU = ((cpuSeconds(pid: sim.processIdentifier) ?? 0) - simCPU0) / window
         let stat1 = output.lastStat!
-        let rss = statusKiB(pid: controller.processIdentifier, "VmRSS")
-        let hwm = statusKiB(pid: controller.processIdentifier, "VmHWM")
+        let rss = controllers.reduce(0) { $0 + statusKiB(pid: $1.processIdentifier, "VmRSS") }
+        let hwm = controllers.reduce(0) { $0 + statusKiB(pid: $1.processIdentifier, "VmHWM") }
         let simRSS = statusKiB(pid: sim.processIdentifier, "VmRSS")
-        let fds = openFiles(pid: controller.processIdentifier)
+        let fds = controllers.reduce(0) { $0 + openFiles(pid: $1.processIdentifier) }
         let heartbeats = Double(stat1.status - stat0.status) / seconds(stat0.nanos, stat1.nanos)
         if stat1.live != count { print("fleet \(count): note: \(stat1.live) of \(count) agents connected at the end of the steady window") }
 
@@ -370,10 +396,10 @@ enum FleetBench {
         // controller's graceful shutdown for ~5 s (Hummingbird waits for it), which is not the agents' doing.
         try await api.shutdown()
         let killed = nanos()
-        controller.terminate()
-        controller.waitUntilExit()
+        for controller in controllers { controller.terminate() }
+        for controller in controllers { controller.waitUntilExit() }
         let exited = nanos()
-        controller = try await startController(2)
+        controllers = try await startControllers(2)
         let ready = nanos()
         var allBack: UInt64?
         do {
@@ -388,12 +414,12 @@ enum FleetBench {
         var serverBack: UInt64?
         do {
             try await waitFor("the restarted controller holding \(count) long polls", timeout: 120, every: .milliseconds(250)) {
-                guard (await controllerWaiting(metricsPort: ports.metrics) ?? 0) >= count else { return false }
+                guard await waiting() >= count else { return false }
                 serverBack = nanos()
                 return true
             }
         } catch {
-            print("fleet \(count): \(error) (\(await controllerWaiting(metricsPort: ports.metrics) ?? 0))")
+            print("fleet \(count): \(error) (\(await waiting()))")
         }
         sampler.cancel()
         let openSamples = opens.value.withLock { $0 }
@@ -423,11 +449,12 @@ enum FleetBench {
 
         sim.terminate()
         sim.waitUntilExit()
-        controller.terminate()
-        controller.waitUntilExit()
+        for controller in controllers { controller.terminate() }
+        for controller in controllers { controller.waitUntilExit() }
 
         return Figures(
-            agents: count, prepareSeconds: prepareSeconds, prepareNote: prepareNote, createSeconds: createSeconds, connectSeconds: connectSeconds,
+            agents: count, store: storeName, prepareSeconds: prepareSeconds, prepareNote: prepareNote, createSeconds: createSeconds,
+            connectSeconds: connectSeconds,
             idleRSSKiB: idleRSS, rolloutSeconds: rolloutSeconds, propagation: propagation, steadySeconds: window,
             controllerRSSKiB: rss, controllerHWMKiB: hwm, controllerCPU: controllerCPU, simRSSKiB: simRSS, simCPU: simCPU,
             heartbeatsPerSecond: heartbeats, controllerFDs: fds, shutdownSeconds: seconds(killed, exited),
@@ -439,24 +466,24 @@ enum FleetBench {
     }
 
     static func report(_ figures: Figures) {
-        let n = figures.agents
+        let n = figures.store == "SQLite" ? "\(figures.agents)" : "\(figures.agents) (\(figures.store))"
         func ms(_ seconds: Double) -> String { String(format: "%.0f ms", seconds * 1000) }
         func pct(_ p: Double) -> Double { figures.propagation[min(figures.propagation.count - 1, Int(Double(figures.propagation.count) * p))] }
         print(
             "fleet \(n): propagation PUT 2xx → agent has the revision: p50 \(ms(pct(0.5))), p99 \(ms(pct(0.99))), max \(ms(figures.propagation.last ?? 0)), "
                 + "min \(ms(figures.propagation.first ?? 0)); rollout \(String(format: "%.1f", figures.rolloutSeconds)) s "
-                + "(\(String(format: "%.0f", Double(n) / figures.rolloutSeconds)) PUTs/s)")
+                + "(\(String(format: "%.0f", Double(figures.agents) / figures.rolloutSeconds)) PUTs/s)")
         print(
             "fleet \(n): controller steady state over \(String(format: "%.0f", figures.steadySeconds)) s: VmRSS \(figures.controllerRSSKiB / 1024) MiB "
                 + "(\(figures.idleRSSKiB / 1024) MiB before agents connected, VmHWM \(figures.controllerHWMKiB / 1024) MiB), "
                 + "CPU \(String(format: "%.1f", figures.controllerCPU * 100)) % of one core, \(figures.controllerFDs) open files, "
                 + "\(String(format: "%.0f", figures.heartbeatsPerSecond)) heartbeats/s")
         print(
-            "fleet \(n): simulator VmRSS \(figures.simRSSKiB / 1024) MiB (\(figures.simRSSKiB / n) KiB per agent), CPU \(String(format: "%.1f", figures.simCPU * 100)) %"
+            "fleet \(n): simulator VmRSS \(figures.simRSSKiB / 1024) MiB (\(figures.simRSSKiB / figures.agents) KiB per agent), CPU \(String(format: "%.1f", figures.simCPU * 100)) %"
         )
         print(
             "fleet \(n): restart: SIGTERM → exit \(String(format: "%.1f", figures.shutdownSeconds)) s, start → ready \(String(format: "%.1f", figures.restartReadySeconds)) s, "
-                + "ready → all \(n) long-polling \(figures.resyncSeconds.map { String(format: "%.1f s", $0) } ?? "not reached") "
+                + "ready → all \(figures.agents) long-polling \(figures.resyncSeconds.map { String(format: "%.1f s", $0) } ?? "not reached") "
                 + "(\(figures.resyncFromKillSeconds.map { String(format: "%.1f s", $0) } ?? "–") from SIGTERM), the controller holding all "
                 + "\(figures.resyncServerSeconds.map { String(format: "%.1f s", $0) } ?? "not reached") after ready; "
                 + "requests retried by agents \(figures.reconnectAttempts) (peak \(String(format: "%.0f", figures.peakConnectRate))/s), failed requests \(figures.failures); "

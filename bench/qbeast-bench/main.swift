@@ -198,7 +198,7 @@ if sections.contains("fleet") {
     }
 }
 
-if sections.isSubset(of: ["alerting", "install", "fleet"]) { exit(0) }
+if sections.isSubset(of: ["alerting", "single", "install", "fleet"]) { exit(0) }
 
 // MARK: 1. Evaluation round time
 

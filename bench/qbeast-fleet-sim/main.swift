@@ -14,7 +14,7 @@ import Synchronization
 //   qbeast-fleet-sim prepare --pki DIR --count N [--trust-domain D]
 //       Makes (once) a CA and server certificate in DIR and N agent certificates (ECDSA P-256) in
 //       DIR/agents, each for spiffe://D/tenant/f<i>/environment/prod; kept for reuse by later runs.
-//   qbeast-fleet-sim run --url https://127.0.0.1:PORT --pki DIR --count N [--heartbeat 30]
+//   qbeast-fleet-sim run --url https://127.0.0.1:PORT[,URL…] --pki DIR --count N [--heartbeat 30]
 //                        [--alert-every 600] [--http1] [--ahc-connect-retry]
 //       N agents, each with its own certificate and its own HTTPClient (so its own connection), doing
 //       what the real agent does on the wire: desired-state long polls, status heartbeats every
@@ -363,6 +363,8 @@ final class SimAgent: Sendable {
 
 func run() async throws {
     guard let url = option("url") else { fail("--url is required") }
+    // Several controller replicas: agent i goes to the i-th URL modulo their number.
+    let urls = url.split(separator: ",").map(String.init)
     let heartbeat = option("heartbeat").flatMap(Double.init) ?? 30
     let alertEvery = option("alert-every").flatMap(Double.init) ?? 600
     let limit = raiseFileLimit(to: rlim_t(max(65_536, count * 3 + 1024)))
@@ -386,7 +388,8 @@ func run() async throws {
         // ControllerClient: a failed connection reaches the RetryPolicy at once. `--ahc-connect-retry`
         // turns it back on (the agent before that fix).
         configuration.connectionPool.retryConnectionEstablishment = flag("ahc-connect-retry")
-        agents.append(SimAgent(index: index, client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration), base: url))
+        agents.append(
+            SimAgent(index: index, client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration), base: urls[index % urls.count]))
     }
     FileHandle.standardOutput.write(Data("ready \(count) \(monotonicNanos())\n".utf8))
 
