@@ -36,32 +36,39 @@ enum RoundTimer {
     }
 }
 
-/// The real `qbeast-agent` process, enrolled with a test certificate, fed its rules by an in-process
-/// controller through a workspace, evaluating against the benchmark's VictoriaMetrics.
+/// The real `qbeast-agent` process, enrolled with a test certificate, fed one workspace by an
+/// in-process controller, evaluating against the benchmark's VictoriaMetrics (and installing through
+/// `extraArguments`' kubeconfig, when given).
 struct MemoryRun {
     let agent: Process
     let controller: TestController
     let pki: TestPKI
 
-    static func start(rules yaml: String, vmURL: String, work: TemporaryDirectory, binDirectory: String) async throws -> MemoryRun {
+    /// The rules of `yaml` as a workspace body.
+    static func rulesWorkspace(_ yaml: String) throws -> Data {
+        struct Apply: Encodable { var spec: WorkspaceSpec }
+        return try JSONEncoder().encode(Apply(spec: WorkspaceSpec(ruleGroups: try RuleFileChecker.groups(fromYAML: yaml))))
+    }
+
+    static func start(
+        name: String, workspace: Data, vmURL: String, work: TemporaryDirectory, binDirectory: String, extraArguments: [String] = []
+    ) async throws -> MemoryRun {
         let pki = try TestPKI()
-        let controller = try await TestController.start(pki: pki, databasePath: work.path("controller.sqlite"))
+        let controller = try await TestController.start(pki: pki, databasePath: work.path("\(name)-controller.sqlite"))
         let api = try TestHTTPClient.operatorClient(controller, pki: pki)
         _ = try await api.request(.POST, "/v1/tenants", json: #"{"name":"acme"}"#)
         _ = try await api.request(.POST, "/v1/tenants/acme/environments", json: #"{"name":"prod","cloud":"aws","mode":"provided"}"#)
-        let spec = WorkspaceSpec(ruleGroups: try RuleFileChecker.groups(fromYAML: yaml))
-        struct Apply: Encodable { var spec: WorkspaceSpec }
-        let applied = try await api.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/bench", encoding: Apply(spec: spec))
-        guard applied.status == 201 else { throw BenchFailure("cannot apply the bench workspace: \(applied.text)") }
+        let applied = try await api.request(.PUT, "/v1/tenants/acme/environments/prod/workspaces/bench", body: workspace)
+        guard applied.status == 201 else { throw BenchFailure("cannot apply the \(name) workspace: \(applied.text)") }
         try await api.shutdown()
         let tls = pki.agentTLS("acme-prod")
         let agent = try startProcess(
             "\(binDirectory)/qbeast-agent",
             [
                 "run", "--controller-url", controller.agentURL, "--tls-cert", tls.certificate, "--tls-key", tls.privateKey,
-                "--ca-bundle", tls.trustBundle, "--state-dir", work.path("agent-state"), "--metrics-listen", "127.0.0.1:\(try freeLoopbackPort())",
+                "--ca-bundle", tls.trustBundle, "--state-dir", work.path("\(name)-agent-state"), "--metrics-listen", "127.0.0.1:\(try freeLoopbackPort())",
                 "--metrics-store-url", vmURL, "--log-level", "warning",
-            ], log: work.path("agent.log"))
+            ] + extraArguments, log: work.path("\(name)-agent.log"))
         return MemoryRun(agent: agent, controller: controller, pki: pki)
     }
 

@@ -257,10 +257,41 @@ if sections.contains("rules") {
 
 if sections.contains("memory") {
     do {
-
         let two = rulesYAML(count: 200, interval: "10s")
         try two.write(toFile: work.path("two.yml"), atomically: false, encoding: .utf8)
-        let agentRun = try await MemoryRun.start(rules: two, vmURL: vm.url, work: work, binDirectory: binDirectory)
+        // Three agents side by side: 200 rules; idle (enrolled, an empty workspace, long-polling); and
+        // one installing 20 components × 10 objects through the test Kubernetes API server.
+        let agentRun = try await MemoryRun.start(
+            name: "rules", workspace: try MemoryRun.rulesWorkspace(two), vmURL: vm.url, work: work, binDirectory: binDirectory)
+        let idleRun = try await MemoryRun.start(
+            name: "idle", workspace: Data(#"{"spec":{}}"#.utf8), vmURL: vm.url, work: work, binDirectory: binDirectory)
+        let kubePKI = try TestPKI()
+        defer { kubePKI.remove() }
+        let kube = try await KubernetesTestServer.start(pki: kubePKI)
+        try """
+        apiVersion: v1
+        kind: Config
+        clusters: [{name: test, cluster: {server: "\(kube.url.replacingOccurrences(of: "127.0.0.1", with: "localhost"))", certificate-authority: "\(kubePKI.caBundle)"}}]
+        users: [{name: test, user: {token: test-token}}]
+        contexts: [{name: test, context: {cluster: test, user: test, namespace: qbeast}}]
+        current-context: test
+        """.write(toFile: work.path("memory-kubeconfig"), atomically: true, encoding: .utf8)
+        let components: JSONValue = .array(
+            (0..<InstallBench.components).map { index in
+                ["name": .string("component-\(index)"), "manifests": .array(InstallBench.manifests(component: index, version: 1))]
+            })
+        let installRun = try await MemoryRun.start(
+            name: "install", workspace: try JSONEncoder().encode(["spec": ["components": components]] as JSONValue), vmURL: vm.url, work: work,
+            binDirectory: binDirectory, extraArguments: ["--kubeconfig", work.path("memory-kubeconfig"), "--namespace", "qbeast"])
+        let objects = InstallBench.components * InstallBench.objectsPerComponent
+        let installStarted = ContinuousClock.now
+        while kube.requests.filter({ $0.method == "PATCH" }).count < objects, ContinuousClock.now - installStarted < .seconds(180) {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let installSeconds = (ContinuousClock.now - installStarted).timeInterval
+        let installPeakKiB = FleetBench.statusKiB(pid: installRun.agent.processIdentifier, "VmHWM")
+        let installApplied = kube.requests.filter { $0.method == "PATCH" }.count
+
         let receiver2 = try await AlertmanagerAPIReceiver.start()
         let vmalert2 = try startProcess(
             "/usr/bin/vmalert",
@@ -273,13 +304,42 @@ if sections.contains("memory") {
         try await Task.sleep(for: .seconds(memorySeconds))
         let agentKiB = residentKiB(pid: agentRun.agent.processIdentifier) ?? 0
         let vmalertKiB = residentKiB(pid: vmalert2.processIdentifier) ?? 0
+        let idleKiB = residentKiB(pid: idleRun.agent.processIdentifier) ?? 0
+        let installKiB = residentKiB(pid: installRun.agent.processIdentifier) ?? 0
+        let ours = ResidentBreakdown.read(pid: agentRun.agent.processIdentifier)
+        let theirs = ResidentBreakdown.read(pid: vmalert2.processIdentifier)
+        let idle = ResidentBreakdown.read(pid: idleRun.agent.processIdentifier)
         vmalert2.terminate()
         vmalert2.waitUntilExit()
         try await receiver2.stop()
         try await agentRun.stop()
+        try await idleRun.stop()
+        try await installRun.stop()
+        try await kube.stop()
+        func mib(_ kib: Int) -> String { String(format: "%.1f MiB", Double(kib) / 1024) }
         print(
             "resident memory, 200 rules after \(memorySeconds) s: ours \(agentKiB / 1024) MiB, vmalert \(vmalertKiB / 1024) MiB, ratio \(String(format: "%.2f", Double(agentKiB) / Double(max(vmalertKiB, 1))))"
         )
+        print("resident memory, idle agent (enrolled, no rules, long-polling) after \(memorySeconds) s: ours \(mib(idleKiB))")
+        print(
+            "resident memory, installing \(InstallBench.components) × \(InstallBench.objectsPerComponent) objects: peak (VmHWM) \(mib(installPeakKiB)) "
+                + "(\(installApplied) of \(objects) objects applied in \(String(format: "%.1f", installSeconds)) s), \(mib(installKiB)) after \(memorySeconds) s, "
+                + "ratio to the rules figure \(String(format: "%.2f", Double(installPeakKiB) / Double(max(agentKiB, 1))))")
+        if let ours { print("  where the agent's (200 rules) is: \(ours.summary)") }
+        if let idle { print("  where the idle agent's is: \(idle.summary)") }
+        if let theirs { print("  where vmalert's is: \(theirs.summary)") }
+        if let ours {
+            print(
+                "  the agent's largest mappings: "
+                    + ours.mappings.prefix(8).map { "\(($0.path as NSString).lastPathComponent) \(mib($0.kib))" }.joined(separator: ", "))
+        }
+        let binary = "\(binDirectory)/qbeast-agent"
+        let size = ((try? FileManager.default.attributesOfItem(atPath: binary))?[.size] as? NSNumber)?.intValue ?? 0
+        let libraries = Set((ours?.mappings ?? []).map(\.path).filter { $0.hasPrefix("/") && $0 != binary && $0.contains(".so") })
+        let librariesSize = libraries.reduce(0) { $0 + ((((try? FileManager.default.attributesOfItem(atPath: $1))?[.size] as? NSNumber)?.intValue) ?? 0) }
+        print(
+            "agent binary: \(mib(size / 1024)) (\(binary)), plus \(libraries.count) shared libraries mapped (\(mib(librariesSize / 1024)) on disk: "
+                + libraries.map { ($0 as NSString).lastPathComponent }.sorted().joined(separator: " ") + ")")
     } catch {
         benchFailed("memory", error)
     }
