@@ -197,6 +197,7 @@ let package = Package(
             name: "qbeast-agent",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "Agent", "ServiceSupport", "SplitPlaneProtocol", "SplitPlaneTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
 import ServiceLifecycle
 import ServiceSupport
 import SplitPlaneProtocol
@@ -71,6 +72,10 @@ struct Run: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // A handful of connections (controller, metrics store, Kubernetes API, its own listener):
+        // one event-loop thread carries them, where NIO's default is one per core.
+        NIOSingletons.groupLoopCountSuggestion = 1
+        NIOSingletons.blockingPoolThreadCountSuggestion = 1
         let layers = try LayeredConfiguration.load(file: config)
         JSONLogHandler.bootstrap(level: Logger.Level(rawValue: layers.string(logLevel, key: "logLevel") ?? "info") ?? .info)
         let logger = Logger(label: "qbeast-agent")
