@@ -65,17 +65,20 @@ public final class ControllerServer: Sendable {
         }
     }
 
-    /// The services to run in one `ServiceGroup`. The notifier comes last so that, shutting down in
-    /// reverse order, it answers every held long poll before the listeners drain their connections.
+    /// The services to run in one `ServiceGroup`, which shuts them down one after another in reverse
+    /// order: first every held long poll is answered (told when to come back), then the agent gateway
+    /// closes its connections, and only then the rest stops — the last heartbeats flushed after the
+    /// gateway stopped taking them. Agents are back on a restarted controller sooner the sooner the
+    /// old one has let go of them.
     public func services(metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws -> [any Service] {
-        [try operatorApplication(), try agentGatewayApplication()] + (issuer == nil ? [] : [try enrollmentApplication()]) + [
+        [try operatorApplication()] + (issuer == nil ? [] : [try enrollmentApplication()]) + [
             OperationsEndpoints.application(
                 host: configuration.metricsListen.host, port: configuration.metricsListen.port,
                 registry: metricsRegistry, readiness: readiness, logger: logger,
                 onServerRunning: { [boundPorts] port in await boundPorts.set(.metrics, port) }),
             dispatcher, delivery,
             HeartbeatFlusher(coalescer: heartbeats, store: store, clock: clock, interval: configuration.lastSeenFlushInterval, logger: logger),
-        ] + changeFollower() + [LongPollShutdown(notifier: notifier)]
+        ] + changeFollower() + [try agentGatewayApplication(), LongPollShutdown(notifier: notifier)]
     }
 
     /// What the store commits — here, or on another replica sharing it — wakes this replica's long polls.

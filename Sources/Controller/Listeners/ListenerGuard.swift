@@ -156,6 +156,10 @@ extension HTTPServerBuilder {
         return HTTPServerBuilder { responder in
             let configuration = HTTP2UpgradeChannel.Configuration(
                 idleTimeout: limits.idleTimeout,
+                // At shutdown, a connection whose client has not closed its streams 2 s after the
+                // final GOAWAY is closed: held polls are answered by then, and waiting longer only
+                // keeps agents from the replica (or restarted controller) that would serve them.
+                gracefulCloseTimeout: .seconds(2),
                 streamConfiguration: .init(additionalChannelHandlers: listener.requestHandlers(), idleTimeout: TimeAmount(limits.idleTimeout)))
             return GuardedChildChannel(
                 base: try HTTP2UpgradeChannel(tlsConfiguration: tls, configuration: configuration, responder: responder),
