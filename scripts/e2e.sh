@@ -172,6 +172,20 @@ fires_soon() {
 check "SIGKILL mid-for: the alert still fires" fires_soon
 check "…within the rest of its for (≤ 9 s after restart; a reset would need ≥ 10 s more)" test $(( $(date +%s) - restarted )) -le 9
 check "agent /metrics counts bytes sent per kind" bash -c "curl -fsS http://127.0.0.1:${AGENT_METRICS_PORT}/metrics | grep -q 'qbeast_agent_bytes_sent_total{kind=\"status\"}'"
+# Both sides of the boundary reconcile: the agent's egress journal (kept across its SIGKILL above) and
+# the controller's received-bytes counter agree per kind (retried: a heartbeat may be in flight).
+journal_matches_controller() { # kind
+  local journal controller
+  journal=$("$BIN/qbeast-agent" egress tail --state-dir "$RUN/agent-acme-prod" --totals | awk -v k="$1" '$1 == k { sub("bytes=", "", $3); print $3 }')
+  controller=$(curl -fsS "http://127.0.0.1:${CONTROLLER_METRICS_PORT}/metrics" |
+    awk -v k="qbeast_controller_agent_bytes_received_total{kind=\"$1\"}" '$1 == k { printf "%d", $2 }')
+  echo "journal $1=$journal controller $1=$controller"
+  [ -n "$journal" ] && [ "$journal" = "$controller" ]
+}
+check "egress journal: alert bytes equal the controller's received bytes" eventually journal_matches_controller alerts
+check "egress journal: status bytes equal the controller's received bytes" eventually journal_matches_controller status
+check "egress journal: entries carry kind, size, SHA-256 and label names" bash -c \
+  "'$BIN/qbeast-agent' egress tail --state-dir '$RUN/agent-acme-prod' -n 50 | grep '\"kind\":\"alerts\"' | grep -q '\"labelNames\":\\[\"alertname\"'"
 
 # An agent whose environment the controller does not know is refused and never becomes ready.
 check "qbctl tenant create globex (no environment)" qbctl tenant create globex

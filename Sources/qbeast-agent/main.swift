@@ -13,7 +13,7 @@ struct QbeastAgent: AsyncParsableCommand {
         commandName: "qbeast-agent",
         abstract: "The Qbeast data-plane agent: dials out to the controller over mutual TLS and reports status and alerts.",
         version: BuildVersion.current,
-        subcommands: [Run.self, CheckRules.self, TestRules.self]
+        subcommands: [Run.self, CheckRules.self, TestRules.self, Egress.self]
     )
 }
 
@@ -55,6 +55,12 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Namespace to install into and stay confined to (default: the pod's own, or the kubeconfig context's).") var namespace: String?
     @Option(help: "How often applied components are applied again to undo changes made out of band. Default 5m.") var driftInterval: String?
     @Option(help: "Longest time between install passes that read health back. Default 30s.") var installInterval: String?
+    @Option(help: "The customer's data boundary (YAML; the chart renders values.boundary into it): what alerts and status may carry out.")
+    var boundaryFile: String?
+    @Option(help: "The agent's Deployment, which its Kubernetes Events are about (the chart sets it). Default: its Pod.") var deploymentName: String?
+    @Option(help: "Keep every body sent upstream in the egress journal too (true/false). Default false: sizes, hashes and names only.")
+    var egressJournalBodies: String?
+    @Option(help: "Size at which an egress journal file is rotated (4 kept). Default 10485760.") var egressJournalMaxBytes: String?
     @Option(help: "Log level. Default info.") var logLevel: String?
 
     /// Every flag by its configuration key; `AgentStartup.resolve` does the rest.
@@ -66,7 +72,8 @@ struct Run: AsyncParsableCommand {
             "pollTimeout": pollTimeout, "heartbeatInterval": heartbeatInterval, "outboxMaxBatches": outboxMaxBatches,
             "metricsStoreUrl": metricsStoreUrl, "metricsStoreStep": metricsStoreStep, "evaluationInterval": evaluationInterval,
             "ruleResendDelay": ruleResendDelay, "kubeconfig": kubeconfig, "kubeContext": kubeContext, "namespace": namespace,
-            "driftInterval": driftInterval, "installInterval": installInterval,
+            "driftInterval": driftInterval, "installInterval": installInterval, "boundaryFile": boundaryFile, "deploymentName": deploymentName,
+            "egressJournalBodies": egressJournalBodies, "egressJournalMaxBytes": egressJournalMaxBytes,
         ]
     }
 
@@ -80,7 +87,8 @@ struct Run: AsyncParsableCommand {
             var configuration = startup.configuration
             configuration.tls = try await AgentEnrollment.credentials(
                 stateDirectory: configuration.stateDirectory, configured: startup.configuredTLS, caBundle: configuration.tls.trustBundle,
-                enrollment: startup.enrollment, trustDomain: startup.trustDomain, logger: logger)
+                enrollment: startup.enrollment, trustDomain: startup.trustDomain, logger: logger, proxy: configuration.proxy)
+            if let proxy = configuration.proxy { logger.info("controller traffic goes through the HTTPS proxy", metadata: ["proxy": "\(proxy)"]) }
             let registry = OperationsEndpoints.bootstrapMetrics()
             let agent = try AgentService(configuration: configuration, logger: logger)
             let operations = OperationsEndpoints.application(
