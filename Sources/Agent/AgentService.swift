@@ -229,13 +229,14 @@ public final class AgentService: Service, Sendable {
         }
         await state.replaceStatuses(statuses)
         // Free text (Kubernetes and metrics-store words) capped and redacted by the customer's ceiling.
-        return configuration.boundary.scrub(StatusReport(
-            agent: AgentFacts(
-                instance: outbox.instance, version: configuration.version, certificateExpiry: certificateExpiry(),
-                rulesLoaded: await rules?.rulesLoaded ?? 0, metricsStoreReachable: await rules?.metricsStoreReachable,
-                desiredRevision: desired?.revision ?? 0, namespace: configuration.kubernetes?.namespace),
-            workspaces: statuses
-        ))
+        return configuration.boundary.scrub(
+            StatusReport(
+                agent: AgentFacts(
+                    instance: outbox.instance, version: configuration.version, certificateExpiry: certificateExpiry(),
+                    rulesLoaded: await rules?.rulesLoaded ?? 0, metricsStoreReachable: await rules?.metricsStoreReachable,
+                    desiredRevision: desired?.revision ?? 0, namespace: configuration.kubernetes?.namespace),
+                workspaces: statuses
+            ))
     }
 
     private func certificateExpiry() -> Date? {

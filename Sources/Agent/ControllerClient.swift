@@ -114,7 +114,9 @@ public final class ControllerClient: ComponentSource, Sendable {
         request.body = .bytes(ByteBuffer(data: data))
         let body = try await send(
             request, deadline: .seconds(30),
-            kind: EgressMessage(kind: "alerts", body: data, labelNames: Set(batch.alerts.flatMap(\.labels.keys)), annotationNames: Set(batch.alerts.flatMap(\.annotations.keys))))
+            kind: EgressMessage(
+                kind: "alerts", body: data, labelNames: Set(batch.alerts.flatMap(\.labels.keys)), annotationNames: Set(batch.alerts.flatMap(\.annotations.keys))
+            ))
         let receipt = try StrictJSON.decode(AlertBatchReceipt.self, from: body)
         guard receipt.sequence == batch.sequence else {
             throw ControllerClientError.unexpectedAnswer("receipt for sequence \(receipt.sequence), sent \(batch.sequence)")
@@ -172,17 +174,18 @@ public final class ControllerClient: ComponentSource, Sendable {
     /// retry loop backs off as for any connection failure; nothing queued is lost.
     static func explainProxyFailure(_ error: any Error, proxy: HTTPClient.Configuration.Proxy) -> ControllerClientError? {
         let address = "\(proxy.host):\(proxy.port)"
-        switch error {
-        case HTTPClientError.proxyAuthenticationRequired:
-            return .proxy("the HTTPS proxy \(address) refused the credentials (407 Proxy Authentication Required): check user:password in HTTPS_PROXY")
-        case HTTPClientError.invalidProxyResponse:
-            return .proxy("the HTTPS proxy \(address) refused or dropped the CONNECT tunnel to the controller")
-        default:
-            // NIO's connection errors (refused, timed out) name no type this module sees; their text does.
-            let text = "\(error)"
-            guard ["connectTimeout", "connectionRefused", "Connection refused", "NIOConnectionError"].contains(where: text.contains) else { return nil }
-            return .proxy("cannot connect to the HTTPS proxy \(address): \(text)")
+        if let error = error as? HTTPClientError {
+            if error == .proxyAuthenticationRequired {
+                return .proxy("the HTTPS proxy \(address) refused the credentials (407 Proxy Authentication Required): check user:password in HTTPS_PROXY")
+            }
+            if error == .invalidProxyResponse {
+                return .proxy("the HTTPS proxy \(address) refused or dropped the CONNECT tunnel to the controller")
+            }
         }
+        // NIO's connection errors (refused, timed out) name no type this module sees; their text does.
+        let text = "\(error)"
+        guard ["connectTimeout", "connectionRefused", "Connection refused", "NIOConnectionError"].contains(where: text.contains) else { return nil }
+        return .proxy("cannot connect to the HTTPS proxy \(address): \(text)")
     }
 
     /// `Retry-After` in seconds (the form the controller sends), at most five minutes; nil for a date or nonsense.

@@ -54,6 +54,9 @@ public struct DataBoundary: Sendable {
             file = try YAMLDecoder().decode(BoundaryFile.self, from: text.isEmpty ? "{}" : text)
         } catch let error as BoundaryFile.UnknownSetting {
             throw ConfigurationError(setting: "boundaryFile", reason: "\(source): unknown setting \"\(error.name)\"")
+        } catch DecodingError.dataCorrupted(let context) where context.underlyingError is BoundaryFile.UnknownSetting {
+            let name = (context.underlyingError as? BoundaryFile.UnknownSetting)?.name ?? ""
+            throw ConfigurationError(setting: "boundaryFile", reason: "\(source): unknown setting \"\(name)\"")
         } catch {
             throw ConfigurationError(setting: "boundaryFile", reason: "\(source): \(BoundaryFile.explain(error))")
         }

@@ -32,9 +32,10 @@ public struct OutboundProxy: Sendable, Equatable {
             throw ConfigurationError(setting: setting, reason: "is not a proxy URL such as http://proxy.example.com:3128")
         }
         guard url.scheme == "http" else {
-            throw ConfigurationError(setting: setting, reason: "scheme \"\(url.scheme ?? "")\" is not supported: the agent speaks HTTP CONNECT to the proxy (http://)")
+            throw ConfigurationError(
+                setting: setting, reason: "scheme \"\(url.scheme ?? "")\" is not supported: the agent speaks HTTP CONNECT to the proxy (http://)")
         }
-        guard (url.path.isEmpty || url.path == "/"), url.query == nil else {
+        guard url.path.isEmpty || url.path == "/", url.query == nil else {
             throw ConfigurationError(setting: setting, reason: "must be scheme, optional user:password@, host and port only")
         }
         if let port = url.port, !(1...65535).contains(port) {

@@ -86,8 +86,8 @@ actor RuleGroupRunner {
         let results = await Self.queryAll(group.rules.map(\.expression), at: time, store: store, concurrency: group.concurrency)
         let store = self.store
         // Prometheus' `query` template function reads any series: only when the customer's boundary allows it.
-        let query: (@Sendable (String) async throws -> [QuerySample])? =
-            boundary.allowQueryFunction ? { try await store.query($0, at: time) } : nil
+        let reader: @Sendable (String) async throws -> [QuerySample] = { try await store.query($0, at: time) }
+        let query = boundary.allowQueryFunction ? reader : nil
         for (index, rule) in group.rules.enumerated() {
             switch results[index] {
             case .failure(let error):
@@ -112,7 +112,8 @@ actor RuleGroupRunner {
         }
         await send(at: time, skipping: silenced)
         for (name, detail) in details.sorted(by: { $0.key < $1.key }) where errorDetails[name] != detail {
-            logger.warning("alert rule failed", metadata: ["workspace": "\(group.workspace)", "group": "\(group.name)", "rule": "\(name)", "error": "\(detail)"])
+            logger.warning(
+                "alert rule failed", metadata: ["workspace": "\(group.workspace)", "group": "\(group.name)", "rule": "\(name)", "error": "\(detail)"])
         }
         errorDetails = details
         health = GroupHealth(lastEvaluation: time, ruleErrors: errors, storeError: storeError)

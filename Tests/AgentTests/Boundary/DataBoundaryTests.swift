@@ -77,7 +77,7 @@ struct DataBoundaryTests {
                 return nil
             } catch { return "\(error)" }
         }
-        #expect(refusal("lables: [a]")?.contains("unknown setting \"lables\"") == true)
+        #expect(refusal("lables: [a]")?.contains("unknown setting \"lables\"") == true, "\(refusal("lables: [a]") ?? "")")
         #expect(refusal("maxAlertBytes: 0")?.contains("maxAlertBytes must be a positive number") == true)
         #expect(refusal("redactPatterns: ['(']")?.contains("redactPatterns[0] is not a regular expression") == true)
         #expect(refusal("onViolation: keep") != nil)
@@ -99,7 +99,9 @@ struct DataBoundaryTests {
                     objects: [ObjectStatus(apiVersion: "v1", kind: "Secret", name: "s", state: "Failed", message: "MARKER3")],
                     conditions: [Condition(type: "Applied", status: .false, reason: "R", message: "MARKER4", lastTransitionTime: t0)])
             ])
-        let report = StatusReport(agent: AgentFacts(instance: "i", version: "v", certificateExpiry: nil, rulesLoaded: 0, metricsStoreReachable: nil, desiredRevision: 1), workspaces: [status])
+        let report = StatusReport(
+            agent: AgentFacts(instance: "i", version: "v", certificateExpiry: nil, rulesLoaded: 0, metricsStoreReachable: nil, desiredRevision: 1),
+            workspaces: [status])
         let scrubbed = boundary.scrub(report)
         let text = String(decoding: try! StrictJSON.encode(scrubbed), as: UTF8.self)
         #expect(!text.contains("MARKER"))

@@ -1,5 +1,5 @@
-import Crypto
 import Foundation
+import SplitPlaneProtocol
 import SplitPlaneTesting
 import Testing
 
@@ -17,7 +17,7 @@ struct EgressJournalTests {
         let entries = try EgressJournal.read(directory: plain.directory)
         #expect(entries.map(\.kind) == ["alerts", "status"])
         #expect(entries[0].bytes == body.count)
-        #expect(entries[0].sha256 == SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined())
+        #expect(entries[0].sha256 == Hex.sha256(#"{"alerts":[]}"#))
         #expect(entries[0].labelNames == ["alertname", "severity"])
         #expect(entries[0].annotationNames == ["summary"])
         #expect(entries.allSatisfy { $0.body == nil }, "bodies only when asked for")
@@ -42,6 +42,6 @@ struct EgressJournalTests {
         let kept = try EgressJournal.read(directory: directory.url)
         #expect(kept.count < 30 && kept.count > 3)
         let last = try #require(kept.last)
-        #expect(last.sha256 == SHA256.hash(data: Data("message 29".utf8)).map { String(format: "%02x", $0) }.joined(), "newest last")
+        #expect(last.sha256 == Hex.sha256("message 29"), "newest last")
     }
 }

@@ -31,6 +31,6 @@ struct OutboundProxyTests {
         #expect(refusal("socks5://proxy:1080") != nil)
         #expect(refusal("http://user@proxy:3128")?.contains("user:password") == true)
         #expect(refusal("http://proxy:3128/path") != nil)
-        #expect(refusal("http://u:hunter2@") .map { !$0.contains("hunter2") } == true)
+        #expect(refusal("http://u:hunter2@").map { !$0.contains("hunter2") } == true)
     }
 }

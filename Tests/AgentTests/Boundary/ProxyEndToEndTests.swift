@@ -69,7 +69,8 @@ import Testing
 
             try proxy.start()
             try await eventually(timeout: .seconds(30), "delivered once the proxy is back") {
-                try await alerts(api, "Second").count == 1 && (await agent.service.outbox.count) == 0
+                let waiting = await agent.service.outbox.count
+                return try await alerts(api, "Second").count == 1 && waiting == 0
             }
             #expect(try await alerts(api, "First").count == 1, "nothing duplicated")
             #expect(try await alerts(api, "Second").count == 1, "nothing lost or duplicated")
