@@ -179,7 +179,12 @@ public final class ControllerClient: ComponentSource, Sendable {
                 return .proxy("the HTTPS proxy \(address) refused the credentials (407 Proxy Authentication Required): check user:password in HTTPS_PROXY")
             }
             if error == .invalidProxyResponse {
-                return .proxy("the HTTPS proxy \(address) refused or dropped the CONNECT tunnel to the controller")
+                // AsyncHTTPClient keeps the status to itself; some proxies (tinyproxy) answer a CONNECT with
+                // bad credentials 401 rather than 407, which lands here too.
+                let hint = proxy.authorization == nil ? "" : "check the credentials in HTTPS_PROXY, and "
+                return .proxy(
+                    "the HTTPS proxy \(address) refused or dropped the CONNECT tunnel to the controller (\(hint)that the proxy allows the controller's host and port)"
+                )
             }
         }
         // NIO's connection errors (refused, timed out) name no type this module sees; their text does.
