@@ -34,9 +34,23 @@ public struct DataBoundary: Sendable {
     /// Condition, component and object messages in status (Kubernetes API and metrics-store words).
     public var maxStatusMessageLength = 512
 
+    /// No ceiling at all: for local tools where nothing leaves (`test-rules`, benchmarks, conformance with vmalert).
+    public var unrestricted = false
+
     public init() {}
 
     public static let `default` = DataBoundary()
+
+    public static let unrestricted: DataBoundary = {
+        var boundary = DataBoundary()
+        boundary.unrestricted = true
+        boundary.allowQueryFunction = true
+        boundary.sendSampleValue = true
+        return boundary
+    }()
+
+    /// The labels templates may read: nil (all) without a ceiling.
+    var templateLabels: Set<String>? { unrestricted ? nil : labels }
 
     /// Reads the ceiling from YAML (the chart renders `boundary:` of its values into this file).
     /// Unknown keys are refused, so a misspelt setting is never silently the default.

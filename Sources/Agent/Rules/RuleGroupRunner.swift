@@ -101,7 +101,7 @@ actor RuleGroupRunner {
                 do {
                     try await RuleEvaluator.evaluate(
                         rule, samples: samples, at: time, limit: group.limit, state: &ruleState,
-                        externalLabels: externalLabels, query: query, templateLabels: boundary.labels)
+                        externalLabels: externalLabels, query: query, templateLabels: boundary.templateLabels)
                 } catch {
                     errors[rule.name] = error.message
                     details[rule.name] = error.message
