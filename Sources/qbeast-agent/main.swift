@@ -180,7 +180,7 @@ struct Egress: AsyncParsableCommand {
         )
 
         @Option(help: "The agent's state directory. Default ./.data/agent (in the chart /var/lib/qbeast-agent).") var stateDir: String?
-        @Option(name: .shortAndLong, help: "How many entries. Default 20.") var lines: Int = 20
+        @Option(name: [.customShort("n"), .long], help: "How many entries. Default 20.") var lines: Int = 20
         @Flag(help: "Bytes and messages per kind instead of entries.") var totals = false
 
         func validate() throws {
