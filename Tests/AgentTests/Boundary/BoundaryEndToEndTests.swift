@@ -65,6 +65,7 @@ import Testing
             configuration.metricsStoreURL = vm.url
             configuration.heartbeatInterval = .seconds(1)
             configuration.retry = RetryPolicy(initial: .milliseconds(50), maximum: .milliseconds(250))
+            configuration.egressJournal.includeBodies = true
             // The customer's ceiling: the defaults, plus `card` allowed but its digits redacted.
             configuration.boundary = try DataBoundary.parse(#"extraLabels: [card]"# + "\n" + #"redactPatterns: ['\d{4}-\d{4}-\d{4}-\d{4}']"#)
             let agent = try TestAgent.start(configuration: configuration)
@@ -118,6 +119,16 @@ import Testing
             let alertEntries = entries.filter { $0.kind == "alerts" }
             #expect(!alertEntries.isEmpty && entries.contains { $0.kind == "status" })
             #expect(alertEntries.allSatisfy { !($0.labelNames ?? []).contains("customer_email") && !($0.labelNames ?? []).contains("owner") })
+            // Each journalled body is exactly what was hashed, and what the controller holds for those alerts.
+            for entry in alertEntries {
+                let body = try #require(entry.body)
+                #expect(Hex.sha256(body) == entry.sha256 && body.utf8.count == entry.bytes)
+                for marker in Self.markers { #expect(!body.contains(marker), "\(marker) in a body that left") }
+                let batch = try StrictJSON.decode(AlertBatch.self, from: Data(body.utf8))
+                for sent in batch.alerts where sent.labels["alertname"] == "DatabaseDown" {
+                    #expect(sent.labels == down.labels && sent.annotations == down.annotations)
+                }
+            }
             try await agent.stop()
         }
     }
