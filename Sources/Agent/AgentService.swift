@@ -93,8 +93,8 @@ public final class AgentService: Service, Sendable {
     public var desired: DesiredState? { get async { await state.desired } }
     public var reportedStatuses: [WorkspaceStatus] { get async { await state.statuses } }
 
-    /// Records an Event on the agent's own object, when the agent talks to Kubernetes.
-    func event(_ type: KubernetesEvent.EventType, _ reason: String, _ action: String, _ note: String) async {
+    /// Records an Event on the agent's own object, when the agent talks to Kubernetes (a no-op otherwise).
+    public func event(_ type: KubernetesEvent.EventType, _ reason: String, _ action: String, _ note: String) async {
         await events?.record(KubernetesEvent(type: type, reason: reason, action: action, note: note, regarding: configuration.eventsRegarding))
     }
 

@@ -85,12 +85,17 @@ struct Run: AsyncParsableCommand {
             let flags = self.flags
             let startup = try AgentStartup.resolve { key in layers.string(flags[key] ?? nil, key: key) }
             var configuration = startup.configuration
+            let serial = { (files: TLSFiles?) in files.flatMap { try? CredentialStore.certificate($0).serialHex } }
+            let before = serial(CredentialStore(stateDirectory: configuration.stateDirectory).current())
             configuration.tls = try await AgentEnrollment.credentials(
                 stateDirectory: configuration.stateDirectory, configured: startup.configuredTLS, caBundle: configuration.tls.trustBundle,
                 enrollment: startup.enrollment, trustDomain: startup.trustDomain, logger: logger, proxy: configuration.proxy)
             if let proxy = configuration.proxy { logger.info("controller traffic goes through the HTTPS proxy", metadata: ["proxy": "\(proxy)"]) }
             let registry = OperationsEndpoints.bootstrapMetrics()
             let agent = try AgentService(configuration: configuration, logger: logger)
+            if startup.enrollment != nil, let after = serial(configuration.tls), after != before {
+                await agent.event(.normal, "Enrolled", "Enroll", "enrolled with the controller; certificate serial \(after)")
+            }
             let operations = OperationsEndpoints.application(
                 host: configuration.metricsListen.host, port: configuration.metricsListen.port,
                 registry: registry, readiness: agent.readiness, logger: logger)
