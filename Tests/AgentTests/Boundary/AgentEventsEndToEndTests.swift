@@ -29,6 +29,8 @@ import Testing
             configuration.metricsStoreURL = vm.url
             configuration.kubernetes = KubernetesConnection(server: kubernetes.url, namespace: "qbeast", credential: .token("test-token"))
             configuration.installInterval = .milliseconds(200)
+            configuration.pollTimeout = .seconds(2)
+            configuration.retry = RetryPolicy(initial: .milliseconds(50), maximum: .milliseconds(250))
             configuration.eventsRegarding = KubernetesEvent.Regarding(apiVersion: "apps/v1", kind: "Deployment", name: "qbeast-agent")
             let agent = try TestAgent.start(configuration: configuration)
             @Sendable func events() -> [JSONValue] { kubernetes.objects(apiVersion: "events.k8s.io/v1", kind: "Event", namespace: "qbeast") }
@@ -45,6 +47,13 @@ import Testing
             // Every round drops the same field again: one object, not one per round.
             try await eventually(timeout: .seconds(10), "rounds go on") { await agent.service.rules?.rulesLoaded == 1 }
             #expect(events().filter { $0["reason"]?.stringValue == "BoundaryDropped" }.count == 1)
+
+            // The controller goes away: the operators learn the connection is lost (once, not per retry).
+            try await f.stopController()
+            try await eventually(timeout: .seconds(20), "ControllerUnreachable recorded") {
+                events().contains { $0["reason"]?.stringValue == "ControllerUnreachable" && $0["type"]?.stringValue == "Warning" }
+            }
+            #expect(events().filter { $0["reason"]?.stringValue == "ControllerUnreachable" }.count == 1)
             try await agent.stop()
         }
         try await kubernetes.stop()
