@@ -204,6 +204,15 @@ DEV_AGENT_PID=$AGENT_PID
 check "the agent enrolls with the token and becomes ready" eventually curl -fsS "http://127.0.0.1:$((PORT_BASE + 93))/readyz"
 check "its private key is mode 0600 in its state directory" bash -c "[ \"\$(stat -c %a $RUN/agent-acme-dev/identity/*-key.pem)\" = 600 ]"
 check "qbctl env certificates lists the enrolled certificate" bash -c "$BIN/qbctl env certificates acme dev | grep -q ' token '"
+journal_matches_agent() { # state-dir metrics-port kind: an agent that has not restarted, its journal and its counter
+  local journal agent
+  journal=$("$BIN/qbeast-agent" egress tail --state-dir "$1" --totals | awk -v k="$3" '$1 == k { sub("bytes=", "", $3); print $3 }')
+  agent=$(curl -fsS "http://127.0.0.1:$2/metrics" | awk -v k="qbeast_agent_bytes_sent_total{kind=\"$3\"}" '$1 == k { printf "%d", $2 }')
+  echo "journal $3=$journal agent $3=$agent"
+  [ -n "$journal" ] && [ "$journal" = "$agent" ]
+}
+check "egress journal: status bytes equal the agent's own qbeast_agent_bytes_sent_total" \
+  eventually journal_matches_agent "$RUN/agent-acme-dev" $((PORT_BASE + 93)) status
 replay() {
   rm -rf "$RUN/agent-replay"
   ! "$BIN/qbeast-agent" run --controller-url "https://localhost:${AGENT_PORT}" --ca-bundle "$CERTS/ca.pem" \
