@@ -204,7 +204,9 @@ def check_role():
               f"agent Role: cluster-scoped resource in {rule}")
         if "secrets" in resources:
             check("list" in verbs, "agent Role: secrets rule changed shape; review it")
-    allowed = {"", "apps", "batch", "networking.k8s.io", "policy", "autoscaling", "discovery.k8s.io", "rbac.authorization.k8s.io"}
+        if "events.k8s.io" in groups:
+            check(set(verbs) == {"create", "patch"}, f"agent Role: Events need create and patch only, not {verbs}")
+    allowed = {"", "apps", "batch", "networking.k8s.io", "policy", "autoscaling", "discovery.k8s.io", "rbac.authorization.k8s.io", "events.k8s.io"}
     check({g for r in role["rules"] for g in r["apiGroups"]} <= allowed, "agent Role: an API group was added; review and update the check")
     print("ok   agent Role: namespaced, no wildcards, no escalate/bind/impersonate, no cluster-scoped resources")
 

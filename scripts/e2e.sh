@@ -172,6 +172,20 @@ fires_soon() {
 check "SIGKILL mid-for: the alert still fires" fires_soon
 check "…within the rest of its for (≤ 9 s after restart; a reset would need ≥ 10 s more)" test $(( $(date +%s) - restarted )) -le 9
 check "agent /metrics counts bytes sent per kind" bash -c "curl -fsS http://127.0.0.1:${AGENT_METRICS_PORT}/metrics | grep -q 'qbeast_agent_bytes_sent_total{kind=\"status\"}'"
+# Both sides of the boundary reconcile: the agent's egress journal (kept across its SIGKILL above) and
+# the controller's received-bytes counter agree per kind (retried: a heartbeat may be in flight).
+journal_matches_controller() { # kind
+  local journal controller
+  journal=$("$BIN/qbeast-agent" egress tail --state-dir "$RUN/agent-acme-prod" --totals | awk -v k="$1" '$1 == k { sub("bytes=", "", $3); print $3 }')
+  controller=$(curl -fsS "http://127.0.0.1:${CONTROLLER_METRICS_PORT}/metrics" |
+    awk -v k="qbeast_controller_agent_bytes_received_total{kind=\"$1\"}" '$1 == k { printf "%d", $2 }')
+  echo "journal $1=$journal controller $1=$controller"
+  [ -n "$journal" ] && [ "$journal" = "$controller" ]
+}
+check "egress journal: alert bytes equal the controller's received bytes" eventually journal_matches_controller alerts
+check "egress journal: status bytes equal the controller's received bytes" eventually journal_matches_controller status
+check "egress journal: entries carry kind, size, SHA-256 and label names" bash -c \
+  "'$BIN/qbeast-agent' egress tail --state-dir '$RUN/agent-acme-prod' -n 50 | grep '\"kind\":\"alerts\"' | grep -q '\"labelNames\":\\[\"alertname\"'"
 
 # An agent whose environment the controller does not know is refused and never becomes ready.
 check "qbctl tenant create globex (no environment)" qbctl tenant create globex
@@ -190,6 +204,15 @@ DEV_AGENT_PID=$AGENT_PID
 check "the agent enrolls with the token and becomes ready" eventually curl -fsS "http://127.0.0.1:$((PORT_BASE + 93))/readyz"
 check "its private key is mode 0600 in its state directory" bash -c "[ \"\$(stat -c %a $RUN/agent-acme-dev/identity/*-key.pem)\" = 600 ]"
 check "qbctl env certificates lists the enrolled certificate" bash -c "$BIN/qbctl env certificates acme dev | grep -q ' token '"
+journal_matches_agent() { # state-dir metrics-port kind: an agent that has not restarted, its journal and its counter
+  local journal agent
+  journal=$("$BIN/qbeast-agent" egress tail --state-dir "$1" --totals | awk -v k="$3" '$1 == k { sub("bytes=", "", $3); print $3 }')
+  agent=$(curl -fsS "http://127.0.0.1:$2/metrics" | awk -v k="qbeast_agent_bytes_sent_total{kind=\"$3\"}" '$1 == k { printf "%d", $2 }')
+  echo "journal $3=$journal agent $3=$agent"
+  [ -n "$journal" ] && [ "$journal" = "$agent" ]
+}
+check "egress journal: status bytes equal the agent's own qbeast_agent_bytes_sent_total" \
+  eventually journal_matches_agent "$RUN/agent-acme-dev" $((PORT_BASE + 93)) status
 replay() {
   rm -rf "$RUN/agent-replay"
   ! "$BIN/qbeast-agent" run --controller-url "https://localhost:${AGENT_PORT}" --ca-bundle "$CERTS/ca.pem" \

@@ -8,11 +8,12 @@ have_dev() { dpkg -s "$1" >/dev/null 2>&1; }
 # Build: SQLite for the controller's store, OpenSSL/nghttp2/libcurl for FoundationNetworking.
 # Runtime peers the tests and the demo start on loopback: VictoriaMetrics (metrics store, vmalert) and
 # Prometheus Alertmanager (the routing peer of the conformance test and the benchmark), PostgreSQL (the
-# store several controller replicas share; the store tests start a throwaway server).
+# store several controller replicas share; the store tests start a throwaway server), tinyproxy (the
+# corporate HTTPS proxy the agent tunnels through in the proxy tests).
 # Images without Docker (make images, scripts/check-images.sh): buildah builds them, skopeo copies them
 # between archives and registries, umoci unpacks one, docker-registry (CNCF Distribution) plays GHCR
 # and a pull-through cache; binutils (strip) and ca-certificates go into the root filesystems.
-for pkg in libsqlite3-dev libssl-dev libnghttp2-dev libcurl4-openssl-dev curl python3 python3-pip victoria-metrics prometheus-alertmanager postgresql \
+for pkg in libsqlite3-dev libssl-dev libnghttp2-dev libcurl4-openssl-dev curl python3 python3-pip victoria-metrics prometheus-alertmanager postgresql tinyproxy-bin \
            buildah skopeo umoci docker-registry binutils ca-certificates; do
   have_dev "$pkg" || need+=("$pkg")
 done

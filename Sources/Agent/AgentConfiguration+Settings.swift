@@ -62,6 +62,25 @@ public struct AgentStartup: Sendable {
         configuration.install.driftInterval = try positive("driftInterval", configuration.install.driftInterval)
         configuration.installInterval = try positive("installInterval", configuration.installInterval)
         configuration.outboxMaxBatches = try reader.integer("outboxMaxBatches", configuration.outboxMaxBatches, minimum: 1)
+        if let path = setting("boundaryFile") { configuration.boundary = try DataBoundary.load(path: path) }
+        configuration.proxy = try OutboundProxy.fromEnvironment(environment)
+        if let name = setting("deploymentName") {
+            guard ResourceName.isValid(name) || name.count <= 253 && name.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" || $0 == "." }) else {
+                throw ConfigurationError(setting: "deploymentName", reason: "\"\(name)\" is not a Kubernetes object name")
+            }
+            configuration.eventsRegarding = KubernetesEvent.Regarding(apiVersion: "apps/v1", kind: "Deployment", name: name)
+        } else if let pod = environment["HOSTNAME"] {
+            configuration.eventsRegarding = KubernetesEvent.Regarding(apiVersion: "v1", kind: "Pod", name: pod)
+        }
+        let journalBodies: Bool
+        switch setting("egressJournalBodies")?.lowercased() {
+        case nil, "false": journalBodies = false
+        case "true": journalBodies = true
+        case let other?: throw ConfigurationError(setting: "egressJournalBodies", reason: "\"\(other)\" is not true or false")
+        }
+        configuration.egressJournal = EgressJournalSettings(
+            includeBodies: journalBodies,
+            maxFileBytes: try reader.integer("egressJournalMaxBytes", configuration.egressJournal.maxFileBytes, minimum: 4096))
 
         let configuredTLS: TLSFiles?
         switch (setting("tlsCert"), setting("tlsKey")) {

@@ -46,6 +46,16 @@ public struct AgentConfiguration: Sendable {
     /// Renew the certificate at two thirds of its lifetime (`POST /agent/v1/certificate`). Off only for
     /// certificates the controller cannot have issued (then its CA is not configured).
     public var renewCertificates = true
+    /// The customer's ceiling on what alerts and status may carry out (their Helm values, `--boundary-file`).
+    public var boundary = DataBoundary.default
+    /// The customer's HTTPS proxy for traffic to the controller (`HTTPS_PROXY`, `NO_PROXY`); nil: direct.
+    public var proxy: OutboundProxy?
+    /// The object the agent's Kubernetes Events are about: its Deployment (`--deployment-name`, the chart
+    /// sets it), else its own Pod (the pod's hostname).
+    public var eventsRegarding = KubernetesEvent.Regarding(
+        apiVersion: "v1", kind: "Pod", name: ProcessInfo.processInfo.environment["HOSTNAME"] ?? "qbeast-agent")
+    /// How every message sent upstream is recorded in the state directory's `egress/`.
+    public var egressJournal = EgressJournalSettings()
 
     public init(controllerURL: String, tls: TLSFiles, stateDirectory: String) {
         self.init(controllerURLs: [controllerURL], tls: tls, stateDirectory: stateDirectory)

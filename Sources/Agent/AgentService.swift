@@ -17,6 +17,8 @@ public final class AgentService: Service, Sendable {
     public let outbox: AlertOutbox
     public let readiness: Readiness
     public let client: ControllerClient
+    /// Every message sent upstream, recorded in the state directory (the customer's namespace).
+    public let journal: EgressJournal
     let state: AgentState
     let clock: any TimeSource
     let logger: Logger
@@ -26,6 +28,8 @@ public final class AgentService: Service, Sendable {
     /// Nil when no Kubernetes API is configured: components are then not installed, and the status says so.
     public let installer: ComponentInstaller?
     let kubernetes: KubernetesClient?
+    /// Kubernetes Events for the customer's operators (nil without a Kubernetes API).
+    public let events: EventRecorder?
     /// The certificate files in use; renewal moves them forward.
     let credentials: Mutex<TLSFiles>
 
@@ -46,25 +50,40 @@ public final class AgentService: Service, Sendable {
             maxBatches: configuration.outboxMaxBatches, logger: logger)
         let state = AgentState(instance: instance)
         self.state = state
-        client = try ControllerClient(configuration: configuration)
+        journal = try EgressJournal(
+            directory: directory.appendingPathComponent("egress"), includeBodies: configuration.egressJournal.includeBodies,
+            maxFileBytes: configuration.egressJournal.maxFileBytes, logger: logger, now: { clock.now() })
+        client = try ControllerClient(configuration: configuration, journal: journal)
         credentials = Mutex(configuration.tls)
+        let kubernetes = try configuration.kubernetes.map { try KubernetesClient(connection: $0) }
+        self.kubernetes = kubernetes
+        let regarding = configuration.eventsRegarding
+        let events = kubernetes.map {
+            EventRecorder(client: $0, namespace: $0.connection.namespace, reportingInstance: regarding.name, clock: clock, logger: logger)
+        }
+        self.events = events
+        let reporter = BoundaryReporter(logger: logger) { violation in
+            await events?.record(
+                KubernetesEvent(
+                    type: .warning, reason: "BoundaryDropped", action: "Filter",
+                    note: "workspace \(violation.workspace), rule \(violation.rule): \(violation.field) kept back (\(violation.reason.rawValue))",
+                    regarding: regarding))
+        }
         if let url = configuration.metricsStoreURL {
             rules = try RuleEngine(
                 store: MetricsStoreClient(baseURL: url, step: configuration.metricsStoreStep), outbox: outbox,
                 stateDirectory: directory.appendingPathComponent("rules"), resendDelay: configuration.ruleResendDelay,
                 defaultInterval: configuration.defaultEvaluationInterval, clock: clock, logger: logger,
+                boundary: configuration.boundary, reporter: reporter,
                 onHealthChange: { await state.markChanged() })
         } else {
             rules = nil
         }
-        if let connection = configuration.kubernetes {
-            let kubernetes = try KubernetesClient(connection: connection)
-            self.kubernetes = kubernetes
+        if let kubernetes {
             installer = try ComponentInstaller(
                 client: kubernetes, source: client, stateDirectory: directory, settings: configuration.install,
                 clock: clock, logger: logger)
         } else {
-            kubernetes = nil
             installer = nil
         }
         readiness.set("desired-state", problem: "no desired state received from the controller yet")
@@ -74,7 +93,15 @@ public final class AgentService: Service, Sendable {
     public var desired: DesiredState? { get async { await state.desired } }
     public var reportedStatuses: [WorkspaceStatus] { get async { await state.statuses } }
 
+    /// Records an Event on the agent's own object, when the agent talks to Kubernetes (a no-op otherwise).
+    public func event(_ type: KubernetesEvent.EventType, _ reason: String, _ action: String, _ note: String) async {
+        await events?.record(KubernetesEvent(type: type, reason: reason, action: action, note: note, regarding: configuration.eventsRegarding))
+    }
+
     public func run() async throws {
+        if let installer, events != nil {
+            await installer.onEvent { reason, note in await self.event(.normal, reason, "Install", note) }
+        }
         logger.info("agent starting", metadata: ["controller": "\(configuration.controllerURLs.joined(separator: ","))", "instance": "\(outbox.instance)"])
         // Graceful shutdown cancels the loops; everything they own is already on disk.
         await cancelWhenGracefulShutdown {
@@ -96,10 +123,14 @@ public final class AgentService: Service, Sendable {
 
     func followDesiredState() async {
         var failures = 0
+        /// The connection was lost (no answer at all, not an error answer): an Event when it is, and when it is back.
+        var lost = false
         while !Task.isCancelled {
             do {
                 let after = await state.desired?.revision ?? 0
                 let desired = try await client.desiredState(after: after, timeout: configuration.pollTimeout)
+                if lost { await event(.normal, "ControllerReachable", "Connect", "the controller answers again") }
+                lost = false
                 failures = 0
                 let first = await state.desired == nil
                 // Every answer, even an unchanged one at the poll's timeout, carries the current bundle.
@@ -119,6 +150,10 @@ public final class AgentService: Service, Sendable {
                 }
             } catch {
                 if Task.isCancelled { return }
+                if !lost, (error as? ControllerClientError).map({ if case .proxy = $0 { true } else { false } }) ?? true {
+                    lost = true
+                    await event(.warning, "ControllerUnreachable", "Connect", "cannot reach the controller; retrying with backoff (alerts wait in the outbox)")
+                }
                 await retryPause(&failures, "desired-state long poll", error)
             }
         }
@@ -193,13 +228,15 @@ public final class AgentService: Service, Sendable {
             }
         }
         await state.replaceStatuses(statuses)
-        return StatusReport(
-            agent: AgentFacts(
-                instance: outbox.instance, version: configuration.version, certificateExpiry: certificateExpiry(),
-                rulesLoaded: await rules?.rulesLoaded ?? 0, metricsStoreReachable: await rules?.metricsStoreReachable,
-                desiredRevision: desired?.revision ?? 0, namespace: configuration.kubernetes?.namespace),
-            workspaces: statuses
-        )
+        // Free text (Kubernetes and metrics-store words) capped and redacted by the customer's ceiling.
+        return configuration.boundary.scrub(
+            StatusReport(
+                agent: AgentFacts(
+                    instance: outbox.instance, version: configuration.version, certificateExpiry: certificateExpiry(),
+                    rulesLoaded: await rules?.rulesLoaded ?? 0, metricsStoreReachable: await rules?.metricsStoreReachable,
+                    desiredRevision: desired?.revision ?? 0, namespace: configuration.kubernetes?.namespace),
+                workspaces: statuses
+            ))
     }
 
     private func certificateExpiry() -> Date? {

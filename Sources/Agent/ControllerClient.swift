@@ -19,20 +19,28 @@ public final class ControllerClient: ComponentSource, Sendable {
 
     private var http: HTTPClient { current.withLock { $0 } }
 
-    public init(configuration: AgentConfiguration) throws {
+    public init(configuration: AgentConfiguration, journal: EgressJournal? = nil) throws {
         // With replicas to fall back on, an unanswered connect (a host that went away, not a refused
         // port) moves on after 5 s instead of 10.
         connectTimeout = configuration.controllerURLs.count > 1 ? .seconds(5) : .seconds(10)
-        current = Mutex(try Self.client(configuration.tls, connectTimeout: connectTimeout))
+        // Through the customer's proxy (HTTP CONNECT; mutual TLS inside the tunnel) unless NO_PROXY names
+        // every controller host.
+        proxy = configuration.proxy?.configuration(for: configuration.controllerURLs.map { URLComponents(string: $0)?.host ?? "" })
+        current = Mutex(try Self.client(configuration.tls, connectTimeout: connectTimeout, proxy: proxy))
         urls = ControllerURLs(configuration.controllerURLs)
+        self.journal = journal
     }
 
     private let connectTimeout: TimeAmount
+    private let proxy: HTTPClient.Configuration.Proxy?
+    /// Every message that leaves, recorded in the customer's namespace (nil: not kept).
+    let journal: EgressJournal?
 
-    private static func client(_ tls: TLSFiles, connectTimeout: TimeAmount) throws -> HTTPClient {
+    private static func client(_ tls: TLSFiles, connectTimeout: TimeAmount, proxy: HTTPClient.Configuration.Proxy?) throws -> HTTPClient {
         var clientConfiguration = HTTPClient.Configuration(
             tlsConfiguration: try TLSConfigurations.agentClient(tls),
-            timeout: .init(connect: connectTimeout))
+            timeout: .init(connect: connectTimeout),
+            proxy: proxy)
         clientConfiguration.httpVersion = .automatic
         clientConfiguration.decompression = .disabled
         // A failed connection fails the request, so the agent's own RetryPolicy (equal jitter, 0.5 s
@@ -46,7 +54,7 @@ public final class ControllerClient: ComponentSource, Sendable {
     /// New connections use `tls` from now on. The old client is kept until `shutdown`, so a long poll
     /// or alert delivery in flight on it is not cut.
     public func switchCredentials(to tls: TLSFiles) throws {
-        let fresh = try Self.client(tls, connectTimeout: connectTimeout)
+        let fresh = try Self.client(tls, connectTimeout: connectTimeout, proxy: proxy)
         let old = current.withLock { client in
             defer { client = fresh }
             return client
@@ -74,8 +82,10 @@ public final class ControllerClient: ComponentSource, Sendable {
         var request = HTTPClientRequest(url: "/agent/v1/certificate")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(data: try StrictJSON.encode(RenewalRequest(csr: csr))))
-        return try StrictJSON.decode(IssuedCertificate.self, from: try await send(request, deadline: .seconds(30), kind: nil))
+        let data = try StrictJSON.encode(RenewalRequest(csr: csr))
+        request.body = .bytes(ByteBuffer(data: data))
+        let body = try await send(request, deadline: .seconds(30), kind: EgressMessage(kind: "certificate", body: data))
+        return try StrictJSON.decode(IssuedCertificate.self, from: body)
     }
 
     /// Long poll: returns as soon as the environment's revision passes `after`, or unchanged after `timeout`.
@@ -93,7 +103,7 @@ public final class ControllerClient: ComponentSource, Sendable {
         let data = try StrictJSON.encode(report)
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(data: data))
-        _ = try await send(request, deadline: .seconds(30), kind: ("status", data.count))
+        _ = try await send(request, deadline: .seconds(30), kind: EgressMessage(kind: "status", body: data))
     }
 
     public func postAlerts(_ batch: AlertBatch) async throws -> Bool {
@@ -102,7 +112,11 @@ public final class ControllerClient: ComponentSource, Sendable {
         let data = try StrictJSON.encode(batch)
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(data: data))
-        let body = try await send(request, deadline: .seconds(30), kind: ("alerts", data.count))
+        let body = try await send(
+            request, deadline: .seconds(30),
+            kind: EgressMessage(
+                kind: "alerts", body: data, labelNames: Set(batch.alerts.flatMap(\.labels.keys)), annotationNames: Set(batch.alerts.flatMap(\.annotations.keys))
+            ))
         let receipt = try StrictJSON.decode(AlertBatchReceipt.self, from: body)
         guard receipt.sequence == batch.sequence else {
             throw ControllerClientError.unexpectedAnswer("receipt for sequence \(receipt.sequence), sent \(batch.sequence)")
@@ -125,7 +139,7 @@ public final class ControllerClient: ComponentSource, Sendable {
     /// Sends `request` (its URL a path) to the current controller URL. When no answer comes back — the
     /// connection is refused or drops, or the deadline passes — the next request goes to the next URL;
     /// an HTTP answer, even an error, keeps the agent where it is. The caller's retry loop resends.
-    private func send(_ request: HTTPClientRequest, deadline: Duration, kind: (String, Int)?) async throws -> Data {
+    private func send(_ request: HTTPClientRequest, deadline: Duration, kind egress: EgressMessage?) async throws -> Data {
         var request = request
         let (index, baseURL) = urls.current
         request.url = baseURL + request.url
@@ -136,11 +150,13 @@ public final class ControllerClient: ComponentSource, Sendable {
             body = try await response.body.collect(upTo: 64 << 20)
         } catch {
             urls.unreachable(index)
-            throw error
+            throw proxy.flatMap { Self.explainProxyFailure(error, proxy: $0) } ?? error
         }
-        if let (kind, bytes) = kind {
-            // What left the environment, per message kind: the figure a customer's audit asks for.
-            Counter(label: "qbeast_agent_bytes_sent_total", dimensions: [("kind", kind)]).increment(by: Int64(bytes))
+        if let egress {
+            // What left the environment, per message kind: the figure a customer's audit asks for. Counted
+            // (and journalled) once the controller answered, so it matches what the controller counted.
+            Counter(label: "qbeast_agent_bytes_sent_total", dimensions: [("kind", egress.kind)]).increment(by: Int64(egress.body.count))
+            journal?.record(egress)
         }
         guard (200..<300).contains(Int(response.status.code)) else {
             let problem = try? StrictJSON.decoder().decode(Problem.self, from: Data(buffer: body))
@@ -152,6 +168,29 @@ public final class ControllerClient: ComponentSource, Sendable {
                 detail: problem?.detail ?? String(buffer: body).prefix(300).description)
         }
         return Data(buffer: body)
+    }
+
+    /// A failure of the customer's proxy, said plainly (AsyncHTTPClient's own names are terse). The caller's
+    /// retry loop backs off as for any connection failure; nothing queued is lost.
+    static func explainProxyFailure(_ error: any Error, proxy: HTTPClient.Configuration.Proxy) -> ControllerClientError? {
+        let address = "\(proxy.host):\(proxy.port)"
+        if let error = error as? HTTPClientError {
+            if error == .proxyAuthenticationRequired {
+                return .proxy("the HTTPS proxy \(address) refused the credentials (407 Proxy Authentication Required): check user:password in HTTPS_PROXY")
+            }
+            if error == .invalidProxyResponse {
+                // AsyncHTTPClient keeps the status to itself; some proxies (tinyproxy) answer a CONNECT with
+                // bad credentials 401 rather than 407, which lands here too.
+                let hint = proxy.authorization == nil ? "" : "check the credentials in HTTPS_PROXY, and "
+                return .proxy(
+                    "the HTTPS proxy \(address) refused or dropped the CONNECT tunnel to the controller (\(hint)that the proxy allows the controller's host and port)"
+                )
+            }
+        }
+        // NIO's connection errors (refused, timed out) name no type this module sees; their text does.
+        let text = "\(error)"
+        guard ["connectTimeout", "connectionRefused", "Connection refused", "NIOConnectionError"].contains(where: text.contains) else { return nil }
+        return .proxy("cannot connect to the HTTPS proxy \(address): \(text)")
     }
 
     /// `Retry-After` in seconds (the form the controller sends), at most five minutes; nil for a date or nonsense.
@@ -190,12 +229,15 @@ public enum ControllerClientError: Error, CustomStringConvertible, Equatable {
     case unexpectedAnswer(String)
     /// `503`/`429` with `Retry-After`: the controller (restarting, or shedding load) said when to come back.
     case comeBackLater(after: Duration, detail: String)
+    /// The customer's HTTPS proxy refused, dropped or could not be reached.
+    case proxy(String)
 
     public var description: String {
         switch self {
         case .refused(let status, let detail): "controller answered \(status): \(detail)"
         case .comeBackLater(let after, let detail): "controller asked to come back in \(after): \(detail)"
         case .unexpectedAnswer(let detail): "unexpected answer from the controller: \(detail)"
+        case .proxy(let detail): detail
         }
     }
 

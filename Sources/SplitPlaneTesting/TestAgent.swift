@@ -47,6 +47,11 @@ public final class TestAgent: Sendable {
         configuration.kubernetes = kubernetes
         configuration.installInterval = .milliseconds(200)
         configuration.retry = RetryPolicy(initial: .milliseconds(50), maximum: .milliseconds(250))
+        return try start(configuration: configuration)
+    }
+
+    /// An agent with a configuration the test shaped itself (a data boundary, a proxy, …).
+    public static func start(configuration: AgentConfiguration) throws -> TestAgent {
         var logger = Logger(label: "test-agent")
         logger.logLevel = .critical
         let service = try AgentService(configuration: configuration, logger: logger)

@@ -14,7 +14,7 @@ struct QbeastAgent: AsyncParsableCommand {
         commandName: "qbeast-agent",
         abstract: "The Qbeast data-plane agent: dials out to the controller over mutual TLS and reports status and alerts.",
         version: BuildVersion.current,
-        subcommands: [Run.self, CheckRules.self, TestRules.self]
+        subcommands: [Run.self, CheckRules.self, TestRules.self, Egress.self]
     )
 }
 
@@ -56,6 +56,12 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Namespace to install into and stay confined to (default: the pod's own, or the kubeconfig context's).") var namespace: String?
     @Option(help: "How often applied components are applied again to undo changes made out of band. Default 5m.") var driftInterval: String?
     @Option(help: "Longest time between install passes that read health back. Default 30s.") var installInterval: String?
+    @Option(help: "The customer's data boundary (YAML; the chart renders values.boundary into it): what alerts and status may carry out.")
+    var boundaryFile: String?
+    @Option(help: "The agent's Deployment, which its Kubernetes Events are about (the chart sets it). Default: its Pod.") var deploymentName: String?
+    @Option(help: "Keep every body sent upstream in the egress journal too (true/false). Default false: sizes, hashes and names only.")
+    var egressJournalBodies: String?
+    @Option(help: "Size at which an egress journal file is rotated (4 kept). Default 10485760.") var egressJournalMaxBytes: String?
     @Option(help: "Log level. Default info.") var logLevel: String?
 
     /// Every flag by its configuration key; `AgentStartup.resolve` does the rest.
@@ -67,7 +73,8 @@ struct Run: AsyncParsableCommand {
             "pollTimeout": pollTimeout, "heartbeatInterval": heartbeatInterval, "outboxMaxBatches": outboxMaxBatches,
             "metricsStoreUrl": metricsStoreUrl, "metricsStoreStep": metricsStoreStep, "evaluationInterval": evaluationInterval,
             "ruleResendDelay": ruleResendDelay, "kubeconfig": kubeconfig, "kubeContext": kubeContext, "namespace": namespace,
-            "driftInterval": driftInterval, "installInterval": installInterval,
+            "driftInterval": driftInterval, "installInterval": installInterval, "boundaryFile": boundaryFile, "deploymentName": deploymentName,
+            "egressJournalBodies": egressJournalBodies, "egressJournalMaxBytes": egressJournalMaxBytes,
         ]
     }
 
@@ -83,11 +90,17 @@ struct Run: AsyncParsableCommand {
             let flags = self.flags
             let startup = try AgentStartup.resolve { key in layers.string(flags[key] ?? nil, key: key) }
             var configuration = startup.configuration
+            let serial = { (files: TLSFiles?) in files.flatMap { try? CredentialStore.certificate($0).serialHex } }
+            let before = serial(CredentialStore(stateDirectory: configuration.stateDirectory).current())
             configuration.tls = try await AgentEnrollment.credentials(
                 stateDirectory: configuration.stateDirectory, configured: startup.configuredTLS, caBundle: configuration.tls.trustBundle,
-                enrollment: startup.enrollment, trustDomain: startup.trustDomain, logger: logger)
+                enrollment: startup.enrollment, trustDomain: startup.trustDomain, logger: logger, proxy: configuration.proxy)
+            if let proxy = configuration.proxy { logger.info("controller traffic goes through the HTTPS proxy", metadata: ["proxy": "\(proxy)"]) }
             let registry = OperationsEndpoints.bootstrapMetrics()
             let agent = try AgentService(configuration: configuration, logger: logger)
+            if startup.enrollment != nil, let after = serial(configuration.tls), after != before {
+                await agent.event(.normal, "Enrolled", "Enroll", "enrolled with the controller; certificate serial \(after)")
+            }
             let operations = OperationsEndpoints.application(
                 host: configuration.metricsListen.host, port: configuration.metricsListen.port,
                 registry: registry, readiness: agent.readiness, logger: logger)
@@ -158,5 +171,52 @@ struct TestRules: AsyncParsableCommand {
             }
         }
         if failed { throw ExitCode.failure }
+    }
+}
+
+/// `qbeast-agent egress tail`: what the agent sent upstream, from its egress journal, for the customer's
+/// reviewer (`kubectl exec deploy/qbeast-agent -- qbeast-agent egress tail`). Read with `kubectl exec` rather
+/// than served on a port: the agent keeps no inbound API, and who may read it is who may exec into the pod.
+struct Egress: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read the egress journal: every message the agent sent upstream.",
+        subcommands: [Tail.self]
+    )
+
+    struct Tail: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the last journal entries (JSON Lines: time, kind, bytes, sha256, label and annotation names).",
+            discussion: "With --totals, bytes per kind over every entry kept instead (compare with qbeast_agent_bytes_sent_total)."
+        )
+
+        @Option(help: "The agent's state directory. Default ./.data/agent (in the chart /var/lib/qbeast-agent).") var stateDir: String?
+        @Option(name: [.customShort("n"), .long], help: "How many entries. Default 20.") var lines: Int = 20
+        @Flag(help: "Bytes and messages per kind instead of entries.") var totals = false
+
+        func validate() throws {
+            guard lines > 0 else { throw ValidationError("--lines must be positive") }
+        }
+
+        func run() async throws {
+            let base = stateDir ?? ProcessInfo.processInfo.environment["QBEAST_STATE_DIR"] ?? ".data/agent"
+            let directory = URL(fileURLWithPath: base).appendingPathComponent("egress")
+            guard FileManager.default.fileExists(atPath: directory.path) else {
+                throw ValidationError("no egress journal at \(directory.path) (is --state-dir the agent's?)")
+            }
+            let entries: [EgressJournalEntry]
+            do { entries = try EgressJournal.read(directory: directory) } catch {
+                throw ValidationError("the egress journal at \(directory.path) cannot be read: \(error)")
+            }
+            if totals {
+                let counts = entries.reduce(into: [String: Int]()) { $0[$1.kind, default: 0] += 1 }
+                for (kind, bytes) in EgressJournal.totals(entries).sorted(by: { $0.key < $1.key }) {
+                    print("\(kind)\tmessages=\(counts[kind] ?? 0)\tbytes=\(bytes)")
+                }
+                return
+            }
+            for entry in entries.suffix(lines) {
+                print(String(decoding: try EgressJournal.encode(entry), as: UTF8.self))
+            }
+        }
     }
 }

@@ -2,6 +2,7 @@ import Agent
 import Foundation
 import ServiceSupport
 import SplitPlaneTLS
+import SplitPlaneTesting
 import Testing
 
 /// `qbeast-agent run`'s layered settings turned into its configuration and identity source, each
@@ -72,10 +73,32 @@ struct AgentStartupTests {
             (["enrollUrl": "http://controller:8445"], "enrollUrl: must be an https:// URL"),
             (["enrollUrl": "https://controller:8445"], "tenant: required with --enroll-url"),
             (["enrollUrl": "https://c:8445", "tenant": "acme", "environment": "prod"], "enrollmentTokenFile: give exactly one of"),
+            (["boundaryFile": "/nonexistent/boundary.yaml"], "boundaryFile: cannot read /nonexistent/boundary.yaml"),
+            (["egressJournalBodies": "yes"], "egressJournalBodies: \"yes\" is not true or false"),
+            (["egressJournalMaxBytes": "100"], "egressJournalMaxBytes: \"100\" is not a whole number of at least 4096"),
+            (["deploymentName": "Qbeast_Agent"], "deploymentName: \"Qbeast_Agent\" is not a Kubernetes object name"),
         ]
         for (settings, message) in cases {
             #expect(refusal(settings)?.hasPrefix(message) == true, "\(settings): \(refusal(settings) ?? "accepted")")
         }
         #expect(throws: ConfigurationError.self) { try AgentStartup.resolve({ _ in nil }) }
+    }
+
+    @Test func theCustomersControlsAreRead() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try "extraLabels: [team]\nredactPatterns: ['secret-[a-z]+']\nonViolation: redact\n".write(
+            toFile: directory.path("boundary.yaml"), atomically: true, encoding: .utf8)
+        let startup = try resolve(
+            ["boundaryFile": directory.path("boundary.yaml"), "egressJournalBodies": "true", "deploymentName": "qbeast-agent"],
+            environment: ["HTTPS_PROXY": "http://u:p@proxy.corp:3128", "NO_PROXY": "vm.internal"])
+        let configuration = startup.configuration
+        #expect(configuration.boundary.labels.contains("team") && configuration.boundary.onViolation == .redact)
+        #expect(configuration.boundary.redact("a secret-db").text == "a [redacted]")
+        #expect(configuration.proxy == OutboundProxy(host: "proxy.corp", port: 3128, username: "u", password: "p", noProxy: ["vm.internal"]))
+        #expect(configuration.egressJournal.includeBodies)
+        #expect(configuration.eventsRegarding == KubernetesEvent.Regarding(apiVersion: "apps/v1", kind: "Deployment", name: "qbeast-agent"))
+        let defaults = try resolve([:]).configuration
+        #expect(defaults.proxy == nil && !defaults.egressJournal.includeBodies && !defaults.boundary.sendSampleValue)
     }
 }

@@ -76,6 +76,7 @@ import Testing
             store: MetricsStoreClient(baseURL: vm.url, step: .seconds(300)), outbox: outbox,
             stateDirectory: directory.url.appendingPathComponent("rules"), resendDelay: .seconds(60),
             defaultInterval: .seconds(60), clock: SystemTimeSource(), logger: Logger(label: "test"),
+            boundary: .unrestricted,  // vmalert has no customer ceiling; compared as it is
             onHealthChange: {})
         await engine.update(
             DesiredState(

@@ -16,7 +16,7 @@ enum RoundTimer {
         let engine = try RuleEngine(
             store: MetricsStoreClient(baseURL: storeURL), outbox: outbox, stateDirectory: stateDirectory,
             resendDelay: .seconds(60), defaultInterval: .seconds(20), clock: SystemTimeSource(),
-            logger: Logger(label: "bench"), scheduled: false, onHealthChange: {})
+            logger: Logger(label: "bench"), scheduled: false, boundary: .unrestricted, onHealthChange: {})
         await engine.update(
             DesiredState(
                 tenant: "bench", environment: "bench", revision: 1,

@@ -41,6 +41,7 @@ extension AgentService {
                         "serial": "\(issued.serial)", "replaces": "\(previous)",
                         "notAfter": "\(issued.notAfter)",
                     ])
+                await event(.normal, "CertificateRenewed", "Renew", "certificate renewed: serial \(issued.serial), valid until \(issued.notAfter)")
                 await state.markChanged()
             } catch {
                 if Task.isCancelled { return }

@@ -46,7 +46,7 @@ public enum AgentEnrollment {
     /// server certificate must chain to before the agent has one of its own.
     public static func credentials(
         stateDirectory: String, configured: TLSFiles?, caBundle: String, enrollment: EnrollmentSettings?,
-        trustDomain: String, logger: Logger
+        trustDomain: String, logger: Logger, proxy: OutboundProxy? = nil
     ) async throws -> TLSFiles {
         let store = CredentialStore(stateDirectory: stateDirectory)
         if let current = store.current() {
@@ -74,7 +74,7 @@ public enum AgentEnrollment {
             case .serviceAccountTokenFile:
                 EnrollmentRequest(tenant: enrollment.tenant, environment: enrollment.environment, serviceAccountToken: secret, csr: csr)
             }
-        let issued = try await post(request, to: enrollment.url, trustBundle: caBundle)
+        let issued = try await post(request, to: enrollment.url, trustBundle: caBundle, proxy: proxy)
         let files = try store.store(key: key, certificatePEM: issued.certificate, caBundlePEM: issued.caBundle, serial: issued.serial)
         logger.info(
             "enrolled",
@@ -85,10 +85,11 @@ public enum AgentEnrollment {
         return files
     }
 
-    static func post(_ request: EnrollmentRequest, to url: String, trustBundle: String) async throws -> IssuedCertificate {
+    static func post(_ request: EnrollmentRequest, to url: String, trustBundle: String, proxy: OutboundProxy?) async throws -> IssuedCertificate {
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: try TLSConfigurations.operatorClient(trustBundle: trustBundle),
-            timeout: .init(connect: .seconds(10)))
+            timeout: .init(connect: .seconds(10)),
+            proxy: proxy?.configuration(for: [URLComponents(string: url)?.host ?? ""]))
         configuration.httpVersion = .http1Only
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         defer { http.shutdown { _ in } }
@@ -96,7 +97,13 @@ public enum AgentEnrollment {
         httpRequest.method = .POST
         httpRequest.headers.add(name: "Content-Type", value: "application/json")
         httpRequest.body = .bytes(ByteBuffer(data: try StrictJSON.encode(request)))
-        let response = try await http.execute(httpRequest, timeout: .seconds(30))
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(httpRequest, timeout: .seconds(30))
+        } catch {
+            let configured = configuration.proxy
+            throw configured.flatMap { ControllerClient.explainProxyFailure(error, proxy: $0) } ?? error
+        }
         let body = Data(buffer: try await response.body.collect(upTo: 1 << 20))
         guard response.status.code == 201 else {
             let detail = (try? StrictJSON.decoder().decode(Problem.self, from: body))?.detail ?? String(decoding: body.prefix(300), as: UTF8.self)

@@ -40,6 +40,12 @@ public actor ComponentInstaller {
     private var live: [String: [String: JSONValue]] = [:]
     /// Conditions last reported per workspace and component, so transition times survive between reports.
     var reported: [String: [String: [Condition]]] = [:]
+    /// Told of the moments the customer's operators care about (a component applied, a workspace pruned).
+    private var notify: (@Sendable (_ reason: String, _ note: String) async -> Void)?
+
+    public func onEvent(_ notify: @escaping @Sendable (_ reason: String, _ note: String) async -> Void) {
+        self.notify = notify
+    }
 
     public init(
         client: KubernetesClient, source: any ComponentSource, stateDirectory: URL, settings: InstallSettings = InstallSettings(),
@@ -169,6 +175,7 @@ public actor ComponentInstaller {
         let remaining = await prune(dropped, workspace: workspace, component: ref.name)
         stored = ComponentRecord(appliedHash: ref.hash, appliedAt: now, objects: plan.keys.union(remaining))
         if !applied {
+            await notify?("ComponentApplied", "workspace \(workspace): component \(ref.name) applied (\(plan.items.count) objects)")
             logger.info(
                 "component applied",
                 metadata: [
@@ -326,6 +333,7 @@ public actor ComponentInstaller {
         save(record, workspace)
         if record.components.isEmpty {
             progress[workspace] = nil
+            await notify?("WorkspacePruned", "workspace \(workspace): its components were removed")
             logger.info("workspace uninstalled", metadata: ["workspace": "\(workspace)"])
         }
     }

@@ -51,7 +51,8 @@ public struct RuleTestRunner: Sendable {
         let engine = try RuleEngine(
             store: MetricsStoreClient(baseURL: vm.url), outbox: outbox, stateDirectory: scratch.appendingPathComponent("rules"),
             resendDelay: .seconds(60), defaultInterval: evaluationInterval, clock: ManualTimeSource(now: Self.origin),
-            logger: logger, scheduled: false, externalLabels: test.externalLabels, onHealthChange: {})
+            logger: logger, scheduled: false, externalLabels: test.externalLabels, boundary: .unrestricted,  // nothing leaves: promtool's semantics
+            onHealthChange: {})
         await engine.update(DesiredState(tenant: "test", environment: "test", revision: 1, workspaces: [workspace]))
         defer { Task { await engine.stop() } }
 

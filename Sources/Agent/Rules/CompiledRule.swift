@@ -11,6 +11,9 @@ public struct CompiledRule: Sendable {
     public let keepFiringFor: Duration
     let labelTemplates: [(name: String, template: AlertTemplate)]
     let annotationTemplates: [(name: String, template: AlertTemplate)]
+    /// Names of the rule's own `labels:` whose values are constant text (no template action): written in
+    /// the rule, not read from the customer's data, so the data boundary lets them cross.
+    public let constantLabelNames: Set<String>
     /// Stable across spec updates that leave the rule itself unchanged, so its alert state carries over.
     public let key: String
 
@@ -23,6 +26,7 @@ public struct CompiledRule: Sendable {
         // Group labels apply first; a rule's own label of the same name wins (as in vmalert).
         let labels = groupLabels.merging(rule.labels ?? [:]) { $1 }
         labelTemplates = try Self.compile(labels, field: "\(field).labels")
+        constantLabelNames = Set(labels.filter { !$0.value.contains("{{") }.keys)
         annotationTemplates = try Self.compile(rule.annotations ?? [:], field: "\(field).annotations")
         let identity =
             [name, expression, rule.for ?? "", rule.keepFiringFor ?? ""]

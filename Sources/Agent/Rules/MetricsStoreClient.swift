@@ -124,6 +124,15 @@ public enum MetricsStoreError: Error, Equatable, Sendable, CustomStringConvertib
         }
     }
 
+    /// What went wrong without the store's own words (which can quote the customer's label values).
+    public var kind: String {
+        switch self {
+        case .unreachable: "metrics store unreachable"
+        case .queryFailed: "query failed"
+        case .badResponse: "metrics store answered badly"
+        }
+    }
+
     public var isStoreProblem: Bool {
         switch self {
         case .unreachable, .badResponse: true

@@ -33,12 +33,17 @@ public actor RuleEngine {
     private let scheduled: Bool
     /// `$externalLabels` in templates (promtool test files set them).
     private let externalLabels: [String: String]
+    let boundary: DataBoundary
+    let reporter: BoundaryReporter
 
     public init(
         store: MetricsStoreClient, outbox: AlertOutbox, stateDirectory: URL, resendDelay: Duration, defaultInterval: Duration,
         clock: any TimeSource, logger: Logger, scheduled: Bool = true, externalLabels: [String: String] = [:],
+        boundary: DataBoundary = .default, reporter: BoundaryReporter? = nil,
         onHealthChange: @escaping @Sendable () async -> Void
     ) throws {
+        self.boundary = boundary
+        self.reporter = reporter ?? BoundaryReporter(logger: logger)
         self.scheduled = scheduled
         self.externalLabels = externalLabels
         self.store = store
@@ -96,7 +101,8 @@ public actor RuleEngine {
         for (key, (group, filter, source)) in wanted where running[key] == nil {
             let runner = RuleGroupRunner(
                 group: group, store: store, outbox: outbox, stateStore: stateStore, filter: filter,
-                resendDelay: resendDelay, clock: clock, logger: logger, externalLabels: externalLabels)
+                resendDelay: resendDelay, clock: clock, logger: logger, externalLabels: externalLabels,
+                boundary: boundary, reporter: reporter)
             // The task holds the engine until `stop()` or `update` cancels it.
             let task = Task {
                 guard self.scheduled else { return }
@@ -142,7 +148,9 @@ public actor RuleEngine {
                 message: "\(rules) rule(s) in \(groups.count) group(s) waiting for their first round", lastTransitionTime: now)
         }
         if let storeError = states.compactMap(\.storeError).sorted().first {
-            return Condition(type: "RulesHealthy", status: .false, reason: "MetricsStoreUnreachable", message: storeError, lastTransitionTime: now)
+            return Condition(
+                type: "RulesHealthy", status: .false, reason: "MetricsStoreUnreachable",
+                message: "\(storeError) (the store's own words are in the agent's log)", lastTransitionTime: now)
         }
         let failures = states.flatMap { $0.ruleErrors.map { "\($0.key): \($0.value)" } }.sorted()
         if let first = failures.first {

@@ -20,11 +20,14 @@ public enum RuleEvaluator {
     public static func evaluate(
         _ rule: CompiledRule, samples: [QuerySample], at time: Date, limit: Int,
         state: inout [String: ActiveAlert], externalLabels: [String: String] = [:],
-        query: (@Sendable (String) async throws -> [QuerySample])? = nil
+        query: (@Sendable (String) async throws -> [QuerySample])? = nil, templateLabels: Set<String>? = nil
     ) async throws(Failure) -> Void {
         var fresh: [String: ActiveAlert] = [:]
         for sample in samples {
-            let data = TemplateData(labels: sample.labels, value: sample.value, externalLabels: externalLabels, query: query)
+            // With a data boundary, templates see only the labels allowed to leave: an allowed label or
+            // annotation cannot carry a label the boundary keeps back.
+            let visible = templateLabels.map { names in sample.labels.filter { names.contains($0.key) } } ?? sample.labels
+            let data = TemplateData(labels: visible, value: sample.value, externalLabels: externalLabels, query: query)
             var labels = sample.labels
             labels["__name__"] = nil
             for (name, template) in rule.labelTemplates {

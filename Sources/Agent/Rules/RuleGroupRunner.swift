@@ -18,22 +18,30 @@ actor RuleGroupRunner {
     let clock: any TimeSource
     let logger: Logger
     let externalLabels: [String: String]
+    /// The customer's ceiling, applied after the workspace allowlist.
+    let boundary: DataBoundary
+    let reporter: BoundaryReporter
     private var state: RuleStateStore.GroupState
     private(set) var health = GroupHealth()
 
     struct GroupHealth: Sendable, Equatable {
         var lastEvaluation: Date?
-        /// Rule name → last error, for rules whose last evaluation failed.
+        /// Rule name → the kind of its last error, for rules whose last evaluation failed. Only the kind:
+        /// a metrics store's message can quote label values of the customer's series, and this goes upstream.
         var ruleErrors: [String: String] = [:]
         var storeError: String?
     }
+    /// Rule name → the store's full error text, kept in the agent's own log only.
+    private var errorDetails: [String: String] = [:]
 
     init(
         group: CompiledRuleGroup, store: MetricsStoreClient, outbox: AlertOutbox, stateStore: RuleStateStore,
         filter: AlertAllowlistFilter, resendDelay: Duration, clock: any TimeSource, logger: Logger,
-        externalLabels: [String: String] = [:]
+        externalLabels: [String: String] = [:], boundary: DataBoundary = .default, reporter: BoundaryReporter? = nil
     ) {
         self.externalLabels = externalLabels
+        self.boundary = boundary
+        self.reporter = reporter ?? BoundaryReporter(logger: logger)
         self.group = group
         self.store = store
         self.outbox = outbox
@@ -70,34 +78,44 @@ actor RuleGroupRunner {
     func evaluate(at time: Date) async {
         let started = DispatchTime.now()
         var errors: [String: String] = [:]
+        var details: [String: String] = [:]
         var storeError: String?
         /// Rules whose query or evaluation failed this round for a reason of their own: like Prometheus
         /// and vmalert, they send nothing, so a firing alert expires at its `endsAt` unless the rule recovers.
         var silenced: Set<String> = []
         let results = await Self.queryAll(group.rules.map(\.expression), at: time, store: store, concurrency: group.concurrency)
         let store = self.store
-        let query: @Sendable (String) async throws -> [QuerySample] = { try await store.query($0, at: time) }
+        // Prometheus' `query` template function reads any series: only when the customer's boundary allows it.
+        let reader: @Sendable (String) async throws -> [QuerySample] = { try await store.query($0, at: time) }
+        let query = boundary.allowQueryFunction ? reader : nil
         for (index, rule) in group.rules.enumerated() {
             switch results[index] {
             case .failure(let error):
                 // No data is not "no alert": the rule's state stays exactly as it was. An unreachable store
                 // keeps alerts alive (and raises QbeastMetricsStoreUnreachable); a failing query does not.
-                errors[rule.name] = error.description
-                if error.isStoreProblem { storeError = error.description } else { silenced.insert(rule.key) }
+                errors[rule.name] = error.kind
+                details[rule.name] = error.description
+                if error.isStoreProblem { storeError = error.kind } else { silenced.insert(rule.key) }
             case .success(let samples):
                 var ruleState = state[rule.key] ?? [:]
                 do {
                     try await RuleEvaluator.evaluate(
                         rule, samples: samples, at: time, limit: group.limit, state: &ruleState,
-                        externalLabels: externalLabels, query: query)
+                        externalLabels: externalLabels, query: query, templateLabels: boundary.templateLabels)
                 } catch {
                     errors[rule.name] = error.message
+                    details[rule.name] = error.message
                     silenced.insert(rule.key)
                 }
                 state[rule.key] = ruleState.isEmpty ? nil : ruleState
             }
         }
         await send(at: time, skipping: silenced)
+        for (name, detail) in details.sorted(by: { $0.key < $1.key }) where errorDetails[name] != detail {
+            logger.warning(
+                "alert rule failed", metadata: ["workspace": "\(group.workspace)", "group": "\(group.name)", "rule": "\(name)", "error": "\(detail)"])
+        }
+        errorDetails = details
         health = GroupHealth(lastEvaluation: time, ruleErrors: errors, storeError: storeError)
         Timer(label: "qbeast_agent_rule_group_duration_seconds", dimensions: [("workspace", group.workspace)])
             .recordInterval(since: started)
@@ -138,17 +156,26 @@ actor RuleGroupRunner {
     /// between re-sends (harmless, the controller de-duplicates) rather than loses.
     private func send(at time: Date, skipping silenced: Set<String>) async {
         var alerts: [AgentAlert] = []
+        var violations: [BoundaryViolation] = []
+        let constantLabels = Dictionary(group.rules.map { ($0.key, $0.constantLabelNames) }) { $1 }
         for key in state.keys.sorted() where !silenced.contains(key) {
             var ruleState = state[key]!
-            alerts += RuleEvaluator.takeAlertsToSend(
+            for alert in RuleEvaluator.takeAlertsToSend(
                 from: &ruleState, workspace: group.workspace, at: time,
                 resendDelay: resendDelay, interval: group.interval)
+            {
+                // The workspace allowlist (Qbeast's) first, then the customer's ceiling over it.
+                let bounded = boundary.apply(filter.apply(alert), ruleLabels: constantLabels[key] ?? [])
+                alerts.append(bounded.alert)
+                violations += bounded.violations
+            }
             state[key] = ruleState
         }
+        await reporter.report(violations)
         do {
             let perBatch = filter.limits.maxAlertsPerBatch
             for chunk in stride(from: 0, to: alerts.count, by: perBatch) {
-                try await outbox.enqueue(alerts[chunk..<min(chunk + perBatch, alerts.count)].map(filter.apply))
+                try await outbox.enqueue(Array(alerts[chunk..<min(chunk + perBatch, alerts.count)]))
             }
             try stateStore.save(state, workspace: group.workspace, group: group.name)
         } catch {

@@ -186,6 +186,10 @@ struct AgentGatewayRoutes {
         let identity = try requireIdentity(context)
         guard let issuer else { throw APIProblem(.notFound, "this controller has no issuing CA configured (--ca-key); renewal is not available") }
         let body = try await JSONBodies.decode(RenewalRequest.self, from: request, limit: 64 * 1024)
+        // Every kind the agent sends is counted, so both sides of the boundary reconcile (the agent's
+        // qbeast_agent_bytes_sent_total and egress journal use the same kinds).
+        Counter(label: "qbeast_controller_agent_bytes_received_total", dimensions: [("kind", "certificate")])
+            .increment(by: Int64(request.headers[.contentLength].flatMap(Int64.init) ?? 0))
         try body.validate()
         let target = "\(identity.tenant)/\(identity.environment)"
         let certificate = try issuer.sign(csr: body.csr, tenant: identity.tenant, environment: identity.environment, at: clock.now())

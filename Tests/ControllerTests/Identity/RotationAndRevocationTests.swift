@@ -56,6 +56,12 @@ import X509
                 "the state directory holds the newest certificate")
             let renewals = try await api.request(.GET, "/v1/audit").decode(ListResponse<AuditRecord>.self).items.filter { $0.action == "renew" }
             #expect(renewals.count >= 2)
+            // Renewals left the environment too: each is in the agent's egress journal, beside status and alerts.
+            let journal = try EgressJournal.read(directory: URL(fileURLWithPath: state).appendingPathComponent("egress"))
+            // (One answered just as the agent stopped may be issued but not journalled.)
+            let journalled = journal.filter { $0.kind == "certificate" }.count
+            #expect(journalled >= 2 && journalled <= certificates.filter { $0.method == "renewal" }.count)
+            #expect(Set(journal.map(\.kind)).isSuperset(of: ["alerts", "status", "certificate"]))
         }
     }
 
