@@ -23,6 +23,9 @@ public final class AgentService: Service, Sendable {
     let random: @Sendable () -> Double
     /// Nil when no metrics store is configured: rules are then validated but not evaluated.
     public let rules: RuleEngine?
+    /// The rules use the observability stack's VictoriaMetrics (no `--metrics-store-url`): they run only
+    /// while the desired state has the stack.
+    let rulesFollowStack: Bool
     /// Nil when no Kubernetes API is configured: components are then not installed, and the status says so.
     public let installer: ComponentInstaller?
     let kubernetes: KubernetesClient?
@@ -48,7 +51,11 @@ public final class AgentService: Service, Sendable {
         self.state = state
         client = try ControllerClient(configuration: configuration)
         credentials = Mutex(configuration.tls)
-        if let url = configuration.metricsStoreURL {
+        // An explicit metrics store wins; otherwise, in a cluster, the environment's own VictoriaMetrics,
+        // used only while the desired state has the observability stack.
+        let stackURL = configuration.kubernetes.map { StackMetricsStore.url(namespace: $0.namespace) }
+        rulesFollowStack = configuration.metricsStoreURL == nil && stackURL != nil
+        if let url = configuration.metricsStoreURL ?? stackURL {
             rules = try RuleEngine(
                 store: MetricsStoreClient(baseURL: url, step: configuration.metricsStoreStep), outbox: outbox,
                 stateDirectory: directory.appendingPathComponent("rules"), resendDelay: configuration.ruleResendDelay,
@@ -62,7 +69,7 @@ public final class AgentService: Service, Sendable {
             self.kubernetes = kubernetes
             installer = try ComponentInstaller(
                 client: kubernetes, source: client, stateDirectory: directory, settings: configuration.install,
-                clock: clock, logger: logger)
+                supportAccess: configuration.supportAccess, clock: clock, logger: logger)
         } else {
             kubernetes = nil
             installer = nil
@@ -107,7 +114,7 @@ public final class AgentService: Service, Sendable {
                 if desired.revision != after || first {
                     let statuses = WorkspaceStatusBuilder(defaultInterval: configuration.defaultEvaluationInterval, installing: installer != nil)
                         .statuses(for: desired, previous: await state.statuses, now: clock.now())
-                    await rules?.update(desired)
+                    await rules?.update(rulesFollowStack ? StackMetricsStore.ruleView(of: desired) : desired)
                     await state.update(desired: desired, statuses: statuses)
                     Gauge(label: "qbeast_agent_desired_revision").record(desired.revision)
                     logger.info(
@@ -180,7 +187,14 @@ public final class AgentService: Service, Sendable {
                 statuses[index].components = install.components
                 install.conditions.forEach { statuses[index].conditions.set($0) }
             }
-            if let rules {
+            let hasRules = desired?.workspaces.first(where: { $0.name == statuses[index].name })?.ruleGroups.isEmpty == false
+            if rulesFollowStack, let desired, !StackMetricsStore.present(in: desired), hasRules {
+                statuses[index].conditions.set(
+                    Condition(
+                        type: "RulesHealthy", status: .unknown, reason: "NoMetricsStore",
+                        message: "no metrics store: set --metrics-store-url or enable the environment's observability stack; rules are not evaluated",
+                        lastTransitionTime: now))
+            } else if let rules {
                 if let condition = await rules.condition(workspace: statuses[index].name, now: now) {
                     statuses[index].conditions.set(condition)
                 }
@@ -193,13 +207,12 @@ public final class AgentService: Service, Sendable {
             }
         }
         await state.replaceStatuses(statuses)
-        return StatusReport(
-            agent: AgentFacts(
-                instance: outbox.instance, version: configuration.version, certificateExpiry: certificateExpiry(),
-                rulesLoaded: await rules?.rulesLoaded ?? 0, metricsStoreReachable: await rules?.metricsStoreReachable,
-                desiredRevision: desired?.revision ?? 0, namespace: configuration.kubernetes?.namespace),
-            workspaces: statuses
-        )
+        var facts = AgentFacts(
+            instance: outbox.instance, version: configuration.version, certificateExpiry: certificateExpiry(),
+            rulesLoaded: await rules?.rulesLoaded ?? 0, metricsStoreReachable: await rules?.metricsStoreReachable,
+            desiredRevision: desired?.revision ?? 0, namespace: configuration.kubernetes?.namespace)
+        facts.supportAccess = await installer?.supportAccessStatus()
+        return StatusReport(agent: facts, workspaces: statuses)
     }
 
     private func certificateExpiry() -> Date? {

@@ -64,6 +64,7 @@ enum KubeResources {
         r("networking.k8s.io", "networkpolicies", "NetworkPolicy", short: ["netpol"]),
         r("networking.k8s.io", "ingresses", "Ingress", short: ["ing"], status: true),
         r("policy", "poddisruptionbudgets", "PodDisruptionBudget", short: ["pdb"], status: true),
+        r("events.k8s.io", "events", "Event", short: ["ev"]),
         r("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview", namespaced: false, createOnly: true),
         r(
             "apiextensions.k8s.io", "customresourcedefinitions", "CustomResourceDefinition", namespaced: false,

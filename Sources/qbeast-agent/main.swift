@@ -55,6 +55,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Namespace to install into and stay confined to (default: the pod's own, or the kubeconfig context's).") var namespace: String?
     @Option(help: "How often applied components are applied again to undo changes made out of band. Default 5m.") var driftInterval: String?
     @Option(help: "Longest time between install passes that read health back. Default 30s.") var installInterval: String?
+    @Option(help: "Support access granted by the customer: true or false (chart: supportAccess.enabled). Default false.") var supportAccess: String?
+    @Option(help: "End of the support access grant, RFC 3339 (chart: supportAccess.until); required with --support-access true.")
+    var supportAccessUntil: String?
     @Option(help: "Log level. Default info.") var logLevel: String?
 
     /// Every flag by its configuration key; `AgentStartup.resolve` does the rest.
@@ -66,7 +69,8 @@ struct Run: AsyncParsableCommand {
             "pollTimeout": pollTimeout, "heartbeatInterval": heartbeatInterval, "outboxMaxBatches": outboxMaxBatches,
             "metricsStoreUrl": metricsStoreUrl, "metricsStoreStep": metricsStoreStep, "evaluationInterval": evaluationInterval,
             "ruleResendDelay": ruleResendDelay, "kubeconfig": kubeconfig, "kubeContext": kubeContext, "namespace": namespace,
-            "driftInterval": driftInterval, "installInterval": installInterval,
+            "driftInterval": driftInterval, "installInterval": installInterval, "supportAccess": supportAccess,
+            "supportAccessUntil": supportAccessUntil,
         ]
     }
 
