@@ -80,8 +80,9 @@ extension EnvironmentCommand {
                 do throws(SplitPlaneProtocol.ValidationError) { try body.validate() } catch { throw CLIError.usage(error.description) }
                 let environment = try await connection.client().send(.POST, path, json: body, as: Environment.self)
                 try show(detailed: environment, connection.output)
-                print("\nrequested; the customer grants it with: helm upgrade <release> qbeast-agent --reuse-values "
-                    + "--set supportAccess.enabled=true --set supportAccess.until=<RFC 3339 time>")
+                print(
+                    "\nrequested; the customer grants it with: helm upgrade <release> qbeast-agent --reuse-values "
+                        + "--set supportAccess.enabled=true --set supportAccess.until=<RFC 3339 time>")
             }
         }
     }

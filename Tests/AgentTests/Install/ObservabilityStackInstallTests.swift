@@ -3,9 +3,9 @@ import Controller
 import Foundation
 import KubernetesAPI
 import Logging
+import ServiceSupport
 import SplitPlaneProtocol
 import SplitPlaneTesting
-import ServiceSupport
 import Testing
 
 /// The observability stack the controller generates, applied by the agent's installer to the
@@ -126,7 +126,8 @@ import Testing
     @Test func aRequestIsShownToTheCustomerAsAnEventAndInTheStatusButGrantsNothing() async throws {
         let harness = try await Self.harness(grant: .off)
         defer { Task { try? await harness.stop() } }
-        let request = SupportAccessRequest(reason: "optimisation jobs failing", requestedBy: "token:support", requestedAt: Date(timeIntervalSince1970: 1_800_000_000))
+        let request = SupportAccessRequest(
+            reason: "optimisation jobs failing", requestedBy: "token:support", requestedAt: Date(timeIntervalSince1970: 1_800_000_000))
         let workspace = try harness.workspace(name: Self.workspaceName, ["observability": Self.stack(request: request)])
         await harness.installer.reconcile([workspace])
         await harness.installer.reconcile([workspace])

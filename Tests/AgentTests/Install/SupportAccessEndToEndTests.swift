@@ -79,9 +79,14 @@ import Testing
             let requested = try await api.request(
                 .POST, "/v1/tenants/acme/environments/prod/support-access-request", json: #"{"reason":"optimisation jobs failing, ticket 4711"}"#)
             #expect(requested.status == 202)
-            try await eventually("request shown") { try await Self.environment(fixture).agent?.supportAccess?.request?.reason == "optimisation jobs failing, ticket 4711" }
-            let events = setup.kubernetes.objects(apiVersion: "events.k8s.io/v1", kind: "Event", namespace: "qbeast")
-            #expect(events.contains { $0["reason"] == "SupportAccessRequested" && $0["note"]?.stringValue?.contains("ticket 4711") == true })
+            try await eventually("request shown") {
+                try await Self.environment(fixture).agent?.supportAccess?.request?.reason == "optimisation jobs failing, ticket 4711"
+            }
+            try await eventually("request shown as an Event") {
+                setup.kubernetes.objects(apiVersion: "events.k8s.io/v1", kind: "Event", namespace: "qbeast").contains {
+                    $0["reason"] == "SupportAccessRequested" && $0["note"]?.stringValue?.contains("ticket 4711") == true
+                }
+            }
             #expect(!Self.proxyPresent(setup.kubernetes))
             #expect(try await Self.environment(fixture).agent?.supportAccess?.state == .off)
             let audit = try await Self.audit(fixture)
@@ -120,7 +125,9 @@ import Testing
             clock.advance(by: .seconds(4 * 3600 + 1))
             try await eventually("proxy removed") { !Self.proxyPresent(setup.kubernetes) }
             #expect(await agent.service.installer?.supportAccessStatus().state == .expired)
-            #expect(setup.kubernetes.objects(apiVersion: "events.k8s.io/v1", kind: "Event", namespace: "qbeast").contains { $0["reason"] == "SupportAccessExpired" })
+            try await eventually("expiry shown as an Event") {
+                setup.kubernetes.objects(apiVersion: "events.k8s.io/v1", kind: "Event", namespace: "qbeast").contains { $0["reason"] == "SupportAccessExpired" }
+            }
             #expect(setup.kubernetes.object(apiVersion: "apps/v1", kind: "Deployment", namespace: "qbeast", name: "qbeast-grafana") != nil)
             try await agent.stop()
         }

@@ -107,10 +107,12 @@ import Testing
         let at = Date(timeIntervalSince1970: 1_780_000_000)
         let manifests = try await Self.resolved(request: SupportAccessRequest(reason: "jobs failing", requestedBy: "token:ops", requestedAt: at)).manifests
         let gated = manifests.filter { $0["metadata"]?["labels"]?[SupportAccessLabels.gate] == .string(SupportAccessLabels.gated) }
-        #expect(Set(gated.map { "\($0["kind"]?.stringValue ?? "")/\($0["metadata"]?["name"]?.stringValue ?? "")" }) == [
-            "Deployment/qbeast-support-proxy", "Service/qbeast-support-proxy",
-        ])
-        let proxyArgs = gated.first { $0["kind"] == "Deployment" }?["spec"]?["template"]?["spec"]?["containers"]?[0]?["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(
+            Set(gated.map { "\($0["kind"]?.stringValue ?? "")/\($0["metadata"]?["name"]?.stringValue ?? "")" }) == [
+                "Deployment/qbeast-support-proxy", "Service/qbeast-support-proxy",
+            ])
+        let proxyArgs =
+            gated.first { $0["kind"] == "Deployment" }?["spec"]?["template"]?["spec"]?["containers"]?[0]?["args"]?.arrayValue?.compactMap(\.stringValue) ?? []
         #expect(proxyArgs.contains("--provider=oidc"))
         #expect(proxyArgs.contains("--oidc-issuer-url=https://qbeast.eu.auth0.com/"))
         #expect(proxyArgs.contains("--code-challenge-method=S256"))

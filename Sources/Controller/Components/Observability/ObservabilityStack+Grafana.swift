@@ -63,7 +63,12 @@ extension ObservabilityStack {
                                 ["name": "config", "configMap": ["name": .string(Self.grafanaConfig)]],
                                 [
                                     "name": "datasources",
-                                    "configMap": ["name": .string(Self.grafanaDatasources), "items": [["key": "datasources.yaml", "path": "datasources.yaml"], ["key": "dashboards.yaml", "path": "dashboards.yaml"]]],
+                                    "configMap": [
+                                        "name": .string(Self.grafanaDatasources),
+                                        "items": [
+                                            ["key": "datasources.yaml", "path": "datasources.yaml"], ["key": "dashboards.yaml", "path": "dashboards.yaml"],
+                                        ],
+                                    ],
                                 ],
                                 ["name": "dashboards", "configMap": ["name": .string(Self.grafanaDashboards)]],
                                 ["name": "data", "emptyDir": [:]], ["name": "tmp", "emptyDir": [:]],
