@@ -48,10 +48,10 @@ import Testing
             let agent = try TestAgent.start(
                 pki: fixture.pki, agent: "acme-prod", controllerURL: fixture.controller.agentURL,
                 stateDirectory: fixture.directory.path("agent"), heartbeat: .milliseconds(300), kubernetes: setup.connection)
-            try await eventually("stack applied") {
+            try await eventually(timeout: .seconds(30), "stack applied") {
                 setup.kubernetes.object(apiVersion: "apps/v1", kind: "Deployment", namespace: "qbeast", name: "qbeast-grafana") != nil
             }
-            try await eventually("support access reported") { try await Self.environment(fixture).agent?.supportAccess?.state == .off }
+            try await eventually(timeout: .seconds(30), "support access reported") { try await Self.environment(fixture).agent?.supportAccess?.state == .off }
             #expect(!Self.proxyPresent(setup.kubernetes))
             #expect(try await Self.environment(fixture).observability?.enabled == true)
 
@@ -79,10 +79,10 @@ import Testing
             let requested = try await api.request(
                 .POST, "/v1/tenants/acme/environments/prod/support-access-request", json: #"{"reason":"optimisation jobs failing, ticket 4711"}"#)
             #expect(requested.status == 202)
-            try await eventually("request shown") {
+            try await eventually(timeout: .seconds(30), "request shown") {
                 try await Self.environment(fixture).agent?.supportAccess?.request?.reason == "optimisation jobs failing, ticket 4711"
             }
-            try await eventually("request shown as an Event") {
+            try await eventually(timeout: .seconds(30), "request shown as an Event") {
                 setup.kubernetes.objects(apiVersion: "events.k8s.io/v1", kind: "Event", namespace: "qbeast").contains {
                     $0["reason"] == "SupportAccessRequested" && $0["note"]?.stringValue?.contains("ticket 4711") == true
                 }
@@ -91,7 +91,7 @@ import Testing
             #expect(try await Self.environment(fixture).agent?.supportAccess?.state == .off)
             let audit = try await Self.audit(fixture)
             #expect(audit.contains { $0.action == "support-access-requested" && $0.actor.hasPrefix("token:") && $0.detail?.contains("ticket 4711") == true })
-            try await eventually("request shown audited") {
+            try await eventually(timeout: .seconds(30), "request shown audited") {
                 try await Self.audit(fixture).contains { $0.action == "support-access-request-shown" && $0.actor == "customer:acme/prod" }
             }
             try await agent.stop()
@@ -108,13 +108,13 @@ import Testing
                 pki: fixture.pki, agent: "acme-prod", controllerURL: fixture.controller.agentURL,
                 stateDirectory: fixture.directory.path("agent"), heartbeat: .seconds(3600), kubernetes: setup.connection,
                 supportAccess: SupportAccessGrant(enabled: true, until: until), clock: clock)
-            try await eventually("proxy installed") { Self.proxyPresent(setup.kubernetes) }
-            try await eventually("granted reported") {
+            try await eventually(timeout: .seconds(30), "proxy installed") { Self.proxyPresent(setup.kubernetes) }
+            try await eventually(timeout: .seconds(30), "granted reported") {
                 let access = try await Self.environment(fixture).agent?.supportAccess
                 return access?.state == .granted && access?.proxyPresent == true
             }
             #expect(try await Self.environment(fixture).agent?.supportAccess?.until.map { abs($0.timeIntervalSince(until)) < 0.01 } == true)
-            try await eventually("grant audited") {
+            try await eventually(timeout: .seconds(30), "grant audited") {
                 try await Self.audit(fixture).contains {
                     $0.action == "support-access-granted" && $0.actor == "customer:acme/prod" && $0.detail?.hasPrefix("until=") == true
                 }
@@ -123,9 +123,9 @@ import Testing
             // The controller goes away; the grant's end passes; the agent removes the proxy by itself.
             try await fixture.stopController()
             clock.advance(by: .seconds(4 * 3600 + 1))
-            try await eventually("proxy removed") { !Self.proxyPresent(setup.kubernetes) }
+            try await eventually(timeout: .seconds(30), "proxy removed") { !Self.proxyPresent(setup.kubernetes) }
             #expect(await agent.service.installer?.supportAccessStatus().state == .expired)
-            try await eventually("expiry shown as an Event") {
+            try await eventually(timeout: .seconds(30), "expiry shown as an Event") {
                 setup.kubernetes.objects(apiVersion: "events.k8s.io/v1", kind: "Event", namespace: "qbeast").contains { $0["reason"] == "SupportAccessExpired" }
             }
             #expect(setup.kubernetes.object(apiVersion: "apps/v1", kind: "Deployment", namespace: "qbeast", name: "qbeast-grafana") != nil)
@@ -141,19 +141,19 @@ import Testing
                 pki: fixture.pki, agent: "acme-prod", controllerURL: fixture.controller.agentURL,
                 stateDirectory: fixture.directory.path("agent"), heartbeat: .milliseconds(300), kubernetes: setup.connection,
                 supportAccess: SupportAccessGrant(enabled: true, until: Date().addingTimeInterval(24 * 3600)))
-            try await eventually("proxy installed") { Self.proxyPresent(setup.kubernetes) }
-            try await eventually("granted reported") { try await Self.environment(fixture).agent?.supportAccess?.state == .granted }
+            try await eventually(timeout: .seconds(30), "proxy installed") { Self.proxyPresent(setup.kubernetes) }
+            try await eventually(timeout: .seconds(30), "granted reported") { try await Self.environment(fixture).agent?.supportAccess?.state == .granted }
             try await granted.stop()
             // `helm upgrade … --set supportAccess.enabled=false` restarts the agent without the grant.
             let revoked = try TestAgent.start(
                 pki: fixture.pki, agent: "acme-prod", controllerURL: fixture.controller.agentURL,
                 stateDirectory: fixture.directory.path("agent"), heartbeat: .milliseconds(300), kubernetes: setup.connection)
-            try await eventually("proxy removed") { !Self.proxyPresent(setup.kubernetes) }
-            try await eventually("off reported") {
+            try await eventually(timeout: .seconds(30), "proxy removed") { !Self.proxyPresent(setup.kubernetes) }
+            try await eventually(timeout: .seconds(30), "off reported") {
                 let access = try await Self.environment(fixture).agent?.supportAccess
                 return access?.state == .off && access?.proxyPresent == false
             }
-            try await eventually("revocation audited") { try await Self.audit(fixture).contains { $0.action == "support-access-revoked" } }
+            try await eventually(timeout: .seconds(30), "revocation audited") { try await Self.audit(fixture).contains { $0.action == "support-access-revoked" } }
             try await revoked.stop()
         }
     }
