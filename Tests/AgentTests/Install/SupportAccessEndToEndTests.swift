@@ -153,7 +153,9 @@ import Testing
                 let access = try await Self.environment(fixture).agent?.supportAccess
                 return access?.state == .off && access?.proxyPresent == false
             }
-            try await eventually(timeout: .seconds(30), "revocation audited") { try await Self.audit(fixture).contains { $0.action == "support-access-revoked" } }
+            try await eventually(timeout: .seconds(30), "revocation audited") {
+                try await Self.audit(fixture).contains { $0.action == "support-access-revoked" }
+            }
             try await revoked.stop()
         }
     }
