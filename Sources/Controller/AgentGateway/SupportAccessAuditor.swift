@@ -10,10 +10,14 @@ import Synchronization
 /// kept in memory, read from the store once after a restart, so a heartbeat costs no read.
 final class SupportAccessAuditor: Sendable {
     private let last = Mutex<[GatewayCache.Key: SupportAccessStatus?]>([:])
+    /// The request last audited as shown per environment: an agent restart, whose first report has no
+    /// request yet, does not record the same request again.
+    private let shown = Mutex<[GatewayCache.Key: SupportAccessRequest]>([:])
 
     /// The audit entries for the change from `previous` to `current` (none when nothing changed).
     static func entries(
-        from previous: SupportAccessStatus?, to current: SupportAccessStatus?, target: String, at now: Date
+        from previous: SupportAccessStatus?, to current: SupportAccessStatus?, target: String, at now: Date,
+        shownBefore: SupportAccessRequest? = nil
     ) -> [AuditEntry] {
         guard let current else { return [] }
         let actor = "customer:\(target)"
@@ -29,7 +33,7 @@ final class SupportAccessAuditor: Sendable {
         case (.granted, .off): entries.append(entry("support-access-revoked", nil))
         default: break
         }
-        if let request = current.request, request != previous?.request {
+        if let request = current.request, request != previous?.request, request != shownBefore {
             entries.append(
                 entry(
                     "support-access-request-shown",
@@ -56,7 +60,11 @@ final class SupportAccessAuditor: Sendable {
             previous = (try? await store.environment(tenant: tenant, name: environment))?.agent?.supportAccess
         }
         last.withLock { $0[key] = .some(current) }
-        for entry in Self.entries(from: previous, to: current, target: "\(tenant)/\(environment)", at: now) {
+        let shownBefore = shown.withLock { shown in
+            defer { if let request = current?.request { shown[key] = request } }
+            return shown[key]
+        }
+        for entry in Self.entries(from: previous, to: current, target: "\(tenant)/\(environment)", at: now, shownBefore: shownBefore) {
             do {
                 try await store.audit(entry)
             } catch {
