@@ -204,7 +204,11 @@ def check_role():
               f"agent Role: cluster-scoped resource in {rule}")
         if "secrets" in resources:
             check("list" in verbs, "agent Role: secrets rule changed shape; review it")
-    allowed = {"", "apps", "batch", "networking.k8s.io", "policy", "autoscaling", "discovery.k8s.io", "rbac.authorization.k8s.io"}
+    # events.k8s.io: create only, for the Events the agent shows the customer (support access requests).
+    allowed = {"", "apps", "batch", "networking.k8s.io", "policy", "autoscaling", "discovery.k8s.io", "rbac.authorization.k8s.io", "events.k8s.io"}
+    for rule in role["rules"]:
+        if "events.k8s.io" in rule["apiGroups"]:
+            check(rule["verbs"] == ["create"], f"agent Role: events.k8s.io must be create-only, got {rule['verbs']}")
     check({g for r in role["rules"] for g in r["apiGroups"]} <= allowed, "agent Role: an API group was added; review and update the check")
     print("ok   agent Role: namespaced, no wildcards, no escalate/bind/impersonate, no cluster-scoped resources")
 
