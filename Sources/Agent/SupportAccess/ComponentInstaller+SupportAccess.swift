@@ -23,6 +23,7 @@ extension ComponentInstaller {
         let now = clock.now()
         let open = supportAccess.isOpen(at: now)
         var present = false
+        var removed: [String] = []
         let selector = "\(SupportAccessLabels.gate)=\(SupportAccessLabels.gated)"
         for gated in Self.gatedKinds {
             let collection = "/\(gated.collection)/namespaces/\(namespace)/\(gated.kind.lowercased())s"
@@ -35,6 +36,7 @@ extension ComponentInstaller {
                         do {
                             try await client.delete("\(collection)/\(name)", uid: item["metadata"]?["uid"]?.stringValue)
                             logger.info("support proxy removed: access is not granted", metadata: ["object": "\(gated.kind)/\(name)"])
+                            removed.append("\(gated.kind)/\(name)")
                             Counter(label: "qbeast_agent_support_access_enforcements_total").increment()
                             continue
                         } catch let error as KubernetesAPIError where error.isNotFound {
@@ -53,6 +55,11 @@ extension ComponentInstaller {
         }
         supportAccessSeen.proxyPresent = present
         Gauge(label: "qbeast_agent_support_access_open").record(open ? 1 : 0)
+        if !removed.isEmpty {
+            await NamespaceEvents(client: client, logger: logger).record(
+                reason: "SupportAccessEnforced", note: "Support access is not granted; removed \(removed.joined(separator: ", ")).",
+                type: "Warning", regarding: ("v1", "Pod", "qbeast-agent"), at: now)
+        }
         await announce(now: now)
     }
 

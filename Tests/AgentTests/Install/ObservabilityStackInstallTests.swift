@@ -121,6 +121,9 @@ import Testing
         #expect(proxyPresent(harness).deployment)
         await harness.installer.reconcile([workspace])
         #expect(proxyPresent(harness) == (false, false))
+        let enforced = harness.server.objects(apiVersion: "events.k8s.io/v1", kind: "Event", namespace: InstallHarness.namespace)
+            .filter { $0["reason"] == "SupportAccessEnforced" }
+        #expect(enforced.first?["note"]?.stringValue?.contains("Deployment/qbeast-support-proxy") == true)
     }
 
     @Test func aRequestIsShownToTheCustomerAsAnEventAndInTheStatusButGrantsNothing() async throws {
