@@ -132,7 +132,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            resources: [.copy("Resources/openapi.yaml")],
+            resources: [.copy("Resources/openapi.yaml"), .copy("Resources/dashboards")],
             swiftSettings: strict
         ),
         // Regular-expression matching with a step budget (ICU backtracks; patterns come from specs and silences).

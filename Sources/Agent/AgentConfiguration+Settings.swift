@@ -81,6 +81,7 @@ public struct AgentStartup: Sendable {
         configuration.egressJournal = EgressJournalSettings(
             includeBodies: journalBodies,
             maxFileBytes: try reader.integer("egressJournalMaxBytes", configuration.egressJournal.maxFileBytes, minimum: 4096))
+        configuration.supportAccess = try supportAccess(setting)
 
         let configuredTLS: TLSFiles?
         switch (setting("tlsCert"), setting("tlsKey")) {
@@ -97,6 +98,27 @@ public struct AgentStartup: Sendable {
         return AgentStartup(
             configuration: configuration, configuredTLS: configuredTLS, enrollment: try enrollment(setting),
             trustDomain: trustDomain)
+    }
+
+    /// `supportAccess` (`true`/`false`) and `supportAccessUntil` (RFC 3339): a grant always has an end.
+    static func supportAccess(_ setting: (String) -> String?) throws(ConfigurationError) -> SupportAccessGrant {
+        let until = try setting("supportAccessUntil").map { text throws(ConfigurationError) in
+            guard let date = Timestamp.parse(text) else {
+                throw ConfigurationError(setting: "supportAccessUntil", reason: "\"\(text)\" is not an RFC 3339 time such as 2026-12-05T18:00:00Z")
+            }
+            return date
+        }
+        switch setting("supportAccess") {
+        case nil, "false"?: return SupportAccessGrant(enabled: false, until: until)
+        case "true"?:
+            guard let until else {
+                throw ConfigurationError(
+                    setting: "supportAccessUntil", reason: "required when support access is enabled: a grant must end (e.g. 2026-12-05T18:00:00Z)")
+            }
+            return SupportAccessGrant(enabled: true, until: until)
+        case let other?:
+            throw ConfigurationError(setting: "supportAccess", reason: "\"\(other)\" is not true or false")
+        }
     }
 
     static func enrollment(_ setting: (String) -> String?) throws(ConfigurationError) -> EnrollmentSettings? {

@@ -39,6 +39,8 @@ public struct AgentConfiguration: Sendable {
     /// or a kubeconfig). Without it specs are received and validated but nothing is installed.
     public var kubernetes: KubernetesConnection?
     public var install = InstallSettings()
+    /// The customer's support-access switch (chart values `supportAccess.enabled` and `.until`).
+    public var supportAccess = SupportAccessGrant.off
     /// Install passes run on every desired-state change, when a retry or drift re-apply is due, and
     /// at least this often (health read back from the objects' status).
     public var installInterval: Duration = .seconds(30)

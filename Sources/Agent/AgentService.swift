@@ -25,6 +25,9 @@ public final class AgentService: Service, Sendable {
     let random: @Sendable () -> Double
     /// Nil when no metrics store is configured: rules are then validated but not evaluated.
     public let rules: RuleEngine?
+    /// The rules use the observability stack's VictoriaMetrics (no `--metrics-store-url`): they run only
+    /// while the desired state has the stack.
+    let rulesFollowStack: Bool
     /// Nil when no Kubernetes API is configured: components are then not installed, and the status says so.
     public let installer: ComponentInstaller?
     let kubernetes: KubernetesClient?
@@ -69,7 +72,11 @@ public final class AgentService: Service, Sendable {
                     note: "workspace \(violation.workspace), rule \(violation.rule): \(violation.field) kept back (\(violation.reason.rawValue))",
                     regarding: regarding))
         }
-        if let url = configuration.metricsStoreURL {
+        // An explicit metrics store wins; otherwise, in a cluster, the environment's own VictoriaMetrics,
+        // used only while the desired state has the observability stack.
+        let stackURL = configuration.kubernetes.map { StackMetricsStore.url(namespace: $0.namespace) }
+        rulesFollowStack = configuration.metricsStoreURL == nil && stackURL != nil
+        if let url = configuration.metricsStoreURL ?? stackURL {
             rules = try RuleEngine(
                 store: MetricsStoreClient(baseURL: url, step: configuration.metricsStoreStep), outbox: outbox,
                 stateDirectory: directory.appendingPathComponent("rules"), resendDelay: configuration.ruleResendDelay,
@@ -82,7 +89,7 @@ public final class AgentService: Service, Sendable {
         if let kubernetes {
             installer = try ComponentInstaller(
                 client: kubernetes, source: client, stateDirectory: directory, settings: configuration.install,
-                clock: clock, logger: logger)
+                supportAccess: configuration.supportAccess, clock: clock, logger: logger)
         } else {
             installer = nil
         }
@@ -100,7 +107,7 @@ public final class AgentService: Service, Sendable {
 
     public func run() async throws {
         if let installer, events != nil {
-            await installer.onEvent { reason, note in await self.event(.normal, reason, "Install", note) }
+            await installer.onEvent { event in await self.events?.record(event.kubernetesEvent(agent: self.configuration.eventsRegarding)) }
         }
         logger.info("agent starting", metadata: ["controller": "\(configuration.controllerURLs.joined(separator: ","))", "instance": "\(outbox.instance)"])
         // Graceful shutdown cancels the loops; everything they own is already on disk.
@@ -138,7 +145,7 @@ public final class AgentService: Service, Sendable {
                 if desired.revision != after || first {
                     let statuses = WorkspaceStatusBuilder(defaultInterval: configuration.defaultEvaluationInterval, installing: installer != nil)
                         .statuses(for: desired, previous: await state.statuses, now: clock.now())
-                    await rules?.update(desired)
+                    await rules?.update(rulesFollowStack ? StackMetricsStore.ruleView(of: desired) : desired)
                     await state.update(desired: desired, statuses: statuses)
                     Gauge(label: "qbeast_agent_desired_revision").record(desired.revision)
                     logger.info(
@@ -215,7 +222,14 @@ public final class AgentService: Service, Sendable {
                 statuses[index].components = install.components
                 install.conditions.forEach { statuses[index].conditions.set($0) }
             }
-            if let rules {
+            let hasRules = desired?.workspaces.first(where: { $0.name == statuses[index].name })?.ruleGroups.isEmpty == false
+            if rulesFollowStack, let desired, !StackMetricsStore.present(in: desired), hasRules {
+                statuses[index].conditions.set(
+                    Condition(
+                        type: "RulesHealthy", status: .unknown, reason: "NoMetricsStore",
+                        message: "no metrics store: set --metrics-store-url or enable the environment's observability stack; rules are not evaluated",
+                        lastTransitionTime: now))
+            } else if let rules {
                 if let condition = await rules.condition(workspace: statuses[index].name, now: now) {
                     statuses[index].conditions.set(condition)
                 }
@@ -228,15 +242,13 @@ public final class AgentService: Service, Sendable {
             }
         }
         await state.replaceStatuses(statuses)
+        var facts = AgentFacts(
+            instance: outbox.instance, version: configuration.version, certificateExpiry: certificateExpiry(),
+            rulesLoaded: await rules?.rulesLoaded ?? 0, metricsStoreReachable: await rules?.metricsStoreReachable,
+            desiredRevision: desired?.revision ?? 0, namespace: configuration.kubernetes?.namespace)
+        facts.supportAccess = await installer?.supportAccessStatus()
         // Free text (Kubernetes and metrics-store words) capped and redacted by the customer's ceiling.
-        return configuration.boundary.scrub(
-            StatusReport(
-                agent: AgentFacts(
-                    instance: outbox.instance, version: configuration.version, certificateExpiry: certificateExpiry(),
-                    rulesLoaded: await rules?.rulesLoaded ?? 0, metricsStoreReachable: await rules?.metricsStoreReachable,
-                    desiredRevision: desired?.revision ?? 0, namespace: configuration.kubernetes?.namespace),
-                workspaces: statuses
-            ))
+        return configuration.boundary.scrub(StatusReport(agent: facts, workspaces: statuses))
     }
 
     private func certificateExpiry() -> Date? {

@@ -79,6 +79,8 @@ public struct AgentFacts: Codable, Equatable, Sendable {
     public var desiredRevision: Int64
     /// The Kubernetes namespace the agent installs into (nil when it has no cluster configured).
     public var namespace: String?
+    /// Support access as the customer set it and the agent enforces it (nil from agents that install nothing).
+    public var supportAccess: SupportAccessStatus?
 
     public init(
         instance: String, version: String, certificateExpiry: Date?, rulesLoaded: Int,

@@ -34,13 +34,16 @@ public struct EnvironmentPatch: Codable, Equatable, Sendable, ClosedDecodable {
 
     public var registry: Change<String>?
     public var namespace: Change<String>?
+    /// The observability stack, replaced as a whole; `null` (or `enabled: false`) removes it.
+    public var observability: Change<ObservabilitySpec>?
 
-    public init(registry: Change<String>? = nil, namespace: Change<String>? = nil) {
+    public init(registry: Change<String>? = nil, namespace: Change<String>? = nil, observability: Change<ObservabilitySpec>? = nil) {
         self.registry = registry
         self.namespace = namespace
+        self.observability = observability
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case registry, namespace }
+    enum CodingKeys: String, CodingKey, CaseIterable { case registry, namespace, observability }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -54,6 +57,11 @@ public struct EnvironmentPatch: Codable, Equatable, Sendable, ClosedDecodable {
         }
         registry = try change(.registry)
         namespace = try change(.namespace)
+        if container.contains(.observability) {
+            observability =
+                try container.decodeNil(forKey: .observability)
+                ? .remove : .set(container.decode(ObservabilitySpec.self, forKey: .observability))
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -64,6 +72,23 @@ public struct EnvironmentPatch: Codable, Equatable, Sendable, ClosedDecodable {
             case .remove?: try container.encodeNil(forKey: key)
             case .set(let value)?: try container.encode(value, forKey: key)
             }
+        }
+        switch observability {
+        case nil: break
+        case .remove?: try container.encodeNil(forKey: .observability)
+        case .set(let value)?: try container.encode(value, forKey: .observability)
+        }
+    }
+
+    /// The observability stack after this patch: nil when it is off. Validated.
+    public func observability(after current: ObservabilitySpec?) throws(ValidationError) -> ObservabilitySpec? {
+        switch observability {
+        case nil: return current
+        case .remove?: return nil
+        case .set(let spec)?:
+            guard spec.enabled else { return nil }
+            try spec.validate()
+            return spec
         }
     }
 
@@ -93,6 +118,12 @@ public struct EnvironmentPatch: Codable, Equatable, Sendable, ClosedDecodable {
         init(stringValue: String) { self.stringValue = stringValue }
         init?(intValue: Int) { nil }
     }
+}
+
+extension EnvironmentRequest {
+    /// The reserved workspace the observability stack is delivered in: installed, reported and pruned
+    /// like any workspace, but written only by the controller.
+    public static let observabilityWorkspace = "qbeast-observability"
 }
 
 /// What components of an environment are resolved for: the agent's namespace and the registry images
@@ -127,6 +158,11 @@ public struct Environment: Codable, Equatable, Sendable {
     public var agentLastSeen: Date?
     /// Computed when the environment is read, e.g. `AgentVersionSupported`.
     public var conditions: [Condition]?
+    /// The observability stack, when enabled (read from the environment's `qbeast-observability` workspace;
+    /// only on reads of one environment).
+    public var observability: ObservabilitySpec?
+    /// Qbeast's open request for support access, if any; whether it is granted is in `agent.supportAccess`.
+    public var supportAccessRequest: SupportAccessRequest?
 
     public init(
         tenant: String, name: String, cloud: Cloud, mode: EnvironmentMode, desiredRevision: Int64,

@@ -41,20 +41,29 @@ public struct WorkspaceSpec: Codable, Equatable, Sendable {
     }
 }
 
-/// One installable part of a workspace: a Helm chart reference or plain manifests.
+/// One installable part of a workspace: a Helm chart reference or plain manifests (or, only in the
+/// environment's own `qbeast-observability` workspace, the observability stack the controller generates).
 public struct ComponentSpec: Codable, Equatable, Sendable {
     public var name: String
     public var chart: ChartReference?
     public var manifests: [JSONValue]?
+    /// Set by the controller alone, from the environment's `observability`; refused in operator specs.
+    public var observability: ObservabilityStackSource?
 
-    public init(name: String, chart: ChartReference? = nil, manifests: [JSONValue]? = nil) {
+    public init(name: String, chart: ChartReference? = nil, manifests: [JSONValue]? = nil, observability: ObservabilityStackSource? = nil) {
         self.name = name
         self.chart = chart
         self.manifests = manifests
+        self.observability = observability
     }
 
     public func validate(field: String) throws(ValidationError) {
         try ResourceName.validate(name, field: "\(field).name")
+        if observability != nil {
+            throw ValidationError(
+                field: "\(field).observability",
+                reason: "the observability stack is set on the environment (`observability`), not in a workspace")
+        }
         switch (chart, manifests) {
         case (nil, nil):
             throw ValidationError(field: field, reason: "a component needs either `chart` or `manifests`")
@@ -65,9 +74,35 @@ public struct ComponentSpec: Codable, Equatable, Sendable {
         case (nil, .some(let manifests)):
             for (index, manifest) in manifests.enumerated() {
                 try KubernetesObjectRules.validate(manifest, field: "\(field).manifests[\(index)]")
+                if manifest["metadata"]?["labels"]?[SupportAccessLabels.gate] != nil {
+                    throw ValidationError(
+                        field: "\(field).manifests[\(index)].metadata.labels",
+                        reason: "the label \(SupportAccessLabels.gate) is reserved: \(SupportAccessRefused.reason)")
+                }
             }
         }
     }
+}
+
+/// The observability component of an environment: its settings and Qbeast's open request for support
+/// access, if any (shown to the customer; it grants nothing).
+public struct ObservabilityStackSource: Codable, Equatable, Sendable {
+    public var spec: ObservabilitySpec
+    public var supportAccessRequest: SupportAccessRequest?
+
+    public init(spec: ObservabilitySpec, supportAccessRequest: SupportAccessRequest? = nil) {
+        self.spec = spec
+        self.supportAccessRequest = supportAccessRequest
+    }
+}
+
+/// Labels by which the agent recognises the support-access parts of a component.
+public enum SupportAccessLabels {
+    /// `gated`: applied only while the customer's grant is in force (the OIDC proxy and its Service).
+    /// `request`: the ConfigMap carrying Qbeast's request to the customer.
+    public static let gate = "qbeast.io/support-access"
+    public static let gated = "gated"
+    public static let request = "request"
 }
 
 public struct ChartReference: Codable, Equatable, Sendable {

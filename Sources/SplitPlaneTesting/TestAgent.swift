@@ -15,11 +15,13 @@ public final class TestAgent: Sendable {
     public static func start(
         pki: TestPKI, agent name: String, controllerURL: String, stateDirectory: String,
         heartbeat: Duration = .seconds(30), outboxMaxBatches: Int = 10_000,
-        metricsStoreURL: String? = nil, kubernetes: KubernetesConnection? = nil
+        metricsStoreURL: String? = nil, kubernetes: KubernetesConnection? = nil,
+        supportAccess: SupportAccessGrant = .off, clock: any TimeSource = SystemTimeSource()
     ) throws -> TestAgent {
         try start(
-            tls: pki.agentTLS(name), controllerURL: controllerURL, stateDirectory: stateDirectory, heartbeat: heartbeat,
-            outboxMaxBatches: outboxMaxBatches, metricsStoreURL: metricsStoreURL, kubernetes: kubernetes)
+            tls: pki.agentTLS(name), controllerURLs: [controllerURL], stateDirectory: stateDirectory, heartbeat: heartbeat,
+            outboxMaxBatches: outboxMaxBatches, metricsStoreURL: metricsStoreURL, kubernetes: kubernetes,
+            supportAccess: supportAccess, clock: clock)
     }
 
     /// An agent with the given credentials (e.g. from enrollment).
@@ -37,7 +39,8 @@ public final class TestAgent: Sendable {
     public static func start(
         tls: TLSFiles, controllerURLs: [String], stateDirectory: String,
         heartbeat: Duration = .seconds(30), outboxMaxBatches: Int = 10_000,
-        metricsStoreURL: String? = nil, kubernetes: KubernetesConnection? = nil
+        metricsStoreURL: String? = nil, kubernetes: KubernetesConnection? = nil,
+        supportAccess: SupportAccessGrant = .off, clock: any TimeSource = SystemTimeSource()
     ) throws -> TestAgent {
         var configuration = AgentConfiguration(controllerURLs: controllerURLs, tls: tls, stateDirectory: stateDirectory)
         configuration.pollTimeout = .seconds(30)
@@ -45,16 +48,17 @@ public final class TestAgent: Sendable {
         configuration.outboxMaxBatches = outboxMaxBatches
         configuration.metricsStoreURL = metricsStoreURL
         configuration.kubernetes = kubernetes
+        configuration.supportAccess = supportAccess
         configuration.installInterval = .milliseconds(200)
         configuration.retry = RetryPolicy(initial: .milliseconds(50), maximum: .milliseconds(250))
-        return try start(configuration: configuration)
+        return try start(configuration: configuration, clock: clock)
     }
 
     /// An agent with a configuration the test shaped itself (a data boundary, a proxy, …).
-    public static func start(configuration: AgentConfiguration) throws -> TestAgent {
+    public static func start(configuration: AgentConfiguration, clock: any TimeSource = SystemTimeSource()) throws -> TestAgent {
         var logger = Logger(label: "test-agent")
         logger.logLevel = .critical
-        let service = try AgentService(configuration: configuration, logger: logger)
+        let service = try AgentService(configuration: configuration, clock: clock, logger: logger)
         let group = ServiceGroup(configuration: .bounded([service], limit: .seconds(10), logger: logger))
         return TestAgent(service: service, group: group, task: Task { try await group.run() })
     }

@@ -162,7 +162,7 @@ struct ApplyCommand: AsyncParsableCommand {
             workspaces; each line says created, configured or unchanged. A document that fails is reported
             and the others still go ahead; the exit code is then 1.
               kind: Tenant        name, displayName
-              kind: Environment   tenant, name, cloud, mode, namespace, registry
+              kind: Environment   tenant, name, cloud, mode, namespace, registry, observability
               kind: Workspace     tenant, environment, name, spec
             Use -f - to read standard input.
             """
@@ -229,8 +229,16 @@ struct ApplyCommand: AsyncParsableCommand {
         case "Environment":
             let tenant = try checked(try string("tenant")), name = try checked(try string("name"))
             let path = "/v1/tenants/\(tenant)/environments"
+            // `observability` is set by a PATCH after creation (the stack is its own workspace).
+            let observability = document["observability"]
+            func patchObservability() async throws {
+                _ = try await client.send(
+                    .PATCH, "\(path)/\(name)", body: try JSONSerialization.data(withJSONObject: ["observability": observability ?? NSNull()]),
+                    contentType: "application/merge-patch+json")
+            }
             do {
                 _ = try await client.send(.POST, path, body: try json(["name", "cloud", "mode", "namespace", "registry"]))
+                if observability != nil && !(observability is NSNull) { try await patchObservability() }
                 return "environment/\(tenant)/\(name) created"
             } catch let error as CLIError where error.status == 409 {
                 let current = try await client.get("\(path)/\(name)", as: Environment.self)
@@ -245,6 +253,15 @@ struct ApplyCommand: AsyncParsableCommand {
                 if namespace != current.namespace { patch["namespace"] = namespace }
                 let registry = document["registry"] as? String
                 if registry != current.registry { patch["registry"] = registry ?? NSNull() }
+                if let observability, !(observability is NSNull) || current.observability != nil {
+                    let wanted = try? StrictJSON.decoder().decode(
+                        ObservabilitySpec.self, from: JSONSerialization.data(withJSONObject: observability, options: [.fragmentsAllowed]))
+                    // Sent when it differs, or when it does not decode (the controller then says why).
+                    let enabledSpec = wanted.flatMap { $0.enabled ? $0 : nil }
+                    if (wanted == nil && !(observability is NSNull)) || enabledSpec != current.observability {
+                        patch["observability"] = observability
+                    }
+                }
                 if patch.isEmpty { return "environment/\(tenant)/\(name) unchanged" }
                 _ = try await client.send(
                     .PATCH, "\(path)/\(name)", body: try JSONSerialization.data(withJSONObject: patch),

@@ -68,7 +68,7 @@ struct EnvironmentCommand: AsyncParsableCommand {
         commandName: "env", abstract: "Manage environments (one customer cluster each).",
         subcommands: [
             Create.self, List.self, Get.self, Patch.self, Delete.self, EnrollToken.self, Certificates.self,
-            Revoke.self, TrustServiceAccount.self, Onboarding.self,
+            Revoke.self, TrustServiceAccount.self, Onboarding.self, Observability.self, RequestSupportAccess.self,
         ])
 
     struct Create: AsyncParsableCommand {
@@ -123,7 +123,7 @@ struct EnvironmentCommand: AsyncParsableCommand {
             try await runCLI {
                 let environment = try await connection.client().get(
                     "/v1/tenants/\(try checked(tenant))/environments/\(try checked(name))", as: Environment.self)
-                try show(environments: [environment], connection.output)
+                try show(detailed: environment, connection.output)
             }
         }
     }
@@ -188,6 +188,12 @@ struct EnvironmentCommand: AsyncParsableCommand {
         {
             print("\n\(condition.reason): \(condition.message)")
         }
+    }
+
+    /// One environment with its observability stack and support access (`env get` and the commands that change them).
+    static func show(detailed environment: Environment, _ format: OutputFormat) throws {
+        try show(environments: [environment], format)
+        if !format.isStructured { print("\n" + observabilityLines(environment).joined(separator: "\n")) }
     }
 
     /// The agent's version, marked when the controller does not support it.

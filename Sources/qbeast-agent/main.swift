@@ -62,6 +62,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Keep every body sent upstream in the egress journal too (true/false). Default false: sizes, hashes and names only.")
     var egressJournalBodies: String?
     @Option(help: "Size at which an egress journal file is rotated (4 kept). Default 10485760.") var egressJournalMaxBytes: String?
+    @Option(help: "Support access granted by the customer: true or false (chart: supportAccess.enabled). Default false.") var supportAccess: String?
+    @Option(help: "End of the support access grant, RFC 3339 (chart: supportAccess.until); required with --support-access true.")
+    var supportAccessUntil: String?
     @Option(help: "Log level. Default info.") var logLevel: String?
 
     /// Every flag by its configuration key; `AgentStartup.resolve` does the rest.
@@ -74,7 +77,8 @@ struct Run: AsyncParsableCommand {
             "metricsStoreUrl": metricsStoreUrl, "metricsStoreStep": metricsStoreStep, "evaluationInterval": evaluationInterval,
             "ruleResendDelay": ruleResendDelay, "kubeconfig": kubeconfig, "kubeContext": kubeContext, "namespace": namespace,
             "driftInterval": driftInterval, "installInterval": installInterval, "boundaryFile": boundaryFile, "deploymentName": deploymentName,
-            "egressJournalBodies": egressJournalBodies, "egressJournalMaxBytes": egressJournalMaxBytes,
+            "egressJournalBodies": egressJournalBodies, "egressJournalMaxBytes": egressJournalMaxBytes, "supportAccess": supportAccess,
+            "supportAccessUntil": supportAccessUntil,
         ]
     }
 

@@ -23,6 +23,14 @@ import SplitPlaneTesting
 // BENCH_ONLY=rules,memory,alerting,single,install,fleet picks sections (default: all).
 
 let environment = ProcessInfo.processInfo.environment
+
+// `make demo` borrows this binary to run the Kubernetes test server (the stand-in for a customer's API
+// server; none runs on these machines) until it is stopped: BENCH_SERVE_KUBERNETES=<file> writes its URL there.
+if let urlFile = environment["BENCH_SERVE_KUBERNETES"] {
+    let server = await KubernetesTestServer.start(token: "demo-token")
+    try server.url.write(toFile: urlFile, atomically: true, encoding: .utf8)
+    while true { try await Task.sleep(for: .seconds(3600)) }
+}
 let concurrency = Int(environment["BENCH_CONCURRENCY"] ?? "") ?? 4
 let memorySeconds = Int(environment["BENCH_MEMORY_SECONDS"] ?? "") ?? 300
 // Resolved against the working directory now: the bench starts processes with other working directories.

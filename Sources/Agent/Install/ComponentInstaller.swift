@@ -41,16 +41,21 @@ public actor ComponentInstaller {
     /// Conditions last reported per workspace and component, so transition times survive between reports.
     var reported: [String: [String: [Condition]]] = [:]
     /// Told of the moments the customer's operators care about (a component applied, a workspace pruned).
-    private var notify: (@Sendable (_ reason: String, _ note: String) async -> Void)?
+    var notify: (@Sendable (InstallerEvent) async -> Void)?
 
-    public func onEvent(_ notify: @escaping @Sendable (_ reason: String, _ note: String) async -> Void) {
+    public func onEvent(_ notify: @escaping @Sendable (InstallerEvent) async -> Void) {
         self.notify = notify
     }
+    /// The customer's support-access switch (the agent's own configuration; never from the controller).
+    let supportAccess: SupportAccessGrant
+    /// What the last pass verified and announced of support access.
+    var supportAccessSeen = SupportAccessObservation()
 
     public init(
         client: KubernetesClient, source: any ComponentSource, stateDirectory: URL, settings: InstallSettings = InstallSettings(),
-        clock: any TimeSource, logger: Logger
+        supportAccess: SupportAccessGrant = .off, clock: any TimeSource, logger: Logger
     ) throws {
+        self.supportAccess = supportAccess
         self.client = client
         discovery = APIDiscovery(client: client)
         cache = try ComponentCache(directory: stateDirectory.appendingPathComponent("components"), source: source)
@@ -85,11 +90,12 @@ public actor ComponentInstaller {
             await uninstall(name)
         }
         cache.keepOnly(Set(workspaces.flatMap { $0.components.map(\.hash) }))
+        await enforceSupportAccess()
     }
 
     /// When a pass is next needed even if the desired state does not change: a retry or drift check due.
     public func nextDue() -> Date? {
-        var due: [Date] = []
+        var due: [Date] = supportAccess.nextChange(after: clock.now()).map { [$0] } ?? []
         for components in progress.values {
             for component in components.values {
                 due += component.retryAt.map { [$0] } ?? []
@@ -114,13 +120,20 @@ public actor ComponentInstaller {
         var stored = record.components[ref.name] ?? ComponentRecord()
         defer { record.components[ref.name] = stored }
 
+        // The customer's grant opened or ended since the plan was made: plan again and apply in full,
+        // so the support proxy is added, or pruned, now.
+        let open = supportAccess.isOpen(at: now)
+        if let plan = state.plan, plan.supportAccessOpen != open {
+            state = ComponentProgress(ref: ref)
+            stored.appliedHash = nil
+        }
         if let retryAt = state.retryAt, retryAt > now { return }
         if state.plan?.isApplicable != true {
             do {
                 let component = try await cache.component(ref)
                 state.plan = try await InstallPlan.make(
                     component, discovery: discovery, confinement: await confinement(for: component),
-                    workspace: workspace)
+                    workspace: workspace, supportAccessOpen: open)
                 state.fetchError = nil
                 state.retryAt = nil
             } catch {
@@ -175,7 +188,10 @@ public actor ComponentInstaller {
         let remaining = await prune(dropped, workspace: workspace, component: ref.name)
         stored = ComponentRecord(appliedHash: ref.hash, appliedAt: now, objects: plan.keys.union(remaining))
         if !applied {
-            await notify?("ComponentApplied", "workspace \(workspace): component \(ref.name) applied (\(plan.items.count) objects)")
+            await notify?(
+                InstallerEvent(
+                    reason: "ComponentApplied", action: "Install",
+                    note: "workspace \(workspace): component \(ref.name) applied (\(plan.items.count) objects)"))
             logger.info(
                 "component applied",
                 metadata: [
@@ -333,7 +349,7 @@ public actor ComponentInstaller {
         save(record, workspace)
         if record.components.isEmpty {
             progress[workspace] = nil
-            await notify?("WorkspacePruned", "workspace \(workspace): its components were removed")
+            await notify?(InstallerEvent(reason: "WorkspacePruned", action: "Prune", note: "workspace \(workspace): its components were removed"))
             logger.info("workspace uninstalled", metadata: ["workspace": "\(workspace)"])
         }
     }

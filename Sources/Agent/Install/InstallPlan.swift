@@ -18,6 +18,12 @@ struct InstallPlan: Sendable {
     var refusals: [ObjectKey: String] = [:]
     /// Objects whose kind the API server does not serve (yet: a CRD may come later); retried.
     var unserved: [ObjectKey: String] = [:]
+    /// Whether the customer's support-access grant was in force when the plan was made.
+    var supportAccessOpen = false
+    /// Support-access objects held back because access is not granted (absent from `items`, so pruned).
+    var withheld: Set<ObjectKey> = []
+    /// Qbeast's request for support access, when this component carries one.
+    var supportAccessRequest: SupportAccessRequest?
 
     var keys: Set<ObjectKey> { Set(items.map(\.key)) }
     var isApplicable: Bool { refusals.isEmpty && unserved.isEmpty }
@@ -45,9 +51,10 @@ struct InstallPlan: Sendable {
 
     static func make(
         _ component: ResolvedComponent, discovery: APIDiscovery, confinement: NamespaceConfinement,
-        workspace: String
+        workspace: String, supportAccessOpen: Bool = false
     ) async throws -> InstallPlan {
         var plan = InstallPlan(hash: component.hash, workspace: workspace)
+        plan.supportAccessOpen = supportAccessOpen
         var seen = Set<ObjectKey>()
         for (index, manifest) in component.manifests.enumerated() {
             guard let key = ObjectKey(manifest) else {
@@ -66,6 +73,19 @@ struct InstallPlan: Sendable {
             if let refusal = confinement.refusal(of: manifest, resource: resource) {
                 plan.refusals[key] = refusal
                 continue
+            }
+            switch SupportAccessGate.classify(manifest, key: key, workspace: workspace) {
+            case .ordinary: break
+            case .refused(let reason):
+                plan.refusals[key] = reason
+                continue
+            case .request(let request):
+                plan.supportAccessRequest = request
+            case .gated:
+                if !supportAccessOpen {
+                    plan.withheld.insert(key)
+                    continue
+                }
             }
             let object = OwnershipLabels.stamp(
                 applicable(manifest), workspace: workspace, component: component.name,

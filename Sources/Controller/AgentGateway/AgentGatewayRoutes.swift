@@ -25,6 +25,7 @@ struct AgentGatewayRoutes {
     /// Agents per second the controller asks to come back at after a shutdown.
     let reconnectPace: Int
     let alertLimits: AlertLimits
+    let supportAccess = SupportAccessAuditor()
 
     func register(on group: RouterGroup<Context>) {
         group.get("desired", use: desired)
@@ -142,6 +143,8 @@ struct AgentGatewayRoutes {
         try report.validate()
         let (key, now) = (GatewayCache.Key(tenant: identity.tenant, environment: identity.environment), clock.now())
         if heartbeats.mustWrite(key, connection: identity.connection, report: report, at: now) {
+            await supportAccess.record(
+                report, tenant: identity.tenant, environment: identity.environment, store: store, at: now, logger: context.logger)
             try await store.recordStatus(tenant: identity.tenant, environment: identity.environment, report: report, at: now)
             heartbeats.written(key, connection: identity.connection, report: report, at: now)
         }

@@ -6,9 +6,12 @@ import SplitPlaneProtocol
 /// environment's registry, and the whole hashed as a `ResolvedComponent`.
 public struct ComponentResolver: Sendable {
     public var helm: HelmRenderer
+    /// Provisioned into the observability stack's Grafana.
+    public var dashboards: [String: String]
 
-    public init(helm: HelmRenderer) {
+    public init(helm: HelmRenderer, dashboards: [String: String] = BundledDashboards.all) {
         self.helm = helm
+        self.dashboards = dashboards
     }
 
     /// Every component of `spec`, in order; the first failure throws and nothing is returned.
@@ -24,6 +27,8 @@ public struct ComponentResolver: Sendable {
         let objects: [JSONValue]
         if let chart = component.chart {
             objects = try await helm.render(release: component.name, chart: chart, namespace: settings.namespace)
+        } else if let observability = component.observability {
+            objects = ObservabilityStack(source: observability, namespace: settings.namespace, dashboards: dashboards).manifests()
         } else {
             objects = component.manifests ?? []
         }

@@ -46,6 +46,8 @@ struct AccessPolicyMiddleware: RouterMiddleware {
                 throw APIProblem(.notFound, "tenant \"\(parts[parts.startIndex + 1])\" not found")
             }
             if parts.count == 2 && method == .delete { try require([.admin, .operator], "delete tenants") }
+            // Asking a customer for support access is Qbeast's act, never a tenant-scoped token's.
+            if parts.last == "support-access-request" && !reading { try require([.admin, .operator], "request support access") }
             if !reading { try require([.admin, .operator, .editor], "change anything (read-only token)") }
         case "environments":
             // Every environment the caller may see, across tenants (the handler filters by tenant).

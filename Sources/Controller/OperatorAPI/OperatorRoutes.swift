@@ -8,13 +8,16 @@ import SplitPlaneProtocol
 /// The operator REST API: tenants → environments → workspaces, and received alerts.
 struct OperatorRoutes {
     typealias Context = OperatorRequestContext
-    let store: (any FleetStore & AlertingStore)
+    let store: (any FleetStore & AlertingStore & AuditStore)
     let resolver: ComponentResolver
     let clock: any TimeSource
     let bodyLimit: Int
     var agentVersions = AgentVersionPolicy()
 
+    var observability: ObservabilityRoutes { ObservabilityRoutes(store: store, resolver: resolver, clock: clock) }
+
     func register(on group: RouterGroup<Context>) {
+        observability.register(on: group)
         group.post("tenants", use: createTenant)
         group.get("tenants", use: listTenants)
         group.get("tenants/:tenant", use: getTenant)
@@ -114,7 +117,8 @@ struct OperatorRoutes {
         guard let environment = try await store.environment(tenant: tenant, name: name) else {
             throw APIProblem(.notFound, "environment \"\(name)\" not found in tenant \"\(tenant)\"")
         }
-        return try JSONBodies.response(agentVersions.decorate(environment), headers: EntityTags.header(EntityTags.environment(environment)))
+        return try JSONBodies.response(
+            try await observability.decorate(agentVersions.decorate(environment)), headers: EntityTags.header(EntityTags.environment(environment)))
     }
 
     /// `PATCH …/environments/{e}` (JSON merge patch of `registry` and `namespace`): every workspace is
@@ -132,9 +136,33 @@ struct OperatorRoutes {
         } catch {
             throw APIProblem(.unprocessableContent, error.description)
         }
-        if settings == environment.settings {
-            return try JSONBodies.response(agentVersions.decorate(environment), headers: EntityTags.header(EntityTags.environment(environment)))
+        let stack = try await observability.current(tenant: tenant, environment: name)
+        let wanted: ObservabilitySpec?
+        do throws(ValidationError) {
+            wanted = try patch.observability(after: stack?.spec)
+        } catch {
+            throw APIProblem(.badRequest, error.description)
         }
+        var updated = environment
+        if settings != environment.settings {
+            updated = try await updateSettings(environment, to: settings)
+        }
+        if wanted != stack?.spec {
+            // The stack's own workspace, for the settings now stored; an open request stays open.
+            try await observability.store(
+                wanted.map { ObservabilityStackSource(spec: $0, supportAccessRequest: stack?.supportAccessRequest) }, tenant: tenant,
+                environment: updated)
+            updated = try await requireEnvironment(tenant, name)
+        }
+        return try JSONBodies.response(
+            try await observability.decorate(agentVersions.decorate(updated)), headers: EntityTags.header(EntityTags.environment(updated)))
+    }
+
+    /// Every workspace resolved again for `settings` first; if any fails nothing changes (422 naming it).
+    private func updateSettings(
+        _ environment: SplitPlaneProtocol.Environment, to settings: EnvironmentSettings
+    ) async throws -> SplitPlaneProtocol.Environment {
+        let (tenant, name) = (environment.tenant, environment.name)
         var resolved: [ResolvedWorkspace] = []
         for workspace in try await store.workspaces(tenant: tenant, environment: name) {
             do throws(ComponentResolutionError) {
@@ -151,11 +179,15 @@ struct OperatorRoutes {
         let result = try await store.updateEnvironmentSettings(
             tenant: tenant, name: name, from: environment.settings, to: settings,
             workspaces: resolved, at: clock.now())
-        return try JSONBodies.response(agentVersions.decorate(result.environment), headers: EntityTags.header(EntityTags.environment(result.environment)))
+        return result.environment
     }
 
     @Sendable func deleteEnvironment(_ request: Request, context: Context) async throws -> Response {
         let (tenant, name) = (try pathName("tenant", context), try pathName("environment", context))
+        // The observability stack is the environment's own, not a workspace someone must delete first.
+        if try await store.workspaceNames(tenant: tenant, environment: name) == [ObservabilityRoutes.workspace] {
+            _ = try await store.deleteWorkspace(tenant: tenant, environment: name, name: ObservabilityRoutes.workspace, precondition: .any)
+        }
         // The store's change wakes the environment's long polls; their next request is refused because it no longer exists.
         _ = try await store.deleteEnvironment(tenant: tenant, name: name, at: clock.now())
         return Response(status: .noContent)
@@ -168,6 +200,7 @@ struct OperatorRoutes {
             try pathName("tenant", context), try pathName("environment", context),
             try pathName("workspace", context)
         )
+        try Self.refuseReserved(name)
         let precondition = try EntityTags.workspacePrecondition(request)
         let body = try await JSONBodies.decode(WorkspaceApply.self, from: request, limit: bodyLimit)
         try body.validate(tenant: tenant, environment: environment, name: name)
@@ -210,6 +243,7 @@ struct OperatorRoutes {
             try pathName("tenant", context), try pathName("environment", context),
             try pathName("workspace", context)
         )
+        try Self.refuseReserved(name)
         _ = try await store.deleteWorkspace(
             tenant: tenant, environment: environment, name: name,
             precondition: try EntityTags.workspacePrecondition(request))
@@ -246,6 +280,15 @@ struct OperatorRoutes {
         }
         let page = try ListPage(request)
         return try JSONBodies.response(page.page(try await store.alerts(filter)) { "\($0.tenant)/\($0.environment)/\($0.workspace)/\($0.fingerprint)" })
+    }
+
+    /// The observability stack's workspace is written only through the environment's `observability`.
+    static func refuseReserved(_ workspace: String) throws {
+        guard workspace == ObservabilityRoutes.workspace else { return }
+        throw APIProblem(
+            .badRequest,
+            "workspace name \"\(workspace)\" is reserved for the environment's observability stack; PATCH the environment's `observability` instead"
+        )
     }
 
     private func requireEnvironment(_ tenant: String, _ name: String) async throws -> SplitPlaneProtocol.Environment {
