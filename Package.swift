@@ -114,7 +114,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
                 "SplitPlaneProtocol", "SplitPlaneTLS", "ServiceSupport", "AlertTemplates", "AlertRouting", "ControllerModel",
-                "SQLStorage", "SQLiteDriver", "PostgresDriver",
+                "SQLStorage", "SQLiteDriver", "PostgresDriver", "KubernetesAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -32,11 +32,11 @@ struct KubeResource: Sendable, Hashable {
 /// The resource types the Kubernetes test server knows; anything else answers 404.
 enum KubeResources {
     private static func r(
-        _ group: String, _ name: String, _ kind: String, namespaced: Bool = true, short: [String] = [],
+        _ group: String, _ name: String, _ kind: String, version: String = "v1", namespaced: Bool = true, short: [String] = [],
         all: Bool = false, status: Bool = false, createOnly: Bool = false
     ) -> KubeResource {
         KubeResource(
-            group: group, version: "v1", name: name, singular: kind.lowercased(), kind: kind, namespaced: namespaced,
+            group: group, version: version, name: name, singular: kind.lowercased(), kind: kind, namespaced: namespaced,
             shortNames: short, categories: all ? ["all"] : [], hasStatus: status, createOnly: createOnly)
     }
 
@@ -71,6 +71,19 @@ enum KubeResources {
         // A cluster-scoped custom resource, as if cert-manager's CRDs were installed: the controller cannot
         // know it is cluster-scoped, only the agent (asking discovery) can.
         r("cert-manager.io", "clusterissuers", "ClusterIssuer", namespaced: false),
+    ] + crossplane
+
+    /// As if Crossplane v2, the Qbeast Configuration and the upjet AWS providers were installed: the
+    /// namespaced XR and the composed kinds `CrossplaneStandIn` plays (a subset of the AWS Composition).
+    static let crossplane: [KubeResource] = [
+        r("platform.qbeast.io", "qbeastenvironments", "QbeastEnvironment", version: "v1alpha1", status: true),
+        r("aws.m.upbound.io", "providerconfigs", "ProviderConfig", version: "v1beta1"),
+        r("ec2.aws.m.upbound.io", "vpcs", "VPC", version: "v1beta1", status: true),
+        r("ec2.aws.m.upbound.io", "subnets", "Subnet", version: "v1beta1", status: true),
+        r("eks.aws.m.upbound.io", "clusters", "Cluster", version: "v1beta1", status: true),
+        r("eks.aws.m.upbound.io", "nodegroups", "NodeGroup", version: "v1beta1", status: true),
+        r("s3.aws.m.upbound.io", "buckets", "Bucket", version: "v1beta1", status: true),
+        r("helm.m.crossplane.io", "releases", "Release", version: "v1beta1", status: true),
     ]
 
     /// Groups in discovery order, core ("") first.

@@ -8,10 +8,12 @@ import SplitPlaneProtocol
 /// The operator REST API: tenants → environments → workspaces, and received alerts.
 struct OperatorRoutes {
     typealias Context = OperatorRequestContext
-    let store: (any FleetStore & AlertingStore)
+    let store: (any FleetStore & AlertingStore & ManagedEnvironmentStore)
     let resolver: ComponentResolver
     let clock: any TimeSource
     let bodyLimit: Int
+    /// Cloud access recorded or a teardown confirmed: the provisioner looks now, not at its next resync.
+    var wakeProvisioner: @Sendable () -> Void = {}
     var agentVersions = AgentVersionPolicy()
 
     func register(on group: RouterGroup<Context>) {
@@ -26,6 +28,7 @@ struct OperatorRoutes {
         group.get("tenants/:tenant/environments/:environment", use: getEnvironment)
         group.patch("tenants/:tenant/environments/:environment", use: patchEnvironment)
         group.delete("tenants/:tenant/environments/:environment", use: deleteEnvironment)
+        group.put("tenants/:tenant/environments/:environment/cloud-access", use: setCloudAccess)
 
         group.put("tenants/:tenant/environments/:environment/workspaces/:workspace", use: applyWorkspace)
         group.get("tenants/:tenant/environments/:environment/workspaces", use: listWorkspaces)
@@ -156,6 +159,7 @@ struct OperatorRoutes {
 
     @Sendable func deleteEnvironment(_ request: Request, context: Context) async throws -> Response {
         let (tenant, name) = (try pathName("tenant", context), try pathName("environment", context))
+        if let managed = try await deprovisionIfManaged(request, tenant: tenant, name: name) { return managed }
         // The store's change wakes the environment's long polls; their next request is refused because it no longer exists.
         _ = try await store.deleteEnvironment(tenant: tenant, name: name, at: clock.now())
         return Response(status: .noContent)
@@ -248,13 +252,13 @@ struct OperatorRoutes {
         return try JSONBodies.response(page.page(try await store.alerts(filter)) { "\($0.tenant)/\($0.environment)/\($0.workspace)/\($0.fingerprint)" })
     }
 
-    private func requireEnvironment(_ tenant: String, _ name: String) async throws -> SplitPlaneProtocol.Environment {
+    func requireEnvironment(_ tenant: String, _ name: String) async throws -> SplitPlaneProtocol.Environment {
         if let environment = try await store.environment(tenant: tenant, name: name) { return environment }
         if try await store.tenant(tenant) == nil { throw APIProblem(.notFound, "tenant \"\(tenant)\" not found") }
         throw APIProblem(.notFound, "environment \"\(name)\" not found in tenant \"\(tenant)\"")
     }
 
-    private func pathName(_ parameter: String, _ context: Context) throws -> String {
+    func pathName(_ parameter: String, _ context: Context) throws -> String {
         let value = context.parameters.get(parameter) ?? ""
         try ResourceName.validate(value, field: parameter)
         return value
