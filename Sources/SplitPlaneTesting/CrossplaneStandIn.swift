@@ -57,8 +57,9 @@ public struct CrossplaneStandIn: Sendable {
             refs.append(["apiVersion": .string(entry.apiVersion), "kind": .string(entry.kind), "name": .string(objectName)])
             set(entry.resource, namespace: namespace, name: name, synced: ("True", "ReconcileSuccess", ""), ready: ("False", "Creating", ""))
         }
+        let references = refs
         server.mutate(apiVersion: Self.xrAPIVersion, kind: "QbeastEnvironment", namespace: namespace, name: name, manager: "crossplane") { xr in
-            xr.set(["spec", "crossplane", "resourceRefs"], to: .array(refs))
+            xr.set(["spec", "crossplane", "resourceRefs"], to: .array(references))
             xr.set(["metadata", "finalizers"], to: ["composite.apiextensions.crossplane.io"])
         }
         setXR(namespace: namespace, name: name, ready: "False", reason: "Creating")

@@ -125,6 +125,7 @@ struct DescribeCommand: AsyncParsableCommand {
                 } else {
                     print("\nno agent has connected yet")
                 }
+                EnvironmentCommand.describeProvisioning(environment)
                 let workspaces = try await client.get(try scope.path(.environment, name) + "/workspaces", as: ListResponse<Workspace>.self)
                 print("\nWORKSPACES")
                 WorkspaceCommand.summary(workspaces.items)
@@ -145,11 +146,13 @@ struct DeleteCommand: AsyncParsableCommand {
     @OptionGroup var scope: ScopeOptions
     @Argument(help: "tenant, environment (env) or workspace (ws).") var kind: ResourceKind
     @Argument var name: String
+    @Flag(help: "A managed environment: delete its cloud resources too.") var confirmDeprovision = false
 
     func run() async throws {
         try await runCLI {
-            try await connection.client().send(.DELETE, try scope.path(kind, name), body: nil)
-            print("\(kind.rawValue) \(name) deleted")
+            let answer = try await connection.client().send(
+                .DELETE, try scope.path(kind, name) + (kind == .environment && confirmDeprovision ? "?confirm=true" : ""), body: nil)
+            print(kind == .environment ? EnvironmentCommand.deletedMessage(name, answer: answer) : "\(kind.rawValue) \(name) deleted")
         }
     }
 }

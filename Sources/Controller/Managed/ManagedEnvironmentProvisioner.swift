@@ -3,6 +3,7 @@ import Foundation
 import KubernetesAPI
 import Logging
 import ServiceLifecycle
+import SQLStorage
 import ServiceSupport
 import SplitPlaneProtocol
 import Synchronization
@@ -28,6 +29,8 @@ public final class ManagedEnvironmentProvisioner: Service, Sendable {
     let wake = WakeSignal()
     /// Consecutive failures to reach Crossplane, for the backoff.
     private let failures = Mutex(0)
+    /// One pass at a time (the loop's, and a test's or a poke's in between).
+    private let passes = AsyncLock()
 
     public init(
         store: any ManagedEnvironmentStore & FleetStore & IdentityStore & AuditStore, settings: CrossplaneSettings,
@@ -70,6 +73,10 @@ public final class ManagedEnvironmentProvisioner: Service, Sendable {
     /// One pass over every managed environment; false when Crossplane could not be reached for one of them.
     @discardableResult
     public func reconcileAll() async -> Bool {
+        (try? await passes.withLock { await self.pass() }) ?? true
+    }
+
+    private func pass() async -> Bool {
         let environments: [SplitPlaneProtocol.Environment]
         do {
             environments = try await store.managedEnvironments()
