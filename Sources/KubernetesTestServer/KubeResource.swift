@@ -40,38 +40,39 @@ enum KubeResources {
             shortNames: short, categories: all ? ["all"] : [], hasStatus: status, createOnly: createOnly)
     }
 
-    static let all: [KubeResource] = [
-        r("", "pods", "Pod", short: ["po"], all: true, status: true),
-        r("", "services", "Service", short: ["svc"], all: true, status: true),
-        r("", "endpoints", "Endpoints", short: ["ep"]),
-        r("", "configmaps", "ConfigMap", short: ["cm"]),
-        r("", "secrets", "Secret"),
-        r("", "serviceaccounts", "ServiceAccount", short: ["sa"]),
-        r("", "persistentvolumeclaims", "PersistentVolumeClaim", short: ["pvc"], status: true),
-        r("", "resourcequotas", "ResourceQuota", short: ["quota"], status: true),
-        r("", "namespaces", "Namespace", namespaced: false, short: ["ns"], status: true),
-        r("", "nodes", "Node", namespaced: false, short: ["no"], status: true),
-        r("apps", "deployments", "Deployment", short: ["deploy"], all: true, status: true),
-        r("apps", "statefulsets", "StatefulSet", short: ["sts"], all: true, status: true),
-        r("apps", "daemonsets", "DaemonSet", short: ["ds"], all: true, status: true),
-        r("apps", "replicasets", "ReplicaSet", short: ["rs"], all: true, status: true),
-        r("batch", "jobs", "Job", all: true, status: true),
-        r("batch", "cronjobs", "CronJob", short: ["cj"], all: true, status: true),
-        r("rbac.authorization.k8s.io", "roles", "Role"),
-        r("rbac.authorization.k8s.io", "rolebindings", "RoleBinding"),
-        r("rbac.authorization.k8s.io", "clusterroles", "ClusterRole", namespaced: false),
-        r("rbac.authorization.k8s.io", "clusterrolebindings", "ClusterRoleBinding", namespaced: false),
-        r("networking.k8s.io", "networkpolicies", "NetworkPolicy", short: ["netpol"]),
-        r("networking.k8s.io", "ingresses", "Ingress", short: ["ing"], status: true),
-        r("policy", "poddisruptionbudgets", "PodDisruptionBudget", short: ["pdb"], status: true),
-        r("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview", namespaced: false, createOnly: true),
-        r(
-            "apiextensions.k8s.io", "customresourcedefinitions", "CustomResourceDefinition", namespaced: false,
-            short: ["crd", "crds"], status: true),
-        // A cluster-scoped custom resource, as if cert-manager's CRDs were installed: the controller cannot
-        // know it is cluster-scoped, only the agent (asking discovery) can.
-        r("cert-manager.io", "clusterissuers", "ClusterIssuer", namespaced: false),
-    ] + crossplane
+    static let all: [KubeResource] =
+        [
+            r("", "pods", "Pod", short: ["po"], all: true, status: true),
+            r("", "services", "Service", short: ["svc"], all: true, status: true),
+            r("", "endpoints", "Endpoints", short: ["ep"]),
+            r("", "configmaps", "ConfigMap", short: ["cm"]),
+            r("", "secrets", "Secret"),
+            r("", "serviceaccounts", "ServiceAccount", short: ["sa"]),
+            r("", "persistentvolumeclaims", "PersistentVolumeClaim", short: ["pvc"], status: true),
+            r("", "resourcequotas", "ResourceQuota", short: ["quota"], status: true),
+            r("", "namespaces", "Namespace", namespaced: false, short: ["ns"], status: true),
+            r("", "nodes", "Node", namespaced: false, short: ["no"], status: true),
+            r("apps", "deployments", "Deployment", short: ["deploy"], all: true, status: true),
+            r("apps", "statefulsets", "StatefulSet", short: ["sts"], all: true, status: true),
+            r("apps", "daemonsets", "DaemonSet", short: ["ds"], all: true, status: true),
+            r("apps", "replicasets", "ReplicaSet", short: ["rs"], all: true, status: true),
+            r("batch", "jobs", "Job", all: true, status: true),
+            r("batch", "cronjobs", "CronJob", short: ["cj"], all: true, status: true),
+            r("rbac.authorization.k8s.io", "roles", "Role"),
+            r("rbac.authorization.k8s.io", "rolebindings", "RoleBinding"),
+            r("rbac.authorization.k8s.io", "clusterroles", "ClusterRole", namespaced: false),
+            r("rbac.authorization.k8s.io", "clusterrolebindings", "ClusterRoleBinding", namespaced: false),
+            r("networking.k8s.io", "networkpolicies", "NetworkPolicy", short: ["netpol"]),
+            r("networking.k8s.io", "ingresses", "Ingress", short: ["ing"], status: true),
+            r("policy", "poddisruptionbudgets", "PodDisruptionBudget", short: ["pdb"], status: true),
+            r("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview", namespaced: false, createOnly: true),
+            r(
+                "apiextensions.k8s.io", "customresourcedefinitions", "CustomResourceDefinition", namespaced: false,
+                short: ["crd", "crds"], status: true),
+            // A cluster-scoped custom resource, as if cert-manager's CRDs were installed: the controller cannot
+            // know it is cluster-scoped, only the agent (asking discovery) can.
+            r("cert-manager.io", "clusterissuers", "ClusterIssuer", namespaced: false),
+        ] + crossplane
 
     /// As if Crossplane v2, the Qbeast Configuration and the upjet AWS providers were installed: the
     /// namespaced XR and the composed kinds `CrossplaneStandIn` plays (a subset of the AWS Composition).

@@ -63,16 +63,22 @@ public struct CloudAccess: Codable, Equatable, Hashable, Sendable {
         switch cloud {
         case .aws:
             guard let aws else { throw ValidationError(field: "aws", reason: "required for an environment on aws") }
-            try Self.check(aws.roleArn, #"^arn:aws:iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}$"#, "aws.roleArn", "must be an IAM role ARN: arn:aws:iam::<12-digit account>:role/<path/name>")
+            try Self.check(
+                aws.roleArn, #"^arn:aws:iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}$"#, "aws.roleArn",
+                "must be an IAM role ARN: arn:aws:iam::<12-digit account>:role/<path/name>")
         case .azure:
             guard let azure else { throw ValidationError(field: "azure", reason: "required for an environment on azure") }
             for (value, field) in [(azure.clientId, "azure.clientId"), (azure.tenantId, "azure.tenantId"), (azure.subscriptionId, "azure.subscriptionId")] {
                 try Self.check(value, Self.guid, field, "must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")
             }
-            try Self.check(azure.resourceGroup, #"^[-\w._()]{0,89}[-\w_()]$"#, "azure.resourceGroup", "must be a resource group name: 1 to 90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'")
+            try Self.check(
+                azure.resourceGroup, #"^[-\w._()]{0,89}[-\w_()]$"#, "azure.resourceGroup",
+                "must be a resource group name: 1 to 90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'")
         case .gcp:
             guard let gcp else { throw ValidationError(field: "gcp", reason: "required for an environment on gcp") }
-            try Self.check(gcp.projectId, #"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"#, "gcp.projectId", "must be a project ID: 6 to 30 lowercase letters, digits or '-', starting with a letter")
+            try Self.check(
+                gcp.projectId, #"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"#, "gcp.projectId",
+                "must be a project ID: 6 to 30 lowercase letters, digits or '-', starting with a letter")
             try Self.check(
                 gcp.workloadIdentityProvider, #"^projects/[0-9]+/locations/global/workloadIdentityPools/[a-z0-9-]{4,32}/providers/[a-z0-9-]{4,32}$"#,
                 "gcp.workloadIdentityProvider",

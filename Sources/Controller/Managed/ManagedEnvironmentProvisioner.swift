@@ -2,8 +2,8 @@ import ControllerModel
 import Foundation
 import KubernetesAPI
 import Logging
-import ServiceLifecycle
 import SQLStorage
+import ServiceLifecycle
 import ServiceSupport
 import SplitPlaneProtocol
 import Synchronization
@@ -58,15 +58,19 @@ public final class ManagedEnvironmentProvisioner: Service, Sendable {
         try? await client.shutdown()
     }
 
-    /// The resync interval, or after failures to reach Crossplane a backoff from `resync / 8` doubling up to `maxBackoff`.
+    /// The resync interval, or after failures to reach Crossplane the backoff.
     func nextWait(afterSuccess reachable: Bool) -> Duration {
         let count = failures.withLock { count in
             count = reachable ? 0 : count + 1
             return count
         }
-        guard count > 0 else { return settings.resync }
-        let base = settings.resync.timeInterval / 8
-        let seconds = min(base * pow(2, Double(min(count - 1, 16))), settings.maxBackoff.timeInterval)
+        return Self.wait(afterFailures: count, resync: settings.resync, maxBackoff: settings.maxBackoff)
+    }
+
+    /// After `failures` consecutive failures: from `resync / 8`, doubling, up to `maxBackoff`; none: `resync`.
+    static func wait(afterFailures failures: Int, resync: Duration, maxBackoff: Duration) -> Duration {
+        guard failures > 0 else { return resync }
+        let seconds = min(resync.timeInterval / 8 * pow(2, Double(min(failures - 1, 16))), maxBackoff.timeInterval)
         return .milliseconds(Int64(seconds * 1000))
     }
 
@@ -89,6 +93,7 @@ public final class ManagedEnvironmentProvisioner: Service, Sendable {
             do {
                 try await reconcile(environment)
             } catch {
+                if Task.isCancelled { return true }  // shutting down, not an outage
                 reachable = false
                 await record(environment, unreachable: error)
             }
@@ -120,7 +125,9 @@ public final class ManagedEnvironmentProvisioner: Service, Sendable {
         try await apply(environment, access, handedOver: provisioning.handedOverAt != nil)
         if provisioning.appliedAt == nil {
             provisioning.appliedAt = clock.now()
-            await audit(environment, "provision", detail: "applied QbeastEnvironment \(namespace)/\(environment.name) (\(environment.cloud.rawValue), \(access.region))")
+            await audit(
+                environment, "provision", detail: "applied QbeastEnvironment \(namespace)/\(environment.name) (\(environment.cloud.rawValue), \(access.region))"
+            )
         }
         let xr = try await reader.xr(namespace: namespace, name: environment.name) ?? [:]
         provisioning.resources = try await reader.composed(of: xr, namespace: namespace)

@@ -1,10 +1,11 @@
 import Agent
-@testable import Controller
 import Foundation
 import Logging
 import SplitPlaneProtocol
 import SplitPlaneTesting
 import Testing
+
+@testable import Controller
 
 /// A managed environment from creation to teardown against the Crossplane stand-in (no Crossplane or
 /// cloud runs here): the XR applied once cloud access is recorded, a blocked composed resource named
@@ -92,15 +93,17 @@ import Testing
             await h.provisioner.reconcileAll()
             #expect(h.xr()?["metadata"]?["deletionTimestamp"] != nil)
             #expect(try await h.audit("deprovision").count == 1)
-            var remaining = 5
+            var steps = 0
             while try await h.crossplane.teardownStep(namespace: namespace, name: "dev") {
+                steps += 1
                 await h.provisioner.reconcileAll()
-                remaining -= 1
-                guard remaining > 0, h.xr() != nil else { break }
+                let left = CrossplaneStandIn.composed.count - steps
+                guard left > 0 else { continue }
                 let condition = try #require(try await h.environment().conditions?[type: "Deprovisioning"])
-                #expect(condition.status == .true && condition.message.contains("waiting for \(remaining) composed resource(s)"), "\(condition.message)")
+                #expect(condition.status == .true && condition.message.contains("waiting for \(left) composed resource(s)"), "\(condition.message)")
                 #expect(try await h.environment().provisioning?.resources.allSatisfy { $0.deleting == true } == true)
             }
+            #expect(steps == CrossplaneStandIn.composed.count + 1, "one finalizer at a time, the XR's last")
             await h.provisioner.reconcileAll()
             #expect(h.xr() == nil)
             #expect(try await api.request(.GET, "/v1/tenants/acme/environments/dev").status == 404)
@@ -134,9 +137,8 @@ import Testing
             #expect(unknown.status == .unknown && unknown.reason == "CrossplaneUnreachable" && unknown.message.contains("the Crossplane API server is down"))
             #expect(h.xr() == nil)
             // Backoff: from resync/8, doubling, capped; back to the resync interval once it answers.
-            #expect(h.provisioner.nextWait(afterSuccess: false) == .milliseconds(3750))
-            #expect(h.provisioner.nextWait(afterSuccess: false) == .milliseconds(7500))
-            #expect(h.provisioner.nextWait(afterSuccess: true) == .seconds(30))
+            let wait = { (failures: Int) in ManagedEnvironmentProvisioner.wait(afterFailures: failures, resync: .seconds(30), maxBackoff: .seconds(300)) }
+            #expect([wait(0), wait(1), wait(2), wait(3), wait(8)] == [.seconds(30), .milliseconds(3750), .milliseconds(7500), .seconds(15), .seconds(300)])
             h.kube.lift(outage)
             #expect(await h.provisioner.reconcileAll())
             #expect(h.xr() != nil)
