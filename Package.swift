@@ -308,6 +308,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "SplitPlaneProtocol",
                 "Controller", "ControllerModel", "Agent", "AlertRouting", "SQLStorage", "SQLiteDriver", "PostgresDriver", "SplitPlaneTLS", "SplitPlaneTesting",
+                "KubernetesAPI",
                 "ServiceSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
