@@ -165,7 +165,7 @@ struct ApplyCommand: AsyncParsableCommand {
             workspaces; each line says created, configured or unchanged. A document that fails is reported
             and the others still go ahead; the exit code is then 1.
               kind: Tenant        name, displayName
-              kind: Environment   tenant, name, cloud, mode, namespace, registry
+              kind: Environment   tenant, name, cloud, mode, namespace, registry, cloudAccess (managed)
               kind: Workspace     tenant, environment, name, spec
             Use -f - to read standard input.
             """
@@ -232,8 +232,17 @@ struct ApplyCommand: AsyncParsableCommand {
         case "Environment":
             let tenant = try checked(try string("tenant")), name = try checked(try string("name"))
             let path = "/v1/tenants/\(tenant)/environments"
+            // A managed environment's cloud access (the onboarding template's outputs) goes with it.
+            func applyCloudAccess(_ current: CloudAccess?) async throws -> Bool {
+                guard let access = document["cloudAccess"] else { return false }
+                let data = try JSONSerialization.data(withJSONObject: access)
+                if let current, (try? StrictJSON.decode(CloudAccess.self, from: data)) == current { return false }
+                _ = try await client.send(.PUT, "\(path)/\(name)/cloud-access", body: data)
+                return true
+            }
             do {
                 _ = try await client.send(.POST, path, body: try json(["name", "cloud", "mode", "namespace", "registry"]))
+                _ = try await applyCloudAccess(nil)
                 return "environment/\(tenant)/\(name) created"
             } catch let error as CLIError where error.status == 409 {
                 let current = try await client.get("\(path)/\(name)", as: Environment.self)
@@ -248,7 +257,8 @@ struct ApplyCommand: AsyncParsableCommand {
                 if namespace != current.namespace { patch["namespace"] = namespace }
                 let registry = document["registry"] as? String
                 if registry != current.registry { patch["registry"] = registry ?? NSNull() }
-                if patch.isEmpty { return "environment/\(tenant)/\(name) unchanged" }
+                let accessChanged = try await applyCloudAccess(current.cloudAccess)
+                if patch.isEmpty { return "environment/\(tenant)/\(name) \(accessChanged ? "configured" : "unchanged")" }
                 _ = try await client.send(
                     .PATCH, "\(path)/\(name)", body: try JSONSerialization.data(withJSONObject: patch),
                     contentType: "application/merge-patch+json")
