@@ -128,7 +128,7 @@ public final class ControllerServer: Sendable {
         TokenRoutes(store: store, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
         OperatorRoutes(
             store: store, resolver: resolver, clock: clock, bodyLimit: configuration.bodyLimit,
-            wakeProvisioner: { [provisioner] in provisioner?.poke() }
+            wakeProvisioner: { [provisioner] in provisioner?.poke() }, provisions: provisioner != nil
         ).register(on: v1)
         AlertingRoutes(store: store, dispatcher: dispatcher, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
         IdentityRoutes(store: store, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)

@@ -22,8 +22,9 @@ extension OperatorRoutes {
     }
 
     /// A managed environment is deleted only with `?confirm=true`: the answer is `202` and the environment
-    /// stays (condition `Deprovisioning`) until Crossplane reports every cloud resource gone. Nil for a
-    /// provided environment, which is deleted as before.
+    /// stays (condition `Deprovisioning`) until Crossplane reports every cloud resource gone. Nil when
+    /// there is nothing to tear down (a provided environment, or a managed one never applied), which is
+    /// then deleted as before.
     func deprovisionIfManaged(_ request: Request, tenant: String, name: String) async throws -> Response? {
         let environment = try await requireEnvironment(tenant, name)
         guard environment.mode == .managed else { return nil }
@@ -41,6 +42,9 @@ extension OperatorRoutes {
         if !workspaces.isEmpty {
             throw APIProblem(.conflict, "environment \"\(name)\" still has \(workspaces.count) workspace(s); delete them first")
         }
+        // Nothing was ever applied (no Crossplane configured, or no cloud access yet): nothing to tear down.
+        let applied = environment.provisioning?.appliedAt != nil || environment.provisioning?.deprovisionRequestedAt != nil
+        if !applied && (!provisions || environment.cloudAccess == nil) { return nil }
         let marked = try await store.requestDeprovision(tenant: tenant, name: name, at: clock.now())
         wakeProvisioner()
         return try JSONBodies.response(agentVersions.decorate(marked), status: .accepted)

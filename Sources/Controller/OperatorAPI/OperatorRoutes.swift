@@ -14,6 +14,8 @@ struct OperatorRoutes {
     let bodyLimit: Int
     /// Cloud access recorded or a teardown confirmed: the provisioner looks now, not at its next resync.
     var wakeProvisioner: @Sendable () -> Void = {}
+    /// Whether this controller provisions managed environments (`--crossplane-kubeconfig`).
+    var provisions = false
     var agentVersions = AgentVersionPolicy()
 
     func register(on group: RouterGroup<Context>) {
