@@ -43,7 +43,8 @@ public struct AgentVersionPolicy: Sendable {
     /// The environment as the API shows it: with its computed conditions.
     public func decorate(_ environment: SplitPlaneProtocol.Environment) -> SplitPlaneProtocol.Environment {
         var decorated = environment
-        decorated.conditions = [condition(for: environment)]
+        // A managed environment also shows how far provisioning (or its teardown) got.
+        decorated.conditions = [condition(for: environment)] + (environment.provisioning?.conditions ?? [])
         return decorated
     }
 }

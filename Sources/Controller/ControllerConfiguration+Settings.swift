@@ -86,6 +86,7 @@ extension ControllerConfiguration {
         configuration.helmTimeout = try reader.duration("helmTimeout", configuration.helmTimeout, minimum: .seconds(1))
         configuration.alertLimits = try alertLimits(reader)
         try connectionLimits(reader, into: &configuration)
+        configuration.crossplane = try crossplane(setting, reader, configuration)
         return configuration
     }
 

@@ -51,6 +51,8 @@ public struct ControllerConfiguration: Sendable {
     public var operatorLimits = ConnectionLimits(maxConnections: 1024)
     public var agentLimits = ConnectionLimits(maxConnections: 65_536, maxConnectionsPerCertificate: 16)
     public var enrollLimits = ConnectionLimits(maxConnections: 256)
+    /// Managed environments are provisioned through this Crossplane cluster; nil: stored, not provisioned.
+    public var crossplane: CrossplaneSettings?
 
     public init(tls: TLSFiles, databasePath: String, adminTokens: [String]) {
         self.tls = tls

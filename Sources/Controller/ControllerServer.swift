@@ -32,6 +32,8 @@ public final class ControllerServer: Sendable {
     public let resolver: ComponentResolver
     let clock: any TimeSource
     let logger: Logger
+    /// Drives managed environments through Crossplane (with `--crossplane-kubeconfig`).
+    public let provisioner: ManagedEnvironmentProvisioner?
 
     /// Refuses to start on a routing configuration that does not load.
     public init(
@@ -55,6 +57,10 @@ public final class ControllerServer: Sendable {
             store: store, configSource: routing, clock: clock, logger: logger,
             onFlushed: { delivery.notificationsRecorded() })
         oidc = configuration.oidc.map(OIDCVerifier.init)
+        provisioner = try configuration.crossplane.map { settings in
+            try ManagedEnvironmentProvisioner(
+                store: store, settings: settings, onboarding: configuration.onboarding, clock: clock, logger: logger)
+        }
         issuer = try configuration.issuingCA.map { files in
             let authority = try CertificateAuthority.load(
                 certificatePEM: try String(contentsOfFile: files.certificate, encoding: .utf8),
@@ -78,7 +84,7 @@ public final class ControllerServer: Sendable {
                 onServerRunning: { [boundPorts] port in await boundPorts.set(.metrics, port) }),
             dispatcher, delivery,
             HeartbeatFlusher(coalescer: heartbeats, store: store, clock: clock, interval: configuration.lastSeenFlushInterval, logger: logger),
-        ] + changeFollower() + [try agentGatewayApplication(), LongPollShutdown(notifier: notifier)]
+        ] + changeFollower() + (provisioner.map { [$0] } ?? []) + [try agentGatewayApplication(), LongPollShutdown(notifier: notifier)]
     }
 
     /// What the store commits — here, or on another replica sharing it — wakes this replica's long polls.
@@ -123,7 +129,10 @@ public final class ControllerServer: Sendable {
         .add(middleware: AuditMiddleware(store: store, clock: clock))
         .add(middleware: AccessPolicyMiddleware())
         TokenRoutes(store: store, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
-        OperatorRoutes(store: store, resolver: resolver, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
+        OperatorRoutes(
+            store: store, resolver: resolver, clock: clock, bodyLimit: configuration.bodyLimit,
+            wakeProvisioner: { [provisioner] in provisioner?.poke() }, provisions: provisioner != nil
+        ).register(on: v1)
         AlertingRoutes(store: store, dispatcher: dispatcher, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
         IdentityRoutes(store: store, clock: clock, bodyLimit: configuration.bodyLimit).register(on: v1)
         OnboardingRoutes(store: store, settings: configuration.onboarding).register(on: v1)

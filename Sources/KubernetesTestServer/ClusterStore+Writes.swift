@@ -154,6 +154,16 @@ extension ClusterStore {
                 request.resource, name,
                 "Precondition failed: ResourceVersion in precondition: \(version), ResourceVersion in object meta: \(old.resourceVersion)")
         }
+        // Finalizers hold the object: it is only marked (deletionTimestamp) until they are all removed.
+        if !(old.object["metadata"]?["finalizers"]?.arrayValue ?? []).isEmpty {
+            var marked = old
+            if marked.object["metadata"]?["deletionTimestamp"] == nil, !request.dryRun {
+                marked.object[path: ["metadata", "deletionTimestamp"]] = .string(Self.now())
+                marked.object[path: ["metadata", "resourceVersion"]] = .string(nextResourceVersion())
+                store(marked, at: request.key, event: "MODIFIED")
+            }
+            return marked.rendered
+        }
         if !request.dryRun {
             if request.resource.name == "namespaces" && request.resource.group.isEmpty {
                 for key in objects.keys where key.namespace == name { store(nil, at: key, event: "DELETED") }

@@ -135,6 +135,15 @@ struct ClusterStore: Sendable {
     /// Stores (or with `nil` deletes) and tells open watches.
     mutating func store(_ stored: StoredObject?, at key: ObjectKey, event: String?) {
         let previous = objects[key]
+        var stored = stored
+        var event = event
+        // As the real server does: an object marked for deletion goes once its last finalizer is removed.
+        if let object = stored?.object, object["metadata"]?["deletionTimestamp"] != nil,
+            (object["metadata"]?["finalizers"]?.arrayValue ?? []).isEmpty
+        {
+            stored = nil
+            if event != nil { event = "DELETED" }
+        }
         objects[key] = stored
         guard let event, let object = stored?.rendered ?? previous?.rendered else { return }
         for watcher in watchers.values where watcher.resource.group == key.group && watcher.resource.name == key.resource {

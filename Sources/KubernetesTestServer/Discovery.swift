@@ -17,7 +17,8 @@ enum Discovery {
     }
 
     static func group(_ name: String) -> JSONValue {
-        let version: JSONValue = ["groupVersion": .string("\(name)/v1"), "version": "v1"]
+        let served = KubeResources.all.first { $0.group == name }?.version ?? "v1"
+        let version: JSONValue = ["groupVersion": .string("\(name)/\(served)"), "version": .string(served)]
         return ["name": .string(name), "versions": [version], "preferredVersion": version]
     }
 
@@ -59,7 +60,8 @@ enum Discovery {
     static var openAPIRoot: JSONValue {
         var paths: [String: JSONValue] = [:]
         for group in KubeResources.groups {
-            let path = group.isEmpty ? "api/v1" : "apis/\(group)/v1"
+            let served = KubeResources.all.first { $0.group == group }?.version ?? "v1"
+            let path = group.isEmpty ? "api/v1" : "apis/\(group)/\(served)"
             paths[path] = ["serverRelativeURL": .string("/openapi/v3/\(path)?hash=0")]
         }
         return ["paths": .object(paths)]

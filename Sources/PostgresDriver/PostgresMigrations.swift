@@ -238,6 +238,14 @@ public enum PostgresMigrations {
                 "ALTER TABLE notifications ADD COLUMN attempt_started_at DOUBLE PRECISION"
             ]
         ),
+        // Managed environments: the customer's cloud access and what the provisioner saw of the Crossplane XR (JSON).
+        (
+            "v4-managed-environments",
+            [
+                #"ALTER TABLE environments ADD COLUMN cloud_access TEXT COLLATE "C""#,
+                #"ALTER TABLE environments ADD COLUMN provisioning TEXT COLLATE "C""#,
+            ]
+        ),
     ]
 
     /// Applies what is pending; returns the versions this call applied.

@@ -17,7 +17,9 @@ extension SQLStore {
             tenant: try row.get("tenant"), name: try row.get("name"), cloud: cloud, mode: mode,
             desiredRevision: try row.get("desired_revision"), createdAt: try row.date("created_at"),
             agent: try facts.map { try decode(AgentFacts.self, $0) }, agentLastSeen: try row.optionalDate("agent_last_seen"),
-            namespace: try row.get("namespace"), registry: try row.get("registry", as: String?.self))
+            namespace: try row.get("namespace"), registry: try row.get("registry", as: String?.self),
+            cloudAccess: try row.get("cloud_access", as: String?.self).map { try decode(CloudAccess.self, $0) },
+            provisioning: try row.get("provisioning", as: String?.self).map { try decode(Provisioning.self, $0) })
     }
 
     static func workspace(_ row: SQLRow) throws -> Workspace {

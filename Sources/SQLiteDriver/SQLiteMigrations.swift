@@ -232,6 +232,14 @@ public enum SQLiteMigrations {
                     ALTER TABLE notifications ADD COLUMN lease_until REAL;
                     """)
         }
+        // Managed environments: the customer's cloud access and what the provisioner saw of the Crossplane XR (JSON).
+        migrator.registerMigration("v8-managed-environments") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE environments ADD COLUMN cloud_access TEXT;
+                    ALTER TABLE environments ADD COLUMN provisioning TEXT;
+                    """)
+        }
         return migrator
     }
 }

@@ -156,19 +156,27 @@ public struct Environment: Codable, Equatable, Sendable {
     /// Last facts the environment's agent reported, if it ever connected.
     public var agent: AgentFacts?
     public var agentLastSeen: Date?
-    /// Computed when the environment is read, e.g. `AgentVersionSupported`.
+    /// Computed when the environment is read, e.g. `AgentVersionSupported`, and for a managed environment
+    /// its `Provisioned` / `Deprovisioning` conditions.
     public var conditions: [Condition]?
     /// The observability stack, when enabled (read from the environment's `qbeast-observability` workspace;
     /// only on reads of one environment).
     public var observability: ObservabilitySpec?
     /// Qbeast's open request for support access, if any; whether it is granted is in `agent.supportAccess`.
     public var supportAccessRequest: SupportAccessRequest?
+    /// Managed environments: the cloud access the customer handed back (nil until recorded).
+    public var cloudAccess: CloudAccess?
+    /// Managed environments: what the provisioner last saw of the Crossplane XR (nil before it looked).
+    public var provisioning: Provisioning?
 
     public init(
         tenant: String, name: String, cloud: Cloud, mode: EnvironmentMode, desiredRevision: Int64,
         createdAt: Date, agent: AgentFacts? = nil, agentLastSeen: Date? = nil,
-        namespace: String = EnvironmentSettings.defaultNamespace, registry: String? = nil
+        namespace: String = EnvironmentSettings.defaultNamespace, registry: String? = nil,
+        cloudAccess: CloudAccess? = nil, provisioning: Provisioning? = nil
     ) {
+        self.cloudAccess = cloudAccess
+        self.provisioning = provisioning
         self.tenant = tenant
         self.name = name
         self.cloud = cloud

@@ -125,6 +125,7 @@ struct DescribeCommand: AsyncParsableCommand {
                 } else {
                     print("\nno agent has connected yet")
                 }
+                EnvironmentCommand.describeProvisioning(environment)
                 let workspaces = try await client.get(try scope.path(.environment, name) + "/workspaces", as: ListResponse<Workspace>.self)
                 print("\nWORKSPACES")
                 WorkspaceCommand.summary(workspaces.items)
@@ -145,11 +146,13 @@ struct DeleteCommand: AsyncParsableCommand {
     @OptionGroup var scope: ScopeOptions
     @Argument(help: "tenant, environment (env) or workspace (ws).") var kind: ResourceKind
     @Argument var name: String
+    @Flag(help: "A managed environment: delete its cloud resources too.") var confirmDeprovision = false
 
     func run() async throws {
         try await runCLI {
-            try await connection.client().send(.DELETE, try scope.path(kind, name), body: nil)
-            print("\(kind.rawValue) \(name) deleted")
+            let answer = try await connection.client().send(
+                .DELETE, try scope.path(kind, name) + (kind == .environment && confirmDeprovision ? "?confirm=true" : ""), body: nil)
+            print(kind == .environment ? EnvironmentCommand.deletedMessage(name, answer: answer) : "\(kind.rawValue) \(name) deleted")
         }
     }
 }
@@ -162,7 +165,7 @@ struct ApplyCommand: AsyncParsableCommand {
             workspaces; each line says created, configured or unchanged. A document that fails is reported
             and the others still go ahead; the exit code is then 1.
               kind: Tenant        name, displayName
-              kind: Environment   tenant, name, cloud, mode, namespace, registry, observability
+              kind: Environment   tenant, name, cloud, mode, namespace, registry, observability, cloudAccess (managed)
               kind: Workspace     tenant, environment, name, spec
             Use -f - to read standard input.
             """
@@ -236,8 +239,17 @@ struct ApplyCommand: AsyncParsableCommand {
                     .PATCH, "\(path)/\(name)", body: try JSONSerialization.data(withJSONObject: ["observability": observability ?? NSNull()]),
                     contentType: "application/merge-patch+json")
             }
+            // A managed environment's cloud access (the onboarding template's outputs) goes with it.
+            func applyCloudAccess(_ current: CloudAccess?) async throws -> Bool {
+                guard let access = document["cloudAccess"] else { return false }
+                let data = try JSONSerialization.data(withJSONObject: access)
+                if let current, (try? StrictJSON.decode(CloudAccess.self, from: data)) == current { return false }
+                _ = try await client.send(.PUT, "\(path)/\(name)/cloud-access", body: data)
+                return true
+            }
             do {
                 _ = try await client.send(.POST, path, body: try json(["name", "cloud", "mode", "namespace", "registry"]))
+                _ = try await applyCloudAccess(nil)
                 if observability != nil && !(observability is NSNull) { try await patchObservability() }
                 return "environment/\(tenant)/\(name) created"
             } catch let error as CLIError where error.status == 409 {
@@ -262,7 +274,8 @@ struct ApplyCommand: AsyncParsableCommand {
                         patch["observability"] = observability
                     }
                 }
-                if patch.isEmpty { return "environment/\(tenant)/\(name) unchanged" }
+                let accessChanged = try await applyCloudAccess(current.cloudAccess)
+                if patch.isEmpty { return "environment/\(tenant)/\(name) \(accessChanged ? "configured" : "unchanged")" }
                 _ = try await client.send(
                     .PATCH, "\(path)/\(name)", body: try JSONSerialization.data(withJSONObject: patch),
                     contentType: "application/merge-patch+json")

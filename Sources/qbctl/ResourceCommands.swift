@@ -68,7 +68,7 @@ struct EnvironmentCommand: AsyncParsableCommand {
         commandName: "env", abstract: "Manage environments (one customer cluster each).",
         subcommands: [
             Create.self, List.self, Get.self, Patch.self, Delete.self, EnrollToken.self, Certificates.self,
-            Revoke.self, TrustServiceAccount.self, Onboarding.self, Observability.self, RequestSupportAccess.self,
+            Revoke.self, TrustServiceAccount.self, Onboarding.self, Observability.self, RequestSupportAccess.self, SetCloudAccess.self,
         ])
 
     struct Create: AsyncParsableCommand {
@@ -164,12 +164,23 @@ struct EnvironmentCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Argument var tenant: String
         @Argument var name: String
+        @Flag(help: "A managed environment: delete its cloud resources too (cluster, network, bucket per its deletion policy).")
+        var confirmDeprovision = false
         func run() async throws {
             try await runCLI {
-                try await connection.client().send(.DELETE, "/v1/tenants/\(try checked(tenant))/environments/\(try checked(name))", body: nil)
-                print("environment \(tenant)/\(name) deleted")
+                let path = "/v1/tenants/\(try checked(tenant))/environments/\(try checked(name))" + (confirmDeprovision ? "?confirm=true" : "")
+                let answer = try await connection.client().send(.DELETE, path, body: nil)
+                print(EnvironmentCommand.deletedMessage("\(tenant)/\(name)", answer: answer))
             }
         }
+    }
+
+    /// A provided environment is gone at once; a managed one answers `202` with itself, deprovisioning.
+    static func deletedMessage(_ name: String, answer: Data) -> String {
+        if !answer.isEmpty, (try? StrictJSON.decoder().decode(Environment.self, from: answer))?.mode == .managed {
+            return "environment \(name): deprovisioning; follow it with qbctl describe env"
+        }
+        return "environment \(name) deleted"
     }
 
     static func show(environments: [Environment], _ format: OutputFormat) throws {

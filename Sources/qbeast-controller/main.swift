@@ -84,6 +84,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most annotations on one alert. Default 32.") var alertMaxAnnotations: String?
     @Option(help: "Longest annotation value, bytes. Default 8192.") var alertMaxAnnotationLength: String?
     @Option(help: "Largest alert (all label and annotation names and values), bytes. Default 32768.") var alertMaxSize: String?
+    @Option(
+        help:
+            "Managed environments: kubeconfig of the Crossplane cluster, or \"in-cluster\" for this pod's service account. Without it managed environments are stored but not provisioned."
+    ) var crossplaneKubeconfig: String?
+    @Option(help: "Namespace per tenant on the Crossplane cluster: <prefix><tenant>. Default qbeast-.") var crossplaneNamespacePrefix: String?
+    @Option(help: "How often managed environments are looked at again. Default 30s.") var crossplaneResync: String?
+    @Option(help: "Agent chart repository Crossplane installs from (https:// or oci://). Default oci://ghcr.io/qbeast/charts.")
+    var managedAgentChartRepository: String?
+    @Option(help: "Agent chart version Crossplane installs. Default: this controller's version.") var managedAgentChartVersion: String?
+    @Option(help: "Agent gateway URL the installed agent uses (https://). Required with --crossplane-kubeconfig.") var managedAgentControllerUrl: String?
+    @Option(help: "Enrollment URL the installed agent uses (https://). Required with --crossplane-kubeconfig.") var managedAgentEnrollUrl: String?
+    @Option(help: "PEM CA bundle the installed agent trusts the controller with. Default: --client-ca.") var managedAgentCaBundle: String?
 
     /// Every flag by its configuration key; `ControllerConfiguration.resolve` does the rest.
     var flags: [String: String?] {
@@ -102,6 +114,10 @@ struct Serve: AsyncParsableCommand {
             "enrollMaxConnections": enrollMaxConnections, "alertMaxPerBatch": alertMaxPerBatch, "alertMaxLabels": alertMaxLabels,
             "alertMaxNameLength": alertMaxNameLength, "alertMaxLabelValueLength": alertMaxLabelValueLength,
             "alertMaxAnnotations": alertMaxAnnotations, "alertMaxAnnotationLength": alertMaxAnnotationLength, "alertMaxSize": alertMaxSize,
+            "crossplaneKubeconfig": crossplaneKubeconfig, "crossplaneNamespacePrefix": crossplaneNamespacePrefix,
+            "crossplaneResync": crossplaneResync, "managedAgentChartRepository": managedAgentChartRepository,
+            "managedAgentChartVersion": managedAgentChartVersion, "managedAgentControllerUrl": managedAgentControllerUrl,
+            "managedAgentEnrollUrl": managedAgentEnrollUrl, "managedAgentCaBundle": managedAgentCaBundle,
         ]
     }
 

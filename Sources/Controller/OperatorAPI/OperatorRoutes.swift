@@ -8,10 +8,14 @@ import SplitPlaneProtocol
 /// The operator REST API: tenants → environments → workspaces, and received alerts.
 struct OperatorRoutes {
     typealias Context = OperatorRequestContext
-    let store: (any FleetStore & AlertingStore & AuditStore)
+    let store: (any FleetStore & AlertingStore & AuditStore & ManagedEnvironmentStore)
     let resolver: ComponentResolver
     let clock: any TimeSource
     let bodyLimit: Int
+    /// Cloud access recorded or a teardown confirmed: the provisioner looks now, not at its next resync.
+    var wakeProvisioner: @Sendable () -> Void = {}
+    /// Whether this controller provisions managed environments (`--crossplane-kubeconfig`).
+    var provisions = false
     var agentVersions = AgentVersionPolicy()
 
     var observability: ObservabilityRoutes { ObservabilityRoutes(store: store, resolver: resolver, clock: clock) }
@@ -29,6 +33,7 @@ struct OperatorRoutes {
         group.get("tenants/:tenant/environments/:environment", use: getEnvironment)
         group.patch("tenants/:tenant/environments/:environment", use: patchEnvironment)
         group.delete("tenants/:tenant/environments/:environment", use: deleteEnvironment)
+        group.put("tenants/:tenant/environments/:environment/cloud-access", use: setCloudAccess)
 
         group.put("tenants/:tenant/environments/:environment/workspaces/:workspace", use: applyWorkspace)
         group.get("tenants/:tenant/environments/:environment/workspaces", use: listWorkspaces)
@@ -184,6 +189,7 @@ struct OperatorRoutes {
 
     @Sendable func deleteEnvironment(_ request: Request, context: Context) async throws -> Response {
         let (tenant, name) = (try pathName("tenant", context), try pathName("environment", context))
+        if let managed = try await deprovisionIfManaged(request, tenant: tenant, name: name) { return managed }
         // The observability stack is the environment's own, not a workspace someone must delete first.
         if try await store.workspaceNames(tenant: tenant, environment: name) == [ObservabilityRoutes.workspace] {
             _ = try await store.deleteWorkspace(tenant: tenant, environment: name, name: ObservabilityRoutes.workspace, precondition: .any)
@@ -291,13 +297,13 @@ struct OperatorRoutes {
         )
     }
 
-    private func requireEnvironment(_ tenant: String, _ name: String) async throws -> SplitPlaneProtocol.Environment {
+    func requireEnvironment(_ tenant: String, _ name: String) async throws -> SplitPlaneProtocol.Environment {
         if let environment = try await store.environment(tenant: tenant, name: name) { return environment }
         if try await store.tenant(tenant) == nil { throw APIProblem(.notFound, "tenant \"\(tenant)\" not found") }
         throw APIProblem(.notFound, "environment \"\(name)\" not found in tenant \"\(tenant)\"")
     }
 
-    private func pathName(_ parameter: String, _ context: Context) throws -> String {
+    func pathName(_ parameter: String, _ context: Context) throws -> String {
         let value = context.parameters.get(parameter) ?? ""
         try ResourceName.validate(value, field: parameter)
         return value

@@ -76,11 +76,12 @@ import X509
 
             async let held = agent.request(.GET, "/agent/v1/desired?after=\(desired.revision)&timeout=30", token: nil)
             try await eventually("the long poll is held") { await fixture.controller.server.notifier.waiterCount == 1 }
-            let clock = ContinuousClock()
-            let revokedAt = clock.now
             #expect(try await api.request(.POST, "/v1/tenants/acme/environments/prod/revoke", body: nil).status == 200)
+            // Counted from the revocation's 200 (it is committed then), not from the request's start: how
+            // long the operator API takes to answer on a loaded machine is not the poll's doing.
+            let revokedAt = ContinuousClock.now
             let answer = try await held
-            #expect(clock.now - revokedAt < .seconds(1), "the held long poll ended within a second")
+            #expect(ContinuousClock.now - revokedAt < .seconds(1), "the held long poll ended within a second")
             #expect(answer.status == 403 && answer.problem?.detail.contains("revoked") == true, "\(answer.text)")
             let later = try await agent.request(.POST, "/agent/v1/alerts", encoding: AlertBatch(instance: "i", sequence: 1, alerts: []), token: nil)
             #expect(later.status == 403, "the same certificate is refused on every later request")
