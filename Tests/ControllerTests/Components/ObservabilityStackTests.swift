@@ -1,6 +1,7 @@
 import Controller
 import Foundation
 import SplitPlaneProtocol
+import SplitPlaneTesting
 import Testing
 
 /// The observability stack as the controller generates it: namespaced and confined, hardened pods,
@@ -173,32 +174,25 @@ import Testing
         let manifests = try await Self.resolved().manifests
         let scrape = try #require(manifests.first { $0["metadata"]?["name"] == "qbeast-victoria-metrics-scrape" }?["data"]?["scrape.yml"]?.stringValue)
         #expect(scrape.contains("names: [\"team-a\"]"))
-        #expect(try Self.dryRun(binary, scrape).status == 0)
+        #expect(try await Self.dryRun(binary, scrape).status == 0)
         let planted = scrape.replacingOccurrences(of: "target_label: pod\n", with: "target_lable: pod\n")
-        let broken = try Self.dryRun(binary, planted)
+        let broken = try await Self.dryRun(binary, planted)
         #expect(broken.status != 0)
         #expect(broken.output.contains("target_lable"))
     }
 
-    static func dryRun(_ binary: String, _ config: String) throws -> (status: Int32, output: String) {
+    static func dryRun(_ binary: String, _ config: String) async throws -> (status: Int32, output: String) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("scrape-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("scrape.yml")
         try config.write(to: file, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
-            "-promscrape.config=\(file.path)", "-promscrape.config.dryRun", "-promscrape.config.strictParse", "-loggerLevel=ERROR",
-            "-storageDataPath=\(directory.appendingPathComponent("data").path)",
-        ]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        return try await ChildProcess.run(
+            binary,
+            [
+                "-promscrape.config=\(file.path)", "-promscrape.config.dryRun", "-promscrape.config.strictParse", "-loggerLevel=ERROR",
+                "-storageDataPath=\(directory.appendingPathComponent("data").path)",
+            ])
     }
 
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

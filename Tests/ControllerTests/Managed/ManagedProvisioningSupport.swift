@@ -65,20 +65,14 @@ struct ManagedHarness {
     }
 
     /// `qbctl <arguments>` of this build against the fixture's controller: exit code and standard output.
-    func qbctl(_ arguments: [String]) throws -> (code: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.qbctlBinary())
+    func qbctl(_ arguments: [String]) async throws -> (code: Int32, output: String) {
         let token = fixture.directory.path("qbctl-token")
         try TestController.adminToken.write(toFile: token, atomically: true, encoding: .utf8)
-        process.arguments = arguments + ["--server", fixture.controller.operatorURL, "--token-file", token, "--ca", fixture.pki.caBundle]
-        process.environment = ["HOME": fixture.directory.path("home")]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try await ChildProcess.run(
+            try Self.qbctlBinary(),
+            arguments + ["--server", fixture.controller.operatorURL, "--token-file", token, "--ca", fixture.pki.caBundle],
+            environment: ["HOME": fixture.directory.path("home")])
+        return (result.status, result.output)
     }
 
     /// The `qbctl` executable `swift build --build-tests` put next to the test bundle (or `QBCTL_BIN`).

@@ -47,7 +47,7 @@ import Testing
             #expect(blocked.message.hasPrefix("cluster: ReconcileError: ") && blocked.message.contains("LimitExceededException"), "\(blocked.message)")
             let resources = try await h.environment().provisioning?.resources ?? []
             #expect(resources.map(\.compositionName) == ["provider-config", "vpc", "cluster", "node-group", "bucket"])
-            let described = try h.qbctl(["describe", "env", "dev", "-t", "acme"])
+            let described = try await h.qbctl(["describe", "env", "dev", "-t", "acme"])
             #expect(described.code == 0, "\(described.output)")
             #expect(described.output.contains("COMPOSED RESOURCES") && described.output.contains("LimitExceededException"), "\(described.output)")
             for name in ["provider-config", "vpc", "node-group", "bucket"] { #expect(described.output.contains(name)) }
@@ -85,10 +85,10 @@ import Testing
             try await agent.stop()
 
             // Teardown: refused without confirmation (qbctl too), then the XR goes resource by resource.
-            let refused = try h.qbctl(["env", "delete", "acme", "dev"])
+            let refused = try await h.qbctl(["env", "delete", "acme", "dev"])
             #expect(refused.code != 0 && refused.output.contains("confirm"), "\(refused.output)")
             #expect(h.xr()?["metadata"]?["deletionTimestamp"] == nil)
-            let confirmed = try h.qbctl(["env", "delete", "acme", "dev", "--confirm-deprovision"])
+            let confirmed = try await h.qbctl(["env", "delete", "acme", "dev", "--confirm-deprovision"])
             #expect(confirmed.code == 0 && confirmed.output.contains("deprovisioning"), "\(confirmed.output)")
             await h.provisioner.reconcileAll()
             #expect(h.xr()?["metadata"]?["deletionTimestamp"] != nil)
