@@ -139,17 +139,18 @@ struct AgentGatewayRoutes {
 
     @Sendable func status(_ request: Request, context: Context) async throws -> Response {
         let identity = try requireIdentity(context)
-        let report = try await JSONBodies.decode(StatusReport.self, from: request, limit: bodyLimit)
-        try report.validate()
+        let body = try await JSONBodies.collect(from: request, limit: bodyLimit)
+        Counter(label: "qbeast_controller_agent_bytes_received_total", dimensions: [("kind", "status")]).increment(by: Int64(body.count))
         let (key, now) = (GatewayCache.Key(tenant: identity.tenant, environment: identity.environment), clock.now())
+        if heartbeats.unchangedBody(key, connection: identity.connection, body: body, at: now) { return Response(status: .noContent) }
+        let report = try StrictJSON.decodeClosed(StatusReport.self, from: body)
+        try report.validate()
         if heartbeats.mustWrite(key, connection: identity.connection, report: report, at: now) {
             await supportAccess.record(
                 report, tenant: identity.tenant, environment: identity.environment, store: store, at: now, logger: context.logger)
             try await store.recordStatus(tenant: identity.tenant, environment: identity.environment, report: report, at: now)
-            heartbeats.written(key, connection: identity.connection, report: report, at: now)
+            heartbeats.written(key, connection: identity.connection, report: report, body: body, at: now)
         }
-        Counter(label: "qbeast_controller_agent_bytes_received_total", dimensions: [("kind", "status")])
-            .increment(by: Int64(request.headers[.contentLength].flatMap(Int64.init) ?? 0))
         return Response(status: .noContent)
     }
 

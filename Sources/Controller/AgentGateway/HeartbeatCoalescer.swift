@@ -17,6 +17,8 @@ final class HeartbeatCoalescer: Sendable {
         var connection: UInt64
         /// nil once the environment's desired state changed: the next report is written whatever it says.
         var report: StatusReport?
+        /// The written report's request body: the same bytes again are the same report, known without decoding.
+        var body: Data?
         var writtenAt: Date
         var seenAt: Date?
     }
@@ -26,6 +28,20 @@ final class HeartbeatCoalescer: Sendable {
 
     init(rewriteAfter: Duration = .seconds(300)) {
         self.rewriteAfter = rewriteAfter.timeInterval
+    }
+
+    /// True when `body` is byte for byte the body of the report last written on this connection, still
+    /// current: the sighting is noted and nothing else is to be done (most heartbeats; decoding them
+    /// was the largest single cost of holding a fleet). False: decode it and ask `mustWrite`.
+    func unchangedBody(_ key: GatewayCache.Key, connection: UInt64, body: Data, at now: Date) -> Bool {
+        memos.withLock { memos in
+            guard var memo = memos[key], memo.connection == connection, memo.report != nil, memo.body == body,
+                now.timeIntervalSince(memo.writtenAt) < rewriteAfter
+            else { return false }
+            memo.seenAt = now
+            memos[key] = memo
+            return true
+        }
     }
 
     /// True when the report must be written now; otherwise the sighting is noted for the next flush.
@@ -40,9 +56,9 @@ final class HeartbeatCoalescer: Sendable {
         }
     }
 
-    /// The report was written (committed) at `now`.
-    func written(_ key: GatewayCache.Key, connection: UInt64, report: StatusReport, at now: Date) {
-        memos.withLock { $0[key] = Memo(connection: connection, report: report, writtenAt: now, seenAt: nil) }
+    /// The report (sent as `body`) was written (committed) at `now`.
+    func written(_ key: GatewayCache.Key, connection: UInt64, report: StatusReport, body: Data? = nil, at now: Date) {
+        memos.withLock { $0[key] = Memo(connection: connection, report: report, body: body, writtenAt: now, seenAt: nil) }
     }
 
     /// The sightings noted since the last call.

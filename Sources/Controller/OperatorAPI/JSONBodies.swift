@@ -15,6 +15,11 @@ public enum JSONBodies {
         _ type: T.Type, from request: Request, limit: Int = defaultLimit,
         contentTypes: [String] = ["application/json"]
     ) async throws -> T {
+        try StrictJSON.decodeClosed(T.self, from: try await collect(from: request, limit: limit, contentTypes: contentTypes))
+    }
+
+    /// The request's body, checked for its content type, size and presence, not yet decoded.
+    public static func collect(from request: Request, limit: Int = defaultLimit, contentTypes: [String] = ["application/json"]) async throws -> Data {
         if let contentType = request.headers[.contentType], !contentTypes.contains(where: { contentType.lowercased().hasPrefix($0) }) {
             throw APIProblem(.unsupportedMediaType, "expected Content-Type \(contentTypes.joined(separator: " or ")), got \(contentType)")
         }
@@ -30,7 +35,7 @@ public enum JSONBodies {
             throw ClientWentAway(underlying: error)
         }
         if buffer.readableBytes == 0 { throw APIProblem(.badRequest, "request body is empty; a JSON object is expected") }
-        return try StrictJSON.decodeClosed(T.self, from: Data(buffer: buffer))
+        return Data(buffer: buffer)
     }
 
     public static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {

@@ -36,6 +36,21 @@ import Testing
         #expect(coalescer.mustWrite(key, connection: 1, report: report(), at: start.addingTimeInterval(310)), "the desired state changed")
     }
 
+    @Test func theSameBytesAreKnownWithoutDecoding() {
+        let coalescer = HeartbeatCoalescer(rewriteAfter: .seconds(300))
+        let body = Data(#"{"agent":{}}"#.utf8)
+        #expect(!coalescer.unchangedBody(key, connection: 1, body: body, at: start), "nothing written yet")
+        coalescer.written(key, connection: 1, report: report(), body: body, at: start)
+        #expect(coalescer.unchangedBody(key, connection: 1, body: body, at: start.addingTimeInterval(30)))
+        #expect(coalescer.takeSightings() == [AgentSighting(tenant: "acme", environment: "prod", at: start.addingTimeInterval(30))])
+
+        #expect(!coalescer.unchangedBody(key, connection: 1, body: Data(#"{"agent":{} }"#.utf8), at: start.addingTimeInterval(40)), "other bytes")
+        #expect(!coalescer.unchangedBody(key, connection: 2, body: body, at: start.addingTimeInterval(40)), "another connection")
+        #expect(!coalescer.unchangedBody(key, connection: 1, body: body, at: start.addingTimeInterval(300)), "rewritten once it is old")
+        coalescer.changed(.desiredState(tenant: "acme", environment: "prod", revision: 9))
+        #expect(!coalescer.unchangedBody(key, connection: 1, body: body, at: start.addingTimeInterval(60)), "the desired state changed")
+    }
+
     @Test func sightingsThatCouldNotBeWrittenComeBack() {
         let coalescer = HeartbeatCoalescer()
         coalescer.written(key, connection: 1, report: report(), at: start)
