@@ -15,7 +15,8 @@ public enum JSONBodies {
         _ type: T.Type, from request: Request, limit: Int = defaultLimit,
         contentTypes: [String] = ["application/json"]
     ) async throws -> T {
-        try StrictJSON.decodeClosed(T.self, from: try await collect(from: request, limit: limit, contentTypes: contentTypes))
+        let body = try await collect(from: request, limit: limit, contentTypes: contentTypes)
+        return try StrictJSON.decodeClosed(T.self, from: body)
     }
 
     /// The request's body, checked for its content type, size and presence, not yet decoded.
